@@ -1,0 +1,67 @@
+"""Open the stores a workspace URI names: the scheme -> implementation registry.
+
+``import runtrack.store`` stays cheap: SQLAlchemy, fsspec and httpx are imported only
+inside :func:`open_store` / :func:`open_artifacts`, by the implementation chosen.
+
+* ``sqlite:///path.db``, ``postgresql://…`` -> :class:`runtrack.store.sql.SqlStore`
+* ``http(s)://host:port`` -> ``runtrack.store.rest.RestStore``
+* a plain folder path -> SQLite file ``runtrack.db`` inside it
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from runtrack.config import DB_FILE
+from runtrack.errors import ConfigError
+from runtrack.store.base import ArtifactStore, TrackingStore
+
+__all__ = ["ArtifactStore", "TrackingStore", "open_artifacts", "open_store"]
+
+_SQL_PREFIXES = ("sqlite://", "postgresql://", "postgresql+", "postgres://")
+
+
+def open_store(uri: str, **options: Any) -> TrackingStore:
+    """The :class:`TrackingStore` for ``uri``; ``options`` go to a RestStore (e.g. token).
+
+    ConfigError names what to fix when the URI is not understood or its
+    implementation is not available.
+    """
+    if uri.startswith(_SQL_PREFIXES):
+        from runtrack.store.sql import SqlStore
+
+        return SqlStore(uri)
+    if uri.startswith(("http://", "https://")):
+        try:
+            rest = importlib.import_module("runtrack.store.rest")
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("runtrack.store.rest", "httpx"):
+                raise
+            raise ConfigError(
+                f"cannot open {uri}: talking to a runtrack server needs runtrack.store.rest "
+                f"and httpx ({exc.name} is missing); install runtrack[server] or use a "
+                "local workspace"
+            ) from exc
+        store: TrackingStore = rest.RestStore(uri, **options)
+        return store
+    if "://" in uri:
+        raise ConfigError(
+            f"unsupported tracking URI {uri!r}: use a folder path, sqlite:///file.db, "
+            "postgresql://… or http(s)://host:port"
+        )
+    from runtrack.store.sql import SqlStore
+
+    return SqlStore(f"sqlite:///{(Path(uri).expanduser() / DB_FILE).resolve()}")
+
+
+def open_artifacts(root: str) -> ArtifactStore:
+    """A folder path -> LocalArtifactStore; a URL with a scheme -> FsspecArtifactStore."""
+    from runtrack.store.artifacts import FsspecArtifactStore, LocalArtifactStore
+
+    if root.startswith("file://"):
+        return LocalArtifactStore(root[len("file://") :])
+    if "://" in root:
+        return FsspecArtifactStore(root)
+    return LocalArtifactStore(root)

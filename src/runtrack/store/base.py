@@ -1,0 +1,247 @@
+"""The storage seam: :class:`TrackingStore` and :class:`ArtifactStore`.
+
+Everything that reads or writes tracking data goes through these two protocols.
+``SqlStore`` (SQLite, PostgreSQL) talks to a database; ``RestStore`` implements the
+same protocol over HTTP against ``runtrack server``. The contract suite in
+``tests/store/contract.py`` runs against every implementation.
+
+Contract, shared by all implementations:
+
+* Each public call is one unit of work: it fully happens or not at all.
+* Missing experiments, runs, series and artifacts raise
+  :class:`runtrack.errors.NotFoundError`; nothing returns None for "missing" unless
+  the method says so.
+* Returned values are fresh (never views of internal state).
+* Times are unix seconds (float).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO, Protocol, runtime_checkable
+
+from runtrack.model import (
+    ArtifactInfo,
+    Bucket,
+    ErrorInfo,
+    ExperimentInfo,
+    MetricBatch,
+    RunInfo,
+    RunQuery,
+    RunStatus,
+    SeriesData,
+    SeriesInfo,
+)
+
+
+@runtime_checkable
+class TrackingStore(Protocol):
+    """Experiments, runs and metric series."""
+
+    # -- experiments -------------------------------------------------------------
+
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        """The experiment called ``name``, created (atomically) if it does not exist.
+
+        The name is validated by the caller (``runtrack.sdk``); the store only
+        guarantees uniqueness.
+        """
+        ...
+
+    def get_experiment(self, experiment_id: str) -> ExperimentInfo:
+        """By id; NotFoundError if there is none."""
+        ...
+
+    def get_experiment_by_name(self, name: str) -> ExperimentInfo | None:
+        """By name, or None."""
+        ...
+
+    def list_experiments(self, include_archived: bool = False) -> list[ExperimentInfo]:
+        """All experiments, with ``run_count`` and ``last_activity`` filled, by name."""
+        ...
+
+    def set_experiment_tags(self, experiment_id: str, tags: dict[str, str | None]) -> None:
+        """Add or overwrite the given tags."""
+        ...
+
+    def remove_experiment_tags(self, experiment_id: str, keys: Sequence[str]) -> None:
+        """Remove the given tag keys; unknown keys are ignored."""
+        ...
+
+    def update_experiment(
+        self, experiment_id: str, *, name: str | None = None, archived: bool | None = None
+    ) -> ExperimentInfo:
+        """Rename and/or archive/restore. ConflictError if the new name is taken."""
+        ...
+
+    # -- runs ----------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        run_id: str,
+        *,
+        display_name: str,
+        run_type: str,
+        status: RunStatus,
+        parent_id: str | None = None,
+        tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+        compute_target: str = "local",
+        description: str | None = None,
+        definition: dict[str, object] | None = None,
+    ) -> RunInfo:
+        """Create a run; its ``number`` is the next one in its experiment.
+
+        ``start_time`` is set when ``status`` is Running. ConflictError if the id
+        is taken; NotFoundError if the experiment or parent does not exist.
+        """
+        ...
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """By id; NotFoundError if there is none."""
+        ...
+
+    def search_runs(self, query: RunQuery) -> list[RunInfo]:
+        """Runs matching ``query``, ordered and paged as it says."""
+        ...
+
+    def count_runs(self, query: RunQuery) -> int:
+        """How many runs ``search_runs`` would return without limit/offset."""
+        ...
+
+    def update_run(
+        self, run_id: str, *, display_name: str | None = None, description: str | None = None
+    ) -> RunInfo:
+        """Change the mutable descriptive fields given (None = leave as is)."""
+        ...
+
+    def set_status(
+        self, run_id: str, status: RunStatus, *, error: ErrorInfo | None = None
+    ) -> RunInfo:
+        """Move the run to ``status``.
+
+        Running sets ``start_time`` (once); a terminal status sets ``end_time``.
+        Setting the status a run already has is a no-op. A run in a terminal state
+        cannot move again: RunStateError.
+        """
+        ...
+
+    def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        """Add or overwrite the given tags."""
+        ...
+
+    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        """Remove the given tag keys; unknown keys are ignored."""
+        ...
+
+    def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
+        """Add properties. Re-adding a key with the same value is a no-op; with a
+        different value PropertyConflictError, and nothing of the call is applied."""
+        ...
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove the run, its children, series and points."""
+        ...
+
+    # -- metrics ---------------------------------------------------------------------
+
+    def ingest(self, run_id: str, batch: MetricBatch) -> int:
+        """Apply ``batch`` idempotently and return the stream's next expected sequence.
+
+        Records with a sequence number below the stream's position are skipped
+        (already applied). A batch that starts beyond the position (a gap) raises
+        InvalidValueError and applies nothing. Series are created on first use,
+        summaries are updated in the same unit of work.
+        """
+        ...
+
+    def ingest_position(self, run_id: str, stream: str) -> int:
+        """Next sequence number the store expects from ``stream`` (0 if unseen)."""
+        ...
+
+    def list_series(self, run_id: str) -> list[SeriesInfo]:
+        """Every series of the run with its summary, in first-logged order."""
+        ...
+
+    def read_series(
+        self, run_id: str, name: str, start: int = 0, end: int | None = None
+    ) -> SeriesData:
+        """Points ``start`` (inclusive) to ``end`` (exclusive) of one series."""
+        ...
+
+    def downsample(
+        self,
+        run_id: str,
+        name: str,
+        buckets: int,
+        *,
+        x: str = "index",
+        x_min: float | None = None,
+        x_max: float | None = None,
+    ) -> list[Bucket]:
+        """At most ``buckets`` buckets over the numeric points of a scalar series,
+        each keeping first, last, min and max, so spikes survive. ``x`` is
+        ``index``, ``step`` or ``time``; ``x_min``/``x_max`` zoom into a range."""
+        ...
+
+    def get_summaries(
+        self, run_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> dict[str, dict[str, SeriesInfo]]:
+        """Summaries of the given runs (all names when ``names`` is None), without
+        reading points. Runs with no series map to an empty dict."""
+        ...
+
+    def close(self) -> None:
+        """Release connections. The store must not be used afterwards."""
+        ...
+
+
+@runtime_checkable
+class ArtifactStore(Protocol):
+    """Files of runs, addressed by (run id, relative POSIX path).
+
+    Paths are normalised and confined to the run: absolute paths, ``..`` segments
+    and empty paths raise InvalidValueError.
+    """
+
+    def put(
+        self, run_id: str, path: str, source: bytes | BinaryIO, *, overwrite: bool = False
+    ) -> ArtifactInfo:
+        """Store a file, streaming from ``source``. ArtifactExistsError if the path
+        exists and ``overwrite`` is false."""
+        ...
+
+    def append(self, run_id: str, path: str, data: bytes) -> int:
+        """Append to a (log) file, creating it; return its new size."""
+        ...
+
+    def open(self, run_id: str, path: str) -> BinaryIO:
+        """Open for binary reading; NotFoundError if absent."""
+        ...
+
+    def read_range(self, run_id: str, path: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``offset`` (for tailing logs)."""
+        ...
+
+    def list(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        """Files under ``prefix`` (a folder path), sorted by path."""
+        ...
+
+    def exists(self, run_id: str, path: str) -> bool:
+        ...
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove every file of the run."""
+        ...
+
+
+def iter_chunks(source: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """Read ``source`` in chunks of ``size`` bytes (bounded memory copies)."""
+    while True:
+        block = source.read(size)
+        if not block:
+            return
+        yield block
+
+

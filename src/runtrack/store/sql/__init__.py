@@ -1,0 +1,424 @@
+"""``SqlStore``: the :class:`~runtrack.store.base.TrackingStore` on SQLite or PostgreSQL.
+
+Built on SQLAlchemy 2 Core. Every public method is exactly one transaction: writes go
+through :meth:`SqlStore._write` (the process-wide write lock, then ``BEGIN IMMEDIATE``
+on SQLite), reads through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query`` and
+``points`` receive that connection and never open another. The schema is migrated to
+head when the store opens (see :mod:`runtrack.store.sql.migrations`).
+
+Beyond the protocol: :attr:`SqlStore.engine` and :attr:`SqlStore.dialect`, for tests
+and tools.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from runtrack import limits
+from runtrack.errors import (
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    PropertyConflictError,
+    RunStateError,
+)
+from runtrack.model import (
+    Bucket,
+    ErrorInfo,
+    ExperimentInfo,
+    MetricBatch,
+    MetricKind,
+    RunInfo,
+    RunQuery,
+    RunStatus,
+    SeriesData,
+    SeriesInfo,
+)
+from runtrack.store.sql import ingest, migrations, points
+from runtrack.store.sql import query as _query
+from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
+from runtrack.store.sql.schema import (
+    chunks,
+    experiment_tags,
+    experiments,
+    ingest_cursors,
+    run_properties,
+    run_tags,
+    runs,
+    series,
+)
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore:
+    """Tracking data in a SQL database given by a SQLAlchemy-style URL.
+
+    ``sqlite:///path/file.db`` creates the file (and its folder) if needed;
+    ``postgresql://user:pw@host/db`` needs ``runtrack[postgres]``.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.dialect = Dialect(url)
+        self.engine = self.dialect.create_engine()
+        migrations.ensure_schema(self.engine, self.dialect)
+
+    # -- units of work -----------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.dialect.write_lock, self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        with self._write() as conn:
+            row = {"name": name, "created_time": time.time(), "archived": False,
+                   "next_run_number": 1}
+            self.dialect.insert_ignore(conn, experiments, [row], ["name"])
+            return _query.experiment_infos(conn, experiments.c.name == name)[0]
+
+    def get_experiment(self, experiment_id: str) -> ExperimentInfo:
+        with self._read() as conn:
+            return _experiment(conn, experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> ExperimentInfo | None:
+        with self._read() as conn:
+            found = _query.experiment_infos(conn, experiments.c.name == name)
+            return found[0] if found else None
+
+    def list_experiments(self, include_archived: bool = False) -> list[ExperimentInfo]:
+        with self._read() as conn:
+            where = [] if include_archived else [experiments.c.archived.is_(False)]
+            return _query.experiment_infos(conn, *where)
+
+    def set_experiment_tags(self, experiment_id: str, tags: dict[str, str | None]) -> None:
+        with self._write() as conn:
+            key = _experiment(conn, experiment_id).id
+            _upsert_tags(conn, experiment_tags, experiment_tags.c.experiment_id, int(key), tags)
+
+    def remove_experiment_tags(self, experiment_id: str, keys: Sequence[str]) -> None:
+        with self._write() as conn:
+            key = int(_experiment(conn, experiment_id).id)
+            conn.execute(
+                delete(experiment_tags).where(
+                    experiment_tags.c.experiment_id == key, experiment_tags.c.key.in_(list(keys))
+                )
+            )
+
+    def update_experiment(
+        self, experiment_id: str, *, name: str | None = None, archived: bool | None = None
+    ) -> ExperimentInfo:
+        with self._write() as conn:
+            current = _experiment(conn, experiment_id)
+            values: dict[str, Any] = {}
+            if name is not None and name != current.name:
+                taken = conn.execute(
+                    select(experiments.c.id).where(experiments.c.name == name)
+                ).first()
+                if taken is not None:
+                    raise ConflictError(
+                        f"an experiment called {name!r} already exists; choose another name"
+                    )
+                values["name"] = name
+            if archived is not None:
+                values["archived"] = archived
+            if values:
+                conn.execute(
+                    update(experiments).where(experiments.c.id == int(current.id)).values(values)
+                )
+            return _experiment(conn, experiment_id)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        run_id: str,
+        *,
+        display_name: str,
+        run_type: str,
+        status: RunStatus,
+        parent_id: str | None = None,
+        tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+        compute_target: str = "local",
+        description: str | None = None,
+        definition: dict[str, object] | None = None,
+    ) -> RunInfo:
+        status = RunStatus(status)
+        with self._write() as conn:
+            key = int(_experiment(conn, experiment_id).id)
+            if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
+                raise ConflictError(f"a run with id {run_id!r} already exists; use a new id")
+            if parent_id is not None:
+                _require_run(conn, parent_id)
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.id == key)
+                .values(next_run_number=experiments.c.next_run_number + 1)
+            )
+            number = conn.execute(
+                select(experiments.c.next_run_number).where(experiments.c.id == key)
+            ).scalar_one() - 1
+            now = time.time()
+            conn.execute(
+                insert(runs).values(
+                    id=run_id, experiment_id=key, number=number, display_name=display_name,
+                    status=status.value, run_type=run_type, parent_id=parent_id,
+                    created_time=now, start_time=now if status is RunStatus.RUNNING else None,
+                    end_time=now if status.is_terminal else None, last_activity=now,
+                    description=description, compute_target=compute_target,
+                    definition=json.dumps(definition) if definition else None, error=None,
+                )
+            )
+            if tags:
+                _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, tags)
+            if properties:
+                _add_properties(conn, run_id, properties)
+            return _run(conn, run_id)
+
+    def get_run(self, run_id: str) -> RunInfo:
+        with self._read() as conn:
+            return _run(conn, run_id)
+
+    def search_runs(self, query: RunQuery) -> list[RunInfo]:
+        with self._read() as conn:
+            return _query.search(conn, query)
+
+    def count_runs(self, query: RunQuery) -> int:
+        with self._read() as conn:
+            return _query.count(conn, query)
+
+    def update_run(
+        self, run_id: str, *, display_name: str | None = None, description: str | None = None
+    ) -> RunInfo:
+        with self._write() as conn:
+            _require_run(conn, run_id)
+            values: dict[str, Any] = {}
+            if display_name is not None:
+                values["display_name"] = display_name
+            if description is not None:
+                values["description"] = description
+            if values:
+                values["last_activity"] = time.time()
+                conn.execute(update(runs).where(runs.c.id == run_id).values(values))
+            return _run(conn, run_id)
+
+    def set_status(
+        self, run_id: str, status: RunStatus, *, error: ErrorInfo | None = None
+    ) -> RunInfo:
+        status = RunStatus(status)
+        with self._write() as conn:
+            row = _require_run(conn, run_id)
+            current = RunStatus(row.status)
+            if current is status:
+                return _run(conn, run_id)
+            if current.is_terminal:
+                raise RunStateError(
+                    f"run {run_id!r} is already {current.value} and cannot become "
+                    f"{status.value}; terminal states are final"
+                )
+            now = time.time()
+            values: dict[str, Any] = {"status": status.value, "last_activity": now}
+            if status is RunStatus.RUNNING and row.start_time is None:
+                values["start_time"] = now
+            if status.is_terminal:
+                values["end_time"] = now
+            if error is not None:
+                values["error"] = json.dumps(error.to_json())
+            conn.execute(update(runs).where(runs.c.id == run_id).values(values))
+            return _run(conn, run_id)
+
+    def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        with self._write() as conn:
+            _require_run(conn, run_id)
+            _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, tags)
+
+    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        with self._write() as conn:
+            _require_run(conn, run_id)
+            conn.execute(
+                delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key.in_(list(keys)))
+            )
+
+    def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
+        with self._write() as conn:
+            _require_run(conn, run_id)
+            _add_properties(conn, run_id, properties)
+
+    def delete_run(self, run_id: str) -> None:
+        with self._write() as conn:
+            _require_run(conn, run_id)
+            doomed, frontier = [run_id], [run_id]
+            while frontier:
+                frontier = [
+                    child
+                    for part in ingest.in_batches(frontier)
+                    for child in conn.execute(select(runs.c.id).where(runs.c.parent_id.in_(part)))
+                    .scalars()
+                ]
+                doomed += frontier
+            for part in ingest.in_batches(doomed):
+                ids = list(part)
+                owned = select(series.c.id).where(series.c.run_id.in_(ids))
+                conn.execute(delete(chunks).where(chunks.c.series_id.in_(owned)))
+                for table in (series, ingest_cursors, run_tags, run_properties):
+                    conn.execute(delete(table).where(table.c.run_id.in_(ids)))
+            for part in ingest.in_batches(doomed[::-1]):
+                conn.execute(delete(runs).where(runs.c.id.in_(list(part))))
+
+    # -- metrics -------------------------------------------------------------------------------
+
+    def ingest(self, run_id: str, batch: MetricBatch) -> int:
+        with self._write() as conn:
+            return ingest.apply_batch(conn, self.dialect, run_id, batch)
+
+    def ingest_position(self, run_id: str, stream: str) -> int:
+        with self._read() as conn:
+            _require_run(conn, run_id)
+            position = conn.execute(
+                select(ingest_cursors.c.next_seq).where(
+                    ingest_cursors.c.run_id == run_id, ingest_cursors.c.stream == stream
+                )
+            ).scalar()
+            return 0 if position is None else int(position)
+
+    def list_series(self, run_id: str) -> list[SeriesInfo]:
+        with self._read() as conn:
+            _require_run(conn, run_id)
+            return list(_query.summaries(conn, [run_id], None)[run_id].values())
+
+    def read_series(
+        self, run_id: str, name: str, start: int = 0, end: int | None = None
+    ) -> SeriesData:
+        with self._read() as conn:
+            series_id, kind = _series(conn, run_id, name)
+            return points.read_series(conn, series_id, name, kind, start, end)
+
+    def downsample(
+        self,
+        run_id: str,
+        name: str,
+        buckets: int,
+        *,
+        x: str = "index",
+        x_min: float | None = None,
+        x_max: float | None = None,
+    ) -> list[Bucket]:
+        with self._read() as conn:
+            series_id, _ = _series(conn, run_id, name)
+            return points.downsample(conn, series_id, buckets, x, x_min, x_max)
+
+    def get_summaries(
+        self, run_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> dict[str, dict[str, SeriesInfo]]:
+        with self._read() as conn:
+            return _query.summaries(conn, run_ids, names)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+# -- helpers (all take the caller's connection) ---------------------------------------------
+
+
+def _experiment(conn: Connection, experiment_id: str) -> ExperimentInfo:
+    key = _query.experiment_key(experiment_id)
+    found = _query.experiment_infos(conn, experiments.c.id == key) if key is not None else []
+    if not found:
+        raise NotFoundError(f"experiment {experiment_id!r} does not exist")
+    return found[0]
+
+
+def _require_run(conn: Connection, run_id: str) -> Any:
+    row = conn.execute(
+        select(runs.c.id, runs.c.status, runs.c.start_time).where(runs.c.id == run_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"run {run_id!r} does not exist")
+    return row
+
+
+def _run(conn: Connection, run_id: str) -> RunInfo:
+    found = _query.load_runs(conn, [run_id])
+    if run_id not in found:
+        raise NotFoundError(f"run {run_id!r} does not exist")
+    return found[run_id]
+
+
+def _series(conn: Connection, run_id: str, name: str) -> tuple[int, MetricKind]:
+    row = conn.execute(
+        select(series.c.id, series.c.kind).where(series.c.run_id == run_id, series.c.name == name)
+    ).first()
+    if row is None:
+        _require_run(conn, run_id)
+        raise NotFoundError(f"run {run_id!r} has no metric called {name!r}")
+    return int(row.id), MetricKind(row.kind)
+
+
+def _upsert_tags(
+    conn: Connection, table: Any, owner: Any, owner_id: Any, tags: dict[str, str | None]
+) -> None:
+    if not tags:
+        return
+    present = set(
+        conn.execute(select(table.c.key).where(owner == owner_id)).scalars()
+    )
+    new_keys = [k for k in tags if k not in present]
+    if table is run_tags and len(present) + len(new_keys) > limits.MAX_TAGS_PER_RUN:
+        raise LimitExceededError(
+            f"run {owner_id!r} would have {len(present) + len(new_keys)} tags, more than "
+            f"MAX_TAGS_PER_RUN={limits.MAX_TAGS_PER_RUN}"
+        )
+    owner_column = owner.name
+    changed = [k for k in tags if k in present]
+    if changed:
+        conn.execute(
+            delete(table).where(owner == owner_id, table.c.key.in_(changed))
+        )
+    conn.execute(
+        insert(table), [{owner_column: owner_id, "key": k, "value": v} for k, v in tags.items()]
+    )
+
+
+def _add_properties(conn: Connection, run_id: str, properties: dict[str, str]) -> None:
+    if not properties:
+        return
+    rows = conn.execute(
+        select(run_properties.c.key, run_properties.c.value).where(
+            run_properties.c.run_id == run_id
+        )
+    )
+    existing: dict[str, str] = {key: value for key, value in rows}
+    for key, value in properties.items():
+        if key in existing and existing[key] != value:
+            raise PropertyConflictError(
+                f"run {run_id!r} already has property {key!r}={existing[key]!r}; properties "
+                f"cannot change (tried {value!r}); use a tag for values that change"
+            )
+    new = {k: v for k, v in properties.items() if k not in existing}
+    if len(existing) + len(new) > limits.MAX_PROPERTIES_PER_RUN:
+        raise LimitExceededError(
+            f"run {run_id!r} would have {len(existing) + len(new)} properties, more than "
+            f"MAX_PROPERTIES_PER_RUN={limits.MAX_PROPERTIES_PER_RUN}"
+        )
+    if new:
+        conn.execute(
+            insert(run_properties),
+            [{"run_id": run_id, "key": k, "value": v} for k, v in new.items()],
+        )

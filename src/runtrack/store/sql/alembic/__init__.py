@@ -1,0 +1,1 @@
+"""Alembic environment of runtrack's SQL store (driven by ``migrations.py``)."""

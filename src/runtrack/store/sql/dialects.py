@@ -1,0 +1,113 @@
+"""What differs between SQLite and PostgreSQL, in one place.
+
+SQLite (the zero-setup default):
+
+* WAL journal, ``busy_timeout=30000`` ms, ``synchronous=NORMAL``, foreign keys on;
+* the driver's own transaction handling is switched off (``isolation_level=None``)
+  and runtrack emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes, so a write
+  transaction takes the database lock up front instead of failing half-way with
+  SQLITE_BUSY, plain (deferred) ``BEGIN`` for reads, which WAL lets run beside a writer;
+* one writer: :class:`Dialect.write_lock` serialises writes inside this process
+  (other processes wait on the file lock through ``busy_timeout``).
+
+PostgreSQL: ``postgresql://`` URLs are routed to psycopg 3; row locks make the same
+statements safe without the process lock (kept anyway: it is cheap). A COPY-based
+bulk path for chunk inserts belongs here later (:meth:`Dialect.insert_rows`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from runtrack.errors import ConfigError
+
+WRITE_OPTION = "runtrack_write"
+
+
+def normalize_url(url: str) -> str:
+    """Map runtrack's URI forms onto SQLAlchemy URLs (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith(("sqlite://", "postgresql+")):
+        return url
+    raise ConfigError(
+        f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://…"
+    )
+
+
+class Dialect:
+    """Engine construction and the few statements that differ per backend."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.name = make_url(self.url).get_backend_name()
+        self.is_sqlite = self.name == "sqlite"
+        self.write_lock = threading.Lock()
+
+    def create_engine(self) -> Engine:
+        if self.is_sqlite:
+            return self._sqlite_engine()
+        try:
+            return create_engine(self.url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"the database driver for {self.name} is not installed ({exc.name}); "
+                "install runtrack[postgres]"
+            ) from exc
+
+    def _sqlite_engine(self) -> Engine:
+        url = make_url(self.url)
+        database = url.database or ""
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if database in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        in_memory = database in ("", ":memory:")
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def insert_ignore(
+        self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+    ) -> None:
+        """Insert ``rows``, silently skipping those whose ``keys`` already exist."""
+        if not rows:
+            return
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        statement: Any
+        if self.is_sqlite:
+            statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        else:
+            statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(statement, list(rows))
+
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Bulk insert (executemany); the seam for PostgreSQL's COPY fast path."""
+        if rows:
+            conn.execute(insert(table), list(rows))

@@ -1,0 +1,329 @@
+"""Apply a :class:`~runtrack.model.MetricBatch` idempotently, keeping summaries current.
+
+:func:`apply_batch` runs inside the caller's write transaction and never opens one.
+Its steps:
+
+1. Compare ``batch.first_seq`` with the stream's cursor: records already applied are
+   skipped, a gap raises InvalidValueError before anything is written.
+2. Group the new records by metric name; create the missing series rows.
+3. Per series, split the points into runs of one encoding
+   (:func:`~runtrack.store.sql.codec.segments`), top up the series' last chunk while it
+   is below :data:`TARGET_CHUNK` points and of the same encoding, then start new chunks.
+4. Fold the new points into the series summary, advance the cursor and the run's
+   ``last_activity``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from runtrack import limits
+from runtrack.errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    LimitExceededError,
+    NotFoundError,
+)
+from runtrack.model import MetricBatch, MetricKind
+from runtrack.store.sql import codec
+from runtrack.store.sql.dialects import Dialect
+from runtrack.store.sql.schema import chunks, ingest_cursors, runs, series
+
+#: Points per chunk row before a new chunk starts.
+TARGET_CHUNK = 8192
+_IN_BATCH = 500
+
+
+@dataclass
+class _Group:
+    kind: str
+    steps: list[int | None] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class _Chunk:
+    series_id: int
+    chunk_no: int
+    first_index: int
+    piece: codec.Piece
+    is_new: bool
+    dirty: bool = False
+
+
+def in_batches(items: Sequence[Any], size: int = _IN_BATCH) -> list[Sequence[Any]]:
+    """``items`` cut into slices small enough for a SQL ``IN (...)`` list."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBatch) -> int:
+    """Apply ``batch`` to ``run_id``; return the stream's next expected sequence number."""
+    run = conn.execute(select(runs.c.last_activity).where(runs.c.id == run_id)).first()
+    if run is None:
+        raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
+    if len(batch.records) > limits.MAX_BATCH_RECORDS:
+        raise LimitExceededError(
+            f"a batch holds {len(batch.records)} records, more than MAX_BATCH_RECORDS="
+            f"{limits.MAX_BATCH_RECORDS}; split it"
+        )
+    cursor = conn.execute(
+        select(ingest_cursors.c.next_seq).where(
+            ingest_cursors.c.run_id == run_id, ingest_cursors.c.stream == batch.stream
+        )
+    ).scalar()
+    position = 0 if cursor is None else int(cursor)
+    if batch.first_seq < 0 or batch.first_seq > position:
+        raise InvalidValueError(
+            f"batch for stream {batch.stream!r} of run {run_id!r} starts at sequence "
+            f"{batch.first_seq} but the store expects {position}: records are missing; "
+            "resend from the store's position (ingest_position)"
+        )
+    records = batch.records[position - batch.first_seq :]
+    groups = _group(records)
+    names = sorted(set(groups) | set(batch.descriptions))
+    states = _load_series(conn, run_id, names)
+    _create_series(conn, run_id, groups, states)
+    states = _load_series(conn, run_id, names)
+    for name, text in batch.descriptions.items():
+        if name in states and text:
+            states[name]["description"] = text
+    if groups:
+        work = {states[n]["id"]: (states[n]["count"], g) for n, g in groups.items()}
+        _write_chunks(conn, dialect, work)
+        for name, group in groups.items():
+            _fold_summary(states[name], group)
+    _save_series(conn, list(states.values()))
+    new_position = max(position, batch.first_seq + len(batch.records))
+    if cursor is None:
+        conn.execute(
+            insert(ingest_cursors).values(
+                run_id=run_id, stream=batch.stream, next_seq=new_position
+            )
+        )
+    elif new_position != position:
+        conn.execute(
+            update(ingest_cursors)
+            .where(ingest_cursors.c.run_id == run_id, ingest_cursors.c.stream == batch.stream)
+            .values(next_seq=new_position)
+        )
+    if records:
+        latest = max(max(g.times) for g in groups.values())
+        if latest > run.last_activity:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(last_activity=latest))
+    return new_position
+
+
+def _group(records: Sequence[Any]) -> dict[str, _Group]:
+    groups: dict[str, _Group] = {}
+    try:
+        for name, kind, step, time, value in records:
+            group = groups.get(name)
+            if group is None:
+                group = groups[name] = _Group(kind)
+            group.steps.append(step)
+            group.times.append(time)
+            group.values.append(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTypeError(
+            f"a metric record must be (name, kind, step, time, value): {exc}"
+        ) from exc
+    for name, group in groups.items():
+        if not isinstance(name, str) or not name or len(name) > limits.MAX_METRIC_NAME_LENGTH:
+            raise InvalidValueError(
+                f"metric name {name!r} must be a non-empty string of at most "
+                f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
+            )
+        try:
+            MetricKind(group.kind)
+        except ValueError as exc:
+            raise InvalidValueError(
+                f"metric {name!r} has unknown kind {group.kind!r}; use one of "
+                f"{', '.join(k.value for k in MetricKind)}"
+            ) from exc
+    return groups
+
+
+_SERIES_STATE = (
+    series.c.id, series.c.name, series.c.kind, series.c.description, series.c.columns,
+    series.c.count, series.c.last, series.c.last_nan, series.c.vmin, series.c.vmax,
+    series.c.last_step, series.c.first_value, series.c.last_value, series.c.last_time,
+)
+
+
+def _load_series(conn: Connection, run_id: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    states: dict[str, dict[str, Any]] = {}
+    for part in in_batches(names):
+        query = select(*_SERIES_STATE).where(series.c.run_id == run_id, series.c.name.in_(part))
+        for row in conn.execute(query):
+            states[row.name] = dict(row._mapping)
+    return states
+
+
+def _create_series(
+    conn: Connection, run_id: str, groups: dict[str, _Group], states: dict[str, Any]
+) -> None:
+    missing = [name for name in groups if name not in states]
+    if not missing:
+        return
+    existing = conn.execute(
+        select(func.count()).select_from(series).where(series.c.run_id == run_id)
+    ).scalar_one()
+    if existing + len(missing) > limits.MAX_METRIC_NAMES_PER_RUN:
+        raise LimitExceededError(
+            f"run {run_id!r} would have {existing + len(missing)} metric names, more than "
+            f"MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
+        )
+    rows = [
+        {
+            "run_id": run_id, "name": name, "kind": groups[name].kind, "description": "",
+            "columns": None, "count": 0, "last_nan": False,
+        }
+        for name in missing
+    ]
+    conn.execute(insert(series), rows)
+
+
+def _last_chunks(conn: Connection, series_ids: Sequence[int]) -> dict[int, _Chunk]:
+    found: dict[int, _Chunk] = {}
+    inner = chunks.alias("later")
+    for part in in_batches(series_ids):
+        newest = (
+            select(func.max(inner.c.chunk_no))
+            .where(inner.c.series_id == chunks.c.series_id)
+            .scalar_subquery()
+        )
+        query = select(chunks).where(chunks.c.series_id.in_(part), chunks.c.chunk_no == newest)
+        for row in conn.execute(query):
+            found[row.series_id] = _Chunk(
+                row.series_id, row.chunk_no, row.first_index, codec.piece_from_row(row), False
+            )
+    return found
+
+
+def _write_chunks(
+    conn: Connection, dialect: Dialect, work: dict[int, tuple[int, _Group]]
+) -> None:
+    """Pack each series' new points into chunks; ``work``: id -> (count so far, group)."""
+    lasts = _last_chunks(conn, [sid for sid, (count, _) in work.items() if count])
+    created: list[_Chunk] = []
+    for series_id, (index, group) in work.items():
+        last = lasts.get(series_id)
+        steps, times, values = group.steps, group.times, group.values
+        for encoding, start, end in codec.segments(values):
+            pos = start
+            while pos < end:
+                room = TARGET_CHUNK - last.piece.count if last is not None else 0
+                if last is not None and last.piece.encoding == encoding and room > 0:
+                    take = min(room, end - pos)
+                    piece = _encode(encoding, steps, times, values, pos, pos + take)
+                    last.piece = codec.merge_pieces(last.piece, piece)
+                    last.dirty = True
+                else:
+                    take = min(TARGET_CHUNK, end - pos)
+                    piece = _encode(encoding, steps, times, values, pos, pos + take)
+                    number = last.chunk_no + 1 if last is not None else 0
+                    last = _Chunk(series_id, number, index, piece, True)
+                    created.append(last)
+                pos += take
+                index += take
+    dialect.insert_rows(
+        conn,
+        chunks,
+        [
+            {"series_id": c.series_id, "chunk_no": c.chunk_no, "first_index": c.first_index,
+             **c.piece.row()}
+            for c in created
+        ],
+    )
+    changed = [c for c in lasts.values() if c.dirty]
+    if changed:
+        statement = (
+            update(chunks)
+            .where(chunks.c.series_id == bindparam("b_series"))
+            .where(chunks.c.chunk_no == bindparam("b_chunk"))
+            .values({name: bindparam(name) for name in codec.PIECE_COLUMNS})
+        )
+        conn.execute(
+            statement,
+            [{"b_series": c.series_id, "b_chunk": c.chunk_no, **c.piece.row()} for c in changed],
+        )
+
+
+def _encode(
+    encoding: str,
+    steps: list[int | None],
+    times: list[float],
+    values: list[Any],
+    start: int,
+    end: int,
+) -> codec.Piece:
+    whole = start == 0 and end == len(values)
+    try:
+        if whole:
+            return codec.encode_piece(encoding, steps, times, values)
+        return codec.encode_piece(encoding, steps[start:end], times[start:end], values[start:end])
+    except TypeError as exc:
+        raise InvalidTypeError(
+            f"metric steps must be ints or None and times numbers: {exc}"
+        ) from exc
+
+
+def _fold_summary(state: dict[str, Any], group: _Group) -> None:
+    values = group.values
+    if state["count"] == 0:
+        state["first_value"] = codec.dumps_cell(values[0])
+    state["last_value"] = codec.dumps_cell(values[-1])
+    state["last_time"] = float(group.times[-1])
+    state["count"] += len(values)
+    for step in reversed(group.steps):
+        if step is not None:
+            state["last_step"] = step
+            break
+    for value in reversed(values):
+        kind = type(value)
+        if kind is float or kind is int:
+            if value != value:
+                state["last"], state["last_nan"] = None, True
+            else:
+                state["last"], state["last_nan"] = _as_float(value), False
+            break
+    nums = codec.numeric(values)
+    if nums:
+        low, high = min(nums), max(nums)
+        state["vmin"] = low if state["vmin"] is None else min(state["vmin"], low)
+        state["vmax"] = high if state["vmax"] is None else max(state["vmax"], high)
+    if group.kind == MetricKind.TABLE.value or any(type(v) is dict for v in values):
+        columns: list[str] = json.loads(state["columns"]) if state["columns"] else []
+        seen = set(columns)
+        for value in values:
+            if isinstance(value, dict):
+                for key in value:
+                    if key not in seen:
+                        seen.add(key)
+                        columns.append(str(key))
+        state["columns"] = json.dumps(columns)
+
+
+def _as_float(value: float) -> float | None:
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _save_series(conn: Connection, states: list[dict[str, Any]]) -> None:
+    if not states:
+        return
+    fields = [c.name for c in _SERIES_STATE if c.name not in ("id", "name", "kind")]
+    statement = (
+        update(series)
+        .where(series.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in fields})
+    )
+    conn.execute(statement, [{"b_id": s["id"], **{f: s[f] for f in fields}} for s in states])

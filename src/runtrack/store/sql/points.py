@@ -1,0 +1,245 @@
+"""Reading points back: index ranges and shape-preserving downsampling.
+
+Both read only the chunk rows they need. :func:`downsample` works in two passes:
+chunk metadata first (no blobs), so a chunk whose points all fall into one bucket is
+folded in from its stored min/max/first/last without unpacking; then the blobs of
+the chunks that straddle buckets. Within a chunk whose x values are sorted, bucket
+boundaries are found by bisection and each bucket's min/max taken over a slice
+(numpy ``reduceat`` when numpy is importable, builtin ``min``/``max`` otherwise);
+other chunks (NaN, mixed types, unsorted steps or times) go point by point.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from runtrack.errors import InvalidValueError
+from runtrack.model import Bucket, CellValue, MetricKind, SeriesData
+from runtrack.store.sql import codec
+from runtrack.store.sql.ingest import in_batches
+from runtrack.store.sql.schema import chunks
+
+X_MODES = ("index", "step", "time")
+
+
+def read_series(
+    conn: Connection, series_id: int, name: str, kind: MetricKind, start: int, end: int | None
+) -> SeriesData:
+    """Points ``start`` to ``end`` (exclusive) of one series, values as logged."""
+    if start < 0 or (end is not None and end < start):
+        raise InvalidValueError(
+            f"read range [{start}, {end}) of {name!r} is not valid: need 0 <= start <= end"
+        )
+    statement = (
+        select(
+            chunks.c.first_index, chunks.c.count.label("npts"), chunks.c.encoding,
+            chunks.c.steps_kind,
+            chunks.c.steps, chunks.c.times, chunks.c.vals,
+        )
+        .where(chunks.c.series_id == series_id, chunks.c.first_index + chunks.c.count > start)
+        .order_by(chunks.c.chunk_no)
+    )
+    if end is not None:
+        statement = statement.where(chunks.c.first_index < end)
+    steps: list[int | None] = []
+    times: list[float] = []
+    values: list[CellValue] = []
+    for row in conn.execute(statement):
+        low = max(start - row.first_index, 0)
+        high = row.npts if end is None else min(end - row.first_index, row.npts)
+        chunk_steps = codec.unpack_steps(row.steps_kind, row.steps, row.npts)
+        chunk_times = codec.unpack_array("d", row.times)
+        chunk_values = codec.unpack_values(row.encoding, row.vals)
+        if low or high < row.npts:
+            chunk_steps, chunk_values = chunk_steps[low:high], chunk_values[low:high]
+            chunk_times = chunk_times[low:high]
+        steps += chunk_steps
+        times += chunk_times.tolist()
+        values += chunk_values
+    return SeriesData(name=name, kind=kind, start=start, steps=steps, times=times, values=values)
+
+
+@functools.cache
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+class _Buckets:
+    """Accumulates per-bucket count/first/last/min/max/x-extent in index order."""
+
+    def __init__(self, low: float, high: float, buckets: int) -> None:
+        self.low, self.high, self.size = low, high, buckets
+        width = (high - low) / buckets
+        self.edges = [low + k * width for k in range(1, buckets)]
+        self.acc: dict[int, list[Any]] = {}
+
+    def of(self, x: float) -> int:
+        return bisect_right(self.edges, x)
+
+    def add(
+        self, k: int, n: int, first: float, last: float, low: float, high: float,
+        x0: float, x1: float,
+    ) -> None:
+        acc = self.acc.get(k)
+        if acc is None:
+            self.acc[k] = [n, first, last, low, high, x0, x1]
+            return
+        acc[0] += n
+        acc[2] = last
+        acc[3] = min(acc[3], low)
+        acc[4] = max(acc[4], high)
+        acc[5] = min(acc[5], x0)
+        acc[6] = max(acc[6], x1)
+
+    def result(self) -> list[Bucket]:
+        return [
+            Bucket(float(a[5]), float(a[6]), a[0], float(a[1]), float(a[2]), float(a[3]),
+                   float(a[4]))
+            for _, a in sorted(self.acc.items())
+        ]
+
+
+_META = (
+    chunks.c.chunk_no, chunks.c.first_index, chunks.c.count.label("npts"), chunks.c.encoding,
+    chunks.c.steps_kind, chunks.c.n_num, chunks.c.vmin, chunks.c.vmax, chunks.c.first_num,
+    chunks.c.last_num, chunks.c.step_min, chunks.c.step_max, chunks.c.steps_sorted,
+    chunks.c.time_min, chunks.c.time_max, chunks.c.times_sorted,
+)
+
+
+def _extent(meta: Any, x: str) -> tuple[float, float] | None:
+    if x == "index":
+        return meta.first_index, meta.first_index + meta.npts - 1
+    if x == "time":
+        return meta.time_min, meta.time_max
+    if meta.step_min is None:
+        return None
+    return meta.step_min, meta.step_max
+
+
+def downsample(
+    conn: Connection,
+    series_id: int,
+    buckets: int,
+    x: str,
+    x_min: float | None,
+    x_max: float | None,
+) -> list[Bucket]:
+    """At most ``buckets`` buckets over the numeric points of one series."""
+    if buckets < 1:
+        raise InvalidValueError(f"buckets must be at least 1, got {buckets}")
+    if x not in X_MODES:
+        raise InvalidValueError(f"x must be one of {', '.join(X_MODES)}, got {x!r}")
+    metas = [
+        (m, extent)
+        for m in conn.execute(
+            select(*_META).where(chunks.c.series_id == series_id).order_by(chunks.c.chunk_no)
+        )
+        if m.n_num and (extent := _extent(m, x)) is not None
+    ]
+    if not metas:
+        return []
+    low = x_min if x_min is not None else min(e[0] for _, e in metas)
+    high = x_max if x_max is not None else max(e[1] for _, e in metas)
+    if high < low or math.isnan(low) or math.isnan(high):
+        return []
+    acc = _Buckets(low, high, buckets)
+    plan: list[tuple[Any, bool]] = []
+    for meta, (first_x, last_x) in metas:
+        if last_x < low or first_x > high:
+            continue
+        inside = low <= first_x and last_x <= high
+        clean = meta.n_num == meta.npts and (x != "step" or meta.steps_kind == codec.STEPS_ALL)
+        plan.append((meta, inside and clean and acc.of(first_x) == acc.of(last_x)))
+    blobs = _fetch(conn, series_id, [m.chunk_no for m, whole in plan if not whole], x)
+    for meta, whole in plan:
+        if whole:
+            first_x, last_x = _extent(meta, x)  # type: ignore[misc]
+            acc.add(acc.of(first_x), meta.npts, meta.first_num, meta.last_num, meta.vmin,
+                    meta.vmax, first_x, last_x)
+        else:
+            _unpacked(acc, meta, blobs[meta.chunk_no], x)
+    return acc.result()
+
+
+def _fetch(
+    conn: Connection, series_id: int, numbers: Sequence[int], x: str
+) -> dict[int, tuple[bytes, bytes | None]]:
+    column = {"index": None, "step": chunks.c.steps, "time": chunks.c.times}[x]
+    found: dict[int, tuple[bytes, bytes | None]] = {}
+    for part in in_batches(numbers):
+        columns = [chunks.c.chunk_no, chunks.c.vals] + ([column] if column is not None else [])
+        statement = select(*columns).where(
+            chunks.c.series_id == series_id, chunks.c.chunk_no.in_(part)
+        )
+        for row in conn.execute(statement):
+            found[row[0]] = (row[1], row[2] if column is not None else None)
+    return found
+
+
+def _unpacked(acc: _Buckets, meta: Any, blobs: tuple[bytes, bytes | None], x: str) -> None:
+    vals_blob, x_blob = blobs
+    xs: Sequence[Any]
+    if x == "index":
+        xs = range(meta.first_index, meta.first_index + meta.npts)
+        ordered = True
+    elif x == "time":
+        xs = codec.unpack_array("d", x_blob or b"")
+        ordered = bool(meta.times_sorted)
+    else:
+        xs = codec.unpack_array("q", x_blob or b"")
+        ordered = bool(meta.steps_sorted) and meta.steps_kind == codec.STEPS_ALL
+    code = codec.array_code(meta.encoding)
+    if code is not None and meta.n_num == meta.npts and ordered:
+        _sliced(acc, xs, codec.unpack_array(code, vals_blob), vals_blob, code)
+        return
+    values = codec.unpack_values(meta.encoding, vals_blob)
+    skip_step = x == "step"
+    for i, value in enumerate(values):
+        kind = type(value)
+        if (kind is not float and kind is not int) or value != value:
+            continue
+        position = xs[i]
+        if (skip_step and position == codec.STEP_NONE) or not acc.low <= position <= acc.high:
+            continue
+        number = float(value)  # type: ignore[arg-type]
+        acc.add(acc.of(position), 1, number, number, number, number, position, position)
+
+
+def _sliced(acc: _Buckets, xs: Sequence[Any], vs: Sequence[Any], blob: bytes, code: str) -> None:
+    """Sorted x, all values numeric: one slice per bucket."""
+    start = bisect_left(xs, acc.low)
+    stop = bisect_right(xs, acc.high)
+    if start >= stop:
+        return
+    bounds: list[tuple[int, int, int]] = []
+    i = start
+    last_bucket = acc.size - 1
+    while i < stop:
+        k = acc.of(xs[i])
+        end = stop if k >= last_bucket else max(bisect_left(xs, acc.edges[k], i, stop), i + 1)
+        bounds.append((k, i, end))
+        i = end
+    numpy = _numpy()
+    if numpy is not None and len(bounds) > 2:
+        packed = numpy.frombuffer(blob, dtype=numpy.float64 if code == "d" else numpy.int64)
+        starts = [b[1] for b in bounds]
+        segment = packed[start:stop]
+        offsets = numpy.asarray(starts) - start
+        lows = numpy.minimum.reduceat(segment, offsets).tolist()
+        highs = numpy.maximum.reduceat(segment, offsets).tolist()
+    else:
+        lows = [min(vs[a:b]) for _, a, b in bounds]
+        highs = [max(vs[a:b]) for _, a, b in bounds]
+    for (k, a, b), low, high in zip(bounds, lows, highs, strict=True):
+        acc.add(k, b - a, vs[a], vs[b - 1], low, high, xs[a], xs[b - 1])

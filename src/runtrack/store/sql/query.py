@@ -1,0 +1,282 @@
+"""Reading runs and experiments: search/filter/sort/page, and rows -> model values.
+
+Every function takes the caller's connection (one transaction per public store call)
+and builds plain SQLAlchemy Core statements; filters on tags, properties and metric
+summaries are ``EXISTS`` subqueries, ordering by a metric joins its ``series`` row,
+and NULLs sort last whichever the direction (portable ``CASE`` instead of
+``NULLS LAST``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    select,
+)
+
+from runtrack.errors import InvalidValueError
+from runtrack.model import (
+    ErrorInfo,
+    ExperimentInfo,
+    MetricKind,
+    RunInfo,
+    RunQuery,
+    RunStatus,
+    SeriesInfo,
+)
+from runtrack.store.sql.codec import loads_cell
+from runtrack.store.sql.ingest import in_batches
+from runtrack.store.sql.schema import (
+    experiment_tags,
+    experiments,
+    run_properties,
+    run_tags,
+    runs,
+    series,
+)
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne,
+}
+_FIELDS = {"last": series.c.last, "min": series.c.vmin, "max": series.c.vmax}
+_ATTRIBUTES = {
+    "created_time": runs.c.created_time, "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time, "number": runs.c.number, "display_name": runs.c.display_name,
+    "status": runs.c.status, "run_type": runs.c.run_type, "last_activity": runs.c.last_activity,
+}
+
+
+# -- experiments ----------------------------------------------------------------------------
+
+
+def experiment_infos(conn: Connection, *where: ColumnElement[bool]) -> list[ExperimentInfo]:
+    """Experiments matching ``where``, by name, with run_count/last_activity/tags."""
+    stats = (
+        select(
+            runs.c.experiment_id,
+            func.count().label("run_count"),
+            func.max(runs.c.last_activity).label("last_activity"),
+        )
+        .group_by(runs.c.experiment_id)
+        .subquery()
+    )
+    query = (
+        select(experiments, stats.c.run_count, stats.c.last_activity)
+        .outerjoin(stats, stats.c.experiment_id == experiments.c.id)
+        .where(*where)
+        .order_by(experiments.c.name)
+    )
+    rows = conn.execute(query).all()
+    tags: dict[int, dict[str, str | None]] = {row.id: {} for row in rows}
+    for part in in_batches(list(tags)):
+        for tag in conn.execute(
+            select(experiment_tags).where(experiment_tags.c.experiment_id.in_(part))
+        ):
+            tags[tag.experiment_id][tag.key] = tag.value
+    return [
+        ExperimentInfo(
+            id=str(row.id),
+            name=row.name,
+            created_time=row.created_time,
+            tags=tags[row.id],
+            archived=bool(row.archived),
+            run_count=row.run_count or 0,
+            last_activity=row.last_activity,
+        )
+        for row in rows
+    ]
+
+
+def experiment_key(experiment_id: str) -> int | None:
+    """The integer key of an experiment id string, or None if it cannot be one."""
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- runs --------------------------------------------------------------------------------------
+
+
+def _run_select() -> Select[Any]:
+    return select(runs, experiments.c.name.label("experiment_name")).join(
+        experiments, experiments.c.id == runs.c.experiment_id
+    )
+
+
+def load_runs(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo]:
+    """The runs with these ids that exist, with tags and properties."""
+    found: dict[str, RunInfo] = {}
+    for part in in_batches(list(run_ids)):
+        rows = conn.execute(_run_select().where(runs.c.id.in_(part))).all()
+        found.update(_with_sides(conn, rows))
+    return found
+
+
+def _with_sides(conn: Connection, rows: Sequence[Any]) -> dict[str, RunInfo]:
+    ids = [row.id for row in rows]
+    tags: dict[str, dict[str, str | None]] = {run_id: {} for run_id in ids}
+    props: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
+    for part in in_batches(ids):
+        for tag in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(part))):
+            tags[tag.run_id][tag.key] = tag.value
+        for prop in conn.execute(select(run_properties).where(run_properties.c.run_id.in_(part))):
+            props[prop.run_id][prop.key] = prop.value
+    return {row.id: _run_info(row, tags[row.id], props[row.id]) for row in rows}
+
+
+def _run_info(row: Any, tags: dict[str, str | None], props: dict[str, str]) -> RunInfo:
+    return RunInfo(
+        id=row.id,
+        experiment_id=str(row.experiment_id),
+        experiment_name=row.experiment_name,
+        number=row.number,
+        display_name=row.display_name,
+        status=RunStatus(row.status),
+        run_type=row.run_type,
+        created_time=row.created_time,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        parent_id=row.parent_id,
+        description=row.description,
+        compute_target=row.compute_target,
+        tags=tags,
+        properties=props,
+        definition=json.loads(row.definition) if row.definition else {},
+        error=ErrorInfo.from_json(json.loads(row.error)) if row.error else None,
+    )
+
+
+def _filters(query: RunQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.experiment_ids is not None:
+        keys = [k for k in map(experiment_key, query.experiment_ids) if k is not None]
+        where.append(runs.c.experiment_id.in_(keys))
+    if query.status is not None:
+        where.append(runs.c.status.in_([RunStatus(s).value for s in query.status]))
+    if query.run_type is not None:
+        where.append(runs.c.run_type == query.run_type)
+    for table, wanted in ((run_tags, query.tags), (run_properties, query.properties)):
+        for key, value in wanted.items():
+            match = and_(table.c.run_id == runs.c.id, table.c.key == key)
+            if value is not None:
+                match = and_(match, table.c.value == value)
+            where.append(exists().where(match))
+    for name, field, op, threshold in query.metric_filters:
+        column, compare = _FIELDS.get(field), _OPS.get(op)
+        if column is None or compare is None:
+            raise InvalidValueError(
+                f"metric filter ({name!r}, {field!r}, {op!r}) is not valid: field must be "
+                f"one of {sorted(_FIELDS)} and op one of {sorted(_OPS)}"
+            )
+        if not isinstance(threshold, (int, float)) or math.isnan(threshold):
+            raise InvalidValueError(
+                f"metric filter on {name!r} needs a number, got {threshold!r}"
+            )
+        where.append(
+            exists().where(
+                series.c.run_id == runs.c.id, series.c.name == name, compare(column, threshold)
+            )
+        )
+    if query.parent_id is not None:
+        where.append(runs.c.parent_id == query.parent_id)
+    elif not query.include_children:
+        where.append(runs.c.parent_id.is_(None))
+    return where
+
+
+def _ordered(statement: Select[Any], query: RunQuery) -> Select[Any]:
+    order: list[Any] = []
+    for number, (key, descending) in enumerate(query.order_by):
+        column: ColumnElement[Any]
+        if key.startswith("metric:"):
+            name, _, field = key[len("metric:") :].rpartition(":")
+            if not name or field not in _FIELDS:
+                raise InvalidValueError(
+                    f"cannot order by {key!r}: use metric:<name>:<last|min|max>"
+                )
+            joined = series.alias(f"order_{number}")
+            statement = statement.outerjoin(
+                joined, and_(joined.c.run_id == runs.c.id, joined.c.name == name)
+            )
+            column = joined.c[_FIELDS[field].name]
+        elif key == "duration":
+            column = func.coalesce(runs.c.end_time, time.time()) - runs.c.start_time
+        elif key in _ATTRIBUTES:
+            column = _ATTRIBUTES[key]
+        else:
+            raise InvalidValueError(
+                f"cannot order runs by {key!r}: use one of {sorted([*_ATTRIBUTES, 'duration'])} "
+                "or metric:<name>:<last|min|max>"
+            )
+        order.append(case((column.is_(None), 1), else_=0))
+        order.append(column.desc() if descending else column.asc())
+    order.append(runs.c.id.asc())
+    return statement.order_by(*order)
+
+
+def search(conn: Connection, query: RunQuery) -> list[RunInfo]:
+    """Runs matching ``query``, ordered and paged."""
+    statement = _ordered(_run_select().where(*_filters(query)), query)
+    if query.offset:
+        statement = statement.offset(query.offset)
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    rows = conn.execute(statement).all()
+    infos = _with_sides(conn, rows)
+    return [infos[row.id] for row in rows]
+
+
+def count(conn: Connection, query: RunQuery) -> int:
+    statement = select(func.count()).select_from(runs).where(*_filters(query))
+    return int(conn.execute(statement).scalar_one())
+
+
+# -- series summaries -------------------------------------------------------------------------
+
+
+def series_info(row: Any) -> SeriesInfo:
+    """A ``series`` row as :class:`SeriesInfo` (no points read)."""
+    return SeriesInfo(
+        name=row.name,
+        kind=MetricKind(row.kind),
+        count=row._mapping["count"],
+        description=row.description or "",
+        columns=json.loads(row.columns) if row.columns else [],
+        last=math.nan if row.last_nan else row.last,
+        minimum=row.vmin,
+        maximum=row.vmax,
+        last_step=row.last_step,
+        first_value=loads_cell(row.first_value),
+        last_value=loads_cell(row.last_value),
+        last_time=row.last_time,
+    )
+
+
+def summaries(
+    conn: Connection, run_ids: Sequence[str], names: Sequence[str] | None
+) -> dict[str, dict[str, SeriesInfo]]:
+    result: dict[str, dict[str, SeriesInfo]] = {run_id: {} for run_id in run_ids}
+    if names is not None and not names:
+        return result
+    for part in in_batches(list(result)):
+        statement = select(series).where(series.c.run_id.in_(part)).order_by(series.c.id)
+        if names is not None:
+            statement = statement.where(series.c.name.in_(list(names)))
+        for row in conn.execute(statement):
+            result[row.run_id][row.name] = series_info(row)
+    return result
