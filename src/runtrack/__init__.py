@@ -1,0 +1,51 @@
+"""runtrack — experiment tracking with the Azure ML SDK v1 run API, self-hosted.
+
+Importing runtrack is cheap: no SQLAlchemy, FastAPI, numpy or Pillow is loaded until
+a workspace is opened or a feature that needs them is used.
+"""
+
+from runtrack._version import __version__
+from runtrack.errors import (
+    ArtifactExistsError,
+    ConfigError,
+    ConflictError,
+    InvalidTypeError,
+    InvalidValueError,
+    LimitExceededError,
+    NotFoundError,
+    PropertyConflictError,
+    RunFailedError,
+    RunStateError,
+    RuntrackError,
+    StoreUnavailableError,
+)
+from runtrack.model import MetricKind, RunStatus
+from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact
+from runtrack.sdk.experiment import Experiment
+from runtrack.sdk.run import OfflineRun, Run
+from runtrack.sdk.workspace import Workspace
+
+__all__ = [
+    "Artifact",
+    "ArtifactExistsError",
+    "ConfigError",
+    "ConflictError",
+    "Experiment",
+    "ImageArtifact",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "JsonArtifact",
+    "LimitExceededError",
+    "MetricKind",
+    "NotFoundError",
+    "OfflineRun",
+    "PropertyConflictError",
+    "Run",
+    "RunFailedError",
+    "RunStateError",
+    "RunStatus",
+    "RuntrackError",
+    "StoreUnavailableError",
+    "Workspace",
+    "__version__",
+]

@@ -1,0 +1,227 @@
+"""The ``runtrack`` command line (also ``python -m runtrack``).
+
+Commands are thin: they open a workspace and call the SDK or the store. Every
+command has help text and ``--json`` output where it prints data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+
+from runtrack import __version__
+
+_URI = click.option(
+    "--uri",
+    "uri",
+    envvar=None,
+    default=None,
+    help="Workspace location (folder, sqlite:///…, postgresql://…, http://host:port). "
+    "Default: RUNTRACK_TRACKING_URI, a config file, or ./.runtrack.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def _workspace(uri: str | None) -> Any:
+    from runtrack.sdk.workspace import Workspace
+
+    return Workspace(uri)
+
+
+def _duration(start: float | None, end: float | None) -> str:
+    if start is None:
+        return ""
+    seconds = (end or time.time()) - start
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{sec:02d}s" if hours else f"{minutes}m{sec:02d}s"
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runtrack")
+def main() -> None:
+    """runtrack: log runs from training code, then browse, compare and download them."""
+
+
+@main.command()
+@_URI
+@_JSON
+def experiments(uri: str | None, as_json: bool) -> None:
+    """List experiments with their number of runs and last activity."""
+    ws = _workspace(uri)
+    infos = ws._store.list_experiments()
+    if as_json:
+        _echo_json([i.to_json() for i in infos])
+        return
+    _print_table(
+        f"Experiments in {ws.name}",
+        ["name", "id", "runs", "last activity"],
+        [[i.name, i.id, i.run_count, _when(i.last_activity)] for i in infos],
+    )
+
+
+@main.command()
+@_URI
+@_JSON
+@click.option("--experiment", "-e", default=None, help="Only runs of this experiment.")
+@click.option(
+    "--metric", "-m", "metrics", multiple=True, help="Add a column with this metric's last value."
+)
+@click.option("--limit", default=100, show_default=True, help="At most this many runs.")
+def runs(
+    uri: str | None, as_json: bool, experiment: str | None, metrics: tuple[str, ...], limit: int
+) -> None:
+    """List runs, newest first: id, number, status, duration and chosen metrics."""
+    from runtrack.model import RunQuery
+
+    ws = _workspace(uri)
+    ids = None
+    if experiment is not None:
+        info = ws._store.get_experiment_by_name(experiment)
+        if info is None:
+            raise click.ClickException(f"no experiment named {experiment!r}")
+        ids = [info.id]
+    found = ws._store.search_runs(RunQuery(experiment_ids=ids, limit=limit))
+    summaries = ws._store.get_summaries([r.id for r in found], list(metrics) or None)
+    if as_json:
+        _echo_json(
+            [
+                {
+                    **r.to_json(),
+                    "metrics": {
+                        m: (
+                            summaries.get(r.id, {}).get(m).last
+                            if m in summaries.get(r.id, {})
+                            else None
+                        )  # type: ignore[union-attr]
+                        for m in metrics
+                    },
+                }
+                for r in found
+            ]
+        )
+        return
+    rows = []
+    for r in found:
+        values = summaries.get(r.id, {})
+        rows.append(
+            [r.id, r.experiment_name, r.number, r.status.value, _duration(r.start_time, r.end_time)]
+            + [_fmt(values[m].last) if m in values else "" for m in metrics]
+        )
+    _print_table("Runs", ["id", "experiment", "number", "status", "duration", *metrics], rows)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+@main.command()
+@_URI
+@_JSON
+@click.argument("run_id")
+def show(uri: str | None, as_json: bool, run_id: str) -> None:
+    """Show one run: details, tags, properties, metric summaries and files."""
+    from runtrack.errors import NotFoundError
+
+    ws = _workspace(uri)
+    try:
+        info = ws._store.get_run(run_id)
+    except NotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    series = ws._store.list_series(run_id)
+    files = ws._artifacts.list(run_id)
+    if as_json:
+        _echo_json(
+            {
+                "run": info.to_json(),
+                "metrics": [s.to_json() for s in series],
+                "files": [{"path": f.path, "size": f.size} for f in files],
+            }
+        )
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(f"[bold]{info.id}[/]  ({info.display_name})")
+    console.print(
+        f"experiment {info.experiment_name} · #{info.number} · {info.status.value} · "
+        f"type {info.run_type} · started {_when(info.start_time)} · "
+        f"duration {_duration(info.start_time, info.end_time)}"
+    )
+    if info.error:
+        console.print(f"[red]error[/] {info.error.code}: {info.error.message}")
+    if info.tags:
+        console.print(
+            "tags: " + ", ".join(f"{k}={v}" if v is not None else k for k, v in info.tags.items())
+        )
+    if info.properties:
+        console.print("properties: " + ", ".join(f"{k}={v}" for k, v in info.properties.items()))
+    _print_table(
+        "Metrics",
+        ["name", "kind", "count", "last", "min", "max"],
+        [
+            [s.name, s.kind.value, s.count, _fmt(s.last), _fmt(s.minimum), _fmt(s.maximum)]
+            for s in series
+        ],
+    )
+    _print_table("Files", ["path", "size"], [[f.path, f.size] for f in files])
+
+
+@main.command()
+@_URI
+@_JSON
+def sync(uri: str | None, as_json: bool) -> None:
+    """Ship leftover metric spools (crashed or offline runs) into the store, exactly once."""
+    from rich.progress import Progress
+
+    from runtrack import config
+    from runtrack.spool.sync import pending_streams, ship_leftovers, spool_size
+    from runtrack.store import open_store
+
+    settings = config.resolve(uri)
+    store = open_store(settings.tracking_uri)
+    pending = pending_streams(settings.spool_dir)
+    total_bytes = sum(spool_size(settings.spool_dir, r, s) for r, s in pending)
+    with Progress(transient=True, disable=as_json or total_bytes < 8 << 20) as progress:
+        task = progress.add_task("shipping spools", total=None)
+
+        def advance(run_id: str, stream: str, n: int) -> None:
+            progress.update(task, advance=n, description=f"run {run_id}")
+
+        report = ship_leftovers(store, settings.spool_dir, on_progress=advance)
+    if as_json:
+        _echo_json([vars(r) for r in report])
+        return
+    if not report:
+        click.echo("nothing to sync: no leftover spools")
+    for item in report:
+        if item.points < 0:
+            click.echo(f"run {item.run_id}: not in the store; spool {item.stream} kept")
+            continue
+        note = " (run marked Failed: its process died)" if item.marked_failed else ""
+        click.echo(f"run {item.run_id}: shipped {item.points} points from {item.stream}{note}")

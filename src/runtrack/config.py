@@ -1,0 +1,197 @@
+"""Resolve where a workspace lives; the only module that reads ``os.environ``.
+
+Order: an explicit URI argument > ``RUNTRACK_TRACKING_URI`` > a config file found from
+the start folder upward > the local default (``./.runtrack`` in the current folder).
+
+Config files looked for at each level, first match wins: ``.runtrack/config.json``,
+``runtrack.json``, then Azure ML's ``.azureml/config.json``, ``aml_config/config.json``
+and ``config.json`` so ported notebooks keep working. Keys read: ``tracking_uri``,
+``artifact_root``, ``name`` (or Azure's ``workspace_name``). A config without a
+``tracking_uri`` means "the local folder ``.runtrack`` next to this config".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtrack.errors import ConfigError
+
+CONFIG_CANDIDATES = (
+    ".runtrack/config.json",
+    "runtrack.json",
+    ".azureml/config.json",
+    "aml_config/config.json",
+    "config.json",
+)
+DEFAULT_FOLDER = ".runtrack"
+DB_FILE = "runtrack.db"
+
+ENV_TRACKING_URI = "RUNTRACK_TRACKING_URI"
+ENV_ARTIFACT_ROOT = "RUNTRACK_ARTIFACT_ROOT"
+ENV_RUN_ID = "RUNTRACK_RUN_ID"
+ENV_EXPERIMENT = "RUNTRACK_EXPERIMENT_NAME"
+ENV_TOKEN = "RUNTRACK_TOKEN"
+ENV_SPOOL_DIR = "RUNTRACK_SPOOL_DIR"
+ENV_STREAM = "RUNTRACK_STREAM"
+#: Azure ML names accepted as aliases inside submitted runs.
+AZURE_ALIASES = {ENV_RUN_ID: "AZUREML_RUN_ID", ENV_EXPERIMENT: "AZUREML_ARM_PROJECT_NAME"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A resolved workspace location.
+
+    ``tracking_uri`` is ``sqlite:///…``, ``postgresql://…`` or ``http(s)://…``;
+    ``artifact_root`` a folder or fsspec URL (None for a server, which owns its files);
+    ``spool_dir`` where this machine keeps unshipped metric spools.
+    """
+
+    tracking_uri: str
+    artifact_root: str | None
+    spool_dir: Path
+    name: str
+    source: str
+    config_path: Path | None = None
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.tracking_uri.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class SubmittedContext:
+    """What a supervisor tells the processes of a submitted run (see runner)."""
+
+    run_id: str
+    experiment_name: str | None
+    stream: str | None
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name) or os.environ.get(AZURE_ALIASES.get(name, ""), "")
+    return value or None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest config file from ``start`` (default: cwd) upward, or None."""
+    folder = (start or Path.cwd()).resolve()
+    if folder.is_file():
+        return folder
+    for level in (folder, *folder.parents):
+        for candidate in CONFIG_CANDIDATES:
+            path = level / candidate
+            if path.is_file():
+                return path
+    return None
+
+
+def _project_root(config_path: Path) -> Path:
+    parent = config_path.parent
+    return parent.parent if parent.name in (".runtrack", ".azureml", "aml_config") else parent
+
+
+def _read_config(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read workspace config {path}: {exc}; fix or remove it") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"workspace config {path} must hold a JSON object")
+    return data
+
+
+def resolve(
+    uri: str | None = None,
+    *,
+    config_path: Path | None = None,
+    search_from: Path | None = None,
+    artifact_root: str | None = None,
+) -> Settings:
+    """Turn what the user gave (or nothing) into :class:`Settings`."""
+    source = "argument"
+    name: str | None = None
+    if uri is None and config_path is None:
+        uri = _env(ENV_TRACKING_URI)
+        source = ENV_TRACKING_URI
+    if uri is None:
+        found = config_path or find_config(search_from)
+        if found is not None:
+            data = _read_config(found)
+            source = str(found)
+            config_path = found
+            raw_name = data.get("name") or data.get("workspace_name")
+            name = str(raw_name) if raw_name else None
+            raw_uri = data.get("tracking_uri")
+            raw_root = data.get("artifact_root")
+            root = _project_root(found)
+            if isinstance(raw_uri, str) and raw_uri:
+                uri = raw_uri if "://" in raw_uri else str((root / raw_uri).resolve())
+            else:
+                uri = str(root / DEFAULT_FOLDER)
+            if artifact_root is None and isinstance(raw_root, str):
+                artifact_root = raw_root
+        else:
+            uri = str(Path.cwd() / DEFAULT_FOLDER)
+            source = "default"
+    return _settings_for(uri, artifact_root, name, source, config_path)
+
+
+def _settings_for(
+    uri: str, artifact_root: str | None, name: str | None, source: str, config_path: Path | None
+) -> Settings:
+    artifact_root = artifact_root or _env(ENV_ARTIFACT_ROOT)
+    token = _env(ENV_TOKEN)
+    if uri.startswith(("http://", "https://")):
+        host = uri.split("://", 1)[1].rstrip("/").replace(":", "_").replace("/", "_")
+        spool = _spool_override() or Path.home() / ".cache" / "runtrack" / "spool" / host
+        return Settings(uri.rstrip("/"), None, spool, name or host, source, config_path, token)
+    if uri.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        if artifact_root is None:
+            raise ConfigError(
+                "a PostgreSQL workspace needs an artifact root: pass artifact_root= or set "
+                f"{ENV_ARTIFACT_ROOT} (a folder or an fsspec URL such as s3://bucket/prefix)"
+            )
+        spool = _spool_override() or Path.home() / ".cache" / "runtrack" / "spool" / "postgres"
+        return Settings(uri, artifact_root, spool, name or "postgres", source, config_path, token)
+    if uri.startswith("sqlite:///"):
+        db = Path(uri[len("sqlite:///") :])
+        folder = db.parent
+    elif uri.startswith("file://"):
+        folder = Path(uri[len("file://") :])
+        db = folder / DB_FILE
+    elif "://" in uri:
+        raise ConfigError(
+            f"unsupported tracking URI {uri!r}: use a folder path, sqlite:///file.db, "
+            "postgresql://… or http(s)://host:port"
+        )
+    else:
+        folder = Path(uri).expanduser()
+        db = folder / DB_FILE
+    folder = folder.resolve()
+    db = db.resolve()
+    return Settings(
+        tracking_uri=f"sqlite:///{db}",
+        artifact_root=artifact_root or str(folder / "artifacts"),
+        spool_dir=_spool_override() or folder / "spool",
+        name=name or folder.parent.name or "runtrack",
+        source=source,
+        config_path=config_path,
+        token=token,
+    )
+
+
+def _spool_override() -> Path | None:
+    value = _env(ENV_SPOOL_DIR)
+    return Path(value) if value else None
+
+
+def submitted_context() -> SubmittedContext | None:
+    """The submitted run this process belongs to, from the supervisor's variables."""
+    run_id = _env(ENV_RUN_ID)
+    if not run_id:
+        return None
+    return SubmittedContext(run_id, _env(ENV_EXPERIMENT), _env(ENV_STREAM))

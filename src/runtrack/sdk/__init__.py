@@ -1,0 +1,1 @@
+"""The Azure-ML-shaped user API: Workspace, Experiment, Run."""

@@ -1,0 +1,308 @@
+"""Logging and reading metrics: the ``log*`` methods and ``get_metrics`` of Run."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runtrack import limits
+from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
+from runtrack.model import MetricKind, SeriesData, SeriesInfo
+from runtrack.sdk import _media, _values
+from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
+from runtrack.sdk._spooled import SpooledMetrics, flush_run
+from runtrack.spool.record import NO_STEP
+from runtrack.store.base import ArtifactStore, TrackingStore
+
+if TYPE_CHECKING:
+    from runtrack.sdk.run import Run
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_clock = time.time
+
+
+class MetricsMixin:
+    """The logging half of :class:`runtrack.Run` (mixed into it)."""
+
+    id: str
+    _store: TrackingStore
+    _artifacts: ArtifactStore
+    _spool_dir: Path
+    _ship_in_process: bool
+    _spooled: SpooledMetrics | None
+    _kinds: dict[str, str]
+    _scalar_ids: dict[str, int]
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _open_spool(self) -> SpooledMetrics:
+        if self._spooled is None or self._spooled.closed:
+            self._spooled = SpooledMetrics(
+                self._store, self.id, self._spool_dir, ship_in_process=self._ship_in_process
+            )
+            self._scalar_ids = {}
+        return self._spooled
+
+    def _register(self, name: str, kind: str, description: str | None) -> int:
+        """Check ``name`` and its kind, intern it in the spool; return its id."""
+        _values.check_name(name)
+        known = self._kinds.get(name)
+        if known is None:
+            if len(self._kinds) >= limits.MAX_METRIC_NAMES_PER_RUN:
+                raise LimitExceededError(
+                    f"run {self.id} already has {len(self._kinds)} metric names; the limit is "
+                    f"{limits.MAX_METRIC_NAMES_PER_RUN}: put the variable part into a column "
+                    "of a log_row metric instead of the name"
+                )
+            self._kinds[name] = kind
+        elif known != kind:
+            raise InvalidValueError(
+                f"metric {name!r} of run {self.id} holds {known} values; it cannot also take "
+                f"{kind} values: log them under another name"
+            )
+        spooled = self._open_spool()
+        with spooled.lock:
+            nid = spooled.writer.intern(name, kind)
+            if description:
+                spooled.writer.describe(nid, str(description))
+        if kind == "scalar":
+            self._scalar_ids[name] = nid
+        return nid
+
+    def _step(self, step: Any, name: str) -> int:
+        if step is None:
+            return NO_STEP
+        converted = _values.scalar(step, name, "step")
+        if type(converted) is not int or not (_INT64_MIN < converted <= _INT64_MAX):
+            raise InvalidTypeError(
+                f"step of metric {name!r} must be an int, got {step!r}: steps are the "
+                "integer x-axis of a series (use log_row for other x values)"
+            )
+        return converted
+
+    # -- logging ----------------------------------------------------------------------
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        """Append one scalar (bool, int, float, str, None) to metric ``name``."""
+        nid = self._scalar_ids.get(name)
+        spooled = self._spooled
+        if nid is None or spooled is None or spooled.closed:
+            nid = self._register(name, "scalar", description)
+            spooled = self._open_spool()
+        elif description:
+            self._register(name, "scalar", description)
+        if step is None:
+            s = NO_STEP
+        elif type(step) is int and _INT64_MIN < step <= _INT64_MAX:
+            s = step
+        else:
+            s = self._step(step, name)
+        t = type(value)
+        if t is float:
+            with spooled.lock:
+                spooled.writer.write_float(nid, s, _clock(), value)
+            return
+        if t is int and _INT64_MIN <= value <= _INT64_MAX:
+            with spooled.lock:
+                spooled.writer.write_int(nid, s, _clock(), value)
+            return
+        converted = _values.log_value(value, name)
+        with spooled.lock:
+            writer = spooled.writer
+            if type(converted) is float:
+                writer.write_float(nid, s, _clock(), converted)
+            elif type(converted) is int:
+                writer.write_int(nid, s, _clock(), converted)
+            else:
+                writer.write_json(nid, s, _clock(), converted)
+
+    def _log_many(self, name: str, kind: str, description: str | None, values: list[Any]) -> None:
+        nid = self._register(name, kind, description)
+        if not values:
+            return
+        spooled = self._open_spool()
+        with spooled.lock:
+            spooled.writer.write_many(nid, NO_STEP, _clock(), values)
+
+    def log_list(self, name: str, value: Any, description: str = "") -> None:
+        """Append every element of an iterable (list, tuple, generator, 1-D array)."""
+        _values.check_name(name)
+        self._log_many(name, "list", description, _values.list_values(value, name))
+
+    def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
+        """Append one row to table metric ``name``; each keyword is a column."""
+        _values.check_name(name)
+        self._log_many(name, "table", description, [_values.row(kwargs, name)])
+
+    def log_table(self, name: str, value: Any, description: str = "") -> None:
+        """Append the rows of a dict of equal-length columns to table metric ``name``."""
+        _values.check_name(name)
+        self._log_many(name, "table", description, _values.table_rows(value, name))
+
+    def log_image(
+        self, name: str, path: Any = None, plot: Any = None, description: str = ""
+    ) -> None:
+        """Log an image from a file (``path``) or a matplotlib figure (``plot``)."""
+        _values.check_name(name)
+        if (path is None) == (plot is None):
+            raise InvalidValueError(
+                f"log_image({name!r}) needs exactly one of path= (an image file) or plot= "
+                "(a matplotlib figure or pyplot)"
+            )
+        if path is not None:
+            source = Path(path)
+            if not source.is_file():
+                raise InvalidValueError(f"log_image({name!r}): no file at {str(path)!r}")
+            with open(source, "rb") as fh:
+                head = fh.read(64)
+            if _media.image_type(head) is None:
+                raise InvalidValueError(
+                    f"log_image({name!r}): {str(path)!r} is not a recognised image "
+                    "(png, jpeg, gif, bmp, tiff, webp or svg)"
+                )
+            target = str(path) if not source.is_absolute() else source.name
+            with open(source, "rb") as fh:
+                self._artifacts.put(self.id, target, fh)
+        else:
+            data = _media.render_figure(plot, name)
+            target = f"{name}_{int(time.time())}.png"
+            n = 1
+            while self._artifacts.exists(self.id, target):
+                target = f"{name}_{int(time.time())}_{n}.png"
+                n += 1
+            self._artifacts.put(self.id, target, data)
+        self._log_artifact_metric(name, "image", description, target)
+
+    def _log_artifact_metric(self, name: str, kind: str, description: str, path: str) -> None:
+        nid = self._register(name, kind, description)
+        spooled = self._open_spool()
+        with spooled.lock:
+            spooled.writer.write_json(nid, NO_STEP, _clock(), path)
+
+    def _log_json(self, name: str, kind: str, value: Any, description: str) -> None:
+        _values.check_name(name)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise InvalidValueError(
+                    f"{kind} metric {name!r}: Invalid JSON provided ({exc})"
+                ) from exc
+        if not isinstance(value, dict):
+            raise InvalidTypeError(
+                f"{kind} metric {name!r} needs a dict or a JSON object string, got "
+                f"{type(value).__name__}"
+            )
+        data = json.dumps(value).encode()
+        self._artifacts.put(self.id, name, data)
+        self._log_artifact_metric(name, kind, description, name)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        """Log a confusion matrix document (dict or JSON string)."""
+        self._log_json(name, "confusion_matrix", value, description)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        """Log an accuracy table document (dict or JSON string)."""
+        self._log_json(name, "accuracy_table", value, description)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        """Log a residuals histogram document (dict or JSON string)."""
+        self._log_json(name, "residuals", value, description)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        """Log a predictions document (dict or JSON string)."""
+        self._log_json(name, "predictions", value, description)
+
+    def flush(self, timeout_seconds: float = 300) -> None:
+        """Return once everything logged so far is stored and queryable."""
+        if self._spooled is not None and not self._spooled.closed:
+            self._spooled.flush(timeout_seconds)
+
+    def _close_spool(self, timeout: float = 300) -> None:
+        if self._spooled is not None:
+            self._spooled.close(timeout)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def get_metrics(
+        self,
+        name: str | None = None,
+        recursive: bool = False,
+        run_type: str | None = None,
+        populate: bool = False,
+    ) -> dict[str, Any]:
+        """Metrics as Azure ML returns them: name -> value, list, or dict of columns.
+
+        With ``recursive=True``: run id -> metrics for this run and its descendants
+        (optionally only descendants of ``run_type``); runs without metrics omitted.
+        """
+        if not recursive:
+            return self._metrics_of(self.id, name, populate)
+        out: dict[str, Any] = {}
+        for run in self._self_and_descendants(run_type):
+            metrics = self._metrics_of(run.id, name, populate)
+            if metrics:
+                out[run.id] = metrics
+        return out
+
+    def _self_and_descendants(self, run_type: str | None) -> Iterator[Run]:
+        yield self  # type: ignore[misc]
+        for child in self.get_children(recursive=True):  # type: ignore[attr-defined]
+            if run_type is None or child.type == run_type:
+                yield child
+
+    def _metrics_of(self, run_id: str, name: str | None, populate: bool) -> dict[str, Any]:
+        flush_run(run_id, 300)
+        out: dict[str, Any] = {}
+        for info in self._store.list_series(run_id):
+            if name is not None and info.name != name:
+                continue
+            out[info.name] = self._shape(run_id, info, populate)
+        return out
+
+    def _shape(self, run_id: str, info: SeriesInfo, populate: bool) -> Any:
+        if info.kind.is_artifact:
+            first = self._store.read_series(run_id, info.name, 0, 1).values[0]
+            path = str(first)
+            if populate:
+                cls = ImageArtifact if info.kind is MetricKind.IMAGE else JsonArtifact
+                artifact: Artifact = cls(self._artifacts, run_id, path)
+                return artifact
+            return artifact_ref(run_id, path)
+        data = self._store.read_series(run_id, info.name)
+        if info.kind is MetricKind.TABLE:
+            return _columns(data)
+        values = data.values
+        return values[0] if len(values) == 1 else values
+
+    def get_metric_series(self, name: str) -> SeriesData:
+        """Every point of one metric with its step and time (index order)."""
+        flush_run(self.id, 300)
+        return self._store.read_series(self.id, name)
+
+    def get_metric_array(self, name: str) -> Any:
+        """A numeric metric as a numpy array (numpy must be installed)."""
+        import numpy as np
+
+        return np.asarray(self.get_metric_series(name).values, dtype=float)
+
+
+def _columns(data: SeriesData) -> dict[str, Any]:
+    rows = data.values
+    columns: dict[str, list[Any]] = {}
+    for i, row in enumerate(rows):
+        assert isinstance(row, dict)
+        for key, value in row.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [None] * i
+            column.append(value)
+        for column in columns.values():
+            if len(column) < i + 1:
+                column.append(None)
+    if len(rows) == 1:
+        return {key: column[0] for key, column in columns.items()}
+    return columns

@@ -1,0 +1,159 @@
+"""``Experiment``: a named group of runs in a workspace (get-or-create)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from runtrack import limits
+from runtrack.errors import InvalidTypeError, InvalidValueError
+from runtrack.model import ExperimentInfo, RunQuery, RunStatus
+
+if TYPE_CHECKING:
+    from runtrack.sdk.run import Run
+    from runtrack.sdk.workspace import Workspace
+
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][\w\-]{0,254}$")
+
+
+def check_experiment_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise InvalidTypeError(f"experiment name must be a str, got {type(name).__name__}")
+    if not NAME_PATTERN.match(name) or len(name) > limits.MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidValueError(
+            f"experiment name {name!r} is not valid: use 1-255 letters, digits, '_' or '-', "
+            "starting with a letter or digit (e.g. 'train-on-local')"
+        )
+    return name
+
+
+class Experiment:
+    """``Experiment(workspace, name)`` gets the experiment, creating it if needed."""
+
+    def __init__(self, workspace: Workspace, name: str, _info: ExperimentInfo | None = None):
+        self.workspace = workspace
+        self._info = _info or workspace._store.get_or_create_experiment(check_experiment_name(name))
+
+    @property
+    def name(self) -> str:
+        return self._info.name
+
+    @property
+    def id(self) -> str:
+        return self._info.id
+
+    @property
+    def tags(self) -> dict[str, str | None]:
+        return dict(self._info.tags)
+
+    @property
+    def archived(self) -> bool:
+        return self._info.archived
+
+    def __str__(self) -> str:
+        return f"Experiment(Name: {self.name},\nWorkspace: {self.workspace.name})"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Experiment) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def _refresh(self) -> None:
+        self._info = self.workspace._store.get_experiment(self.id)
+
+    @classmethod
+    def list(cls, workspace: Workspace, experiment_name: str | None = None) -> list[Experiment]:
+        return [
+            cls(workspace, info.name, _info=info)
+            for info in workspace._store.list_experiments()
+            if experiment_name is None or info.name == experiment_name
+        ]
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_logging(
+        self,
+        outputs: Any = None,
+        snapshot_directory: str | None = None,
+        run_id: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Create and start an interactive run.
+
+        ``outputs`` (default ``./outputs``, created now) is uploaded when the run ends;
+        ``snapshot_directory`` is copied into the run's snapshot when given. Use the run
+        as a context manager to complete it (or fail it on an exception) automatically.
+        """
+        from runtrack.sdk.run import Run, _outputs_dir
+
+        run = Run._create(
+            self,
+            run_id=run_id,
+            run_type="interactive",
+            display_name=display_name,
+            description=description,
+            tags=tags,
+        )
+        run._outputs = _outputs_dir(outputs)
+        if snapshot_directory is not None:
+            from runtrack.sdk._snapshot import take_snapshot
+
+            take_snapshot(run, snapshot_directory)
+        return run
+
+    def get_runs(
+        self,
+        type: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        status: str | Sequence[str] | None = None,
+        include_children: bool = False,
+    ) -> Iterator[Run]:
+        """Runs newest first: top-level ones, and descendants with ``include_children``.
+
+        ``tags``/``properties``: a key (has it), a list of keys, or a {key: value} dict.
+        """
+        from runtrack.sdk.run import Run, _filter
+
+        statuses = [status] if isinstance(status, str) else status
+        query = RunQuery(
+            experiment_ids=[self.id],
+            run_type=type,
+            tags=_filter(tags),
+            properties=_filter(properties),
+            status=[RunStatus(s) for s in statuses] if statuses else None,
+            include_children=include_children,
+        )
+        for info in self.workspace._store.search_runs(query):
+            yield Run(self, info.id, _info=info)
+
+    # -- tags --------------------------------------------------------------------------
+
+    def tag(self, key: str, value: Any = None) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        from runtrack.sdk.run import _tags
+
+        self.workspace._store.set_experiment_tags(self.id, _tags(tags))
+        self._refresh()
+
+    def remove_tags(self, tags: str | Sequence[str]) -> None:
+        keys = [tags] if isinstance(tags, str) else list(tags)
+        self.workspace._store.remove_experiment_tags(self.id, keys)
+        self._refresh()
+
+    def archive(self) -> None:
+        self._info = self.workspace._store.update_experiment(self.id, archived=True)
+
+    def reactivate(self, new_name: str | None = None) -> None:
+        self._info = self.workspace._store.update_experiment(
+            self.id, archived=False, name=check_experiment_name(new_name) if new_name else None
+        )

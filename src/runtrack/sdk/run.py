@@ -1,0 +1,555 @@
+"""``Run``: one trial — its metrics, files, tags, properties, children and status."""
+
+from __future__ import annotations
+
+import builtins
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from runtrack import limits
+from runtrack.config import submitted_context
+from runtrack.errors import (
+    ConfigError,
+    InvalidTypeError,
+    InvalidValueError,
+    LimitExceededError,
+    RunStateError,
+)
+from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
+from runtrack.sdk import _values
+from runtrack.sdk._names import new_display_name, new_run_id
+from runtrack.sdk._offline import OfflineRun
+from runtrack.sdk._run_files import FilesMixin
+from runtrack.sdk._run_metrics import MetricsMixin
+from runtrack.sdk._spooled import SpooledMetrics
+from runtrack.sdk._tee import OutputTee
+
+if TYPE_CHECKING:
+    from runtrack.sdk.experiment import Experiment
+    from runtrack.sdk.workspace import Workspace
+
+_OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
+
+__all__ = ["OfflineRun", "Run", "_OfflineRun"]
+
+RUN_TYPES = ("interactive", "script", "child", "mlflow")
+
+
+class Run(MetricsMixin, FilesMixin):
+    """A run of an experiment.
+
+    ``Run(experiment, run_id)`` loads an existing run; new runs come from
+    ``experiment.start_logging()``, ``experiment.submit()`` or ``run.child_run()``.
+    """
+
+    def __init__(self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None):
+        self.experiment = experiment
+        ws = experiment.workspace
+        self._store = ws._store
+        self._artifacts = ws._artifacts
+        self._spool_dir = ws._settings.spool_dir
+        self._info = _info if _info is not None else self._store.get_run(run_id)
+        self.id = self._info.id
+        self._spooled: SpooledMetrics | None = None
+        self._kinds: dict[str, str] = {
+            s.name: s.kind.value for s in self._store.list_series(self.id)
+        }
+        self._scalar_ids: dict[str, int] = {}
+        self._outputs: Path | None = None
+        self._submitted = False
+        self._ship_in_process = True
+        self._tee: OutputTee | None = None
+
+    # -- loading -----------------------------------------------------------------------
+
+    @classmethod
+    def get(cls, workspace: Workspace, run_id: str) -> Run:
+        """The run ``run_id`` of any experiment in ``workspace``."""
+        from runtrack.sdk.experiment import Experiment
+
+        info = workspace._store.get_run(run_id)
+        return cls(Experiment(workspace, info.experiment_name), run_id, _info=info)
+
+    @classmethod
+    def list(
+        cls,
+        experiment: Experiment,
+        type: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        status: str | None = None,
+        include_children: bool = False,
+    ) -> Iterator[Run]:
+        """Runs of ``experiment``, newest first (see ``Experiment.get_runs``)."""
+        return experiment.get_runs(
+            type=type,
+            tags=tags,
+            properties=properties,
+            status=status,
+            include_children=include_children,
+        )
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True, **kwargs: Any) -> Run | OfflineRun:
+        """The submitted run this process belongs to; outside one, an offline run
+        that prints what it would log (or ConfigError with ``allow_offline=False``)."""
+        ctx = submitted_context()
+        if ctx is None:
+            if not allow_offline:
+                raise ConfigError(
+                    "Run.get_context(allow_offline=False) was called outside a submitted run; "
+                    "submit the script with experiment.submit(ScriptRunConfig(...))"
+                )
+            return OfflineRun()
+        from runtrack.sdk.experiment import Experiment
+        from runtrack.sdk.workspace import Workspace
+
+        ws = Workspace()
+        info = ws._store.get_run(ctx.run_id)
+        run = cls(Experiment(ws, info.experiment_name), ctx.run_id, _info=info)
+        run._submitted = True
+        run._ship_in_process = ctx.stream is None
+        return run
+
+    @classmethod
+    def _create(
+        cls,
+        experiment: Experiment,
+        *,
+        run_id: str | None = None,
+        run_type: str = "interactive",
+        status: RunStatus = RunStatus.RUNNING,
+        display_name: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        parent_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        definition: dict[str, object] | None = None,
+        compute_target: str = "local",
+    ) -> Run:
+        if run_id is not None:
+            _check_run_id(run_id)
+        info = experiment.workspace._store.create_run(
+            experiment.id,
+            run_id or new_run_id(experiment.name),
+            display_name=_check_display_name(display_name) or new_display_name(),
+            run_type=run_type,
+            status=status,
+            parent_id=parent_id,
+            tags=_tags(tags or {}),
+            properties={k: v for k, v in _tags(properties or {}).items() if v is not None},
+            description=description,
+            compute_target=compute_target,
+            definition=definition,
+        )
+        return cls(experiment, info.id, _info=info)
+
+    # -- identity ----------------------------------------------------------------------
+
+    @property
+    def number(self) -> int:
+        return self._info.number
+
+    @property
+    def type(self) -> str:
+        return self._info.run_type
+
+    @property
+    def name(self) -> str:
+        return self._info.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self._info.display_name
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        self._info = self._store.update_run(self.id, display_name=_check_display_name(value))
+
+    @property
+    def description(self) -> str | None:
+        return self._info.description
+
+    @description.setter
+    def description(self, value: str) -> None:
+        if len(value) > limits.MAX_DESCRIPTION_LENGTH:
+            raise LimitExceededError(
+                f"description is {len(value)} characters; the limit is "
+                f"{limits.MAX_DESCRIPTION_LENGTH}"
+            )
+        self._info = self._store.update_run(self.id, description=value)
+
+    @property
+    def status(self) -> str:
+        return self._info.status.value
+
+    @property
+    def tags(self) -> dict[str, str | None]:
+        return dict(self._info.tags)
+
+    @property
+    def properties(self) -> dict[str, str]:
+        return dict(self._info.properties)
+
+    @property
+    def parent(self) -> Run | None:
+        if self._info.parent_id is None:
+            return None
+        return Run(self.experiment, self._info.parent_id)
+
+    def __str__(self) -> str:
+        return (
+            f"Run(Experiment: {self.experiment.name},\nId: {self.id},\n"
+            f"Type: {self.type},\nStatus: {self.status})"
+        )
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def _refresh(self) -> RunInfo:
+        self._info = self._store.get_run(self.id)
+        return self._info
+
+    # -- status ------------------------------------------------------------------------
+
+    def get_status(self) -> str:
+        """Current status (refetched unless terminal)."""
+        if not self._info.status.is_terminal:
+            self._refresh()
+        return self.status
+
+    def get_detailed_status(self) -> dict[str, Any]:
+        return {"status": self.get_status(), "details": None}
+
+    def _finish(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
+        info = self._refresh()
+        if info.status.is_terminal and not self._submitted:
+            if info.status is status:
+                return
+            raise RunStateError(
+                f"run {self.id} is already {info.status.value}; terminal states are final"
+            )
+        self._stop_tee()
+        self._close_spool()
+        if self._outputs is not None and self._outputs.is_dir():
+            self._upload_tree(self._outputs, _artifact_prefix(self._outputs))
+        if self._submitted:
+            if error is not None and status is RunStatus.FAILED:
+                self._store.add_properties(self.id, {"runtrack.script_error": error.message[:1000]})
+            return
+        self._info = self._store.set_status(self.id, status, error=error)
+
+    def start(self) -> None:
+        """Move a NotStarted run to Running."""
+        self._info = self._store.set_status(self.id, RunStatus.RUNNING)
+
+    def complete(self, _set_status: bool = True) -> None:
+        """Flush metrics, upload the outputs folder, mark the run Completed."""
+        self._finish(RunStatus.COMPLETED)
+
+    def fail(self, error_details: Any = None, error_code: str | None = None) -> None:
+        """Mark the run Failed. ``error_details``: a message or an exception."""
+        self._finish(RunStatus.FAILED, _error_info(error_details, error_code))
+
+    def cancel(self) -> None:
+        """Mark the run Canceled (a submitted run: its process tree is stopped)."""
+        if self._submitted:
+            print(f"Run {self.id}: cancel() from inside a submitted run is not supported")
+            return
+        self._finish(RunStatus.CANCELED)
+
+    def __enter__(self) -> Run:
+        if self._tee is None and not self._submitted:
+            self._tee = OutputTee(self._artifacts, self.id, "logs/user_log.txt")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: builtins.type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        logs = Path("logs")
+        if self._tee is not None and logs.is_dir():
+            self._upload_tree(logs, "logs")
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
+            if not self._info.status.is_terminal:
+                self.complete()
+            self._stop_tee()
+            return exc is not None
+        if not self._refresh().status.is_terminal:
+            self.fail(exc)
+        self._stop_tee()
+        return False
+
+    def _stop_tee(self) -> None:
+        if self._tee is not None:
+            self._tee.stop()
+            self._tee = None
+
+    # -- details -----------------------------------------------------------------------
+
+    def get_details(self) -> dict[str, Any]:
+        """Azure-shaped details: runId, target, status, times, properties, logFiles…"""
+        info = self._refresh()
+        details: dict[str, Any] = {
+            "runId": info.id,
+            "displayName": info.display_name,
+            "target": info.compute_target,
+            "status": info.status.value,
+            "startTimeUtc": _utc(info.start_time) if info.start_time else None,
+            "properties": dict(info.properties),
+            "tags": dict(info.tags),
+            "inputDatasets": [],
+            "outputDatasets": [],
+            "runDefinition": dict(info.definition),
+            "logFiles": {
+                p: f"{_ref_prefix(self.id)}{p}" for p in self.get_file_names() if _is_log(p)
+            },
+            "submittedBy": _user(),
+        }
+        if info.end_time is not None and info.status.is_terminal:
+            details["endTimeUtc"] = _utc(info.end_time)
+        if info.error is not None:
+            details["error"] = {"error": info.error.to_json()}
+        return details
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        """``get_details()`` with each log file's content instead of its reference."""
+        details = self.get_details()
+        for path in list(details["logFiles"]):
+            with self._artifacts.open(self.id, path) as fh:
+                details["logFiles"][path] = fh.read().decode("utf-8", "replace")
+        return details
+
+    def get_all_logs(self, destination: str | None = None) -> builtins.list[str]:
+        """Download every log file; return the local paths."""
+        base = Path(destination or ".")
+        return [self.download_file(p, base / p) for p in self.get_file_names() if _is_log(p)]
+
+    # -- tags and properties -----------------------------------------------------------
+
+    def tag(self, key: str, value: Any = None) -> None:
+        """Set one tag (a valueless tag has value None)."""
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Add or overwrite tags; non-str values are stored as str()."""
+        self._store.set_tags(self.id, _tags(tags))
+        self._refresh()
+
+    def get_tags(self) -> dict[str, str | None]:
+        return dict(self._refresh().tags)
+
+    def remove_tags(self, tags: str | Sequence[str]) -> None:
+        keys = [tags] if isinstance(tags, str) else list(tags)
+        self._store.remove_tags(self.id, keys)
+        self._refresh()
+
+    def add_properties(self, properties: Mapping[str, Any]) -> None:
+        """Add properties. They are add-only: a different value for a key raises
+        PropertyConflictError."""
+        if not properties:
+            return
+        values = {k: v for k, v in _tags(properties).items() if v is not None}
+        self._store.add_properties(self.id, values)
+        self._refresh()
+
+    def get_properties(self) -> dict[str, str]:
+        return dict(self._refresh().properties)
+
+    # -- children ----------------------------------------------------------------------
+
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
+        """A started child run (use it as a context manager to complete it)."""
+        child = Run._create(
+            self.experiment,
+            run_id=run_id,
+            run_type="child",
+            display_name=name,
+            parent_id=self.id,
+            compute_target=self._info.compute_target,
+        )
+        child._outputs = _outputs_dir(outputs) if outputs else None
+        child._submitted = False
+        return child
+
+    def create_children(
+        self,
+        count: int | None = None,
+        tag_key: str | None = None,
+        tag_values: Sequence[str] | None = None,
+    ) -> builtins.list[Run]:
+        """Start ``count`` children (tagged ``batch_child_number``) or one per tag value."""
+        if (count is None) == (tag_key is None or tag_values is None):
+            raise InvalidValueError(
+                "create_children() needs either count= or both tag_key= and tag_values="
+            )
+        n = count if count is not None else len(tag_values or [])
+        if n > limits.MAX_CHILDREN_PER_CALL or n < 0:
+            raise LimitExceededError(
+                f"create_children() asked for {n} children; at most "
+                f"{limits.MAX_CHILDREN_PER_CALL} per call"
+            )
+        children = []
+        for i in range(n):
+            tags = (
+                {"batch_child_number": str(i), "azureml.batch_child_number": str(i)}
+                if count is not None
+                else {str(tag_key): str((tag_values or [])[i])}
+            )
+            child = Run._create(
+                self.experiment,
+                run_type="child",
+                parent_id=self.id,
+                tags=tags,
+                compute_target=self._info.compute_target,
+            )
+            children.append(child)
+        return children
+
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: Any = None,
+        properties: Any = None,
+        type: str | None = None,
+        status: str | None = None,
+    ) -> Iterator[Run]:
+        """Child runs (all descendants with ``recursive=True``), oldest first."""
+        query = RunQuery(
+            parent_id=self.id,
+            tags=_filter(tags),
+            properties=_filter(properties),
+            run_type=type,
+            status=[RunStatus(status)] if status else None,
+            order_by=[("created_time", False)],
+        )
+        for info in self._store.search_runs(query):
+            child = Run(self.experiment, info.id, _info=info)
+            yield child
+            if recursive:
+                yield from child.get_children(True, tags, properties, type, status)
+
+    def get_portal_url(self) -> str:
+        return f"{self.experiment.workspace._ui_base()}/runs/{self.id}"
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _check_run_id(run_id: str) -> None:
+    if not isinstance(run_id, str) or not run_id or len(run_id) > limits.MAX_RUN_ID_LENGTH:
+        raise InvalidValueError(
+            f"run_id must be a non-empty str of at most {limits.MAX_RUN_ID_LENGTH} characters"
+        )
+    if any(c in run_id for c in "/\\") or any(ord(c) < 32 for c in run_id):
+        raise InvalidValueError(f"run_id {run_id!r} must not contain slashes or control characters")
+
+
+def _check_display_name(name: str | None) -> str | None:
+    if name is not None and len(name) > limits.MAX_DISPLAY_NAME_LENGTH:
+        raise LimitExceededError(
+            f"display name is {len(name)} characters; the limit is {limits.MAX_DISPLAY_NAME_LENGTH}"
+        )
+    return name
+
+
+def _tags(tags: Mapping[str, Any]) -> dict[str, str | None]:
+    if not isinstance(tags, Mapping):
+        raise InvalidTypeError(f"tags must be a dict, got {type(tags).__name__}")
+    out: dict[str, str | None] = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidTypeError(f"tag/property keys must be non-empty str, got {key!r}")
+        if len(key) > limits.MAX_TAG_KEY_LENGTH:
+            raise LimitExceededError(
+                f"key {key[:40]!r}… is {len(key)} characters; "
+                f"the limit is {limits.MAX_TAG_KEY_LENGTH}"
+            )
+        text = _values.tag_value(value)
+        if text is not None and len(text) > limits.MAX_TAG_VALUE_LENGTH:
+            raise LimitExceededError(
+                f"value of {key!r} is {len(text)} characters; the limit is "
+                f"{limits.MAX_TAG_VALUE_LENGTH}"
+            )
+        out[key] = text
+    return out
+
+
+def _filter(value: Any) -> dict[str, str | None]:
+    """Azure-style tag/property filter: a key, a list of keys, or a {key: value} dict."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {value: None}
+    if isinstance(value, Mapping):
+        return {str(k): _values.tag_value(v) for k, v in value.items()}
+    return {str(k): None for k in value}
+
+
+def _error_info(details: Any, code: str | None) -> ErrorInfo:
+    if isinstance(details, BaseException):
+        text = "".join(traceback.format_exception(type(details), details, details.__traceback__))
+        return ErrorInfo(
+            code=code or "UserError",
+            message=f"User program failed with {type(details).__name__}: {details}"[
+                : limits.MAX_ERROR_MESSAGE_LENGTH
+            ],
+            type=type(details).__name__,
+            traceback=text[-limits.MAX_ERROR_MESSAGE_LENGTH :],
+        )
+    message = "" if details is None else str(details)
+    return ErrorInfo(code=code or "UserError", message=message[: limits.MAX_ERROR_MESSAGE_LENGTH])
+
+
+def _outputs_dir(outputs: Any) -> Path | None:
+    """``start_logging(outputs=…)``: None/''/True → ./outputs, False → none, str → that."""
+    if outputs is False:
+        return None
+    folder = Path("outputs" if outputs in (None, "", True) else str(outputs))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
+
+
+def _artifact_prefix(folder: Path) -> str:
+    try:
+        return folder.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return folder.name
+
+
+def _utc(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _is_log(path: str) -> bool:
+    return path.startswith(("logs/", "user_logs/", "system_logs/"))
+
+
+def _ref_prefix(run_id: str) -> str:
+    from runtrack.sdk._artifacts import artifact_ref
+
+    return artifact_ref(run_id, "")
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,112 @@
+"""``Workspace``: where experiments and runs live (a local folder, a database or a server)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from runtrack import config
+from runtrack.config import Settings
+from runtrack.store import open_artifacts, open_store
+from runtrack.store.base import ArtifactStore, TrackingStore
+
+log = logging.getLogger("runtrack")
+
+
+class Workspace:
+    """A runtrack workspace.
+
+    ``Workspace()`` resolves the location as described in ``runtrack.config``
+    (argument > ``RUNTRACK_TRACKING_URI`` > config file > ``./.runtrack``).
+    ``Workspace("path/to/folder")``, ``Workspace("sqlite:///x.db")``,
+    ``Workspace("postgresql://…", artifact_root=…)`` and ``Workspace("http://host:port")``
+    name a location explicitly. The Azure keyword arguments (``subscription_id``,
+    ``resource_group``, ``workspace_name``) are accepted and kept as attributes.
+    """
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        *,
+        artifact_root: str | None = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        location: str | None = None,
+        _settings: Settings | None = None,
+        **_ignored: Any,
+    ) -> None:
+        self._settings = _settings or config.resolve(uri, artifact_root=artifact_root)
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.location = location or "local"
+        self._name = workspace_name or self._settings.name
+        self._store: TrackingStore = open_store(self._settings.tracking_uri)
+        root = self._settings.artifact_root
+        # A server owns its files: its RestStore hands out the matching ArtifactStore.
+        self._artifacts: ArtifactStore = (
+            open_artifacts(root) if root is not None else self._store.artifacts  # type: ignore[attr-defined]
+        )
+        self._ship_leftovers()
+
+    @classmethod
+    def from_config(
+        cls, path: str | None = None, auth: Any = None, _file_name: str | None = None
+    ) -> Workspace:
+        """The workspace named by the nearest config file from ``path`` (default: cwd)
+        upward; with none found, the local default."""
+        start = Path(path) if path else None
+        found = config.find_config(start)
+        settings = config.resolve(config_path=found) if found else config.resolve()
+        return cls(_settings=settings)
+
+    def _ship_leftovers(self) -> None:
+        from runtrack.spool.sync import ship_leftovers
+
+        try:
+            for item in ship_leftovers(self._store, self._settings.spool_dir):
+                if item.points > 0:
+                    log.info("runtrack: recovered %d points of run %s", item.points, item.run_id)
+        except Exception as exc:  # recovery must never stop a workspace from opening
+            log.warning("runtrack: could not ship leftover spools yet: %s", exc)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._settings.tracking_uri
+
+    @property
+    def experiments(self) -> dict[str, Any]:
+        """Experiment name -> Experiment."""
+        from runtrack.sdk.experiment import Experiment
+
+        return {
+            info.name: Experiment(self, info.name, _info=info)
+            for info in self._store.list_experiments()
+        }
+
+    def get_run(self, run_id: str) -> Any:
+        from runtrack.sdk.run import Run
+
+        return Run.get(self, run_id)
+
+    def _ui_base(self) -> str:
+        if self._settings.is_remote:
+            return self._settings.tracking_uri
+        return f"file://{Path(self._settings.spool_dir).parent}"
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace(name={self.name!r}, uri={self.tracking_uri!r})"

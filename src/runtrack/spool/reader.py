@@ -1,0 +1,173 @@
+"""Read committed records of one spool stream, from any position, in any process."""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runtrack.model import Record
+from runtrack.spool import record as R
+from runtrack.spool.writer import segment_path
+
+
+@dataclass
+class Position:
+    """Where a reader stands: a segment, a byte offset in it, and the next seq."""
+
+    segment: int = 0
+    offset: int = R.HEADER_SIZE
+    seq: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps({"segment": self.segment, "offset": self.offset, "seq": self.seq})
+
+    @classmethod
+    def from_json(cls, text: str) -> Position:
+        data = json.loads(text)
+        return cls(int(data["segment"]), int(data["offset"]), int(data["seq"]))
+
+
+@dataclass
+class Chunk:
+    first_seq: int
+    records: list[Record]
+    descriptions: dict[str, str]
+    end: Position
+
+
+class SpoolReader:
+    """Reads a stream's records after ``position``; never blocks, never writes."""
+
+    def __init__(self, folder: Path, stream: str, position: Position | None = None) -> None:
+        self.folder = folder
+        self.stream = stream
+        self.pos = Position() if position is None else Position(**vars(position))
+        self.finished = False
+        self._names: dict[int, tuple[str, str]] = {}
+        self._descs: dict[int, str] = {}
+        self._mm: mmap.mmap | None = None
+        self._mm_segment = -1
+        if self.pos.offset > R.HEADER_SIZE:
+            self._replay_names(self.pos.offset)
+
+    def _map(self) -> mmap.mmap | None:
+        if self._mm is not None and self._mm_segment == self.pos.segment:
+            return self._mm
+        self.close()
+        path = segment_path(self.folder, self.stream, self.pos.segment)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            if size < R.HEADER_SIZE:
+                return None
+            self._mm = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+        self._mm_segment = self.pos.segment
+        return self._mm
+
+    def _replay_names(self, until: int) -> None:
+        """Re-read NAME/DESC records of the current segment up to ``until``."""
+        mm = self._map()
+        if mm is None:
+            return
+        off = R.HEADER_SIZE
+        while off < until:
+            (length,) = R.LEN.unpack_from(mm, off)
+            if length == 0:
+                break
+            self._decode_meta(mm, off, length)
+            off += length
+
+    def _decode_meta(self, mm: mmap.mmap, off: int, length: int) -> int:
+        rtype = mm[off + 4]
+        if rtype == R.NAME:
+            _, nid, kind = R.NAME_HEAD.unpack_from(mm, off + 4)
+            start = off + 4 + R.NAME_HEAD.size
+            name = bytes(mm[start : off + length]).rstrip(b"\0").decode()
+            self._names[nid] = (name, R.KIND_OF_CODE[kind])
+        elif rtype == R.DESC:
+            _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
+            start = off + 4 + R.TYPE_ID.size
+            self._descs[nid] = bytes(mm[start : off + length]).rstrip(b"\0").decode()
+        return int(rtype)
+
+    def read(self, max_points: int = 50_000) -> Chunk:
+        """Committed points after the position (at most about ``max_points``)."""
+        first = self.pos.seq
+        out: list[Record] = []
+        descs: dict[str, str] = {}
+        while len(out) < max_points and not self.finished:
+            mm = self._map()
+            if mm is None:
+                break
+            off = self.pos.offset
+            length = R.LEN.unpack_from(mm, off)[0] if off + 4 <= len(mm) else 0
+            if length == 0:
+                nxt = segment_path(self.folder, self.stream, self.pos.segment + 1)
+                if not nxt.exists():
+                    break
+                self.pos = Position(self.pos.segment + 1, R.HEADER_SIZE, self.pos.seq)
+                self._names.clear()
+                continue
+            self._decode(mm, off, length, out, descs)
+            self.pos.offset = off + length
+        self.pos.seq = first + len(out)
+        return Chunk(first, out, descs, Position(**vars(self.pos)))
+
+    def _decode(
+        self, mm: mmap.mmap, off: int, length: int, out: list[Record], descs: dict[str, str]
+    ) -> None:
+        rtype = mm[off + 4]
+        if rtype == R.FLOAT:
+            _, nid, step, when, value = R.FLOAT_BODY.unpack_from(mm, off + 4)
+            name, kind = self._names[nid]
+            out.append((name, kind, None if step == R.NO_STEP else step, when, value))
+        elif rtype == R.INT:
+            _, nid, step, when, ivalue = R.INT_BODY.unpack_from(mm, off + 4)
+            name, kind = self._names[nid]
+            out.append((name, kind, None if step == R.NO_STEP else step, when, ivalue))
+        elif rtype in (R.JSON, R.JSONS):
+            _, nid, step, when = R.POINT_HEAD.unpack_from(mm, off + 4)
+            name, kind = self._names[nid]
+            start = off + 4 + R.POINT_HEAD.size
+            decoded: Any = R.loads(bytes(mm[start : off + length]).rstrip(b"\0"))
+            s = None if step == R.NO_STEP else step
+            if rtype == R.JSON:
+                out.append((name, kind, s, when, decoded))
+            else:
+                out.extend((name, kind, s, when, v) for v in decoded)
+        elif rtype == R.FLOATS:
+            _, nid, n, step, when = R.FLOATS_HEAD.unpack_from(mm, off + 4)
+            name, kind = self._names[nid]
+            start = off + 4 + R.FLOATS_HEAD.size
+            values = array("d")
+            values.frombytes(mm[start : start + 8 * n])
+            s = None if step == R.NO_STEP else step
+            out.extend((name, kind, s, when, v) for v in values.tolist())
+        elif rtype == R.END:
+            self.finished = True
+        else:
+            self._decode_meta(mm, off, length)
+            if rtype == R.DESC:
+                _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
+                descs[self._names[nid][0]] = self._descs[nid]
+
+    def close(self) -> None:
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
+            self._mm_segment = -1
+
+
+def list_streams(folder: Path) -> list[str]:
+    """Stream names with segments in a run's spool folder."""
+    return sorted({p.name.rsplit(".", 2)[0] for p in folder.glob("*.seg")})

@@ -1,0 +1,101 @@
+"""Binary layout of a spool segment.
+
+A spool is a folder ``<spool_dir>/<run_id>/`` holding, per writer stream, numbered
+segment files ``<stream>.<n>.seg``. Each segment starts with a fixed header, then
+records back to back, each 8-byte aligned::
+
+    header   b"RTSPOOL1" | u32 version | u32 segment no | u64 first seq | u32 pid | pad → 64 bytes
+    record   u32 length (whole record, 0 = nothing written yet) | u8 type | payload
+
+The writer fills the payload first and the length last, so a reader (or a process
+that reopens the spool after a crash) sees only whole records: a record is
+committed exactly when its length is non-zero. Unwritten space is zero (sparse).
+
+Record types and payloads (all little-endian):
+
+* NAME   u32 id | u8 kind | utf-8 name              — interns (name, kind) for a segment
+* FLOAT  u32 id | i64 step | f64 time | f64 value   — one scalar point (hot path)
+* INT    u32 id | i64 step | f64 time | i64 value
+* JSON   u32 id | i64 step | f64 time | utf-8 JSON value (tagged NaN/±inf)
+* JSONS  u32 id | i64 step | f64 time | utf-8 JSON list  — n points in one record
+* FLOATS u32 id | u32 n | i64 step | f64 time | n * f64  — n float points in one record
+* DESC   u32 id | utf-8 description
+* END    (empty)  — the writer closed the stream cleanly
+
+Every point (one per FLOAT/INT/JSON, n per JSONS/FLOATS) takes the next sequence
+number of its stream; NAME, DESC and END take none. Each segment re-interns the
+names it uses, so a fully shipped segment can be deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from typing import Any
+
+MAGIC = b"RTSPOOL1"
+VERSION = 1
+HEADER = struct.Struct("<8sIIQI")
+HEADER_SIZE = 64
+SEGMENT_SIZE = 8 * 1024 * 1024
+
+NAME, FLOAT, INT, JSON, JSONS, FLOATS, DESC, END = 1, 2, 3, 4, 5, 6, 7, 8
+NO_STEP = -(2**63)
+
+LEN = struct.Struct("<I")
+TYPE_ID = struct.Struct("<BxxxI")  # type, pad, name id — follows the length word
+# FLOAT: len u32 | type u8 pad3 | id u32 | pad4 | step i64 | time f64 | value f64  = 40 bytes
+FLOAT_BODY = struct.Struct("<BxxxIxxxxqdd")
+FLOAT_SIZE = 40
+INT_BODY = struct.Struct("<BxxxIxxxxqdq")
+INT_SIZE = 40
+POINT_HEAD = struct.Struct("<BxxxIxxxxqd")  # JSON / JSONS: then the JSON text
+FLOATS_HEAD = struct.Struct("<BxxxIIqd")  # then n doubles
+NAME_HEAD = struct.Struct("<BxxxIB")
+
+KIND_CODES = (
+    "scalar",
+    "list",
+    "table",
+    "image",
+    "confusion_matrix",
+    "accuracy_table",
+    "residuals",
+    "predictions",
+)
+KIND_OF_CODE = dict(enumerate(KIND_CODES))
+CODE_OF_KIND = {kind: code for code, kind in KIND_OF_CODE.items()}
+
+
+def align(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$f": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, dict):
+        return {"$row": {k: _tag(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return [_tag(v) for v in value]
+    return value
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "$f" in value:
+            return float(value["$f"])
+        return {k: _untag(v) for k, v in value["$row"].items()}
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes of a cell value (or list of values), NaN/±inf preserved."""
+    return json.dumps(_tag(value), separators=(",", ":"), allow_nan=False).encode()
+
+
+def loads(data: bytes | memoryview) -> Any:
+    return _untag(json.loads(bytes(data)))

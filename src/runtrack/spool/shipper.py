@@ -1,0 +1,177 @@
+"""Move committed spool records into a TrackingStore, exactly once.
+
+The store applies batches idempotently by sequence number, so the shipper may
+always resend: after a crash, after a timeout, or when two shippers race. The
+acknowledged position is also written next to the segments (``<stream>.ack``) so
+a restart need not re-read what the store already has, and fully shipped segments
+are deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from runtrack.model import MetricBatch
+from runtrack.spool.reader import Position, SpoolReader
+from runtrack.spool.writer import segment_path
+from runtrack.store.base import TrackingStore
+
+log = logging.getLogger("runtrack.spool")
+
+BATCH_POINTS = 50_000
+IDLE_SLEEP = 0.05
+MAX_BACKOFF = 5.0
+
+
+def ack_path(folder: Path, stream: str) -> Path:
+    return folder / f"{stream}.ack"
+
+
+def load_position(folder: Path, stream: str) -> Position | None:
+    try:
+        return Position.from_json(ack_path(folder, stream).read_text())
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class StreamShipper:
+    """Ships one stream of one run; ``step()`` does one bounded unit of work."""
+
+    def __init__(self, store: TrackingStore, run_id: str, folder: Path, stream: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.folder = folder
+        self.stream = stream
+        self.reader = SpoolReader(folder, stream, load_position(folder, stream))
+        self.shipped = self.reader.pos.seq
+        self._pending: MetricBatch | None = None
+        self._pending_end: Position | None = None
+
+    @property
+    def done(self) -> bool:
+        """The writer closed the stream and every point is in the store."""
+        return self.reader.finished and self._pending is None
+
+    def step(self) -> int:
+        """Send at most one batch; return the number of points the store accepted.
+
+        Raises whatever the store raises; the batch is kept and resent next time.
+        """
+        if self._pending is None:
+            chunk = self.reader.read(BATCH_POINTS)
+            if not chunk.records and not chunk.descriptions:
+                self._acknowledge(chunk.end)
+                return 0
+            self._pending = MetricBatch(
+                self.stream, chunk.first_seq, chunk.records, chunk.descriptions
+            )
+            self._pending_end = chunk.end
+        batch, end = self._pending, self._pending_end
+        assert batch is not None and end is not None
+        self.store.ingest(self.run_id, batch)
+        self._pending = self._pending_end = None
+        self.shipped = batch.first_seq + len(batch.records)
+        self._acknowledge(end)
+        return len(batch.records)
+
+    def _acknowledge(self, end: Position) -> None:
+        path = ack_path(self.folder, self.stream)
+        tmp = path.with_suffix(".ack.tmp")
+        tmp.write_text(end.to_json())
+        os.replace(tmp, path)
+        for number in range(end.segment - 1, -1, -1):
+            old = segment_path(self.folder, self.stream, number)
+            if not old.exists():
+                break
+            old.unlink()
+
+    def drain(self) -> int:
+        """Ship until nothing is left to read now; return points shipped."""
+        total = 0
+        while True:
+            n = self.step()
+            total += n
+            if n == 0 and self._pending is None:
+                return total
+
+    def remove_files(self) -> None:
+        """Delete the stream's files (only once it is ``done``)."""
+        self.reader.close()
+        for path in self.folder.glob(f"{self.stream}.*"):
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
+
+
+class BackgroundShipper:
+    """A daemon thread that ships one stream as it is written.
+
+    Store errors never reach the training code: they are logged (once per kind of
+    error) and retried with back-off while the spool keeps everything on disk.
+    """
+
+    def __init__(self, shipper: StreamShipper) -> None:
+        self.shipper = shipper
+        self.last_error: BaseException | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._stop_deadline = 0.0
+        self._thread = threading.Thread(
+            target=self._loop, name=f"runtrack-shipper-{shipper.run_id}", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                n = self.shipper.step()
+            except Exception as exc:  # the training process must never die of this
+                if type(exc) is not type(self.last_error):
+                    log.warning("runtrack: cannot ship metrics yet (%s); will retry", exc)
+                self.last_error = exc
+                with self._progress:
+                    self._progress.notify_all()
+                if self._stop.is_set() and self._stop_deadline < time.monotonic():
+                    return
+                self._wake.wait(backoff)
+                self._wake.clear()
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            if self.last_error is not None:
+                log.info("runtrack: shipping metrics again")
+            self.last_error = None
+            backoff = 0.05
+            with self._progress:
+                self._progress.notify_all()
+            if n:
+                continue
+            if self._stop.is_set():
+                return
+            self._wake.wait(IDLE_SLEEP)
+            self._wake.clear()
+
+    def wait_for(self, seq: int, timeout: float) -> bool:
+        """Block until the store holds every point below ``seq``; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self.shipper.shipped < seq:
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return self.shipper.shipped >= seq
+                self._progress.wait(min(left, 0.1))
+        return True
+
+    def stop(self, timeout: float) -> None:
+        """Finish shipping what is readable (up to ``timeout`` s), then end the thread."""
+        self._stop_deadline = time.monotonic() + timeout
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout + 1.0)

@@ -1,0 +1,37 @@
+"""Shared fixtures: a clean environment per test and one local workspace fixture."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No RUNTRACK_/AZUREML_/MLFLOW_ variables leak in; each test runs in its own cwd."""
+    for key in list(os.environ):
+        if key.startswith(("RUNTRACK_", "AZUREML_", "MLFLOW_")):
+            monkeypatch.delenv(key)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    yield
+
+
+@pytest.fixture
+def ws(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from runtrack import Workspace
+
+    workspace = Workspace(str(tmp_path / "ws"))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def exp(ws):  # type: ignore[no-untyped-def]
+    from runtrack import Experiment
+
+    return Experiment(ws, "tests")
