@@ -1,7 +1,9 @@
 """The ``runtrack`` command line (also ``python -m runtrack``).
 
 Commands are thin: they open a workspace and call the SDK or the store. Every
-command has help text and ``--json`` output where it prints data.
+command has help text and ``--json`` output where it prints data. This module holds
+the group and the workspace-browsing commands; each other area (server, submit, …)
+keeps its commands in a sibling module exposing ``COMMANDS = [...]``.
 """
 
 from __future__ import annotations
@@ -225,3 +227,19 @@ def sync(uri: str | None, as_json: bool) -> None:
             continue
         note = " (run marked Failed: its process died)" if item.marked_failed else ""
         click.echo(f"run {item.run_id}: shipped {item.points} points from {item.stream}{note}")
+
+
+def _register_subcommands() -> None:
+    """Commands of other areas live in sibling modules (one area per module)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register_subcommands()
