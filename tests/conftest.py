@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.live_server import live_server  # noqa: F401  (shared fixture)
+
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:

@@ -1,0 +1,14 @@
+"""The ``/api/v1`` routers, one resource per module.
+
+JSON bodies are the ``to_json()`` forms of :mod:`runtrack.model` values (the wire
+format the RestStore reads back with ``from_json()``). Every route has an OpenAPI
+summary (checked by the tests).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from runtrack.server.api import meta
+
+ROUTERS: list[APIRouter] = [meta.router]

@@ -1,0 +1,33 @@
+"""Request dependencies: the stores and settings the app was created with.
+
+Routers never open stores; they take them from ``app.state`` through these::
+
+    @router.get("/things")
+    def things(store: TrackingStore = Depends(get_store)) -> ...
+
+Token checks are not a per-route dependency: with auth on, the app-level
+:class:`runtrack.server.auth.TokenAuthMiddleware` covers every route, including
+routers added later. :func:`get_token_record` tells a handler which token was used.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from runtrack.server.settings import ServerSettings
+from runtrack.store.base import ArtifactStore, TrackingStore
+
+
+def get_store(request: Request) -> TrackingStore:
+    store: TrackingStore = request.app.state.store
+    return store
+
+
+def get_artifacts(request: Request) -> ArtifactStore:
+    artifacts: ArtifactStore = request.app.state.artifacts
+    return artifacts
+
+
+def get_settings(request: Request) -> ServerSettings:
+    settings: ServerSettings = request.app.state.settings
+    return settings
