@@ -10,7 +10,9 @@ A chunk holds consecutive points of one series in one *encoding*:
 
 Steps are int64 with :data:`STEP_NONE` standing for "no step"; ``steps_kind`` says
 whether every point has a step (:data:`STEPS_ALL`), none has (:data:`STEPS_NONE`,
-empty blob) or some have (:data:`STEPS_MIXED`). Times are float64.
+empty blob), some have (:data:`STEPS_MIXED`), or the steps are consecutive integers
+from ``step_min`` (:data:`STEPS_RANGE`, empty blob: the usual ``step == i``). Times are
+float64.
 
 Values come back exactly as logged: an int stays an int, a bool a bool, NaN and
 ±inf stay themselves. "Numeric" below means int or float but not bool, and not NaN.
@@ -29,9 +31,10 @@ from runtrack.errors import InvalidTypeError, InvalidValueError
 from runtrack.model import CellValue
 
 STEP_NONE = -(2**63)
-STEPS_ALL, STEPS_NONE, STEPS_MIXED = 0, 1, 2
+STEPS_ALL, STEPS_NONE, STEPS_MIXED, STEPS_RANGE = 0, 1, 2, 3
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _ARRAY_CODE = {"f": "d", "i": "q", "b": "b"}
+_NONE_STEP = array("q", [STEP_NONE]).tobytes()
 _SHORT_RUN = 16  # runs of one numeric type shorter than this are folded into JSON
 
 
@@ -242,8 +245,10 @@ def encode_piece(
             nums = values  # type: ignore[assignment]
     present = [s for s in steps if s is not None]
     if len(present) == n:
-        steps_kind = STEPS_ALL
-        steps_blob = _pack_steps(present)
+        if present == list(range(present[0], present[0] + n)):
+            steps_kind, steps_blob = STEPS_RANGE, b""
+        else:
+            steps_kind, steps_blob = STEPS_ALL, _pack_steps(present)
     elif not present:
         steps_kind, steps_blob = STEPS_NONE, b""
     else:
@@ -265,7 +270,7 @@ def encode_piece(
         last_num=float(nums[-1]) if nums else None,
         step_min=min(present) if present else None,
         step_max=max(present) if present else None,
-        steps_sorted=steps_kind == STEPS_ALL and present == sorted(present),
+        steps_sorted=has_all_steps(steps_kind) and present == sorted(present),
         time_min=time_min,
         time_max=time_max,
         times_sorted=times_list == sorted(times_list),
@@ -293,12 +298,14 @@ def _opt(fn: Any, a: Any, b: Any) -> Any:
 def merge_pieces(old: Piece, new: Piece) -> Piece:
     """``old`` followed by ``new`` (same encoding) as one piece."""
     assert old.encoding == new.encoding
-    if old.steps_kind == new.steps_kind:
-        steps_kind = old.steps_kind
-        steps = old.steps + new.steps
+    kinds = (old.steps_kind, new.steps_kind)
+    if kinds == (STEPS_RANGE, STEPS_RANGE) and old.step_max + 1 == new.step_min:  # type: ignore[operator]
+        steps_kind, steps = STEPS_RANGE, b""
+    elif old.steps_kind == new.steps_kind != STEPS_RANGE:
+        steps_kind, steps = old.steps_kind, old.steps + new.steps
     else:
-        steps_kind = STEPS_MIXED
-        steps = _materialize_steps(old) + _materialize_steps(new)
+        steps_kind = STEPS_ALL if all(map(has_all_steps, kinds)) else STEPS_MIXED
+        steps = packed_steps(old) + packed_steps(new)
     if old.encoding == "j":
         vals = old.vals[:-1] + b"," + new.vals[1:] if old.count and new.count else old.vals
     else:
@@ -330,10 +337,25 @@ def _le(a: int | None, b: int | None) -> bool:
     return a is not None and b is not None and a <= b
 
 
-def _materialize_steps(piece: Piece) -> bytes:
+def none_steps(count: int) -> bytes:
+    """``count`` packed "no step" markers."""
+    return _NONE_STEP * count
+
+
+def has_all_steps(steps_kind: int) -> bool:
+    """Whether every point of a chunk with this ``steps_kind`` has a step."""
+    return steps_kind in (STEPS_ALL, STEPS_RANGE)
+
+
+def packed_steps(piece: Any, low: int = 0, high: int | None = None) -> bytes:
+    """Steps ``low:high`` of a chunk (Piece or row) as int64 blob, markers for None."""
+    high = piece.count if high is None else high
     if piece.steps_kind == STEPS_NONE:
-        return array("q", [STEP_NONE]).tobytes() * piece.count
-    return piece.steps
+        return none_steps(high - low)
+    if piece.steps_kind == STEPS_RANGE:
+        return array("q", range(piece.step_min + low, piece.step_min + high)).tobytes()
+    blob: bytes = piece.steps
+    return blob if low == 0 and high * 8 == len(blob) else blob[low * 8 : high * 8]
 
 
 def piece_from_row(row: Any) -> Piece:
@@ -356,6 +378,7 @@ def unpack_values(encoding: str, blob: bytes) -> list[CellValue]:
 
 
 def unpack_steps(steps_kind: int, blob: bytes, count: int) -> list[int | None]:
+    """Steps from a blob of kind ALL/MIXED/NONE (RANGE: see :func:`step_sequence`)."""
     if steps_kind == STEPS_NONE:
         return [None] * count
     packed = array("q")
@@ -364,6 +387,16 @@ def unpack_steps(steps_kind: int, blob: bytes, count: int) -> list[int | None]:
     if steps_kind == STEPS_MIXED:
         steps = [None if s == STEP_NONE else s for s in steps]
     return steps
+
+
+def step_sequence(steps_kind: int, blob: bytes, step_min: int | None, count: int) -> Sequence[int]:
+    """Steps of a chunk as an indexable sequence (``STEP_NONE`` where a point has none)."""
+    if steps_kind == STEPS_RANGE:
+        assert step_min is not None
+        return range(step_min, step_min + count)
+    if steps_kind == STEPS_NONE:
+        return array("q", none_steps(count))
+    return unpack_array("q", blob)
 
 
 def unpack_array(code: str, blob: bytes) -> array[Any]:

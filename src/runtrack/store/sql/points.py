@@ -39,30 +39,79 @@ def read_series(
     statement = (
         select(
             chunks.c.first_index, chunks.c.count.label("npts"), chunks.c.encoding,
-            chunks.c.steps_kind,
-            chunks.c.steps, chunks.c.times, chunks.c.vals,
+            chunks.c.steps_kind, chunks.c.step_min, chunks.c.steps, chunks.c.times, chunks.c.vals,
         )
         .where(chunks.c.series_id == series_id, chunks.c.first_index + chunks.c.count > start)
         .order_by(chunks.c.chunk_no)
     )
     if end is not None:
         statement = statement.where(chunks.c.first_index < end)
-    steps: list[int | None] = []
-    times: list[float] = []
-    values: list[CellValue] = []
+    rows = []
     for row in conn.execute(statement):
         low = max(start - row.first_index, 0)
         high = row.npts if end is None else min(end - row.first_index, row.npts)
-        chunk_steps = codec.unpack_steps(row.steps_kind, row.steps, row.npts)
-        chunk_times = codec.unpack_array("d", row.times)
-        chunk_values = codec.unpack_values(row.encoding, row.vals)
-        if low or high < row.npts:
-            chunk_steps, chunk_values = chunk_steps[low:high], chunk_values[low:high]
-            chunk_times = chunk_times[low:high]
-        steps += chunk_steps
-        times += chunk_times.tolist()
-        values += chunk_values
-    return SeriesData(name=name, kind=kind, start=start, steps=steps, times=times, values=values)
+        rows.append((row, low, high))
+    times = codec.unpack_array("d", b"".join(_cut(r.times, 8, lo, hi) for r, lo, hi in rows))
+    return SeriesData(
+        name=name, kind=kind, start=start, steps=_steps(rows), times=times.tolist(),
+        values=_values(rows),
+    )
+
+
+def _cut(blob: bytes, size: int, low: int, high: int) -> bytes:
+    """Items ``low:high`` of a packed blob with items of ``size`` bytes."""
+    if low == 0 and high * size == len(blob):
+        return blob
+    return blob[low * size : high * size]
+
+
+def _steps(rows: list[tuple[Any, int, int]]) -> list[int | None]:
+    kinds = {row.steps_kind for row, _, _ in rows}
+    total = sum(high - low for _, low, high in rows)
+    if not rows or kinds == {codec.STEPS_NONE}:
+        return [None] * total
+    if kinds == {codec.STEPS_RANGE}:
+        first = expected = rows[0][0].step_min + rows[0][1]
+        for row, low, high in rows:
+            if row.step_min + low != expected:
+                break
+            expected += high - low
+        else:
+            return list(range(first, first + total))
+    blob = b"".join(codec.packed_steps(_AsPiece(row), low, high) for row, low, high in rows)
+    kind = codec.STEPS_ALL if all(map(codec.has_all_steps, kinds)) else codec.STEPS_MIXED
+    return codec.unpack_steps(kind, blob, total)
+
+
+class _AsPiece:
+    """A read row seen through the attribute names :func:`codec.packed_steps` uses."""
+
+    def __init__(self, row: Any) -> None:
+        self.count, self.steps_kind = row.npts, row.steps_kind
+        self.step_min, self.steps = row.step_min, row.steps
+
+
+def _values(rows: list[tuple[Any, int, int]]) -> list[CellValue]:
+    """Cells of the rows; consecutive chunks of one packed encoding are unpacked at once."""
+    values: list[CellValue] = []
+    i = 0
+    while i < len(rows):
+        encoding = rows[i][0].encoding
+        code = codec.array_code(encoding)
+        if code is None:
+            row, low, high = rows[i]
+            cells = codec.unpack_values(encoding, row.vals)
+            values += cells[low:high] if low or high < len(cells) else cells
+            i += 1
+            continue
+        size = 1 if code == "b" else 8
+        j = i
+        while j < len(rows) and rows[j][0].encoding == encoding:
+            j += 1
+        blob = b"".join(_cut(row.vals, size, low, high) for row, low, high in rows[i:j])
+        values += codec.unpack_values(encoding, blob)
+        i = j
+    return values
 
 
 @functools.cache
@@ -159,7 +208,7 @@ def downsample(
         if last_x < low or first_x > high:
             continue
         inside = low <= first_x and last_x <= high
-        clean = meta.n_num == meta.npts and (x != "step" or meta.steps_kind == codec.STEPS_ALL)
+        clean = meta.n_num == meta.npts and (x != "step" or codec.has_all_steps(meta.steps_kind))
         plan.append((meta, inside and clean and acc.of(first_x) == acc.of(last_x)))
     blobs = _fetch(conn, series_id, [m.chunk_no for m, whole in plan if not whole], x)
     for meta, whole in plan:
@@ -197,8 +246,8 @@ def _unpacked(acc: _Buckets, meta: Any, blobs: tuple[bytes, bytes | None], x: st
         xs = codec.unpack_array("d", x_blob or b"")
         ordered = bool(meta.times_sorted)
     else:
-        xs = codec.unpack_array("q", x_blob or b"")
-        ordered = bool(meta.steps_sorted) and meta.steps_kind == codec.STEPS_ALL
+        xs = codec.step_sequence(meta.steps_kind, x_blob or b"", meta.step_min, meta.npts)
+        ordered = bool(meta.steps_sorted) and codec.has_all_steps(meta.steps_kind)
     code = codec.array_code(meta.encoding)
     if code is not None and meta.n_num == meta.npts and ordered:
         _sliced(acc, xs, codec.unpack_array(code, vals_blob), vals_blob, code)
@@ -231,7 +280,7 @@ def _sliced(acc: _Buckets, xs: Sequence[Any], vs: Sequence[Any], blob: bytes, co
         bounds.append((k, i, end))
         i = end
     numpy = _numpy()
-    if numpy is not None and len(bounds) > 2:
+    if numpy is not None:
         packed = numpy.frombuffer(blob, dtype=numpy.float64 if code == "d" else numpy.int64)
         starts = [b[1] for b in bounds]
         segment = packed[start:stop]
