@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from runtrack import limits
@@ -14,6 +15,7 @@ from runtrack.model import MetricKind, SeriesData, SeriesInfo
 from runtrack.sdk import _media, _values
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
 from runtrack.sdk._spooled import SpooledMetrics, flush_run
+from runtrack.spool import record as R
 from runtrack.spool.record import NO_STEP
 from runtrack.store.base import ArtifactStore, TrackingStore
 
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _clock = time.time
+_pack_float = R.FLOAT_REC.pack_into
+_pack_int = R.INT_REC.pack_into
+_FLOAT, _INT, _COMMIT = R.FLOAT, R.INT, R.COMMIT
 
 
 class MetricsMixin:
@@ -35,6 +40,7 @@ class MetricsMixin:
     _spooled: SpooledMetrics | None
     _kinds: dict[str, str]
     _scalar_ids: dict[str, int]
+    _owner: int
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -44,10 +50,11 @@ class MetricsMixin:
                 self._store, self.id, self._spool_dir, ship_in_process=self._ship_in_process
             )
             self._scalar_ids = {}
+            self._owner = self._spooled.owner
         return self._spooled
 
     def _register(self, name: str, kind: str, description: str | None) -> int:
-        """Check ``name`` and its kind, intern it in the spool; return its id."""
+        """Check ``name`` and its kind, intern it in this thread's spool writer."""
         _values.check_name(name)
         known = self._kinds.get(name)
         if known is None:
@@ -63,12 +70,11 @@ class MetricsMixin:
                 f"metric {name!r} of run {self.id} holds {known} values; it cannot also take "
                 f"{kind} values: log them under another name"
             )
-        spooled = self._open_spool()
-        with spooled.lock:
-            nid = spooled.writer.intern(name, kind)
-            if description:
-                spooled.writer.describe(nid, str(description))
-        if kind == "scalar":
+        writer = self._open_spool().writer_for_thread()
+        nid = writer.intern(name, kind)
+        if description:
+            writer.describe(nid, str(description))
+        if kind == "scalar" and get_ident() == self._owner:
             self._scalar_ids[name] = nid
         return nid
 
@@ -86,46 +92,50 @@ class MetricsMixin:
     # -- logging ----------------------------------------------------------------------
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
-        """Append one scalar (bool, int, float, str, None) to metric ``name``."""
+        """Append one scalar (bool, int, float, str, None) to metric ``name``.
+
+        The point is in the run's spool when this returns (it survives a crash of this
+        process). The common case — a float or int under a known name, from the thread
+        that started logging — is one struct pack into a memory map.
+        """
         nid = self._scalar_ids.get(name)
-        spooled = self._spooled
-        if nid is None or spooled is None or spooled.closed:
-            nid = self._register(name, "scalar", description)
-            spooled = self._open_spool()
-        elif description:
-            self._register(name, "scalar", description)
-        if step is None:
-            s = NO_STEP
-        elif type(step) is int and _INT64_MIN < step <= _INT64_MAX:
-            s = step
-        else:
-            s = self._step(step, name)
-        t = type(value)
-        if t is float:
-            with spooled.lock:
-                spooled.writer.write_float(nid, s, _clock(), value)
-            return
-        if t is int and _INT64_MIN <= value <= _INT64_MAX:
-            with spooled.lock:
-                spooled.writer.write_int(nid, s, _clock(), value)
-            return
-        converted = _values.log_value(value, name)
-        with spooled.lock:
-            writer = spooled.writer
-            if type(converted) is float:
-                writer.write_float(nid, s, _clock(), converted)
-            elif type(converted) is int:
-                writer.write_int(nid, s, _clock(), converted)
+        if nid is not None and not description and get_ident() == self._owner:
+            if step is None:
+                s = NO_STEP
+            elif type(step) is int and _INT64_MIN < step <= _INT64_MAX:
+                s = step
             else:
-                writer.write_json(nid, s, _clock(), converted)
+                s = self._step(step, name)
+            t = type(value)
+            if t is float or (t is int and _INT64_MIN <= value <= _INT64_MAX):
+                w = self._spooled.writer  # type: ignore[union-attr]
+                off = w.offset
+                if off + 40 <= w.limit:
+                    (_pack_float if t is float else _pack_int)(
+                        w.mm, off, 40, _FLOAT if t is float else _INT, nid, s, _clock(), value,
+                        _COMMIT,
+                    )
+                    w.offset = off + 40
+                    w.seq += 1
+                    return
+        self._log_slow(name, value, description, step)
+
+    def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
+        nid = self._register(name, "scalar", description)
+        s = self._step(step, name)
+        converted = _values.log_value(value, name)
+        writer = self._open_spool().writer_for_thread()
+        if type(converted) is float:
+            writer.write_float(nid, s, _clock(), converted)
+        elif type(converted) is int:
+            writer.write_int(nid, s, _clock(), converted)
+        else:
+            writer.write_json(nid, s, _clock(), converted)
 
     def _log_many(self, name: str, kind: str, description: str | None, values: list[Any]) -> None:
         nid = self._register(name, kind, description)
-        if not values:
-            return
-        spooled = self._open_spool()
-        with spooled.lock:
-            spooled.writer.write_many(nid, NO_STEP, _clock(), values)
+        if values:
+            self._open_spool().writer_for_thread().write_many(nid, NO_STEP, _clock(), values)
 
     def log_list(self, name: str, value: Any, description: str = "") -> None:
         """Append every element of an iterable (list, tuple, generator, 1-D array)."""
@@ -178,9 +188,7 @@ class MetricsMixin:
 
     def _log_artifact_metric(self, name: str, kind: str, description: str, path: str) -> None:
         nid = self._register(name, kind, description)
-        spooled = self._open_spool()
-        with spooled.lock:
-            spooled.writer.write_json(nid, NO_STEP, _clock(), path)
+        self._open_spool().writer_for_thread().write_json(nid, NO_STEP, _clock(), path)
 
     def _log_json(self, name: str, kind: str, value: Any, description: str) -> None:
         _values.check_name(name)
@@ -222,6 +230,7 @@ class MetricsMixin:
             self._spooled.flush(timeout_seconds)
 
     def _close_spool(self, timeout: float = 300) -> None:
+        self._scalar_ids = {}  # the next log() reopens a spool through the slow path
         if self._spooled is not None:
             self._spooled.close(timeout)
 

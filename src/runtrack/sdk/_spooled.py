@@ -1,8 +1,11 @@
-"""One run's metric stream from this process: spool writer + shipper + flush.
+"""One run's metric streams from this process: spool writers + shipper + flush.
 
-Interactive runs ship from a daemon thread in this process; inside a submitted run
-the supervisor ships (it outlives the script), and ``flush()`` waits for the store
-to report the stream's position.
+The thread that opened the spool owns the main writer and logs to it without any
+lock (the hot path). Each other thread that logs to the run gets a writer (a stream)
+of its own, so no two threads ever share a writer. Interactive runs ship from a
+daemon thread in this process; inside a submitted run the supervisor ships (it
+outlives the script), and ``flush()`` waits for the store to report each stream's
+position.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def new_stream_name() -> str:
 
 
 class SpooledMetrics:
-    """Owns the spool writer of (run, this process) and whoever ships it."""
+    """Owns the spool writers of (run, this process) and whoever ships them."""
 
     def __init__(
         self,
@@ -47,7 +50,9 @@ class SpooledMetrics:
         self.run_id = run_id
         self.folder = spool_dir / run_id
         self.lock = threading.Lock()
+        self.owner = threading.get_ident()
         self.writer = SpoolWriter(self.folder, stream or new_stream_name())
+        self._writers: dict[int, SpoolWriter] = {self.owner: self.writer}
         self.shipper: BackgroundShipper | None = None
         if ship_in_process:
             self.shipper = BackgroundShipper(
@@ -56,11 +61,25 @@ class SpooledMetrics:
         self.closed = False
         _OPEN.add(self)
 
+    def writer_for_thread(self) -> SpoolWriter:
+        """The calling thread's writer (created on its first use)."""
+        ident = threading.get_ident()
+        writer = self._writers.get(ident)
+        if writer is None:
+            with self.lock:
+                stream = f"{self.writer.stream}-t{len(self._writers)}"
+                writer = SpoolWriter(self.folder, stream)
+                self._writers = {**self._writers, ident: writer}
+                if self.shipper is not None:
+                    self.shipper.add(StreamShipper(self.store, self.run_id, self.folder, stream))
+        return writer
+
+    def _targets(self) -> dict[str, int]:
+        return {w.stream: w.seq for w in self._writers.values()}
+
     def flush(self, timeout: float) -> None:
         """Return once every point written so far is queryable in the store."""
-        with self.lock:
-            target = self.writer.seq
-        if self._wait(target, timeout):
+        if self._wait(self._targets(), timeout):
             return
         raise StoreUnavailableError(
             f"could not store the metrics of run {self.run_id} within {timeout:g} s "
@@ -68,14 +87,17 @@ class SpooledMetrics:
             "`runtrack sync` ships them once the store is reachable"
         )
 
-    def _wait(self, target: int, timeout: float) -> bool:
+    def _wait(self, targets: dict[str, int], timeout: float) -> bool:
         if self.shipper is not None:
-            return self.shipper.wait_for(target, timeout)
+            return self.shipper.wait_for(targets, timeout)
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:
             try:
-                if self.store.ingest_position(self.run_id, self.writer.stream) >= target:
+                if all(
+                    self.store.ingest_position(self.run_id, stream) >= seq
+                    for stream, seq in targets.items()
+                ):
                     return True
             except Exception as exc:  # store down: keep waiting until the deadline
                 log.debug("runtrack: flush is waiting for the store: %s", exc)
@@ -89,19 +111,23 @@ class SpooledMetrics:
         return f"last error: {err}" if err else "the shipper is behind"
 
     def close(self, timeout: float) -> None:
-        """End the stream: write its END record, ship everything, remove the files."""
+        """End the streams: write their END records, ship everything, remove the files."""
         with self.lock:
             if self.closed:
                 return
             self.closed = True
-            self.writer.close()
-            target = self.writer.seq
+            for writer in self._writers.values():
+                writer.close()
+            targets = self._targets()
         _OPEN.discard(self)
-        ok = self._wait(target, timeout)
+        ok = self._wait(targets, timeout)
         if self.shipper is not None:
             self.shipper.stop(timeout=1.0 if ok else 0.0)
-            if ok and self.shipper.shipper.drain() == 0 and self.shipper.shipper.done:
-                self.shipper.shipper.remove_files()
+            if ok:
+                for shipper in self.shipper.shippers:
+                    shipper.drain()
+                    if shipper.done:
+                        shipper.remove_files()
         if not ok:
             raise StoreUnavailableError(
                 f"could not store the metrics of run {self.run_id} within {timeout:g} s "

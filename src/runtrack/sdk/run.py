@@ -58,6 +58,7 @@ class Run(MetricsMixin, FilesMixin):
             s.name: s.kind.value for s in self._store.list_series(self.id)
         }
         self._scalar_ids: dict[str, int] = {}
+        self._owner = 0
         self._outputs: Path | None = None
         self._submitted = False
         self._ship_in_process = True
@@ -208,6 +209,11 @@ class Run(MetricsMixin, FilesMixin):
 
     def __repr__(self) -> str:
         return str(self)
+
+    def _repr_html_(self) -> str:
+        from runtrack.sdk._html import run_html
+
+        return run_html(self)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Run) and other.id == self.id

@@ -118,21 +118,45 @@ class SpoolReader:
                 self.pos = Position(self.pos.segment + 1, R.HEADER_SIZE, self.pos.seq)
                 self._names.clear()
                 continue
+            rtype = mm[off + 4]
+            if rtype == R.FLOAT:
+                taken = self._float_run(mm, off, max_points - len(out), out)
+                if taken == 0:
+                    break  # being written right now
+                self.pos.offset = off + taken * R.POINT_SIZE
+                continue
+            if rtype == 0 or (
+                rtype == R.INT
+                and R.COMMIT_WORD.unpack_from(mm, off + R.COMMIT_OFFSET)[0] != R.COMMIT
+            ):
+                break  # a point record still being written
             self._decode(mm, off, length, out, descs)
             self.pos.offset = off + length
         self.pos.seq = first + len(out)
         return Chunk(first, out, descs, Position(**vars(self.pos)))
 
+    def _float_run(self, mm: mmap.mmap, off: int, limit: int, out: list[Record]) -> int:
+        """Decode consecutive committed FLOAT records from ``off``; return how many."""
+        end = min(len(mm), off + R.POINT_SIZE * max(limit, 1))
+        end -= (end - off) % R.POINT_SIZE
+        names = self._names
+        taken = 0
+        append = out.append
+        no_step, commit, ftype = R.NO_STEP, R.COMMIT, R.FLOAT
+        for length, rtype, nid, step, when, value, word in R.FLOAT_REC.iter_unpack(mm[off:end]):
+            if length != 40 or rtype != ftype or word != commit:
+                break
+            name, kind = names[nid]
+            append((name, kind, None if step == no_step else step, when, value))
+            taken += 1
+        return taken
+
     def _decode(
         self, mm: mmap.mmap, off: int, length: int, out: list[Record], descs: dict[str, str]
     ) -> None:
         rtype = mm[off + 4]
-        if rtype == R.FLOAT:
-            _, nid, step, when, value = R.FLOAT_BODY.unpack_from(mm, off + 4)
-            name, kind = self._names[nid]
-            out.append((name, kind, None if step == R.NO_STEP else step, when, value))
-        elif rtype == R.INT:
-            _, nid, step, when, ivalue = R.INT_BODY.unpack_from(mm, off + 4)
+        if rtype == R.INT:
+            _, _, nid, step, when, ivalue, _ = R.INT_REC.unpack_from(mm, off)
             name, kind = self._names[nid]
             out.append((name, kind, None if step == R.NO_STEP else step, when, ivalue))
         elif rtype in (R.JSON, R.JSONS):

@@ -7,15 +7,18 @@ records back to back, each 8-byte aligned::
     header   b"RTSPOOL1" | u32 version | u32 segment no | u64 first seq | u32 pid | pad → 64 bytes
     record   u32 length (whole record, 0 = nothing written yet) | u8 type | payload
 
-The writer fills the payload first and the length last, so a reader (or a process
-that reopens the spool after a crash) sees only whole records: a record is
-committed exactly when its length is non-zero. Unwritten space is zero (sparse).
+Variable-size records are written payload first and length last, so a reader (or a
+process that reopens the spool after a crash) sees only whole records: such a record
+is committed exactly when its length is non-zero. The fixed-size point records of the
+hot path (FLOAT, INT) are written with one ``struct.pack_into`` call, which stores the
+fields in order after zeroing the record; their last field is a commit word, and they
+are committed exactly when it equals ``COMMIT``. Unwritten space is zero (sparse).
 
 Record types and payloads (all little-endian):
 
 * NAME   u32 id | u8 kind | utf-8 name              — interns (name, kind) for a segment
-* FLOAT  u32 id | i64 step | f64 time | f64 value   — one scalar point (hot path)
-* INT    u32 id | i64 step | f64 time | i64 value
+* FLOAT  u32 id | i64 step | f64 time | f64 value | u32 commit — one point (hot path)
+* INT    u32 id | i64 step | f64 time | i64 value | u32 commit
 * JSON   u32 id | i64 step | f64 time | utf-8 JSON value (tagged NaN/±inf)
 * JSONS  u32 id | i64 step | f64 time | utf-8 JSON list  — n points in one record
 * FLOATS u32 id | u32 n | i64 step | f64 time | n * f64  — n float points in one record
@@ -45,11 +48,13 @@ NO_STEP = -(2**63)
 
 LEN = struct.Struct("<I")
 TYPE_ID = struct.Struct("<BxxxI")  # type, pad, name id — follows the length word
-# FLOAT: len u32 | type u8 pad3 | id u32 | pad4 | step i64 | time f64 | value f64  = 40 bytes
-FLOAT_BODY = struct.Struct("<BxxxIxxxxqdd")
-FLOAT_SIZE = 40
-INT_BODY = struct.Struct("<BxxxIxxxxqdq")
-INT_SIZE = 40
+# FLOAT/INT: len u32 | type u8 pad3 | id u32 | step i64 | time f64 | value | commit u32 = 40
+FLOAT_REC = struct.Struct("<IBxxxIqddI")
+INT_REC = struct.Struct("<IBxxxIqdqI")
+POINT_SIZE = 40
+COMMIT = 0xC0FFEE01
+COMMIT_OFFSET = 36
+COMMIT_WORD = struct.Struct("<I")
 POINT_HEAD = struct.Struct("<BxxxIxxxxqd")  # JSON / JSONS: then the JSON text
 FLOATS_HEAD = struct.Struct("<BxxxIIqd")  # then n doubles
 NAME_HEAD = struct.Struct("<BxxxIB")

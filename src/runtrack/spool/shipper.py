@@ -109,14 +109,15 @@ class StreamShipper:
 
 
 class BackgroundShipper:
-    """A daemon thread that ships one stream as it is written.
+    """A daemon thread that ships the streams of one run as they are written.
 
     Store errors never reach the training code: they are logged (once per kind of
     error) and retried with back-off while the spool keeps everything on disk.
     """
 
     def __init__(self, shipper: StreamShipper) -> None:
-        self.shipper = shipper
+        self.shippers = [shipper]
+        self.run_id = shipper.run_id
         self.last_error: BaseException | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -127,11 +128,18 @@ class BackgroundShipper:
         )
         self._thread.start()
 
+    def add(self, shipper: StreamShipper) -> None:
+        """Ship one more stream of the run (another thread's writer)."""
+        self.shippers = [*self.shippers, shipper]
+
+    def _step_all(self) -> int:
+        return sum(shipper.step() for shipper in self.shippers)
+
     def _loop(self) -> None:
         backoff = 0.05
         while True:
             try:
-                n = self.shipper.step()
+                n = self._step_all()
             except Exception as exc:  # the training process must never die of this
                 if type(exc) is not type(self.last_error):
                     log.warning("runtrack: cannot ship metrics yet (%s); will retry", exc)
@@ -157,15 +165,24 @@ class BackgroundShipper:
             self._wake.wait(IDLE_SLEEP)
             self._wake.clear()
 
-    def wait_for(self, seq: int, timeout: float) -> bool:
-        """Block until the store holds every point below ``seq``; False on timeout."""
+    def shipped(self) -> dict[str, int]:
+        return {s.stream: s.shipped for s in self.shippers}
+
+    def wait_for(self, targets: dict[str, int], timeout: float) -> bool:
+        """Block until the store holds every point below ``targets[stream]`` of each
+        stream; False on timeout."""
         deadline = time.monotonic() + timeout
+
+        def reached() -> bool:
+            done = self.shipped()
+            return all(done.get(stream, 0) >= seq for stream, seq in targets.items())
+
         with self._progress:
-            while self.shipper.shipped < seq:
+            while not reached():
                 self._wake.set()
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._thread.is_alive():
-                    return self.shipper.shipped >= seq
+                    return reached()
                 self._progress.wait(min(left, 0.1))
         return True
 

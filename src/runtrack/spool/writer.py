@@ -33,7 +33,7 @@ class SpoolWriter:
         self._names: dict[tuple[str, str], int] = {}
         self._descs: dict[int, str] = {}
         self._segment = -1
-        self._mm: mmap.mmap | None = None
+        self.mm: mmap.mmap = mmap.mmap(-1, 1)  # replaced by the first segment
         self._fd = -1
         self.offset = 0
         self.limit = 0
@@ -52,7 +52,7 @@ class SpoolWriter:
         mm = mmap.mmap(fd, self.segment_size)
         R.HEADER.pack_into(mm, 0, R.MAGIC, R.VERSION, number, self.seq, os.getpid())
         self._close_segment()
-        self._fd, self._mm, self._segment = fd, mm, number
+        self._fd, self.mm, self._segment = fd, mm, number
         self.offset, self.limit = R.HEADER_SIZE, self.segment_size
         for (name, kind), nid in self._names.items():
             self._put_name(nid, name, kind)
@@ -60,10 +60,10 @@ class SpoolWriter:
                 self._put_desc(nid, self._descs[nid])
 
     def _close_segment(self) -> None:
-        if self._mm is not None:
-            self._mm.close()
+        if self._fd >= 0:
+            self.mm.close()
             os.close(self._fd)
-            self._mm = None
+            self._fd = -1
 
     def _room(self, size: int) -> mmap.mmap:
         """The mapping, with ``size`` bytes free at ``self.offset`` (rolls segments)."""
@@ -71,8 +71,7 @@ class SpoolWriter:
             if size > self.segment_size - R.HEADER_SIZE - 4096:
                 raise ValueError(f"a single spool record of {size} bytes is too large")
             self._open_segment(self._segment + 1)
-        assert self._mm is not None
-        return self._mm
+        return self.mm
 
     def _commit(self, mm: mmap.mmap, size: int) -> None:
         R.LEN.pack_into(mm, self.offset, size)
@@ -113,22 +112,24 @@ class SpoolWriter:
         self._commit(mm, size)
 
     def write_float(self, nid: int, step: int, when: float, value: float) -> None:
-        """One float point (``step`` = record.NO_STEP when absent)."""
+        """One float point (``step`` = record.NO_STEP when absent); one pack, committed
+        by its trailing commit word. ``Run.log`` inlines this same code."""
         off = self.offset
-        if off + 40 > self.limit:
-            self._room(40)
+        if off + R.POINT_SIZE > self.limit:
+            self._room(R.POINT_SIZE)
             off = self.offset
-        mm = self._mm
-        assert mm is not None
-        R.FLOAT_BODY.pack_into(mm, off + 4, R.FLOAT, nid, step, when, value)
-        R.LEN.pack_into(mm, off, 40)
-        self.offset = off + 40
+        R.FLOAT_REC.pack_into(self.mm, off, 40, R.FLOAT, nid, step, when, value, R.COMMIT)
+        self.offset = off + R.POINT_SIZE
         self.seq += 1
 
     def write_int(self, nid: int, step: int, when: float, value: int) -> None:
-        mm = self._room(R.INT_SIZE)
-        R.INT_BODY.pack_into(mm, self.offset + 4, R.INT, nid, step, when, value)
-        self._commit(mm, R.INT_SIZE)
+        """One int point of at most 64 bits."""
+        off = self.offset
+        if off + R.POINT_SIZE > self.limit:
+            self._room(R.POINT_SIZE)
+            off = self.offset
+        R.INT_REC.pack_into(self.mm, off, 40, R.INT, nid, step, when, value, R.COMMIT)
+        self.offset = off + R.POINT_SIZE
         self.seq += 1
 
     def write_json(self, nid: int, step: int, when: float, value: Any) -> None:
