@@ -57,6 +57,11 @@ class Experiment:
     def __repr__(self) -> str:
         return str(self)
 
+    def _repr_html_(self) -> str:
+        from runtrack.sdk._html import experiment_html
+
+        return experiment_html(self)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Experiment) and other.id == self.id
 

@@ -1,0 +1,210 @@
+"""Compact HTML summaries of runs and experiments for notebooks (``_repr_html_``).
+
+Everything is inline-styled (no ``<style>`` block, no script), so it renders the same in
+JupyterLab, classic Notebook, VS Code, nbconvert HTML and sanitising viewers. A link to
+the web UI appears only where a server is known (an ``http(s)://`` workspace).
+The live widget (``runtrack.widgets``) reuses these helpers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from runtrack.model import RunInfo, RunStatus
+
+if TYPE_CHECKING:
+    from runtrack.sdk.experiment import Experiment
+    from runtrack.sdk.run import Run
+    from runtrack.sdk.workspace import Workspace
+
+FONT = (
+    "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+    "font-size:13px;line-height:1.4;color:#1f2328"
+)
+TABLE = "border-collapse:collapse;margin:2px 0;" + FONT
+TH = (
+    "text-align:left;padding:4px 10px;border-bottom:2px solid #d0d7de;font-weight:600;"
+    "white-space:nowrap;background:#f6f8fa"
+)
+TD = "text-align:left;padding:4px 10px;border-bottom:1px solid #eaeef2;white-space:nowrap"
+MUTED = "color:#656d76"
+MONO = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
+LINK = "color:#0969da;text-decoration:none"
+
+#: status → (text colour, background) of its badge
+STATUS_COLORS: dict[str, tuple[str, str]] = {
+    "Completed": ("#1a7f37", "#dafbe1"),
+    "Running": ("#0969da", "#ddf4ff"),
+    "Finalizing": ("#0969da", "#ddf4ff"),
+    "Failed": ("#cf222e", "#ffebe9"),
+    "Canceled": ("#57606a", "#eaeef2"),
+    "CancelRequested": ("#57606a", "#eaeef2"),
+}
+_PENDING = ("#9a6700", "#fff8c5")
+MAX_ROWS = 50
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def status_badge(status: str) -> str:
+    fg, bg = STATUS_COLORS.get(status, _PENDING)
+    return (
+        f'<span style="display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;'
+        f'font-weight:600;color:{fg};background:{bg};white-space:nowrap">{esc(status)}</span>'
+    )
+
+
+def duration_seconds(info: RunInfo, now: float | None = None) -> float | None:
+    """Seconds the run has been (or was) running; None before it started."""
+    if info.start_time is None:
+        return None
+    end = info.end_time if info.status.is_terminal and info.end_time else None
+    return max(0.0, (end if end is not None else (now or time.time())) - info.start_time)
+
+
+def duration_text(seconds: float | None) -> str:
+    """``850 ms``, ``42 s``, ``3m 07s``, ``2h 05m``, ``3d 4h`` (``—`` for None)."""
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    s = int(seconds)
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def time_text(ts: float | None) -> str:
+    """Local time, ``YYYY-MM-DD HH:MM:SS`` (``—`` for None)."""
+    if ts is None:
+        return "—"
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def number_text(value: object) -> str:
+    """A metric value, short: 4 significant digits for floats, as-is otherwise."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def ui_base(workspace: Workspace) -> str | None:
+    """Base URL of the web UI, when the workspace is a server; else None."""
+    settings = workspace._settings
+    return settings.tracking_uri.rstrip("/") if settings.is_remote else None
+
+
+def run_url(run: Run) -> str | None:
+    """``<server>/runs/<run id>`` for a server workspace; None for a local one."""
+    base = ui_base(run.experiment.workspace)
+    return f"{base}/runs/{run.id}" if base else None
+
+
+def link(text: str, url: str | None) -> str:
+    if url is None:
+        return esc(text)
+    return f'<a href="{esc(url)}" target="_blank" rel="noopener" style="{LINK}">{esc(text)}</a>'
+
+
+def table(headers: list[str], rows: list[list[str]], *, caption: str = "") -> str:
+    """A table from pre-escaped cell HTML."""
+    head = "".join(f'<th style="{TH}">{h}</th>' for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{TD}">{c}</td>' for c in row) + "</tr>" for row in rows
+    )
+    cap = (
+        f'<caption style="caption-side:top;text-align:left;padding:2px 0 4px;{MUTED}">'
+        f"{caption}</caption>"
+        if caption
+        else ""
+    )
+    return (
+        f'<table style="{TABLE}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def _run_row(run: Run, *, with_experiment: bool) -> list[str]:
+    status = run.get_status()
+    info = run._info
+    url = run_url(run)
+    name = f'{esc(info.display_name)}<br><span style="{MONO};{MUTED}">{esc(run.id)}</span>'
+    cells = [esc(run.experiment.name)] if with_experiment else []
+    cells += [
+        f"{info.number}",
+        name,
+        esc(info.run_type),
+        status_badge(status),
+        time_text(info.start_time or info.created_time),
+        duration_text(duration_seconds(info)),
+        link("open", url) if url else f'<span style="{MUTED}">—</span>',
+    ]
+    return cells
+
+
+_RUN_HEADERS = ["#", "Run", "Type", "Status", "Started", "Duration", "Details page"]
+
+
+def run_html(run: Run) -> str:
+    """One-row table: experiment, number, name/id, type, status, times, link."""
+    return table(["Experiment", *_RUN_HEADERS], [_run_row(run, with_experiment=True)])
+
+
+def runs_html(runs: Iterable[Run], *, limit: int = MAX_ROWS) -> str:
+    """A table of runs (at most ``limit`` rows; the caption says how many more)."""
+    items = list(runs)
+    rows = [_run_row(run, with_experiment=True) for run in items[:limit]]
+    more = max(0, len(items) - limit)
+    caption = f"{len(items)} run{'s' if len(items) != 1 else ''}"
+    if more:
+        caption += f" (first {limit} shown)"
+    if not rows:
+        return f'<div style="{FONT};{MUTED}">No runs.</div>'
+    return table(["Experiment", *_RUN_HEADERS], rows, caption=caption)
+
+
+def experiment_html(experiment: Experiment, *, limit: int = 10) -> str:
+    """The experiment (name, workspace, run count) and its latest ``limit`` runs."""
+    from runtrack.model import RunQuery
+    from runtrack.sdk.run import Run
+
+    store = experiment.workspace._store
+    total = store.count_runs(RunQuery(experiment_ids=[experiment.id]))
+    infos = store.search_runs(RunQuery(experiment_ids=[experiment.id], limit=limit))
+    runs = [Run(experiment, info.id, _info=info) for info in infos]
+    head = table(
+        ["Experiment", "Workspace", "Runs", "Latest run"],
+        [
+            [
+                f"<b>{esc(experiment.name)}</b>",
+                esc(experiment.workspace.name),
+                str(total),
+                time_text(runs[0]._info.created_time) if runs else "—",
+            ]
+        ],
+    )
+    if not runs:
+        return head
+    rows = [_run_row(run, with_experiment=False) for run in runs]
+    caption = f"latest {len(runs)} of {total}" if total > len(runs) else ""
+    return head + table(_RUN_HEADERS, rows, caption=caption)
+
+
+def is_active(status: str) -> bool:
+    return not RunStatus(status).is_terminal
