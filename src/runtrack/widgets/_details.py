@@ -180,24 +180,28 @@ class RunDetails:
         instead of IPython's display: called now, and once more when the runs end.
         """
         self._update()
-        if render_lib is not None:
-            self._render_lib = render_lib
-            render_lib(self._html)
-        else:
-            try:
-                from IPython.display import display
-            except ImportError as exc:
-                raise ImportError(
-                    "RunDetails.show() needs IPython: pip install 'runtrack[notebook]' "
-                    "(or pass render_lib=<a function that displays HTML>)"
-                ) from exc
-            widgets = _kernel_widgets()
-            if widgets is not None and self._widget is None:
-                self._widget = widgets.HTML(value=self._html)
-            self._handle = display(self._bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
         assert self._data is not None
         if self._data["active"]:
             self._start()
+            with self._lock:  # the first rendering already says it is live
+                self._html = render(self._data, refresh=self._refresh_state())
+        if render_lib is not None:
+            self._render_lib = render_lib
+            render_lib(self._html)
+            return
+        try:
+            from IPython.display import display
+        except ImportError as exc:
+            raise ImportError(
+                "RunDetails.show() needs IPython: pip install 'runtrack[notebook]' "
+                "(or pass render_lib=<a function that displays HTML>)"
+            ) from exc
+        widgets = _kernel_widgets()
+        with self._lock:
+            if widgets is not None and self._widget is None:
+                self._widget = widgets.HTML(value=self._html)
+            bundle = self._bundle()
+        self._handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
 
     # -- refreshing ----------------------------------------------------------------
 
