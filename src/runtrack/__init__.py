@@ -21,15 +21,24 @@ from runtrack.errors import (
 )
 from runtrack.model import MetricKind, RunStatus
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact
+from runtrack.sdk.environment import CondaDependencies, Environment
 from runtrack.sdk.experiment import Experiment
 from runtrack.sdk.run import OfflineRun, Run
+from runtrack.sdk.script_run_config import (
+    MpiConfiguration,
+    PyTorchConfiguration,
+    RunConfiguration,
+    ScriptRunConfig,
+)
 from runtrack.sdk.workspace import Workspace
 
 __all__ = [
     "Artifact",
     "ArtifactExistsError",
+    "CondaDependencies",
     "ConfigError",
     "ConflictError",
+    "Environment",
     "Experiment",
     "ImageArtifact",
     "InvalidTypeError",
@@ -37,14 +46,18 @@ __all__ = [
     "JsonArtifact",
     "LimitExceededError",
     "MetricKind",
+    "MpiConfiguration",
     "NotFoundError",
     "OfflineRun",
     "PropertyConflictError",
+    "PyTorchConfiguration",
     "Run",
+    "RunConfiguration",
     "RunFailedError",
     "RunStateError",
     "RunStatus",
     "RuntrackError",
+    "ScriptRunConfig",
     "StoreUnavailableError",
     "Workspace",
     "__version__",

@@ -36,6 +36,7 @@ ENV_EXPERIMENT = "RUNTRACK_EXPERIMENT_NAME"
 ENV_TOKEN = "RUNTRACK_TOKEN"
 ENV_SPOOL_DIR = "RUNTRACK_SPOOL_DIR"
 ENV_STREAM = "RUNTRACK_STREAM"
+ENV_RANK = "RUNTRACK_RANK"
 #: Azure ML names accepted as aliases inside submitted runs.
 AZURE_ALIASES = {ENV_RUN_ID: "AZUREML_RUN_ID", ENV_EXPERIMENT: "AZUREML_ARM_PROJECT_NAME"}
 
@@ -69,6 +70,8 @@ class SubmittedContext:
     run_id: str
     experiment_name: str | None
     stream: str | None
+    #: global rank of this process in a multi-process run (None: not distributed)
+    rank: int | None = None
 
 
 def _env(name: str) -> str | None:
@@ -194,4 +197,7 @@ def submitted_context() -> SubmittedContext | None:
     run_id = _env(ENV_RUN_ID)
     if not run_id:
         return None
-    return SubmittedContext(run_id, _env(ENV_EXPERIMENT), _env(ENV_STREAM))
+    rank = _env(ENV_RANK)
+    return SubmittedContext(
+        run_id, _env(ENV_EXPERIMENT), _env(ENV_STREAM), int(rank) if rank else None
+    )

@@ -14,7 +14,7 @@ from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededEr
 from runtrack.model import MetricKind, SeriesData, SeriesInfo
 from runtrack.sdk import _media, _values
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
-from runtrack.sdk._spooled import SpooledMetrics, flush_run
+from runtrack.sdk._spooled import SpooledMetrics, flush_run, new_stream_name
 from runtrack.spool import record as R
 from runtrack.spool.record import NO_STEP
 from runtrack.store.base import ArtifactStore, TrackingStore
@@ -41,13 +41,22 @@ class MetricsMixin:
     _kinds: dict[str, str]
     _scalar_ids: dict[str, int]
     _owner: int
+    #: set in a submitted run: stream names start with the supervisor's stream (rankN),
+    #: and ranks above 0 log their metrics as ``rank<N>/<name>`` (kept apart per rank)
+    _stream_prefix: str | None = None
+    _metric_prefix: str = ""
 
     # -- plumbing -------------------------------------------------------------------
 
     def _open_spool(self) -> SpooledMetrics:
         if self._spooled is None or self._spooled.closed:
+            prefix = self._stream_prefix
             self._spooled = SpooledMetrics(
-                self._store, self.id, self._spool_dir, ship_in_process=self._ship_in_process
+                self._store,
+                self.id,
+                self._spool_dir,
+                ship_in_process=self._ship_in_process,
+                stream=f"{prefix}-{new_stream_name()}" if prefix else None,
             )
             self._scalar_ids = {}
             self._owner = self._spooled.owner
@@ -71,7 +80,7 @@ class MetricsMixin:
                 f"{kind} values: log them under another name"
             )
         writer = self._open_spool().writer_for_thread()
-        nid = writer.intern(name, kind)
+        nid = writer.intern(self._metric_prefix + name, kind)
         if description:
             writer.describe(nid, str(description))
         if kind == "scalar" and get_ident() == self._owner:

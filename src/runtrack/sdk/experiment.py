@@ -12,6 +12,7 @@ from runtrack.model import ExperimentInfo, RunQuery, RunStatus
 
 if TYPE_CHECKING:
     from runtrack.sdk.run import Run
+    from runtrack.sdk.script_run_config import ScriptRunConfig
     from runtrack.sdk.workspace import Workspace
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][\w\-]{0,254}$")
@@ -111,6 +112,26 @@ class Experiment:
             from runtrack.sdk._snapshot import take_snapshot
 
             take_snapshot(run, snapshot_directory)
+        return run
+
+    def submit(
+        self,
+        config: ScriptRunConfig,
+        tags: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        show_output: bool = False,
+        **_ignored: Any,
+    ) -> Run:
+        """Submit ``config`` (a ScriptRunConfig): the run is returned at once, Queued.
+
+        Its supervisor prepares and runs it (see docs/submitting.md). With
+        ``show_output=True`` this waits and streams rank 0's log until the run ends.
+        """
+        from runtrack.sdk._submit import submit
+
+        run = submit(self, config, tags=tags, run_id=run_id)
+        if show_output:
+            run.wait_for_completion(show_output=True, raise_on_error=False)
         return run
 
     def get_runs(

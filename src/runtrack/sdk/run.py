@@ -24,6 +24,7 @@ from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_files import FilesMixin
 from runtrack.sdk._run_metrics import MetricsMixin
+from runtrack.sdk._script_run import ScriptRunMixin
 from runtrack.sdk._spooled import SpooledMetrics
 from runtrack.sdk._tee import OutputTee
 
@@ -38,7 +39,7 @@ __all__ = ["OfflineRun", "Run", "_OfflineRun"]
 RUN_TYPES = ("interactive", "script", "child", "mlflow")
 
 
-class Run(MetricsMixin, FilesMixin):
+class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     """A run of an experiment.
 
     ``Run(experiment, run_id)`` loads an existing run; new runs come from
@@ -113,6 +114,11 @@ class Run(MetricsMixin, FilesMixin):
         run = cls(Experiment(ws, info.experiment_name), ctx.run_id, _info=info)
         run._submitted = True
         run._ship_in_process = ctx.stream is None
+        run._stream_prefix = ctx.stream
+        run._metric_prefix = f"rank{ctx.rank}/" if ctx.rank else ""
+        from runtrack.sdk._process_log import attach_process_log
+
+        attach_process_log(ctx.rank or 0)
         return run
 
     @classmethod
@@ -231,6 +237,7 @@ class Run(MetricsMixin, FilesMixin):
         """Current status (refetched unless terminal)."""
         if not self._info.status.is_terminal:
             self._refresh()
+            self._reap_orphan()
         return self.status
 
     def get_detailed_status(self) -> dict[str, Any]:
@@ -270,6 +277,9 @@ class Run(MetricsMixin, FilesMixin):
         """Mark the run Canceled (a submitted run: its process tree is stopped)."""
         if self._submitted:
             print(f"Run {self.id}: cancel() from inside a submitted run is not supported")
+            return
+        if self._info.run_type == "script":
+            self._cancel_script()
             return
         self._finish(RunStatus.CANCELED)
 

@@ -1,0 +1,130 @@
+"""``Experiment.submit(ScriptRunConfig)``: snapshot, create the run, hand it to a target.
+
+Order: the source folder is checked against the snapshot limits first (no run is
+created for a folder that cannot be snapshotted), then the run is created Queued,
+the snapshot is stored in it (``snapshot.zip``, property ``ContentSnapshotId``), and
+the compute target starts the supervisor. Anything failing after the run exists
+marks it Failed with code ``SubmitFailed`` and re-raises.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runtrack.errors import InvalidTypeError, InvalidValueError
+from runtrack.model import ErrorInfo, RunStatus
+from runtrack.runner import snapshot as snap
+from runtrack.runner.spec import PROCESS_INFO, PROCESS_STATUS, WORLD_SIZE_PROPERTY, RunSpec
+from runtrack.runner.target import ComputeTarget, LocalTarget
+from runtrack.sdk.script_run_config import ScriptRunConfig
+
+if TYPE_CHECKING:
+    from runtrack.sdk.experiment import Experiment
+    from runtrack.sdk.run import Run
+
+RUNS_FOLDER = "runtrack_runs"
+
+
+def _target_for(name: str) -> ComputeTarget:
+    if name in ("local", "", None):
+        return LocalTarget()
+    raise InvalidValueError(
+        f"compute target {name!r} is not available: runtrack runs submitted scripts on "
+        "compute_target='local'"
+    )
+
+
+def _argv(config: ScriptRunConfig, source: Path) -> list[str]:
+    argv = config.argv()
+    if isinstance(argv, str):
+        return ["/bin/sh", "-c", argv]
+    if config.script is not None and not (source / config.script).is_file():
+        raise InvalidValueError(
+            f"script {config.script!r} is not a file in source_directory {str(source)!r}"
+        )
+    return argv
+
+
+def store_snapshot(run: Run, files: list[snap.SnapshotFile]) -> None:
+    """Zip ``files`` into ``run`` as snapshot.zip and record ContentSnapshotId."""
+    with tempfile.TemporaryFile() as buf:
+        snap.write_zip(files, buf)
+        buf.seek(0)
+        run._artifacts.put(run.id, snap.SNAPSHOT_ARTIFACT, buf)
+    run.add_properties({"ContentSnapshotId": run.id})
+
+
+def submit(
+    experiment: Experiment,
+    config: ScriptRunConfig,
+    tags: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> Run:
+    """Start ``config`` as a new script run of ``experiment``; return it at once."""
+    from runtrack.sdk.run import Run
+
+    if not isinstance(config, ScriptRunConfig):
+        raise InvalidTypeError(
+            f"experiment.submit() takes a ScriptRunConfig, got {type(config).__name__}"
+        )
+    rc = config.run_config
+    target = _target_for(rc.target)
+    source = Path(config.source_directory).resolve()
+    files = snap.snapshot_files(source)
+    argv = _argv(config, source)
+    env = rc.environment
+    world = rc.node_count * rc.process_count_per_node
+    if rc.node_count < 1 or world < 1:
+        raise InvalidValueError("node_count and process counts must be at least 1")
+    run = Run._create(
+        experiment,
+        run_id=run_id,
+        run_type="script",
+        status=RunStatus.QUEUED,
+        tags=tags,
+        definition=config.definition(),
+        compute_target=target.name,
+    )
+    ws = experiment.workspace
+    try:
+        store_snapshot(run, files)
+        run.add_properties(
+            {
+                "ProcessInfoFile": PROCESS_INFO,
+                "ProcessStatusFile": PROCESS_STATUS,
+                WORLD_SIZE_PROPERTY: str(world),
+                "azureml.runsource": "experiment",
+            }
+        )
+        workdir = Path(tempfile.gettempdir()) / RUNS_FOLDER / run.id
+        workdir.mkdir(parents=True, exist_ok=True)
+        spec = RunSpec(
+            run_id=run.id,
+            experiment_name=experiment.name,
+            tracking_uri=ws._settings.tracking_uri,
+            artifact_root=ws._settings.artifact_root,
+            spool_dir=str(ws._settings.spool_dir),
+            workdir=str(workdir),
+            command=argv,
+            python=env.python.interpreter_path or sys.executable,
+            requirements=env.python.resolved_requirements(),
+            env_cache=str(Path(ws._settings.spool_dir).parent / "envs"),
+            environment_variables={
+                **{str(k): str(v) for k, v in env.environment_variables.items()},
+                **{str(k): str(v) for k, v in rc.environment_variables.items()},
+            },
+            node_count=rc.node_count,
+            process_count_per_node=rc.process_count_per_node,
+            max_run_duration_seconds=rc.max_run_duration_seconds,
+        )
+        run.add_properties(target.submit(spec))
+    except BaseException as exc:
+        ws._store.set_status(
+            run.id, RunStatus.FAILED, error=ErrorInfo("SubmitFailed", f"submitting failed: {exc}")
+        )
+        raise
+    return run
