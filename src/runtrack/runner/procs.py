@@ -70,25 +70,27 @@ def signal_tree(pgids: Iterable[int], extra: Iterable[psutil.Process], sig: int)
             proc.send_signal(sig)
 
 
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def group_members(pgid: int) -> list[psutil.Process]:
+    """Live (non-zombie) processes of process group ``pgid``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and _running(proc):
+                found.append(proc)
+        except (OSError, psutil.Error):
+            continue
+    return found
 
 
 def terminate_tree(pids: Sequence[int], pgids: Sequence[int], grace: float) -> None:
-    """SIGTERM the groups and every descendant; SIGKILL what is left after ``grace`` s."""
-    procs = descendants(pids)
+    """SIGTERM the groups and every descendant of ``pids``; SIGKILL what is left after
+    ``grace`` s. Zombies count as ended (their parent reaps them)."""
+    procs = descendants([*pids, *(p.pid for g in pgids for p in group_members(g))])
     signal_tree(pgids, procs, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        alive = [p for p in procs if _running(p)]
-        if not alive and not any(group_alive(g) for g in pgids):
-            return
+        if not any(_running(p) for p in procs):
+            break
         time.sleep(0.05)
     signal_tree(pgids, [p for p in procs if _running(p)], signal.SIGKILL)
 

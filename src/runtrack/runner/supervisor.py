@@ -276,7 +276,7 @@ class Supervisor:
                 next_logs = now + LOGS_EVERY
             time.sleep(TICK)
         # what the processes left behind in their groups ends with the run
-        if any(procs.group_alive(g) for g in self.pgids):
+        if any(procs.group_members(g) for g in self.pgids):
             procs.terminate_tree([], self.pgids, spec.grace_seconds)
         for p in self.procs:
             p.pump.join(10.0)
