@@ -1,0 +1,174 @@
+"""``log-metric``, ``log-parameter``, ``log-batch``, ``log-inputs``, ``metrics/get-history``.
+
+Metric points go through :meth:`TrackingStore.ingest` as one :class:`MetricBatch` per
+request, on a writer stream owned by this server process
+(``mlflow/<host>/<pid>``). Under a per-run lock the handler reads the stream's
+position and appends at it, so concurrent requests for one run never take the same
+sequence numbers; other worker processes (``--workers N``) or hosts write their own
+streams, so they never collide either. A request the client replays after a lost
+answer is applied twice (MLflow drops identical points; runtrack keeps both).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from fastapi import APIRouter
+
+from runtrack.errors import NotFoundError
+from runtrack.model import MetricBatch, MetricKind, Record
+from runtrack.server.mlflow import convert, search
+from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
+from runtrack.server.mlflow._errors import MlflowRoute, invalid
+from runtrack.server.mlflow._inputs import add_inputs
+from runtrack.server.mlflow.runs import active_run, apply_tags, load_run, tag_value
+
+router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
+
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+MAX_BATCH_TOTAL = 1000
+HISTORY_PAGE = 25_000
+
+
+def stream_name() -> str:
+    """This process's writer stream for MLflow metric points."""
+    return f"mlflow/{socket.gethostname()[:200]}/{os.getpid()}"
+
+
+def _record(item: Any) -> Record:
+    if not isinstance(item, dict):
+        raise invalid("metrics must be a list of {key, value, timestamp, step} objects")
+    key = convert.check_key("metric", item.get("key"))
+    value = convert.number(item.get("value"), f"metric {key!r} value")
+    stamp = item.get("timestamp")
+    if stamp is None or isinstance(stamp, bool):
+        raise invalid(f"metric {key!r} needs a timestamp (milliseconds since the epoch)")
+    try:
+        millis = int(stamp)
+        step = int(item.get("step") or 0)
+    except (TypeError, ValueError):
+        raise invalid(f"metric {key!r}: timestamp and step must be integers") from None
+    if millis < 0:
+        raise invalid(f"metric {key!r}: timestamp must not be negative, got {millis}")
+    return (key, MetricKind.SCALAR.value, step, convert.seconds(millis), value)
+
+
+def append_points(ctx: Ctx, run_id: str, records: list[Record]) -> None:
+    """Append ``records`` to the run on this process's stream (serialised per run)."""
+    if not records:
+        return
+    stream = stream_name()
+    with ctx.state.run_lock(run_id):
+        position = ctx.store.ingest_position(run_id, stream)
+        ctx.store.ingest(run_id, MetricBatch(stream, position, records))
+
+
+def _params(items: list[Any]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise invalid("params must be a list of {key, value} objects")
+        key = convert.check_key("param", item.get("key"))
+        if key in params:
+            raise invalid(
+                f"Duplicate parameter keys have been submitted: [{key}]. Please ensure the "
+                "request contains only one param value per param key."
+            )
+        value = item.get("value")
+        params[key] = ("" if value is None else str(value))[: convert.MAX_PARAM_VALUE_LENGTH]
+    return params
+
+
+def add_params(ctx: Ctx, run_id: str, params: dict[str, str]) -> None:
+    """Params are runtrack properties (add-only): a changed value is refused."""
+    if params:
+        ctx.store.add_properties(run_id, params)
+
+
+@endpoint(router, "POST", "/runs/log-metric")
+def log_metric(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Log one metric point."""
+    info = active_run(ctx, args.run_id())
+    append_points(ctx, info.id, [_record(args.data)])
+    return {}
+
+
+@endpoint(router, "POST", "/runs/log-parameter")
+def log_parameter(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Log a param (a runtrack property)."""
+    info = active_run(ctx, args.run_id())
+    add_params(ctx, info.id, _params([{"key": args.get("key"), "value": args.get("value")}]))
+    return {}
+
+
+@endpoint(router, "POST", "/runs/log-batch")
+def log_batch(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Log metrics, params and tags in one request."""
+    metrics, params, tags = args.items("metrics"), args.items("params"), args.items("tags")
+    for what, items, cap in (("metrics", metrics, MAX_BATCH_METRICS),
+                             ("params", params, MAX_BATCH_PARAMS),
+                             ("tags", tags, MAX_BATCH_TAGS)):
+        if len(items) > cap:
+            raise invalid(
+                f"A batch logging request can contain at most {cap} {what}. "
+                f"Got {len(items)} {what}. Please split up {what} across multiple requests."
+            )
+    if len(metrics) + len(params) + len(tags) > MAX_BATCH_TOTAL:
+        raise invalid(f"A batch logging request can contain at most {MAX_BATCH_TOTAL} entities")
+    info = active_run(ctx, args.run_id())
+    records = [_record(item) for item in metrics]
+    parsed_params = _params(params)
+    parsed_tags: dict[str, str] = {}
+    for item in tags:
+        if not isinstance(item, dict):
+            raise invalid("tags must be a list of {key, value} objects")
+        parsed_tags[convert.check_key("tag", item.get("key"))] = tag_value(item.get("value"))
+    add_params(ctx, info.id, parsed_params)
+    append_points(ctx, info.id, records)
+    if parsed_tags:
+        apply_tags(ctx, info, parsed_tags)
+    return {}
+
+
+@endpoint(router, "POST", "/runs/log-inputs")
+def log_inputs(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Record dataset/model inputs of a run (read back by runs/get)."""
+    info = active_run(ctx, args.run_id())
+    add_inputs(ctx, info.id, args.items("datasets"), args.items("models"))
+    return {}
+
+
+@endpoint(router, "GET", "/metrics/get-history")
+def get_metric_history(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Every point of one metric, in logged order, paged (25,000 per page)."""
+    run_id = args.run_id()
+    key = args.text("metric_key", required=True)
+    size = args.integer("max_results", default=HISTORY_PAGE) or HISTORY_PAGE
+    if size <= 0:
+        raise invalid(f"max_results must be positive, got {size}")
+    start = search.decode_token(args.text("page_token") or None)
+    load_run(ctx, run_id)
+    try:
+        data = ctx.store.read_series(run_id, key, start, start + size + 1)
+    except NotFoundError:
+        return {}
+    if data.kind is not MetricKind.SCALAR:
+        return {}
+    count = min(len(data.values), size)
+    points = []
+    rows = zip(data.steps[:count], data.times[:count], data.values[:count], strict=True)
+    for step, stamp, value in rows:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        points.append({
+            "key": key, "value": convert.wire_number(float(value)),
+            "timestamp": convert.ms(stamp), "step": step or 0,
+        })
+    result: dict[str, Any] = {"metrics": points}
+    if len(data.values) > size:
+        result["next_page_token"] = search.encode_token(start + size)
+    return result

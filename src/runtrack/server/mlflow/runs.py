@@ -1,0 +1,284 @@
+"""``/api/2.0/mlflow/runs/*``: create, get, update, delete, restore, search, set/delete tag.
+
+Runs created here are ordinary runtrack runs of type ``mlflow``. MLflow status updates
+(``end_run()``) apply only to those: a run created by runtrack itself (a submitted
+script, an interactive run) that an MLflow client attached to through
+``MLFLOW_RUN_ID`` keeps the status its own lifecycle gives it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+
+from runtrack import limits
+from runtrack.errors import NotFoundError, RunStateError
+from runtrack.model import RunInfo, RunQuery, RunStatus, SeriesInfo
+from runtrack.server.mlflow import convert, search
+from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
+from runtrack.server.mlflow._errors import MlflowRoute, invalid, missing
+from runtrack.server.mlflow._inputs import read_io
+
+router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
+
+_ATTRIBUTES = {
+    "run_id": "run_id", "run_name": "run_name", "run name": "run_name",
+    "status": "status", "user_id": "user_id", "artifact_uri": "artifact_uri",
+    "start_time": "start_time", "created": "start_time", "end_time": "end_time",
+}
+_NUMERIC = {"start_time", "end_time"}
+_VIEW_TYPES = {"ACTIVE_ONLY": (False,), "DELETED_ONLY": (True,), "ALL": (False, True),
+               "1": (False,), "2": (True,), "3": (False, True)}
+_ADJECTIVES = ("amber", "brisk", "calm", "deft", "eager", "fond", "gentle", "keen", "lucid",
+               "merry", "nimble", "quiet", "rapid", "sunny", "tidy", "vivid", "witty", "zesty")
+_NOUNS = ("otter", "heron", "lynx", "finch", "badger", "koala", "panda", "wren", "yak",
+          "gecko", "ibis", "marten", "newt", "owl", "puffin", "quail", "robin", "seal")
+
+
+def _run_name() -> str:
+    return (f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-"
+            f"{secrets.randbelow(1000):03d}")
+
+
+# -- shared helpers (also used by the metrics and artifact routes) ------------------------
+
+
+def load_run(ctx: Ctx, run_id: str) -> RunInfo:
+    try:
+        return ctx.store.get_run(run_id)
+    except NotFoundError:
+        raise missing(f"Run with id={run_id} not found") from None
+
+
+def experiment_view(ctx: Ctx, info: RunInfo) -> tuple[str, bool]:
+    """The run's MLflow experiment id and whether its experiment is deleted."""
+    exp = ctx.store.get_experiment(info.experiment_id)
+    return convert.experiment_id(exp), exp.archived
+
+
+def active_run(ctx: Ctx, run_id: str) -> RunInfo:
+    """The run, or INVALID_PARAMETER_VALUE when it is deleted (MLflow refuses writes)."""
+    info = load_run(ctx, run_id)
+    if convert.run_deleted(info, experiment_view(ctx, info)[1]):
+        raise invalid(
+            f"The run {run_id} must be in the 'active' state. Current state is deleted."
+        )
+    return info
+
+
+def tag_value(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text[: convert.MAX_TAG_VALUE_LENGTH]
+
+
+def run_response(ctx: Ctx, info: RunInfo) -> dict[str, Any]:
+    exp_id, archived = experiment_view(ctx, info)
+    summaries = ctx.store.get_summaries([info.id]).get(info.id, {})
+    deleted = convert.run_deleted(info, archived)
+    io = read_io(ctx, info.id)
+    return convert.run_json(info, exp_id, summaries, deleted=deleted,
+                            inputs=io["inputs"], outputs=io["outputs"])
+
+
+# -- routes -------------------------------------------------------------------------------
+
+
+@endpoint(router, "POST", "/runs/create")
+def create_run(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Create a run (a runtrack run of type mlflow)."""
+    exp = convert.resolve_experiment(ctx.store, args.text("experiment_id") or "0")
+    if exp.archived:
+        raise invalid(f"The experiment {exp.id} must be in the 'active' state; restore it first")
+    tags: dict[str, str | None] = {}
+    for item in args.items("tags"):
+        if not isinstance(item, dict):
+            raise invalid("tags must be a list of {key, value} objects")
+        tags[convert.check_key("tag", item.get("key"))] = tag_value(item.get("value"))
+    run_name = args.text("run_name")
+    tag_name = tags.pop(convert.RUN_NAME_TAG, None)
+    if run_name and tag_name and run_name != tag_name:
+        raise invalid(
+            f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+            f"different values (run_name='{run_name}', mlflow.runName='{tag_name}')."
+        )
+    name = (run_name or tag_name or _run_name())[: limits.MAX_DISPLAY_NAME_LENGTH]
+    parent_id = tags.pop(convert.PARENT_TAG, None)
+    if parent_id is not None:
+        try:
+            ctx.store.get_run(parent_id)
+        except NotFoundError:
+            tags[convert.PARENT_TAG], parent_id = parent_id, None
+    user = args.text("user_id")
+    if user and convert.USER_TAG not in tags:
+        tags[convert.USER_TAG] = tag_value(user)
+    info = ctx.store.create_run(
+        exp.id, uuid.uuid4().hex, display_name=name, run_type=convert.RUN_TYPE,
+        status=RunStatus.RUNNING, parent_id=parent_id, tags=tags, compute_target="mlflow",
+    )
+    return {"run": run_response(ctx, info)}
+
+
+@endpoint(router, "GET", "/runs/get")
+def get_run(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Get a run with its latest metrics, params and tags."""
+    return {"run": run_response(ctx, load_run(ctx, args.run_id()))}
+
+
+@endpoint(router, "POST", "/runs/update")
+def update_run(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Rename a run and/or set its status (status: runs of type mlflow only)."""
+    info = active_run(ctx, args.run_id())
+    run_name = args.text("run_name")
+    if run_name:
+        name = run_name[: limits.MAX_DISPLAY_NAME_LENGTH]
+        info = ctx.store.update_run(info.id, display_name=name)
+    status = args.text("status")
+    if status:
+        wanted = convert.mlflow_status(status)
+        if info.run_type == convert.RUN_TYPE and not info.status.is_terminal:
+            try:
+                info = ctx.store.set_status(info.id, wanted)
+            except RunStateError:
+                info = ctx.store.get_run(info.id)
+    exp_id, archived = experiment_view(ctx, info)
+    return {"run_info": convert.run_info_json(info, exp_id, convert.run_deleted(info, archived))}
+
+
+@endpoint(router, "POST", "/runs/delete")
+def delete_run(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Mark a run deleted (MLflow's soft delete; runtrack keeps the run, tagged)."""
+    info = load_run(ctx, args.run_id())
+    ctx.store.set_tags(info.id, {convert.DELETED_TAG: convert.DELETED})
+    return {}
+
+
+@endpoint(router, "POST", "/runs/restore")
+def restore_run(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Restore a deleted run."""
+    info = load_run(ctx, args.run_id())
+    ctx.store.remove_tags(info.id, [convert.DELETED_TAG])
+    return {}
+
+
+@endpoint(router, "POST", "/runs/set-tag")
+def set_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Set a tag on a run (mlflow.runName renames it)."""
+    info = active_run(ctx, args.run_id())
+    key = convert.check_key("tag", args.text("key", required=True))
+    value = tag_value(args.get("value"))
+    apply_tags(ctx, info, {key: value})
+    return {}
+
+
+def apply_tags(ctx: Ctx, info: RunInfo, tags: dict[str, str]) -> None:
+    """Write MLflow tags to a run: the name and parent tags map onto the run itself."""
+    plain: dict[str, str | None] = {}
+    for key, value in tags.items():
+        if key == convert.RUN_NAME_TAG:
+            ctx.store.update_run(info.id, display_name=value[: limits.MAX_DISPLAY_NAME_LENGTH])
+        elif key == convert.PARENT_TAG and value == info.parent_id:
+            continue
+        elif key in convert.HIDDEN_TAGS:
+            raise invalid(f"tag {key!r} is reserved by runtrack; use delete_run/restore_run")
+        else:
+            plain[key] = value
+    if plain:
+        ctx.store.set_tags(info.id, plain)
+
+
+@endpoint(router, "POST", "/runs/delete-tag")
+def delete_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Delete a tag of a run."""
+    info = active_run(ctx, args.run_id())
+    key = args.text("key", required=True)
+    if key not in info.tags or key in convert.HIDDEN_TAGS:
+        if key in (convert.RUN_NAME_TAG, convert.PARENT_TAG):
+            raise invalid(f"tag {key!r} is the run's name/parent in runtrack; it cannot be deleted")
+        raise missing(f"No tag with name: {key} in run with id {info.id}")
+    ctx.store.remove_tags(info.id, [key])
+    return {}
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+class _View:
+    """Lookups of one search over runs (values as MLflow filters see them)."""
+
+    def __init__(self, exp_ids: dict[str, tuple[str, bool]],
+                 summaries: dict[str, dict[str, SeriesInfo]]) -> None:
+        self.exp_ids = exp_ids
+        self.summaries = summaries
+
+    def deleted(self, info: RunInfo) -> bool:
+        return convert.run_deleted(info, self.exp_ids[info.experiment_id][1])
+
+    def value(self, info: RunInfo, entity: str, key: str) -> Any:
+        if entity == search.METRIC:
+            summary = self.summaries.get(info.id, {}).get(key)
+            return None if summary is None else summary.last
+        if entity == search.PARAM:
+            return info.properties.get(key)
+        if entity == search.TAG:
+            return convert.run_tags(info).get(key)
+        data = convert.run_info_json(info, self.exp_ids[info.experiment_id][0], False)
+        value = data.get(key)
+        return float(value) if key in _NUMERIC and value is not None else value
+
+
+@endpoint(router, "POST", "/runs/search")
+def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
+    """Search runs with MLflow's filter and order_by grammar, paged."""
+    wanted = [str(e) for e in args.items("experiment_ids")]
+    if not wanted:
+        return {}
+    size = args.integer("max_results", default=1000) or 1000
+    if not 0 < size <= 50_000:
+        raise invalid(f"max_results must be between 1 and 50000, got {size}")
+    view_type = _VIEW_TYPES.get(args.text("run_view_type", default="ACTIVE_ONLY").upper())
+    if view_type is None:
+        raise invalid(f"unknown run_view_type {args.text('run_view_type')!r}")
+    clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
+    order = search.parse_order_by(args.items("order_by"), _ATTRIBUTES)
+    exps: dict[str, tuple[str, bool]] = {}
+    for exp_id in wanted:
+        try:
+            exp = convert.resolve_experiment(ctx.store, exp_id)
+        except Exception:
+            continue
+        exps[exp.id] = (convert.experiment_id(exp), exp.archived)
+    if not exps:
+        return {}
+    query = RunQuery(
+        experiment_ids=list(exps), include_children=True, order_by=[("created_time", True)],
+        tags={c.key: c.value for c in clauses if c.entity == search.TAG and c.op == "="
+              and c.key not in (convert.RUN_NAME_TAG, convert.PARENT_TAG)},
+        properties={c.key: c.value for c in clauses
+                    if c.entity == search.PARAM and c.op == "="},
+    )
+    found = ctx.store.search_runs(query)
+    names = sorted({c.key for c in clauses if c.entity == search.METRIC}
+                   | {k.key for k in order if k.entity == search.METRIC})
+    summaries = ctx.store.get_summaries([r.id for r in found], names) if names else {}
+    view = _View(exps, summaries)
+    found = [r for r in found if view.deleted(r) in view_type
+             and search.matches(clauses, lambda e, k, r=r: view.value(r, e, k))]  # type: ignore[misc]
+    defaults = [search.OrderKey(search.ATTRIBUTE, "start_time", True),
+                search.OrderKey(search.ATTRIBUTE, "run_id", False)]
+    keys = order + [d for d in defaults if all(d.key != k.key or k.entity != d.entity
+                                               for k in order)]
+    found = search.ordered(found, keys, view.value)
+    chunk, token = search.page(found, args.text("page_token") or None, size)
+    page_summaries = ctx.store.get_summaries([r.id for r in chunk])
+    runs = [
+        convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
+                         deleted=view.deleted(r))
+        for r in chunk
+    ]
+    result: dict[str, Any] = {"runs": runs}
+    if token:
+        result["next_page_token"] = token
+    return result
