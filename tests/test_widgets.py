@@ -226,6 +226,12 @@ def test_log_file_choice_follows_the_documented_order(exp: Experiment) -> None:
     files["user_logs/std_log_process_01.txt"] = 1
     files["user_logs/std_log_process_00.txt"] = 1
     assert _pick_log(files) == "user_logs/std_log_process_00.txt"
+    nodes = [
+        f"user_logs/node_{n:02d}/std_log_process_{r:02d}.txt" for n, r in [(1, 2), (0, 1), (0, 0)]
+    ]
+    assert _pick_log(nodes) == "user_logs/node_00/std_log_process_00.txt"
+    assert _pick_log(["user_logs/node_00/std_log_process_01.txt"]) is not None
+    assert _pick_log(["user_logs/mpi_log.txt", "system_logs/prepare.txt"]) is None
     files["user_logs/std_log.txt"] = 1
     assert _pick_log(files) == "user_logs/std_log.txt"
     assert _pick_log({"outputs/model.pkl": 1}) is None

@@ -75,7 +75,8 @@ def duration_text(seconds: float | None) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
-        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+        short = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}".removesuffix(".0")
+        return f"{short} s"
     s = int(seconds)
     if s < 3600:
         return f"{s // 60}m {s % 60:02d}s"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,12 +28,16 @@ from runtrack.widgets._svg import PALETTE
 
 log = logging.getLogger("runtrack")
 
-#: Where a run's main log lives, most specific first (see docs/notebooks.md).
-LOG_CANDIDATES = (
-    "user_logs/std_log.txt",
-    "user_logs/std_log_process_0",  # prefix: _0, _00, _000 …
-    "azureml-logs/70_driver_log",  # prefix: .txt, _0.txt …
-    "logs/user_log.txt",
+#: Where a run's main log lives, most specific first (see docs/notebooks.md): the single
+#: process log, else rank 0 (of node 0), else the legacy driver log, else the tee of an
+#: interactive ``with`` run.
+LOG_PATTERNS = (
+    re.compile(r"user_logs/std_log\.txt"),
+    re.compile(r"user_logs/(node_0+/)?std_log_process_0+\.txt"),
+    re.compile(r"user_logs/(node_\d+/)?std_log_process_\d+\.txt"),
+    re.compile(r"azureml-logs/70_driver_log(_0+)?\.txt"),
+    re.compile(r"azureml-logs/70_driver_log.*\.txt"),
+    re.compile(r"logs/user_log\.txt"),
 )
 LOG_TAIL_BYTES = 128 * 1024
 MAX_CHILDREN = 100
@@ -300,13 +305,13 @@ class Collector:
         return out
 
 
-def _pick_log(files: dict[str, int]) -> str | None:
-    for candidate in LOG_CANDIDATES:
-        if candidate in files:
-            return candidate
-        matches = sorted(p for p in files if p.startswith(candidate) and p.endswith(".txt"))
-        if matches:
-            return matches[0]
+def _pick_log(files: Iterable[str]) -> str | None:
+    """The main log among ``files`` (artifact paths), by ``LOG_PATTERNS``; None if none."""
+    paths = sorted(files)
+    for pattern in LOG_PATTERNS:
+        for path in paths:
+            if pattern.fullmatch(path):
+                return path
     return None
 
 
