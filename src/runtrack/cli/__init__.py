@@ -216,6 +216,10 @@ def sync(uri: str | None, as_json: bool) -> None:
             progress.update(task, advance=n, description=f"run {run_id}")
 
         report = ship_leftovers(store, settings.spool_dir, on_progress=advance)
+    from runtrack.runner.target import LocalTarget, reap_orphans
+
+    for info in reap_orphans(store, LocalTarget()):  # submitted runs whose supervisor died
+        click.echo(f"run {info.id}: marked {info.status.value}: its supervisor died", err=True)
     if as_json:
         _echo_json([vars(r) for r in report])
         return

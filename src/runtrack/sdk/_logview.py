@@ -87,16 +87,19 @@ def stream_run(
     rank: int = 0,
     raw: bool = True,
     timeout: float | None = None,
+    header: bool = True,
 ) -> RunInfo:
     """Print ``run``'s header, follow its rank's log until the run ends, print a summary.
 
     ``raw=False`` renders carriage returns and drops colours (for files and pipes).
-    TimeoutError after ``timeout`` seconds (the run keeps going).
+    TimeoutError after ``timeout`` seconds (the run keeps going). ``header=False``
+    prints only the log's bytes.
     """
     out = out or sys.stdout
     deadline = None if timeout is None else time.monotonic() + timeout
     info = run._refresh()
-    out.write(f"RunId: {run.id}\nWeb View: {run.get_portal_url()}\n")
+    if header:
+        out.write(f"RunId: {run.id}\nWeb View: {run.get_portal_url()}\n")
     path = log_path_for(info, rank)
     follower = LogFollower(run._artifacts, run.id, path)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -107,10 +110,10 @@ def stream_run(
         done = run._info.status.is_terminal
         data = follower.read_new()
         if data:
-            if not started:
+            if not started and header:
                 title = f"Streaming {path}"
                 out.write(f"\n{title}\n{'=' * len(title)}\n\n")
-                started = True
+            started = True
             text = pending + decoder.decode(data)
             if raw:
                 out.write(text)
@@ -130,6 +133,9 @@ def stream_run(
     if pending:
         out.write(pending if raw else render_terminal(pending))
     info = run._info
+    if not header:
+        out.flush()
+        return info
     if info.status.value == "Failed" and not started:
         env_log = LogFollower(run._artifacts, run.id, ENVIRONMENT_LOG).read_new()
         if env_log:
