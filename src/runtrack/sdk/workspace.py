@@ -42,7 +42,8 @@ class Workspace:
         self.resource_group = resource_group
         self.location = location or "local"
         self._name = workspace_name or self._settings.name
-        self._store: TrackingStore = open_store(self._settings.tracking_uri)
+        remote = {"token": self._settings.token} if self._settings.is_remote else {}
+        self._store: TrackingStore = open_store(self._settings.tracking_uri, **remote)
         root = self._settings.artifact_root
         # A server owns its files: its RestStore hands out the matching ArtifactStore.
         self._artifacts: ArtifactStore = (
@@ -88,6 +89,24 @@ class Workspace:
             info.name: Experiment(self, info.name, _info=info)
             for info in self._store.list_experiments()
         }
+
+    def get_mlflow_tracking_uri(self) -> str:
+        """The URI MLflow clients log to so their runs land in this workspace.
+
+        For a server workspace (``http(s)://``) it is the server's URL: the server
+        answers MLflow's REST API (see docs/mlflow.md). A local folder or database has
+        no server, so this raises ConfigError saying how to start one.
+        """
+        from runtrack.errors import ConfigError
+
+        if self._settings.is_remote:
+            return self._settings.tracking_uri.rstrip("/")
+        raise ConfigError(
+            f"workspace {self.tracking_uri!r} is not served over HTTP, and MLflow clients "
+            "log only to a server: run 'runtrack server --backend-store-uri <this workspace>' "
+            "and use Workspace('http://127.0.0.1:5000') (or set MLFLOW_TRACKING_URI to that "
+            "URL)"
+        )
 
     def get_run(self, run_id: str) -> Any:
         from runtrack.sdk.run import Run
