@@ -7,8 +7,10 @@ copies owned by the value.
 from __future__ import annotations
 
 import enum
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from runtrack.types import JSONDict, Scalar
 
@@ -75,6 +77,102 @@ CellValue = Scalar | dict[str, Scalar]
 Record = tuple[str, str, int | None, float, CellValue]
 
 
+#: ``PointColumns.steps`` entry of a point logged without a step.
+NO_STEP = -(2**63)
+#: ``PointColumns.types`` codes: how to read a point's 8 bytes in ``values``.
+POINT_FLOAT, POINT_INT, POINT_OBJECT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class PointColumns:
+    """The points of a batch as parallel packed arrays, in sequence order.
+
+    The columnar twin of a list of :data:`Record`: what the spool reader produces
+    and ``SqlStore`` ingests without one Python object per point. Arrays are packed
+    little-endian (native on every supported platform), one entry per point ``i``:
+
+    * ``ids`` uint32, a key of ``names`` (id -> (metric name, kind));
+    * ``steps`` int64, :data:`NO_STEP` where the point has none;
+    * ``times`` float64 unix seconds;
+    * ``types`` uint8: :data:`POINT_FLOAT` / :data:`POINT_INT` — ``values`` holds the
+      float64 / int64; :data:`POINT_OBJECT` — the value is ``objects[i]`` (str, bool,
+      None, table row …) and its 8 bytes in ``values`` are zero.
+    """
+
+    names: dict[int, tuple[str, str]]
+    ids: bytes
+    steps: bytes
+    times: bytes
+    values: bytes
+    types: bytes
+    objects: dict[int, CellValue] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def to_records(self) -> list[Record]:
+        """The points as records (pure Python; no numpy needed)."""
+        ids, steps = _unpack("I", self.ids), _unpack("q", self.steps)
+        times = _unpack("d", self.times)
+        floats, ints = _unpack("d", self.values), _unpack("q", self.values)
+        names, objects = self.names, self.objects
+        out: list[Record] = []
+        for i, code in enumerate(self.types):
+            name, kind = names[ids[i]]
+            step = steps[i]
+            value: CellValue
+            if code == POINT_FLOAT:
+                value = floats[i]
+            elif code == POINT_INT:
+                value = ints[i]
+            else:
+                value = objects[i]
+            out.append((name, kind, None if step == NO_STEP else step, times[i], value))
+        return out
+
+
+def _unpack(code: str, blob: bytes) -> array[Any]:
+    packed = array(code)
+    packed.frombytes(blob)
+    return packed
+
+
+class ColumnRecords(Sequence[Record]):
+    """``MetricBatch.records`` of a columnar batch: built on first use only."""
+
+    def __init__(self, columns: PointColumns) -> None:
+        self._columns = columns
+        self._records: list[Record] | None = None
+
+    def _all(self) -> list[Record]:
+        if self._records is None:
+            self._records = self._columns.to_records()
+        return self._records
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} records in columns>"
+
+
 @dataclass(frozen=True)
 class MetricBatch:
     """Consecutive records of one writer stream, numbered from ``first_seq``.
@@ -83,12 +181,42 @@ class MetricBatch:
     has already applied for ``(run_id, stream)`` are skipped, so a retried batch
     never doubles a point. ``descriptions`` carries metric descriptions seen in the
     batch (name -> text).
+
+    ``columns``, when set, holds the same points in columnar form
+    (:meth:`from_columns`); ``records`` is then materialised from it on first use,
+    so a store that reads only ``columns`` never pays for per-point objects. The JSON
+    form always carries ``records``.
     """
 
     stream: str
     first_seq: int
-    records: list[Record]
+    records: Sequence[Record]
     descriptions: dict[str, str] = field(default_factory=dict)
+    columns: PointColumns | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_columns(
+        cls,
+        stream: str,
+        first_seq: int,
+        columns: PointColumns,
+        descriptions: dict[str, str] | None = None,
+    ) -> MetricBatch:
+        return cls(stream, first_seq, ColumnRecords(columns), dict(descriptions or {}), columns)
+
+    def to_json(self) -> JSONDict:
+        return {
+            "stream": self.stream,
+            "first_seq": self.first_seq,
+            "records": [list(r) for r in self.records],  # type: ignore[arg-type, misc]
+            "descriptions": dict(self.descriptions),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MetricBatch:
+        """Records come back as tuples; the caller validates their shape."""
+        records: list[Record] = [tuple(r) for r in data["records"]]  # type: ignore[misc]
+        return cls(data["stream"], data["first_seq"], records, dict(data.get("descriptions", {})))
 
 
 @dataclass(frozen=True)
@@ -238,12 +366,26 @@ class Bucket:
     minimum: float
     maximum: float
 
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bucket:
+        return cls(**data)
+
 
 @dataclass(frozen=True)
 class ArtifactInfo:
     path: str
     size: int
     modified_time: float | None = None
+
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArtifactInfo:
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -269,3 +411,21 @@ class RunQuery:
     order_by: list[tuple[str, bool]] = field(default_factory=lambda: [("created_time", True)])
     limit: int | None = None
     offset: int = 0
+
+    def to_json(self) -> JSONDict:
+        data: JSONDict = asdict(self)
+        data["status"] = None if self.status is None else [s.value for s in self.status]
+        data["metric_filters"] = [list(f) for f in self.metric_filters]
+        data["order_by"] = [list(o) for o in self.order_by]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunQuery:
+        values = dict(data)
+        if values.get("status") is not None:
+            values["status"] = [RunStatus(s) for s in values["status"]]
+        if "metric_filters" in values:
+            values["metric_filters"] = [tuple(f) for f in values["metric_filters"]]
+        if "order_by" in values:
+            values["order_by"] = [tuple(o) for o in values["order_by"]]
+        return cls(**values)

@@ -12,8 +12,9 @@ Other areas plug in by convention: for each package name in :data:`PLUGIN_PACKAG
 it and either calls its ``mount(app)`` function (full control: routers, static
 files, exception handlers for its own prefix, extra ``app.state.read_only_posts``
 paths) or, if it has none, includes its ``router`` attribute (an ``APIRouter``
-carrying its own prefix). A missing package is skipped; an import error inside an
-existing package is raised (it is a bug, not an absence).
+carrying its own prefix). A missing package is skipped, and so is one whose optional
+third-party dependency is not installed (with a warning); any other error while
+importing an existing package is raised (it is a bug, not an absence).
 
 The store is closed when the app shuts down (lifespan).
 """
@@ -63,7 +64,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.artifacts = artifacts
-    app.state.read_only_posts = {f"{API_PREFIX}/runs/search"}
+    app.state.read_only_posts = {
+        f"{API_PREFIX}/runs/search", f"{API_PREFIX}/runs/count", f"{API_PREFIX}/summaries"
+    }
     errors.install(app)
     _include_api(app)
     for name in PLUGIN_PACKAGES:
@@ -87,7 +90,13 @@ def _mount_plugin(app: FastAPI, name: str) -> None:
         found = False
     if not found:
         return
-    module: Any = importlib.import_module(name)
+    try:
+        module: Any = importlib.import_module(name)
+    except ModuleNotFoundError as exc:  # an optional dependency of that area is missing
+        if exc.name is not None and exc.name.startswith("runtrack"):
+            raise
+        log.warning("runtrack: %s is not served: %s is not installed", name, exc.name)
+        return
     mount = getattr(module, "mount", None)
     if callable(mount):
         mount(app)

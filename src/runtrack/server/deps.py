@@ -18,16 +18,16 @@ from runtrack.server.settings import ServerSettings
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 
-def get_store(request: Request) -> TrackingStore:
+async def get_store(request: Request) -> TrackingStore:
     store: TrackingStore = request.app.state.store
     return store
 
 
-def get_artifacts(request: Request) -> ArtifactStore:
+async def get_artifacts(request: Request) -> ArtifactStore:
     artifacts: ArtifactStore = request.app.state.artifacts
     return artifacts
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     settings: ServerSettings = request.app.state.settings
     return settings

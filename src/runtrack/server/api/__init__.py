@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runtrack.server.api import meta
+from runtrack.server.api import artifacts, experiments, logs, meta, metrics, runs
 
-ROUTERS: list[APIRouter] = [meta.router]
+ROUTERS: list[APIRouter] = [
+    meta.router,
+    experiments.router,
+    runs.router,
+    metrics.router,
+    artifacts.router,
+    logs.router,
+]

@@ -1,0 +1,213 @@
+"""``RestStore``: the :class:`~runtrack.store.base.TrackingStore` over HTTP, against the
+``/api/v1`` API of ``runtrack server``.
+
+``RestStore("http://host:port", token=…)`` speaks the wire format of
+:mod:`runtrack.model` (``to_json``/``from_json``); :mod:`._http` adds connection reuse,
+retries with back-off and error mapping. Ingest is idempotent by sequence numbers (the
+TrackingStore contract), so a retried batch never doubles a point. ``create_run``
+resent after a lost answer treats "id taken" as success when the run is the one it
+created.
+
+``.artifacts`` is the matching :class:`~runtrack.store.base.ArtifactStore` (the server
+owns the files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from runtrack.errors import ConflictError
+from runtrack.model import (
+    Bucket,
+    ErrorInfo,
+    ExperimentInfo,
+    MetricBatch,
+    RunInfo,
+    RunQuery,
+    RunStatus,
+    SeriesData,
+    SeriesInfo,
+)
+from runtrack.store.rest._http import HttpClient
+from runtrack.store.rest.artifacts import RestArtifactStore
+
+__all__ = ["RestArtifactStore", "RestStore"]
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class RestStore:
+    """Tracking data on a runtrack server. ``options`` tune retries (see HttpClient)."""
+
+    def __init__(self, uri: str, token: str | None = None, **options: Any) -> None:
+        self.uri = uri.rstrip("/")
+        self._http = HttpClient(self.uri, token, **options)
+        self.artifacts = RestArtifactStore(self._http)
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        return ExperimentInfo.from_json(self._http.json("POST", "/experiments",
+                                                        body={"name": name}))
+
+    def get_experiment(self, experiment_id: str) -> ExperimentInfo:
+        return ExperimentInfo.from_json(
+            self._http.json("GET", f"/experiments/{_q(experiment_id) or '%20'}")
+        )
+
+    def get_experiment_by_name(self, name: str) -> ExperimentInfo | None:
+        data = self._http.json("GET", "/experiments/lookup", params={"name": name})
+        found = data["experiment"]
+        return None if found is None else ExperimentInfo.from_json(found)
+
+    def list_experiments(self, include_archived: bool = False) -> list[ExperimentInfo]:
+        data = self._http.json("GET", "/experiments",
+                               params={"include_archived": include_archived})
+        return [ExperimentInfo.from_json(e) for e in data["experiments"]]
+
+    def set_experiment_tags(self, experiment_id: str, tags: dict[str, str | None]) -> None:
+        self._http.request("PATCH", f"/experiments/{_q(experiment_id) or '%20'}/tags",
+                           body={"tags": tags})
+
+    def remove_experiment_tags(self, experiment_id: str, keys: Sequence[str]) -> None:
+        self._http.request("DELETE", f"/experiments/{_q(experiment_id) or '%20'}/tags",
+                           params={"key": list(keys)})
+
+    def update_experiment(
+        self, experiment_id: str, *, name: str | None = None, archived: bool | None = None
+    ) -> ExperimentInfo:
+        data = self._http.json("PATCH", f"/experiments/{_q(experiment_id) or '%20'}",
+                               body={"name": name, "archived": archived})
+        return ExperimentInfo.from_json(data)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        run_id: str,
+        *,
+        display_name: str,
+        run_type: str,
+        status: RunStatus,
+        parent_id: str | None = None,
+        tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+        compute_target: str = "local",
+        description: str | None = None,
+        definition: dict[str, object] | None = None,
+    ) -> RunInfo:
+        body = {
+            "experiment_id": experiment_id, "run_id": run_id, "display_name": display_name,
+            "run_type": run_type, "status": status.value, "parent_id": parent_id,
+            "tags": tags, "properties": properties, "compute_target": compute_target,
+            "description": description, "definition": definition,
+        }
+        try:
+            return RunInfo.from_json(self._http.json("POST", "/runs", body=body))
+        except ConflictError:
+            if not self._http.last_call_was_resent:
+                raise
+            existing = self.get_run(run_id)  # our first try did arrive
+            if existing.experiment_id != experiment_id or existing.display_name != display_name:
+                raise
+            return existing
+
+    def get_run(self, run_id: str) -> RunInfo:
+        return RunInfo.from_json(self._http.json("GET", self._run(run_id)))
+
+    def search_runs(self, query: RunQuery) -> list[RunInfo]:
+        data = self._http.json("POST", "/runs/search", body=query.to_json())
+        return [RunInfo.from_json(r) for r in data["runs"]]
+
+    def count_runs(self, query: RunQuery) -> int:
+        return int(self._http.json("POST", "/runs/count", body=query.to_json())["count"])
+
+    def update_run(
+        self, run_id: str, *, display_name: str | None = None, description: str | None = None
+    ) -> RunInfo:
+        data = self._http.json("PATCH", self._run(run_id),
+                               body={"display_name": display_name, "description": description})
+        return RunInfo.from_json(data)
+
+    def set_status(
+        self, run_id: str, status: RunStatus, *, error: ErrorInfo | None = None
+    ) -> RunInfo:
+        body = {"status": status.value, "error": error.to_json() if error else None}
+        return RunInfo.from_json(self._http.json("PUT", f"{self._run(run_id)}/status", body=body))
+
+    def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        self._http.request("PATCH", f"{self._run(run_id)}/tags", body={"tags": tags})
+
+    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        self._http.request("DELETE", f"{self._run(run_id)}/tags", params={"key": list(keys)})
+
+    def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
+        self._http.request("POST", f"{self._run(run_id)}/properties",
+                           body={"properties": properties})
+
+    def delete_run(self, run_id: str) -> None:
+        self._http.request("DELETE", self._run(run_id))
+
+    # -- metrics ---------------------------------------------------------------------------
+
+    def ingest(self, run_id: str, batch: MetricBatch) -> int:
+        data = self._http.json("POST", f"{self._run(run_id)}/metrics", body=batch.to_json())
+        return int(data["next_seq"])
+
+    def ingest_position(self, run_id: str, stream: str) -> int:
+        data = self._http.json("GET", f"{self._run(run_id)}/metrics/position",
+                               params={"stream": stream})
+        return int(data["next_seq"])
+
+    def list_series(self, run_id: str) -> list[SeriesInfo]:
+        data = self._http.json("GET", f"{self._run(run_id)}/metrics")
+        return [SeriesInfo.from_json(s) for s in data["series"]]
+
+    def read_series(
+        self, run_id: str, name: str, start: int = 0, end: int | None = None
+    ) -> SeriesData:
+        params: dict[str, Any] = {"name": name, "start": start}
+        if end is not None:
+            params["end"] = end
+        data = self._http.json("GET", f"{self._run(run_id)}/metrics/points", params=params)
+        return SeriesData.from_json(data)
+
+    def downsample(
+        self,
+        run_id: str,
+        name: str,
+        buckets: int,
+        *,
+        x: str = "index",
+        x_min: float | None = None,
+        x_max: float | None = None,
+    ) -> list[Bucket]:
+        params: dict[str, Any] = {"name": name, "buckets": buckets, "x": x}
+        if x_min is not None:
+            params["x_min"] = x_min
+        if x_max is not None:
+            params["x_max"] = x_max
+        data = self._http.json("GET", f"{self._run(run_id)}/metrics/downsample", params=params)
+        return [Bucket.from_json(b) for b in data["buckets"]]
+
+    def get_summaries(
+        self, run_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> dict[str, dict[str, SeriesInfo]]:
+        body = {"run_ids": list(run_ids), "names": None if names is None else list(names)}
+        data = self._http.json("POST", "/summaries", body=body)
+        return {
+            run_id: {name: SeriesInfo.from_json(info) for name, info in by_name.items()}
+            for run_id, by_name in data["summaries"].items()
+        }
+
+    def close(self) -> None:
+        self._http.close()
+
+    @staticmethod
+    def _run(run_id: str) -> str:
+        return f"/runs/{_q(run_id) or '%20'}"
