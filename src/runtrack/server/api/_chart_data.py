@@ -1,0 +1,173 @@
+"""Chart traces for scalar metrics of one or several runs, shape-preserving.
+
+:func:`chart_traces` answers ``GET /api/v1/views/chart``: for each (run, metric) one
+trace of at most about ``4 * buckets`` points. Each bucket of the store's downsample
+contributes its first, min, max and last value (min and max in the order that follows
+the bucket's trend), so a spike inside a bucket always reaches the chart. Zooming asks
+again with ``x_min``/``x_max`` and gets finer buckets over the visible range.
+
+The x axis is one of:
+
+* ``index`` (order of logging), ``step``, ``time`` (unix seconds: wall time);
+* ``relative``: seconds since the run started;
+* ``metric:<name>``: another scalar metric of the same run, paired by step when both
+  series carry steps for every point, else by position. Pairing reads the points
+  (at most :data:`MAX_PAIRED_POINTS` per series) and buckets them here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from runtrack.errors import InvalidValueError, NotFoundError
+from runtrack.model import Bucket, RunInfo
+from runtrack.store.base import TrackingStore
+
+MAX_PAIRED_POINTS = 200_000
+MAX_BUCKETS = 5_000
+X_MODES = ("index", "step", "time", "relative")
+
+
+def check_x(x: str) -> None:
+    if x not in X_MODES and not (x.startswith("metric:") and len(x) > len("metric:")):
+        raise InvalidValueError(
+            f"x={x!r} is not an x axis: use one of {', '.join(X_MODES)} or metric:<name>"
+        )
+
+
+def run_label(run: RunInfo) -> str:
+    return f"{run.display_name} #{run.number}"
+
+
+def bucket_points(buckets: Sequence[Bucket]) -> tuple[list[float], list[float]]:
+    """x and y of a line through each bucket's first, extreme values and last."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for b in buckets:
+        if b.count <= 1:
+            xs.append(b.x_start)
+            ys.append(b.first)
+            continue
+        width = b.x_end - b.x_start
+        lows_first = b.first <= b.last
+        middle = (b.minimum, b.maximum) if lows_first else (b.maximum, b.minimum)
+        xs += [b.x_start, b.x_start + width / 3, b.x_start + 2 * width / 3, b.x_end]
+        ys += [b.first, middle[0], middle[1], b.last]
+    return xs, ys
+
+
+def minmax_buckets(
+    xs: Sequence[float], ys: Sequence[float], buckets: int
+) -> list[Bucket]:
+    """Equal-width x buckets over points sorted by x (first/last/min/max per bucket)."""
+    if not xs:
+        return []
+    if len(xs) <= buckets:
+        return [Bucket(x, x, 1, y, y, y, y) for x, y in zip(xs, ys, strict=False)]
+    low, high = xs[0], xs[-1]
+    width = (high - low) / buckets or 1.0
+    out: list[Bucket] = []
+    start = 0
+    while start < len(xs):
+        number = min(buckets - 1, int((xs[start] - low) / width))
+        edge = low + (number + 1) * width
+        end = start + 1
+        while end < len(xs) and (xs[end] < edge or number == buckets - 1):
+            end += 1
+        part = ys[start:end]
+        out.append(Bucket(xs[start], xs[end - 1], end - start, part[0], part[-1],
+                          min(part), max(part)))
+        start = end
+    return out
+
+
+def _numeric(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _paired(
+    store: TrackingStore, run_id: str, x_name: str, y_name: str
+) -> tuple[list[float], list[float]]:
+    xs_data = store.read_series(run_id, x_name, 0, MAX_PAIRED_POINTS)
+    ys_data = store.read_series(run_id, y_name, 0, MAX_PAIRED_POINTS)
+    pairs: list[tuple[float, float]] = []
+    if None not in xs_data.steps and None not in ys_data.steps:
+        by_step = {s: _numeric(v) for s, v in zip(xs_data.steps, xs_data.values, strict=False)}
+        for step, value in zip(ys_data.steps, ys_data.values, strict=False):
+            x, y = by_step.get(step), _numeric(value)
+            if x is not None and y is not None:
+                pairs.append((x, y))
+    else:
+        for xv, yv in zip(xs_data.values, ys_data.values, strict=False):
+            x, y = _numeric(xv), _numeric(yv)
+            if x is not None and y is not None:
+                pairs.append((x, y))
+    pairs.sort(key=lambda p: p[0])
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _trace(
+    store: TrackingStore, run: RunInfo, metric: str, x: str, buckets: int,
+    x_min: float | None, x_max: float | None,
+) -> dict[str, Any]:
+    shift = 0.0
+    x_used = x
+    if x.startswith("metric:"):
+        xs, ys = _paired(store, run.id, x[len("metric:"):], metric)
+        keep = [i for i, v in enumerate(xs)
+                if (x_min is None or v >= x_min) and (x_max is None or v <= x_max)]
+        found = minmax_buckets([xs[i] for i in keep], [ys[i] for i in keep], buckets)
+    else:
+        axis = x
+        if x == "relative":
+            shift = run.start_time if run.start_time is not None else run.created_time
+            axis = "time"
+            x_min = None if x_min is None else x_min + shift
+            x_max = None if x_max is None else x_max + shift
+        found = store.downsample(run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        if not found and x == "step" and x_min is None and x_max is None:
+            found = store.downsample(run.id, metric, buckets, x="index")  # logged without steps
+            x_used = "index"
+    px, py = bucket_points(found)
+    if shift:
+        px = [v - shift for v in px]
+    return {
+        "run_id": run.id,
+        "run_label": run_label(run),
+        "metric": metric,
+        "x_axis": x_used,
+        "x": px,
+        "y": py,
+        "points": sum(b.count for b in found),
+        "buckets": len(found),
+    }
+
+
+def chart_traces(
+    store: TrackingStore,
+    run_ids: Sequence[str],
+    metrics: Sequence[str],
+    *,
+    x: str = "step",
+    buckets: int = 1000,
+    x_min: float | None = None,
+    x_max: float | None = None,
+) -> dict[str, Any]:
+    """Traces for every (run, metric); pairs that do not exist are listed in ``missing``."""
+    check_x(x)
+    buckets = max(1, min(buckets, MAX_BUCKETS))
+    traces: list[dict[str, Any]] = []
+    missing: list[dict[str, str]] = []
+    for run_id in run_ids:
+        run = store.get_run(run_id)
+        for metric in metrics:
+            try:
+                traces.append(_trace(store, run, metric, x, buckets, x_min, x_max))
+            except NotFoundError:
+                missing.append({"run_id": run_id, "metric": metric})
+    return {"x": x, "x_min": x_min, "x_max": x_max, "traces": traces, "missing": missing}

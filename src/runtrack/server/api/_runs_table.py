@@ -1,0 +1,262 @@
+"""The runs table's state (columns, sort, filters, page) and the rows it shows.
+
+The state travels as query parameters, so a table view is a URL that can be shared
+and bookmarked; the page ``/runs`` and its JSON twin ``/api/v1/views/runs`` read the
+same parameters and build the same payload with :func:`runs_table`:
+
+* ``experiment`` (repeatable): experiment ids; none = every experiment.
+* ``status`` (repeatable): run statuses (``Running``, ``Failed`` …).
+* ``tag`` (repeatable): ``key`` (has the tag) or ``key=value``.
+* ``filter`` (repeatable): a metric threshold ``<metric>:<last|min|max><op><number>``
+  with op one of ``< <= > >= == !=``, e.g. ``loss:min<0.2``.
+* ``col`` (repeatable): an extra column, ``metric:<name>:<last|min|max>``,
+  ``prop:<key>`` or ``tag:<key>``.
+* ``sort``: a column key (``number``, ``display_name``, ``status``, ``start_time``,
+  ``duration``, ``created_time`` or any ``col`` key), ``-`` in front for descending.
+  Runs are ordered by the store (metrics included); tag and property columns, which
+  the store cannot order by, are ordered here over the filtered runs.
+* ``page`` (from 1) and ``per_page`` (at most :data:`MAX_PER_PAGE`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from runtrack.errors import InvalidValueError
+from runtrack.model import RunInfo, RunQuery, RunStatus
+from runtrack.store.base import TrackingStore
+
+MAX_PER_PAGE = 500
+DEFAULT_PER_PAGE = 50
+ATTRIBUTE_SORTS = ("number", "display_name", "status", "start_time", "duration", "created_time")
+_AGGREGATES = ("last", "min", "max")
+_FILTER = re.compile(r"^(?P<name>.+):(?P<field>last|min|max)\s*(?P<op><=|>=|==|!=|<|>)\s*"
+                     r"(?P<value>\S+)$")
+
+
+@dataclass(frozen=True)
+class TableState:
+    """What one runs-table view shows; parsed from and written back to a query string."""
+
+    experiments: list[str] = field(default_factory=list)
+    status: list[RunStatus] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    sort: str = "-created_time"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "experiments": list(self.experiments),
+            "status": [s.value for s in self.status],
+            "tags": list(self.tags),
+            "filters": list(self.filters),
+            "columns": list(self.columns),
+            "sort": self.sort,
+            "page": self.page,
+            "per_page": self.per_page,
+        }
+
+
+def parse_state(params: Any) -> TableState:
+    """A :class:`TableState` from a starlette ``QueryParams`` (or any ``getlist`` mapping).
+
+    Raises InvalidValueError naming the bad parameter.
+    """
+    try:
+        status = [RunStatus(s) for s in params.getlist("status") if s]
+    except ValueError as exc:
+        names = ", ".join(s.value for s in RunStatus)
+        raise InvalidValueError(f"status: {exc}; use one of {names}") from exc
+    columns = [c for c in params.getlist("col") if c]
+    for column in columns:
+        _check_column(column)
+    sort = params.get("sort") or "-created_time"
+    key = sort.lstrip("-")
+    if key not in ATTRIBUTE_SORTS:
+        _check_column(key)
+    filters = [f for f in params.getlist("filter") if f]
+    for text in filters:
+        parse_filter(text)
+    return TableState(
+        experiments=[e for e in params.getlist("experiment") if e],
+        status=status,
+        tags=[t for t in params.getlist("tag") if t],
+        filters=filters,
+        columns=columns,
+        sort=sort,
+        page=_int(params.get("page"), "page", 1, 1, 10**9),
+        per_page=_int(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+    )
+
+
+def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise InvalidValueError(f"{name} must be a whole number, got {text!r}") from exc
+    if not low <= value <= high:
+        raise InvalidValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _check_column(key: str) -> None:
+    kind, _, rest = key.partition(":")
+    ok = bool(rest) and (
+        (kind == "metric" and rest.rpartition(":")[2] in _AGGREGATES and rest.rpartition(":")[0])
+        or kind in ("prop", "tag")
+    )
+    if not ok:
+        raise InvalidValueError(
+            f"unknown column {key!r}: use metric:<name>:<last|min|max>, prop:<key>, tag:<key> "
+            f"or one of {', '.join(ATTRIBUTE_SORTS)}"
+        )
+
+
+def parse_filter(text: str) -> tuple[str, str, str, float]:
+    """``loss:min<0.2`` -> ``("loss", "min", "<", 0.2)``; InvalidValueError if malformed."""
+    match = _FILTER.match(text.strip())
+    value = None
+    if match:
+        try:
+            value = float(match["value"])
+        except ValueError:
+            value = None
+    if match is None or value is None or math.isnan(value):
+        raise InvalidValueError(
+            f"metric filter {text!r} is not valid: write <metric>:<last|min|max><op><number> "
+            "with op one of < <= > >= == !=, e.g. loss:min<0.2"
+        )
+    return match["name"], match["field"], match["op"], value
+
+
+def column_label(key: str) -> str:
+    kind, _, rest = key.partition(":")
+    if kind == "metric":
+        name, _, agg = rest.rpartition(":")
+        return f"{name} ({agg})"
+    return rest
+
+
+def _query(state: TableState) -> RunQuery:
+    tags: dict[str, str | None] = {}
+    for text in state.tags:
+        key, eq, value = text.partition("=")
+        tags[key.strip()] = value.strip() if eq else None
+    return RunQuery(
+        experiment_ids=state.experiments or None,
+        status=state.status or None,
+        tags=tags,
+        metric_filters=[parse_filter(f) for f in state.filters],
+    )
+
+
+def _sort_value(run: RunInfo, key: str) -> str | None:
+    kind, _, name = key.partition(":")
+    source = run.tags if kind == "tag" else run.properties
+    value = source.get(name)
+    return None if value is None else str(value)
+
+
+def _page(store: TrackingStore, state: TableState, query: RunQuery) -> list[RunInfo]:
+    descending = state.sort.startswith("-")
+    key = state.sort.lstrip("-")
+    offset = (state.page - 1) * state.per_page
+    if key.startswith(("tag:", "prop:")):
+        every = store.search_runs(query)
+        present = [r for r in every if _sort_value(r, key) is not None]
+        missing = [r for r in every if _sort_value(r, key) is None]
+        present.sort(key=lambda r: _natural(_sort_value(r, key) or ""), reverse=descending)
+        return (present + missing)[offset : offset + state.per_page]
+    paged = replace(query, order_by=[(key, descending)], offset=offset, limit=state.per_page)
+    return store.search_runs(paged)
+
+
+def _natural(text: str) -> tuple[int, float, str]:
+    """Numbers before text, numbers by value (so alpha=0.1 < alpha=0.05 is never shown)."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text.lower())
+
+
+def duration(run: RunInfo, now: float | None = None) -> float | None:
+    if run.start_time is None:
+        return None
+    end = run.end_time if run.end_time is not None else (now or time.time())
+    return max(0.0, end - run.start_time)
+
+
+def run_row(run: RunInfo, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One table row: the run's fields the table shows, plus column ``values``."""
+    return {
+        "id": run.id,
+        "number": run.number,
+        "display_name": run.display_name,
+        "status": run.status.value,
+        "terminal": run.status.is_terminal,
+        "experiment_id": run.experiment_id,
+        "experiment_name": run.experiment_name,
+        "run_type": run.run_type,
+        "created_time": run.created_time,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "duration": duration(run),
+        "tags": dict(run.tags),
+        "properties": dict(run.properties),
+        "values": values or {},
+    }
+
+
+def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
+    """The payload the runs table renders (also ``GET /api/v1/views/runs``)."""
+    query = _query(state)
+    total = store.count_runs(query)
+    runs = _page(store, state, query)
+    summaries = store.get_summaries([r.id for r in runs]) if runs else {}
+    metric_names: set[str] = set()
+    series_metrics: set[str] = set()
+    rows = []
+    for run in runs:
+        by_name = summaries.get(run.id, {})
+        metric_names.update(n for n, s in by_name.items() if s.kind.value == "scalar")
+        series_metrics.update(
+            n for n, s in by_name.items() if s.kind.value == "scalar" and s.count > 1
+        )
+        values: dict[str, Any] = {}
+        for key in state.columns:
+            kind, _, rest = key.partition(":")
+            if kind == "metric":
+                name, _, agg = rest.rpartition(":")
+                info = by_name.get(name)
+                values[key] = None if info is None else {
+                    "last": info.last, "min": info.minimum, "max": info.maximum
+                }[agg]
+            elif kind == "prop":
+                values[key] = run.properties.get(rest)
+            else:
+                values[key] = run.tags.get(rest)
+        rows.append(run_row(run, values))
+    experiments = store.list_experiments()
+    chosen = [e.to_json() for e in experiments if e.id in state.experiments]
+    return {
+        "state": state.to_json(),
+        "total": total,
+        "pages": max(1, -(-total // state.per_page)),
+        "columns": [{"key": c, "label": column_label(c)} for c in state.columns],
+        "runs": rows,
+        "metric_names": sorted(metric_names),
+        "series_metrics": sorted(series_metrics),
+        "property_keys": sorted({k for r in runs for k in r.properties}),
+        "tag_keys": sorted({k for r in runs for k in r.tags}),
+        "experiments": [{"id": e.id, "name": e.name} for e in experiments],
+        "selected_experiments": chosen,
+    }

@@ -1,0 +1,135 @@
+"""``/api/v1/views/…``: the payloads the web pages render, and the run archive.
+
+Every page of :mod:`runtrack.server.pages` renders one of these payloads, so whatever
+a page shows can be fetched as JSON with the same query string:
+
+* ``GET /views/runs`` — the runs table (state parameters: :mod:`._runs_table`);
+* ``GET /views/runs/{run_id}`` — a run's page (:mod:`._run_page`);
+* ``GET /views/chart`` — downsampled traces for charts (:mod:`._chart_data`);
+* ``GET /views/status`` — live status of runs, polled by open pages;
+* ``GET /runs/{run_id}/archive`` — every file of a run (or under ``prefix``) as one
+  streamed zip (:mod:`._archive`).
+
+The experiments page renders ``GET /api/v1/experiments`` (:mod:`.experiments`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MultiDict
+
+from runtrack.errors import NotFoundError
+from runtrack.server.api._archive import archive_name, zip_blocks
+from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces
+from runtrack.server.api._run_page import run_page
+from runtrack.server.api._runs_table import ATTRIBUTE_SORTS, MAX_PER_PAGE, parse_state, runs_table
+from runtrack.server.api._runs_table import duration as run_duration
+from runtrack.server.api._wire import WireJSONResponse
+from runtrack.server.deps import get_artifacts, get_store
+from runtrack.store.base import ArtifactStore, TrackingStore
+
+router = APIRouter(tags=["views"], default_response_class=WireJSONResponse)
+
+MAX_STATUS_RUNS = 500
+
+
+def table_params(
+    experiment: list[str] = Query(default=[], description="experiment ids"),
+    status: list[str] = Query(default=[], description="run statuses, e.g. Running"),
+    tag: list[str] = Query(default=[], description="key or key=value"),
+    filter: list[str] = Query(default=[], description="metric threshold, e.g. loss:min<0.2"),
+    col: list[str] = Query(
+        default=[], description="metric:<name>:<last|min|max>, prop:<key> or tag:<key>"
+    ),
+    sort: str | None = Query(
+        default=None, description=f"{', '.join(ATTRIBUTE_SORTS)} or a col key; '-' = descending"
+    ),
+    page: str | None = Query(default=None, description="page number, from 1"),
+    per_page: str | None = Query(default=None, description=f"rows per page, 1 to {MAX_PER_PAGE}"),
+) -> MultiDict:
+    items: list[tuple[str, Any]] = []
+    for key, values in (("experiment", experiment), ("status", status), ("tag", tag),
+                        ("filter", filter), ("col", col)):
+        items += [(key, v) for v in values]
+    items += [(k, v) for k, v in (("sort", sort), ("page", page), ("per_page", per_page)) if v]
+    return MultiDict(items)
+
+
+@router.get("/views/runs", summary="Runs table: chosen columns, server-side sort, filters, pages")
+def runs_view(
+    params: MultiDict = Depends(table_params), store: TrackingStore = Depends(get_store)
+) -> Any:
+    return runs_table(store, parse_state(params))
+
+
+@router.get("/views/runs/{run_id}", summary="A run's page: run, children, series, files, images")
+def run_view(
+    run_id: str,
+    store: TrackingStore = Depends(get_store),
+    artifacts: ArtifactStore = Depends(get_artifacts),
+) -> Any:
+    return run_page(store, artifacts, run_id)
+
+
+@router.get("/views/chart", summary="Min/max-preserving chart traces of metrics of runs")
+def chart_view(
+    run: list[str] = Query(min_length=1, max_length=100, description="run ids"),
+    metric: list[str] = Query(min_length=1, max_length=50, description="metric names"),
+    x: str = Query(default="step", max_length=300,
+                   description="step, index, time, relative or metric:<name>"),
+    buckets: int = Query(default=1000, ge=1, le=MAX_BUCKETS),
+    x_min: float | None = Query(default=None, allow_inf_nan=False),
+    x_max: float | None = Query(default=None, allow_inf_nan=False),
+    store: TrackingStore = Depends(get_store),
+) -> Any:
+    return chart_traces(store, run, metric, x=x, buckets=buckets, x_min=x_min, x_max=x_max)
+
+
+@router.get("/views/status", summary="Live status and duration of runs (polled by pages)")
+def status_view(
+    run: list[str] = Query(default=[], max_length=MAX_STATUS_RUNS, description="run ids"),
+    store: TrackingStore = Depends(get_store),
+) -> Any:
+    found = []
+    for run_id in dict.fromkeys(run):
+        try:
+            info = store.get_run(run_id)
+        except NotFoundError:
+            continue
+        found.append({
+            "id": info.id,
+            "status": info.status.value,
+            "terminal": info.status.is_terminal,
+            "start_time": info.start_time,
+            "end_time": info.end_time,
+            "duration": run_duration(info),
+            "error": info.error.to_json() if info.error else None,
+        })
+    return {"runs": found}
+
+
+@router.get(
+    "/runs/{run_id}/archive",
+    summary="Download a run's files (or those under prefix) as one streamed zip",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def archive(
+    run_id: str,
+    prefix: str = Query(default="", max_length=5000),
+    store: TrackingStore = Depends(get_store),
+    artifacts: ArtifactStore = Depends(get_artifacts),
+) -> StreamingResponse:
+    await run_in_threadpool(store.get_run, run_id)
+    if prefix:
+        await run_in_threadpool(artifacts.list, run_id, prefix)  # bad paths answer 400 now
+    name = archive_name(run_id, prefix)
+    return StreamingResponse(
+        zip_blocks(artifacts, run_id, prefix),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

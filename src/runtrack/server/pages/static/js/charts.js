@@ -1,0 +1,121 @@
+// Plotly helpers shared by the compare panel and the run page: one look for every
+// chart, smoothing, axis titles, and zoom that asks the server for finer data.
+import { getJSON, loadPlotly } from "./common.js";
+
+export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
+  "#b58900", "#6b7280", "#c2410c", "#0e7490"];
+
+const FONT = { family: "Inter, -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, sans-serif",
+  size: 11, color: "#3b4252" };
+
+export const CONFIG = { displaylogo: false, responsive: true,
+  modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"] };
+
+export function baseLayout(extra = {}) {
+  const axis = { gridcolor: "#eef0f3", zerolinecolor: "#d9dde3", linecolor: "#d9dde3",
+    tickfont: { size: 10 }, automargin: true };
+  return {
+    font: FONT, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    margin: { l: 48, r: 12, t: 8, b: 32 }, hovermode: "x unified",
+    hoverlabel: { font: { size: 11 } },
+    xaxis: { ...axis, ...(extra.xaxis || {}) }, yaxis: { ...axis, ...(extra.yaxis || {}) },
+    legend: { orientation: "h", y: -0.18, font: { size: 10 } }, showlegend: false,
+    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "xaxis" && k !== "yaxis")),
+  };
+}
+
+// Exponential moving average with bias correction (as TensorBoard draws it).
+export function smooth(ys, weight) {
+  if (!weight) return ys;
+  const out = new Array(ys.length);
+  let last = 0, n = 0;
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i];
+    if (y === null || !Number.isFinite(y)) { out[i] = y; continue; }
+    last = last * weight + (1 - weight) * y;
+    n++;
+    out[i] = last / (1 - Math.pow(weight, n));
+  }
+  return out;
+}
+
+export const X_TITLES = { step: "step", index: "index", time: "wall time", relative: "seconds since start" };
+
+export function xTitle(x) {
+  return X_TITLES[x] || (x.startsWith("metric:") ? x.slice(7) : x);
+}
+
+function toX(values, x) {
+  return x === "time" ? values.map((v) => new Date(v * 1000)) : values;
+}
+
+function fromX(value, x) {
+  if (x === "time") return new Date(value).getTime() / 1000;
+  return Number(value);
+}
+
+// A chart of downsampled traces that re-fetches finer buckets for the zoomed range.
+// `query` is {run: [...], metric: [...]}; opts: {x, logY, smoothing, label(trace, i)}.
+export class TraceChart {
+  constructor(node, query, opts) {
+    this.node = node; this.query = query; this.opts = opts; this.range = null;
+    this.busy = false;
+  }
+
+  url() {
+    const params = new URLSearchParams();
+    for (const r of this.query.run) params.append("run", r);
+    for (const m of this.query.metric) params.append("metric", m);
+    params.set("x", this.opts.x);
+    params.set("buckets", String(Math.max(200, Math.min(2000, Math.round(this.node.clientWidth || 800)))));
+    if (this.range) { params.set("x_min", this.range[0]); params.set("x_max", this.range[1]); }
+    return `/api/v1/views/chart?${params}`;
+  }
+
+  async draw() {
+    const Plotly = await loadPlotly();
+    const data = await getJSON(this.url());
+    const x = this.opts.x;
+    const traces = data.traces.map((t, i) => {
+      const name = this.opts.label ? this.opts.label(t, i) : t.run_label;
+      const runIndex = this.query.run.indexOf(t.run_id);
+      const metricIndex = this.query.metric.indexOf(t.metric);
+      const color = PALETTE[(this.query.run.length > 1 ? runIndex : metricIndex) % PALETTE.length];
+      const dash = this.query.run.length > 1 ? ["solid", "dot", "dash", "dashdot"][metricIndex % 4] : "solid";
+      const line = { color, width: 1.6, dash };
+      const main = { x: toX(t.x, x), y: smooth(t.y, this.opts.smoothing), name, mode: t.x.length === 1 ? "markers" : "lines",
+        type: "scatter", line, marker: { color, size: 6 }, hovertemplate: `%{y:.4g}<extra>${name}</extra>` };
+      if (!this.opts.smoothing) return [main];
+      return [{ ...main, y: t.y, line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip", showlegend: false, hovertemplate: undefined }, main];
+    }).flat();
+    const layout = baseLayout({
+      showlegend: traces.length > 1 && !this.opts.compact,
+      xaxis: { title: { text: xTitle(data.traces[0]?.x_axis || x), font: { size: 10 } }, type: x === "time" ? "date" : "linear",
+        ...(this.range ? { range: this.range.map((v) => (x === "time" ? new Date(v * 1000) : v)) } : {}) },
+      yaxis: { type: this.opts.logY ? "log" : "linear" },
+      ...(this.opts.layout || {}),
+    });
+    this.node.dataset.traces = String(data.traces.length);
+    this.node.dataset.points = String(data.traces.reduce((n, t) => n + t.x.length, 0));
+    await Plotly.react(this.node, traces, layout, CONFIG);
+    if (!this.bound) {
+      this.bound = true;
+      this.node.on("plotly_relayout", (ev) => this.zoomed(ev));
+    }
+    this.node.dispatchEvent(new CustomEvent("chart-drawn", { bubbles: true }));
+    return data;
+  }
+
+  zoomed(ev) {
+    if (this.busy) return;
+    const x = this.opts.x;
+    let range = null;
+    if (ev["xaxis.range[0]"] !== undefined) range = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+    else if (ev["xaxis.range"]) range = ev["xaxis.range"];
+    else if (!ev["xaxis.autorange"]) return;
+    this.range = range ? range.map((v) => fromX(v, x)) : null;
+    this.busy = true;
+    this.draw().catch((err) => console.warn("runtrack: zoom failed:", err.message))
+      .finally(() => { this.busy = false; });
+  }
+}

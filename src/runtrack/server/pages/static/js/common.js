@@ -1,0 +1,97 @@
+// Shared helpers of the pages: JSON fetch, formatting, status chips, bounded polling.
+
+export async function getJSON(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response.json();
+}
+
+export function pageData(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+export function artifactUrl(runId, path, params) {
+  const quoted = path.split("/").map(encodeURIComponent).join("/");
+  const url = `/api/v1/runs/${encodeURIComponent(runId)}/artifacts/${quoted}`;
+  return params ? `${url}?${new URLSearchParams(params)}` : url;
+}
+
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined) return "";
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  let s = Math.floor(seconds);
+  const m = Math.floor(s / 60) % 60, h = Math.floor(s / 3600);
+  s %= 60;
+  if (h >= 24) return `${Math.floor(h / 24)}d ${h % 24}h`;
+  return h ? `${h}h ${String(m).padStart(2, "0")}m` : `${m}m ${String(s).padStart(2, "0")}s`;
+}
+
+export function formatWhen(ts) {
+  if (!ts) return "";
+  const d = new Date(ts * 1000), p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+export function formatNumber(v) {
+  if (v === null || v === undefined) return "–";
+  if (typeof v !== "number") return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString("en-US");
+  return Math.abs(v) >= 1e-3 ? String(Number(v.toPrecision(4))) : v.toExponential(3);
+}
+
+export function setChip(chip, status) {
+  if (!chip || chip.dataset.status === status) return false;
+  chip.dataset.status = status;
+  chip.className = `chip st-${status.toLowerCase()}`;
+  chip.textContent = status;
+  return true;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+// Call `tick` every `ms` until it returns false; errors are shown in the console once
+// and polling goes on (a restarting server must not freeze the page).
+export function poll(tick, ms) {
+  let stopped = false, warned = false;
+  const step = async () => {
+    if (stopped) return;
+    let again = true;
+    try { again = (await tick()) !== false; } catch (err) {
+      if (!warned) { console.warn("runtrack: polling failed:", err.message); warned = true; }
+    }
+    if (again && !stopped) setTimeout(step, ms);
+  };
+  setTimeout(step, ms);
+  return () => { stopped = true; };
+}
+
+let plotlyPromise = null;
+// Plotly is 3.5 MB: pages that open charts on demand load it then, not at first paint.
+export function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyPromise) {
+    plotlyPromise = new Promise((resolve, reject) => {
+      const existing = document.querySelector('script[src="/vendor/plotly.min.js"]');
+      const script = existing || el("script", { src: "/vendor/plotly.min.js" });
+      script.addEventListener("load", () => resolve(window.Plotly));
+      script.addEventListener("error", () => reject(new Error("cannot load plotly.min.js")));
+      if (!existing) document.head.append(script);
+    });
+  }
+  return plotlyPromise;
+}

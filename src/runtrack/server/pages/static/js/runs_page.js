@@ -1,0 +1,73 @@
+// The runs table: live status, selection, column picker, experiment filter, compare.
+import { formatDuration, formatNumber, getJSON, pageData, poll, setChip } from "./common.js";
+import { ComparePanel } from "./compare.js";
+
+const data = pageData("table-data") || { metric_names: [] };
+const table = document.getElementById("runs-table");
+
+const filter = document.getElementById("experiment-filter");
+if (filter) {
+  filter.addEventListener("change", () => {
+    const target = new URL(filter.value, location.origin);
+    const keep = new URLSearchParams(location.search);
+    keep.delete("experiment"); keep.delete("page");
+    target.search = keep.toString();
+    location.assign(target.toString());
+  });
+}
+
+const addColumn = document.getElementById("add-column");
+if (addColumn) addColumn.addEventListener("change", () => { if (addColumn.value) addColumn.form.submit(); });
+
+// -- live: while a run on this page is not finished, refresh its row from the JSON twin
+function rows() { return table ? [...table.tBodies[0].rows] : []; }
+
+function liveRows() { return rows().filter((tr) => tr.dataset.terminal !== "true"); }
+
+async function refresh() {
+  if (!liveRows().length) return false;
+  const payload = await getJSON(data.twin);
+  const byId = new Map(payload.runs.map((r) => [r.id, r]));
+  for (const tr of rows()) {
+    const run = byId.get(tr.dataset.run);
+    if (!run) continue;
+    setChip(tr.querySelector(".chip"), run.status);
+    tr.dataset.terminal = String(run.terminal);
+    tr.querySelector(".duration").textContent = formatDuration(run.duration);
+    for (const td of tr.querySelectorAll("td.val")) {
+      td.textContent = formatNumber(run.values[td.dataset.key]);
+    }
+  }
+  return liveRows().length > 0;
+}
+
+if (table && data.twin) poll(refresh, 1000);
+
+// -- selection and compare panel
+const button = document.getElementById("compare-btn");
+const panel = new ComparePanel(document.getElementById("compare"), data.metric_names);
+
+function selected() {
+  return rows().filter((tr) => tr.querySelector(".pick-run").checked).map((tr) => ({
+    id: tr.dataset.run,
+    label: `${tr.querySelector(".name a").textContent.trim()} #${tr.cells[2].textContent.trim()}`,
+  }));
+}
+
+function selectionChanged() {
+  const picked = selected();
+  button.querySelector(".n").textContent = String(picked.length);
+  button.disabled = picked.length === 0;
+  for (const tr of rows()) tr.classList.toggle("picked", tr.querySelector(".pick-run").checked);
+  if (!panel.node.hidden) panel.show(picked);
+}
+
+if (table) {
+  table.addEventListener("change", (ev) => {
+    if (ev.target.id === "select-all") {
+      for (const box of table.querySelectorAll(".pick-run")) box.checked = ev.target.checked;
+    }
+    selectionChanged();
+  });
+}
+button.addEventListener("click", () => panel.show(selected()));
