@@ -1,4 +1,9 @@
-"""Read committed records of one spool stream, from any position, in any process."""
+"""Read committed records of one spool stream, from any position, in any process.
+
+With numpy importable the reader hands out points in columnar form
+(:class:`~runtrack.model.PointColumns`, decoded by :mod:`runtrack.spool._columns`);
+without it, as a list of records. Both carry the same points in the same order.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import json
 import mmap
 import os
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtrack.model import Record
+from runtrack.model import ColumnRecords, PointColumns, Record
 from runtrack.spool import record as R
+from runtrack.spool._columns import ColumnBuilder, numpy_or_none
 from runtrack.spool.writer import segment_path
 
 
@@ -34,18 +41,33 @@ class Position:
 
 @dataclass
 class Chunk:
+    """Points read in one call: ``records`` (built lazily from ``columns`` when the
+    reader decoded columns), metric descriptions seen, and where reading stopped."""
+
     first_seq: int
-    records: list[Record]
+    records: Sequence[Record]
     descriptions: dict[str, str]
     end: Position
+    columns: PointColumns | None = None
 
 
 class SpoolReader:
-    """Reads a stream's records after ``position``; never blocks, never writes."""
+    """Reads a stream's records after ``position``; never blocks, never writes.
 
-    def __init__(self, folder: Path, stream: str, position: Position | None = None) -> None:
+    ``columnar`` (default: whether numpy is importable) picks the columnar decoder.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        stream: str,
+        position: Position | None = None,
+        *,
+        columnar: bool | None = None,
+    ) -> None:
         self.folder = folder
         self.stream = stream
+        self.columnar = numpy_or_none() is not None if columnar is None else columnar
         self.pos = Position() if position is None else Position(**vars(position))
         self.finished = False
         self._names: dict[int, tuple[str, str]] = {}
@@ -102,22 +124,16 @@ class SpoolReader:
 
     def read(self, max_points: int = 50_000) -> Chunk:
         """Committed points after the position (at most about ``max_points``)."""
+        if self.columnar:
+            return self._read_columns(max_points)
         first = self.pos.seq
         out: list[Record] = []
         descs: dict[str, str] = {}
         while len(out) < max_points and not self.finished:
-            mm = self._map()
+            mm = self._next_record()
             if mm is None:
                 break
             off = self.pos.offset
-            length = R.LEN.unpack_from(mm, off)[0] if off + 4 <= len(mm) else 0
-            if length == 0:
-                nxt = segment_path(self.folder, self.stream, self.pos.segment + 1)
-                if not nxt.exists():
-                    break
-                self.pos = Position(self.pos.segment + 1, R.HEADER_SIZE, self.pos.seq)
-                self._names.clear()
-                continue
             rtype = mm[off + 4]
             if rtype == R.FLOAT:
                 taken = self._float_run(mm, off, max_points - len(out), out)
@@ -125,15 +141,91 @@ class SpoolReader:
                     break  # being written right now
                 self.pos.offset = off + taken * R.POINT_SIZE
                 continue
-            if rtype == 0 or (
-                rtype == R.INT
-                and R.COMMIT_WORD.unpack_from(mm, off + R.COMMIT_OFFSET)[0] != R.COMMIT
-            ):
+            if not self._committed(mm, off, rtype):
                 break  # a point record still being written
+            length = R.LEN.unpack_from(mm, off)[0]
             self._decode(mm, off, length, out, descs)
             self.pos.offset = off + length
         self.pos.seq = first + len(out)
         return Chunk(first, out, descs, Position(**vars(self.pos)))
+
+    def _read_columns(self, max_points: int) -> Chunk:
+        first = self.pos.seq
+        built = ColumnBuilder()
+        descs: dict[str, str] = {}
+        while built.count < max_points and not self.finished:
+            mm = self._next_record()
+            if mm is None:
+                break
+            off = self.pos.offset
+            rtype = mm[off + 4]
+            if rtype == R.FLOAT or rtype == R.INT:
+                taken = built.add_point_run(mm, off, max_points - built.count)
+                if taken == 0:
+                    break  # being written right now
+                self.pos.offset = off + taken * R.POINT_SIZE
+                continue
+            if not self._committed(mm, off, rtype):
+                break
+            length = R.LEN.unpack_from(mm, off)[0]
+            self._decode_into(built, mm, off, length, descs)
+            self.pos.offset = off + length
+        self.pos.seq = first + built.count
+        records: list[Record] = []
+        if not built.count:
+            return Chunk(first, records, descs, Position(**vars(self.pos)))
+        columns = built.build(self._names)
+        return Chunk(first, ColumnRecords(columns), descs, Position(**vars(self.pos)), columns)
+
+    def _next_record(self) -> mmap.mmap | None:
+        """The mapping holding the next record at ``self.pos`` (moving on to the next
+        segment when this one is used up), or None when nothing more is written."""
+        while True:
+            mm = self._map()
+            if mm is None:
+                return None
+            off = self.pos.offset
+            if off + 8 <= len(mm) and R.LEN.unpack_from(mm, off)[0] != 0:
+                return mm
+            nxt = segment_path(self.folder, self.stream, self.pos.segment + 1)
+            if not nxt.exists():
+                return None
+            # The writer fills a segment before creating the next one: look again, a
+            # record may have landed here between the first look and the check.
+            if off + 8 <= len(mm) and R.LEN.unpack_from(mm, off)[0] != 0:
+                return mm
+            self.pos = Position(self.pos.segment + 1, R.HEADER_SIZE, self.pos.seq)
+
+    @staticmethod
+    def _committed(mm: mmap.mmap, off: int, rtype: int) -> bool:
+        if rtype == 0:
+            return False
+        if rtype == R.INT or rtype == R.FLOAT:
+            return bool(R.COMMIT_WORD.unpack_from(mm, off + R.COMMIT_OFFSET)[0] == R.COMMIT)
+        return True
+
+    def _decode_into(
+        self, built: ColumnBuilder, mm: mmap.mmap, off: int, length: int, descs: dict[str, str]
+    ) -> None:
+        """Like :meth:`_decode`, into a column builder (point runs are taken elsewhere)."""
+        rtype = mm[off + 4]
+        if rtype in (R.JSON, R.JSONS):
+            _, nid, step, when = R.POINT_HEAD.unpack_from(mm, off + 4)
+            start = off + 4 + R.POINT_HEAD.size
+            decoded: Any = R.loads(bytes(mm[start : off + length]).rstrip(b"\0"))
+            for value in [decoded] if rtype == R.JSON else decoded:
+                built.add_object(nid, step, when, value)
+        elif rtype == R.FLOATS:
+            _, nid, n, step, when = R.FLOATS_HEAD.unpack_from(mm, off + 4)
+            start = off + 4 + R.FLOATS_HEAD.size
+            built.add_floats(nid, step, when, mm[start : start + 8 * n])
+        elif rtype == R.END:
+            self.finished = True
+        else:
+            self._decode_meta(mm, off, length)
+            if rtype == R.DESC:
+                _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
+                descs[self._names[nid][0]] = self._descs[nid]
 
     def _float_run(self, mm: mmap.mmap, off: int, limit: int, out: list[Record]) -> int:
         """Decode consecutive committed FLOAT records from ``off``; return how many."""

@@ -49,6 +49,7 @@ class StreamShipper:
         self.stream = stream
         self.reader = SpoolReader(folder, stream, load_position(folder, stream))
         self.shipped = self.reader.pos.seq
+        self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
         self._pending: MetricBatch | None = None
         self._pending_end: Position | None = None
 
@@ -64,12 +65,18 @@ class StreamShipper:
         """
         if self._pending is None:
             chunk = self.reader.read(BATCH_POINTS)
+            self.behind = len(chunk.records) >= BATCH_POINTS
             if not chunk.records and not chunk.descriptions:
                 self._acknowledge(chunk.end)
                 return 0
-            self._pending = MetricBatch(
-                self.stream, chunk.first_seq, chunk.records, chunk.descriptions
-            )
+            if chunk.columns is not None:
+                self._pending = MetricBatch.from_columns(
+                    self.stream, chunk.first_seq, chunk.columns, chunk.descriptions
+                )
+            else:
+                self._pending = MetricBatch(
+                    self.stream, chunk.first_seq, chunk.records, chunk.descriptions
+                )
             self._pending_end = chunk.end
         batch, end = self._pending, self._pending_end
         assert batch is not None and end is not None
@@ -158,10 +165,12 @@ class BackgroundShipper:
             backoff = 0.05
             with self._progress:
                 self._progress.notify_all()
-            if n:
-                continue
+            if n and (self._stop.is_set() or any(s.behind for s in self.shippers)):
+                continue  # a backlog: ship the next full batch right away
             if self._stop.is_set():
                 return
+            # Caught up (or nearly): let points pile up into one bigger batch while
+            # the training loop keeps the GIL; a flush() wakes us at once.
             self._wake.wait(IDLE_SLEEP)
             self._wake.clear()
 

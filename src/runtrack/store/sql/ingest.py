@@ -15,6 +15,7 @@ Its steps:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from runtrack.errors import (
     NotFoundError,
 )
 from runtrack.model import MetricBatch, MetricKind
-from runtrack.store.sql import codec
+from runtrack.store.sql import codec, columnar
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import chunks, ingest_cursors, runs, series
 
@@ -41,10 +42,31 @@ _IN_BATCH = 500
 
 @dataclass
 class _Group:
+    """New points of one series as lists (any values); :class:`columnar.ArrayGroup`
+    is its numpy twin with the same methods."""
+
     kind: str
     steps: list[int | None] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     values: list[Any] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def segments(self) -> list[tuple[str, int, int]]:
+        return codec.segments(self.values)
+
+    def encode(self, encoding: str, start: int, end: int) -> codec.Piece:
+        return _encode(encoding, self.steps, self.times, self.values, start, end)
+
+    def fold(self, state: dict[str, Any]) -> None:
+        _fold_summary(state, self)
+
+    def max_time(self) -> float:
+        return max(self.times)
+
+
+_AnyGroup = _Group | columnar.ArrayGroup
 
 
 @dataclass
@@ -67,9 +89,10 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
     run = conn.execute(select(runs.c.last_activity).where(runs.c.id == run_id)).first()
     if run is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
-    if len(batch.records) > limits.MAX_BATCH_RECORDS:
+    size = len(batch.columns) if batch.columns is not None else len(batch.records)
+    if size > limits.MAX_BATCH_RECORDS:
         raise LimitExceededError(
-            f"a batch holds {len(batch.records)} records, more than MAX_BATCH_RECORDS="
+            f"a batch holds {size} records, more than MAX_BATCH_RECORDS="
             f"{limits.MAX_BATCH_RECORDS}; split it"
         )
     cursor = conn.execute(
@@ -84,8 +107,7 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
             f"{batch.first_seq} but the store expects {position}: records are missing; "
             "resend from the store's position (ingest_position)"
         )
-    records = batch.records[position - batch.first_seq :]
-    groups = _group(records)
+    groups = _groups(batch, position - batch.first_seq)
     names = sorted(set(groups) | set(batch.descriptions))
     states = _load_series(conn, run_id, names)
     _create_series(conn, run_id, groups, states)
@@ -97,9 +119,9 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
         work = {states[n]["id"]: (states[n]["count"], g) for n, g in groups.items()}
         _write_chunks(conn, dialect, work)
         for name, group in groups.items():
-            _fold_summary(states[name], group)
+            group.fold(states[name])
     _save_series(conn, list(states.values()))
-    new_position = max(position, batch.first_seq + len(batch.records))
+    new_position = max(position, batch.first_seq + size)
     if cursor is None:
         conn.execute(
             insert(ingest_cursors).values(
@@ -112,11 +134,35 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
             .where(ingest_cursors.c.run_id == run_id, ingest_cursors.c.stream == batch.stream)
             .values(next_seq=new_position)
         )
-    if records:
-        latest = max(max(g.times) for g in groups.values())
+    if groups:
+        latest = max(g.max_time() for g in groups.values())
         if latest > run.last_activity:
             conn.execute(update(runs).where(runs.c.id == run_id).values(last_activity=latest))
     return new_position
+
+
+def _groups(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
+    """New points per metric name: from the batch's columns through numpy when both
+    are there, else from its records."""
+    np = _numpy()
+    if batch.columns is None or np is None:
+        return dict(_group(batch.records[skip:]))
+    out: dict[str, _AnyGroup] = {}
+    for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
+        if isinstance(found, columnar.ArrayGroup):
+            out[name] = found
+        else:
+            out[name] = _Group(kind, *found)
+    return out
+
+
+@functools.cache
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
 
 
 def _group(records: Sequence[Any]) -> dict[str, _Group]:
@@ -166,7 +212,7 @@ def _load_series(conn: Connection, run_id: str, names: Sequence[str]) -> dict[st
 
 
 def _create_series(
-    conn: Connection, run_id: str, groups: dict[str, _Group], states: dict[str, Any]
+    conn: Connection, run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]
 ) -> None:
     missing = [name for name in groups if name not in states]
     if not missing:
@@ -207,26 +253,25 @@ def _last_chunks(conn: Connection, series_ids: Sequence[int]) -> dict[int, _Chun
 
 
 def _write_chunks(
-    conn: Connection, dialect: Dialect, work: dict[int, tuple[int, _Group]]
+    conn: Connection, dialect: Dialect, work: dict[int, tuple[int, _AnyGroup]]
 ) -> None:
     """Pack each series' new points into chunks; ``work``: id -> (count so far, group)."""
     lasts = _last_chunks(conn, [sid for sid, (count, _) in work.items() if count])
     created: list[_Chunk] = []
     for series_id, (index, group) in work.items():
         last = lasts.get(series_id)
-        steps, times, values = group.steps, group.times, group.values
-        for encoding, start, end in codec.segments(values):
+        for encoding, start, end in group.segments():
             pos = start
             while pos < end:
                 room = TARGET_CHUNK - last.piece.count if last is not None else 0
                 if last is not None and last.piece.encoding == encoding and room > 0:
                     take = min(room, end - pos)
-                    piece = _encode(encoding, steps, times, values, pos, pos + take)
+                    piece = group.encode(encoding, pos, pos + take)
                     last.piece = codec.merge_pieces(last.piece, piece)
                     last.dirty = True
                 else:
                     take = min(TARGET_CHUNK, end - pos)
-                    piece = _encode(encoding, steps, times, values, pos, pos + take)
+                    piece = group.encode(encoding, pos, pos + take)
                     number = last.chunk_no + 1 if last is not None else 0
                     last = _Chunk(series_id, number, index, piece, True)
                     created.append(last)

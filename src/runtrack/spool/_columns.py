@@ -1,0 +1,181 @@
+"""Decode spool records into :class:`~runtrack.model.PointColumns` with numpy.
+
+The fast half of :mod:`runtrack.spool.reader`: a run of fixed-size FLOAT/INT records
+is validated and split into columns by a handful of vectorised numpy operations
+instead of one Python tuple per point. Other point records (FLOATS blocks, JSON
+values) are appended as they come, so one batch keeps the stream's order whatever
+was logged. Used only when numpy is importable; :func:`numpy_or_none` says.
+
+Torn reads: a record is committed once its trailing commit word is set, and the
+writer (maybe another process) sets it last. The bytes are therefore copied twice:
+the commit words of the first copy decide how many records are whole, and their
+fields are taken from the second copy, made after the first was complete, so each
+field was written before the commit word the first copy saw.
+"""
+
+from __future__ import annotations
+
+import functools
+import mmap
+from typing import Any
+
+from runtrack.model import POINT_OBJECT, CellValue, PointColumns
+from runtrack.spool import record as R
+
+_FIRST_WINDOW = 256  # records
+_MAX_WINDOW = 16384
+
+
+@functools.cache
+def numpy_or_none() -> Any:
+    """The numpy module, or None when it is not installed."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+@functools.cache
+def _record_dtype() -> Any:
+    np = numpy_or_none()
+    return np.dtype(
+        {
+            "names": ["len", "type", "id", "step", "time", "value", "commit"],
+            "formats": ["<u4", "u1", "<u4", "<i8", "<f8", "<i8", "<u4"],
+            "offsets": [0, 4, 8, 12, 20, 28, 36],
+            "itemsize": R.POINT_SIZE,
+        }
+    )
+
+
+class ColumnBuilder:
+    """Accumulates the points of one batch, in order, as numpy array pieces."""
+
+    def __init__(self) -> None:
+        self.np = numpy_or_none()
+        self.count = 0
+        self._pieces: list[tuple[Any, Any, Any, Any, Any]] = []  # ids, steps, times, values, types
+        self._small: tuple[list[int], list[int], list[float], list[int], list[int]] = (
+            [], [], [], [], []
+        )
+        self.objects: dict[int, CellValue] = {}
+
+    # -- adding points -------------------------------------------------------------------
+
+    def add_point_run(self, mm: mmap.mmap, off: int, limit: int) -> int:
+        """Take up to ``limit`` consecutive committed FLOAT/INT records at ``off``;
+        return how many were taken (0: the record at ``off`` is not committed yet).
+
+        Reads in growing windows, so a reader at the writer's frontier touches little
+        of the unwritten (sparse) rest of the segment.
+        """
+        total = 0
+        window = _FIRST_WINDOW
+        while total < limit:
+            n = min(window, limit - total, (len(mm) - off) // R.POINT_SIZE)
+            if n <= 0:
+                break
+            taken = self._window(mm, off, n)
+            total += taken
+            off += taken * R.POINT_SIZE
+            if taken < n:
+                break
+            window = min(window * 4, _MAX_WINDOW)
+        return total
+
+    def _window(self, mm: mmap.mmap, off: int, n: int) -> int:
+        np = self.np
+        dtype = _record_dtype()
+        first = np.frombuffer(mm[off : off + n * R.POINT_SIZE], dtype=dtype)
+        kind = first["type"]
+        ok = (first["len"] == R.POINT_SIZE) & (first["commit"] == R.COMMIT)
+        ok &= (kind == R.FLOAT) | (kind == R.INT)
+        taken = n if bool(ok.all()) else int(np.argmin(ok))
+        if taken == 0:
+            return 0
+        recs = np.frombuffer(mm[off : off + taken * R.POINT_SIZE], dtype=dtype)
+        self._flush_small()
+        types = (recs["type"] == R.INT).astype(np.uint8)  # FLOAT -> 0, INT -> 1
+        self._pieces.append((recs["id"], recs["step"], recs["time"], recs["value"], types))
+        self.count += taken
+        return taken
+
+    def add_floats(self, nid: int, step: int, when: float, blob: bytes) -> None:
+        """A FLOATS record: ``len(blob) // 8`` float points sharing id, step and time."""
+        np = self.np
+        values = np.frombuffer(blob, dtype="<i8")
+        n = len(values)
+        if n == 0:
+            return
+        self._flush_small()
+        self._pieces.append(
+            (
+                np.full(n, nid, dtype=np.uint32),
+                np.full(n, step, dtype=np.int64),
+                np.full(n, when, dtype=np.float64),
+                values,
+                np.zeros(n, dtype=np.uint8),
+            )
+        )
+        self.count += n
+
+    def add_object(self, nid: int, step: int, when: float, value: CellValue) -> None:
+        """A point whose value is not a 64-bit number (JSON records)."""
+        self.objects[self.count] = value
+        self._add_small(nid, step, when, 0, POINT_OBJECT)
+
+    def _add_small(self, nid: int, step: int, when: float, bits: int, code: int) -> None:
+        ids, steps, times, values, types = self._small
+        ids.append(nid)
+        steps.append(step)
+        times.append(when)
+        values.append(bits)
+        types.append(code)
+        self.count += 1
+
+    def _flush_small(self) -> None:
+        ids, steps, times, values, types = self._small
+        if not ids:
+            return
+        np = self.np
+        self._pieces.append(
+            (
+                np.array(ids, dtype=np.uint32),
+                np.array(steps, dtype=np.int64),
+                np.array(times, dtype=np.float64),
+                np.array(values, dtype=np.int64),
+                np.array(types, dtype=np.uint8),
+            )
+        )
+        self._small = ([], [], [], [], [])
+
+    # -- result -------------------------------------------------------------------------
+
+    def build(self, names: dict[int, tuple[str, str]]) -> PointColumns:
+        """The points added so far; ``names`` maps every id used to (name, kind)."""
+        self._flush_small()
+        np = self.np
+        parts: list[Any] = list(zip(*self._pieces, strict=True)) or [()] * 5
+        codes = ("<u4", "<i8", "<f8", "<i8", "u1")
+
+        def packed(i: int) -> bytes:
+            items = parts[i]
+            if not items:
+                return b""
+            if len(items) == 1:
+                return bytes(np.ascontiguousarray(items[0], dtype=codes[i]).tobytes())
+            return bytes(np.concatenate(items).astype(codes[i], copy=False).tobytes())
+
+        ids = packed(0)
+        used = {int(i) for i in np.unique(np.frombuffer(ids, dtype="<u4"))} if ids else set()
+        return PointColumns(
+            names={i: names[i] for i in used},
+            ids=ids,
+            steps=packed(1),
+            times=packed(2),
+            values=packed(3),
+            types=packed(4),
+            objects=dict(self.objects),
+        )
+

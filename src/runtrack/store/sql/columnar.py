@@ -1,0 +1,213 @@
+"""The numpy fast path of ingest: a columnar batch split into per-series arrays.
+
+:func:`split` groups the points of a :class:`~runtrack.model.PointColumns` by metric
+name (stable, so each series keeps sequence order) and returns, per series, either
+an :class:`ArrayGroup` — every value a float, or every value an int — that packs
+chunk pieces and folds summaries straight from arrays, or plain lists for the rare
+series that mixes types (those go through the list path of
+:mod:`runtrack.store.sql.ingest`, which handles every value). Both paths store
+byte-identical chunks and summaries; ``tests/store/test_columnar_ingest.py`` checks
+that.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from runtrack.errors import InvalidValueError
+from runtrack.model import NO_STEP, POINT_FLOAT, POINT_INT, CellValue, MetricKind, PointColumns
+from runtrack.store.sql import codec
+
+#: Steps, times and values of one series as Python lists.
+Lists = tuple[list[int | None], list[float], list[Any]]
+#: name -> (kind, the series' new points)
+Split = dict[str, tuple[str, "ArrayGroup | Lists"]]
+
+
+class ArrayGroup:
+    """New points of one series whose values are all floats (``f``) or all ints (``i``)."""
+
+    def __init__(
+        self, np: Any, kind: str, encoding: str, steps: Any, times: Any, values: Any
+    ) -> None:
+        self.np = np
+        self.kind = kind
+        self.encoding = encoding
+        self.steps, self.times, self.values = steps, times, values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def segments(self) -> list[tuple[str, int, int]]:
+        return [(self.encoding, 0, len(self.values))]
+
+    def max_time(self) -> float:
+        return float(self.times.max())
+
+    def encode(self, encoding: str, start: int, end: int) -> codec.Piece:
+        """Points ``start:end`` as a chunk piece (same bytes as ``codec.encode_piece``)."""
+        np = self.np
+        steps, times, values = self.steps[start:end], self.times[start:end], self.values[start:end]
+        n = end - start
+        present = steps != NO_STEP
+        n_present = int(np.count_nonzero(present))
+        step_min = step_max = None
+        steps_sorted = False
+        if n_present == n:
+            steps_sorted = bool((steps[1:] >= steps[:-1]).all())
+            if bool((steps[1:] == steps[:-1] + 1).all()):
+                steps_kind, steps_blob = codec.STEPS_RANGE, b""
+            else:
+                steps_kind, steps_blob = codec.STEPS_ALL, steps.astype("<i8").tobytes()
+            step_min, step_max = int(steps.min()), int(steps.max())
+        elif n_present == 0:
+            steps_kind, steps_blob = codec.STEPS_NONE, b""
+        else:
+            steps_kind, steps_blob = codec.STEPS_MIXED, steps.astype("<i8").tobytes()
+            given = steps[present]
+            step_min, step_max = int(given.min()), int(given.max())
+        nums = values[~np.isnan(values)] if self.encoding == "f" else values
+        has = len(nums) > 0
+        return codec.Piece(
+            encoding=self.encoding,
+            count=n,
+            steps_kind=steps_kind,
+            steps=steps_blob,
+            times=times.astype("<f8").tobytes(),
+            vals=values.tobytes(),
+            n_num=len(nums),
+            vmin=float(nums.min()) if has else None,
+            vmax=float(nums.max()) if has else None,
+            first_num=float(nums[0]) if has else None,
+            last_num=float(nums[-1]) if has else None,
+            step_min=step_min,
+            step_max=step_max,
+            steps_sorted=steps_sorted,
+            time_min=float(times.min()),
+            time_max=float(times.max()),
+            times_sorted=bool((times[1:] >= times[:-1]).all()),
+        )
+
+    def fold(self, state: dict[str, Any]) -> None:
+        """Fold the points into a series summary row (as ``ingest._fold_summary``)."""
+        np = self.np
+        values, steps = self.values, self.steps
+        if state["count"] == 0:
+            state["first_value"] = codec.dumps_cell(values[0].item())
+        last = values[-1].item()
+        state["last_value"] = codec.dumps_cell(last)
+        state["last_time"] = float(self.times[-1])
+        state["count"] += len(values)
+        given = np.flatnonzero(steps != NO_STEP)
+        if len(given):
+            state["last_step"] = int(steps[given[-1]])
+        if last != last:
+            state["last"], state["last_nan"] = None, True
+        else:
+            state["last"], state["last_nan"] = float(last), False
+        nums = values[~np.isnan(values)] if self.encoding == "f" else values
+        if len(nums):
+            low, high = nums.min().item(), nums.max().item()
+            state["vmin"] = low if state["vmin"] is None else min(state["vmin"], low)
+            state["vmax"] = high if state["vmax"] is None else max(state["vmax"], high)
+
+
+def split(np: Any, columns: PointColumns, skip: int) -> Split:
+    """The points of ``columns`` from index ``skip`` on, per metric name, in order of
+    each name's first point."""
+    ids = np.frombuffer(columns.ids, dtype="<u4")[skip:]
+    if not len(ids):
+        return {}
+    types = np.frombuffer(columns.types, dtype="u1")[skip:]
+    steps = np.frombuffer(columns.steps, dtype="<i8")[skip:]
+    times = np.frombuffer(columns.times, dtype="<f8")[skip:]
+    bits = np.frombuffer(columns.values, dtype="<i8")[skip:]
+    by_name: dict[str, tuple[str, list[Any]]] = {}
+    for nid, index in _by_id(np, ids):
+        try:
+            name, kind = columns.names[nid]
+        except KeyError:
+            raise InvalidValueError(
+                f"a columnar batch uses metric id {nid} without a name"
+            ) from None
+        _check(name, kind)
+        entry = by_name.setdefault(name, (kind, []))
+        entry[1].append(index)
+    ordered: list[tuple[int, str, str, Any]] = []
+    for name, (kind, parts) in by_name.items():
+        if len(parts) == 1:
+            index = parts[0]
+        else:
+            index = np.sort(np.concatenate([_as_index(np, p, len(ids)) for p in parts]))
+        first = 0 if index is None else int(index[0])
+        ordered.append((first, name, kind, index))
+    ordered.sort(key=lambda item: item[0])
+    out: Split = {}
+    for _, name, kind, index in ordered:
+        sel = slice(None) if index is None else index
+        codes = types[sel]
+        if kind != MetricKind.TABLE.value and bool((codes == POINT_FLOAT).all()):
+            group = ArrayGroup(np, kind, "f", steps[sel], times[sel], bits[sel].view("<f8"))
+            out[name] = (kind, group)
+        elif kind != MetricKind.TABLE.value and bool((codes == POINT_INT).all()):
+            out[name] = (kind, ArrayGroup(np, kind, "i", steps[sel], times[sel], bits[sel]))
+        else:
+            out[name] = (kind, _lists(np, columns, skip, index, len(ids)))
+    return out
+
+
+def _by_id(np: Any, ids: Any) -> list[tuple[int, Any]]:
+    """(id, sorted indexes of its points, or None for "all points") per distinct id."""
+    first = int(ids[0])
+    if bool((ids == first).all()):
+        return [(first, None)]
+    order = np.argsort(ids, kind="stable")
+    ranked = ids[order]
+    cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
+    bounds = [0, *cuts.tolist(), len(ids)]
+    return [(int(ranked[a]), order[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def _as_index(np: Any, index: Any, n: int) -> Any:
+    return np.arange(n) if index is None else index
+
+
+def _lists(
+    np: Any, columns: PointColumns, skip: int, index: Any, n: int
+) -> Lists:
+    """Steps, times and values of a mixed-type series as Python lists."""
+    rows = (_as_index(np, index, n) + skip).tolist()
+    steps_all = np.frombuffer(columns.steps, dtype="<i8")
+    times_all = np.frombuffer(columns.times, dtype="<f8")
+    bits = np.frombuffer(columns.values, dtype="<i8")
+    floats = bits.view("<f8")
+    codes = np.frombuffer(columns.types, dtype="u1")
+    values: list[CellValue] = []
+    for i in rows:
+        code = codes[i]
+        if code == POINT_FLOAT:
+            values.append(float(floats[i]))
+        elif code == POINT_INT:
+            values.append(int(bits[i]))
+        else:
+            values.append(columns.objects[i])
+    steps = [None if s == NO_STEP else s for s in steps_all[rows].tolist()]
+    return steps, times_all[rows].tolist(), values
+
+
+def _check(name: object, kind: str) -> None:
+    from runtrack import limits
+
+    if not isinstance(name, str) or not name or len(name) > limits.MAX_METRIC_NAME_LENGTH:
+        raise InvalidValueError(
+            f"metric name {name!r} must be a non-empty string of at most "
+            f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
+        )
+    try:
+        MetricKind(kind)
+    except ValueError as exc:
+        raise InvalidValueError(
+            f"metric {name!r} has unknown kind {kind!r}; use one of "
+            f"{', '.join(k.value for k in MetricKind)}"
+        ) from exc
