@@ -43,6 +43,8 @@ SCRIPTS = {
         print("bar 1\\rbar 2\\rbar 3")
         print("\\x1b[31mred\\x1b[0m")
         import os
+        print("ids", os.environ["AZUREML_RUN_ID"], os.environ["RUNTRACK_RUN_ID"])
+        print("outdir", os.environ["AZUREML_OUTPUT_DIRECTORY"], os.getcwd())
         os.makedirs("outputs/sub", exist_ok=True)
         open("outputs/sub/model.txt", "w").write("model")
         os.makedirs("logs", exist_ok=True)
@@ -75,8 +77,12 @@ SCRIPTS = {
                 raise RuntimeError("rank one broke")
             time.sleep(300)
         if len(sys.argv) > 1 and sys.argv[1] == "metrics":
+            import logging
             from runtrack import Run
             run = Run.get_context()
+            logging.basicConfig(level=logging.INFO)
+            logging.getLogger("runtrack.example").info("hello from rank %d", rank)
+            logging.getLogger("runtrack.example").debug("below the level")
             run.log("who", rank)
             run.log("loss", 1.0 / (rank + 1))
     """,
@@ -167,6 +173,8 @@ def test_success_captures_output_outputs_and_logs(world: Any) -> None:
     assert run.get_status() == "Completed" and run.type == "script"
     log = _log(run)
     assert "hello ['--n', '3', '0.5']" in log and "to stderr" in log
+    assert f"ids {run.id} {run.id}" in log
+    assert "outdir ./outputs /" in log and "/runtrack_runs/" in log  # a fresh copy
     assert "bar 1\rbar 2\rbar 3" in log and "\x1b[31mred\x1b[0m" in log  # kept raw
     files = run.get_file_names()
     assert "outputs/sub/model.txt" in files and "logs/progress.txt" in files
@@ -257,6 +265,10 @@ def test_multi_node_env_logs_and_metrics_per_rank(world: Any) -> None:
     metrics = run.get_metrics()
     assert metrics["who"] == 0 and metrics["loss"] == 1.0
     assert metrics["rank1/who"] == 1 and metrics["rank3/loss"] == 0.25
+    own_logs = sorted(f for f in files if f.startswith("logs/runtrack/"))
+    assert [Path(f).name.split("_")[0] for f in own_logs] == ["0", "1", "2", "3"]
+    text = _log(run, own_logs[2])
+    assert "|runtrack.example|INFO|hello from rank 2" in text and "below the level" not in text
     info = _json_lines(run, "system_logs/process_info.json")
     assert [i["node_rank"] for i in info] == [0, 0, 1, 1]
     assert info[0]["pgid"] == info[1]["pgid"] != info[2]["pgid"] == info[3]["pgid"]
