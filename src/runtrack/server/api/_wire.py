@@ -31,6 +31,15 @@ def wire(content: Any, status_code: int = 200) -> WireJSONResponse:
 
 async def read_json(request: Request, limit: int) -> Any:
     """The request body parsed as JSON; 413 past ``limit`` bytes, 400 if not JSON."""
+    body = await read_body(request, limit)
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise InvalidValueError(f"the request body is not valid JSON: {exc}") from exc
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body; LimitExceededError (413) past ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise LimitExceededError(_too_big(int(declared), limit))
@@ -41,10 +50,7 @@ async def read_json(request: Request, limit: int) -> Any:
         if size > limit:
             raise LimitExceededError(_too_big(size, limit))
         chunks.append(chunk)
-    try:
-        return json.loads(b"".join(chunks))
-    except ValueError as exc:
-        raise InvalidValueError(f"the request body is not valid JSON: {exc}") from exc
+    return b"".join(chunks)
 
 
 def _too_big(size: int, limit: int) -> str:

@@ -5,8 +5,10 @@ Metric names may hold ``/`` (``train/loss``), so they travel as the ``name`` que
 parameter, never as a path segment.
 
 Ingest bodies are parsed by hand rather than by Pydantic: a batch holds up to
-``MAX_BATCH_RECORDS`` records and this is the hot path. The shape is checked record by
-record and answered with 400 naming the first bad record.
+``MAX_BATCH_RECORDS`` records and this is the hot path. Two forms are accepted: JSON
+(``records`` as ``[name, kind, step, time, value]`` lists, checked record by record,
+400 naming the first bad one) and the binary columnar form of
+:mod:`runtrack.server.api._columns`, which the RestStore sends for columnar batches.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from runtrack import limits
 from runtrack.errors import InvalidValueError, LimitExceededError
 from runtrack.model import MetricBatch, MetricKind, Record
-from runtrack.server.api._wire import WireJSONResponse, read_json, require, wire
+from runtrack.server.api import _columns
+from runtrack.server.api._wire import WireJSONResponse, read_body, read_json, require, wire
 from runtrack.server.deps import get_settings, get_store
 from runtrack.server.settings import ServerSettings
 from runtrack.store.base import TrackingStore
@@ -56,8 +59,13 @@ class SummariesBody(BaseModel):
     "/runs/{run_id}/metrics",
     summary="Ingest a batch of metric records (idempotent by sequence number)",
     openapi_extra={
-        "requestBody": {"required": True,
-                        "content": {"application/json": {"schema": _INGEST_SCHEMA}}}
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _INGEST_SCHEMA},
+                _columns.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
     },
 )
 async def ingest(
@@ -66,8 +74,10 @@ async def ingest(
     store: TrackingStore = Depends(get_store),
     settings: ServerSettings = Depends(get_settings),
 ) -> Any:
-    data = await read_json(request, settings.max_request_bytes)
-    batch = parse_batch(data)
+    if request.headers.get("content-type", "").startswith(_columns.MEDIA_TYPE):
+        batch = _columns.decode(await read_body(request, settings.max_request_bytes))
+    else:
+        batch = parse_batch(await read_json(request, settings.max_request_bytes))
     next_seq = await run_in_threadpool(store.ingest, run_id, batch)
     return wire({"next_seq": next_seq})
 
@@ -107,24 +117,13 @@ def parse_batch(data: Any) -> MetricBatch:
             raise InvalidValueError(f"records[{i}]: step must be a 64-bit integer or null")
         if type(when) not in (float, int):
             raise InvalidValueError(f"records[{i}]: time must be a number")
-        if not _is_cell(value):
+        if not _columns.is_cell(value):
             raise InvalidValueError(
                 f"records[{i}]: value must be a number, string, boolean, null or an object "
                 "of those"
             )
         records.append((name, kind, step, float(when), value))
     return MetricBatch(stream, first_seq, records, descriptions)
-
-
-def _is_cell(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, dict):
-        return all(
-            isinstance(k, str) and (v is None or isinstance(v, (bool, int, float, str)))
-            for k, v in value.items()
-        )
-    return False
 
 
 @router.get("/runs/{run_id}/metrics/position", summary="Next sequence number a stream expects")

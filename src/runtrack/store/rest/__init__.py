@@ -4,7 +4,8 @@
 ``RestStore("http://host:port", token=…)`` speaks the wire format of
 :mod:`runtrack.model` (``to_json``/``from_json``); :mod:`._http` adds connection reuse,
 retries with back-off and error mapping. Ingest is idempotent by sequence numbers (the
-TrackingStore contract), so a retried batch never doubles a point. ``create_run``
+TrackingStore contract), so a retried batch never doubles a point; columnar batches
+(those the spool reader decodes with numpy) travel as packed arrays, not JSON. ``create_run``
 resent after a lost answer treats "id taken" as success when the run is the one it
 created.
 
@@ -30,6 +31,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
+from runtrack.store.rest import _columns
 from runtrack.store.rest._http import HttpClient
 from runtrack.store.rest.artifacts import RestArtifactStore
 
@@ -156,7 +158,13 @@ class RestStore:
     # -- metrics ---------------------------------------------------------------------------
 
     def ingest(self, run_id: str, batch: MetricBatch) -> int:
-        data = self._http.json("POST", f"{self._run(run_id)}/metrics", body=batch.to_json())
+        path = f"{self._run(run_id)}/metrics"
+        if batch.columns is None:
+            data = self._http.json("POST", path, body=batch.to_json())
+        else:
+            raw = _columns.encode(batch, batch.columns)
+            data = self._http.json("POST", path, content=lambda: raw,
+                                   content_type=_columns.MEDIA_TYPE)
         return int(data["next_seq"])
 
     def ingest_position(self, run_id: str, stream: str) -> int:

@@ -76,6 +76,7 @@ class HttpClient:
         body: Any = None,
         params: Any = None,
         content: Callable[[], bytes | Iterable[bytes]] | None = None,
+        content_type: str | None = None,
         idempotent: bool = True,
         allow_404: bool = False,
     ) -> httpx.Response:
@@ -89,6 +90,8 @@ class HttpClient:
         if body is not None:
             raw = json.dumps(body, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         self._local.resent = False
         for attempt in range(self.attempts):
             last = attempt == self.attempts - 1

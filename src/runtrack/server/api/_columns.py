@@ -1,0 +1,152 @@
+"""The binary columnar ingest body (``application/vnd.runtrack.columns``).
+
+A :class:`~runtrack.model.PointColumns` batch travels as its packed arrays, so neither
+side builds one Python object per point::
+
+    b"RTC1" | uint32 LE header length H | H bytes of JSON header |
+    ids (4n) | steps (8n) | times (8n) | values (8n) | types (n)
+
+The header holds ``stream``, ``first_seq``, ``n``, ``names`` (``[[id, name, kind], …]``),
+``descriptions`` and ``objects`` (``[[index, value], …]`` for the points of type
+``POINT_OBJECT``). :func:`decode` checks every invariant the store relies on with
+C-speed operations and raises InvalidValueError/LimitExceededError naming the problem.
+The RestStore encodes with :func:`runtrack.store.rest` 's twin of :func:`encode`.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from array import array
+from typing import Any
+
+from runtrack import limits
+from runtrack.errors import InvalidValueError, LimitExceededError
+from runtrack.model import POINT_OBJECT, CellValue, MetricBatch, MetricKind, PointColumns
+
+MEDIA_TYPE = "application/vnd.runtrack.columns"
+MAGIC = b"RTC1"
+_KINDS = frozenset(k.value for k in MetricKind)
+_BYTES_PER_POINT = 4 + 8 + 8 + 8 + 1
+_MAX_HEADER = 64 << 20
+
+
+def decode(body: bytes) -> MetricBatch:
+    """The batch a columnar body carries; InvalidValueError when it is malformed."""
+    if len(body) < 8 or body[:4] != MAGIC:
+        raise InvalidValueError(f"a {MEDIA_TYPE} body must start with {MAGIC!r}")
+    (size,) = struct.unpack_from("<I", body, 4)
+    if size > min(_MAX_HEADER, len(body) - 8):
+        raise InvalidValueError("the columnar header length exceeds the body")
+    try:
+        header = json.loads(body[8 : 8 + size])
+    except ValueError as exc:
+        raise InvalidValueError(f"the columnar header is not valid JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise InvalidValueError("the columnar header must be a JSON object")
+    stream, first_seq, n = header.get("stream"), header.get("first_seq"), header.get("n")
+    if not isinstance(stream, str) or not 0 < len(stream) <= 256:
+        raise InvalidValueError("header.stream must be a string of 1 to 256 characters")
+    if type(first_seq) is not int or first_seq < 0:
+        raise InvalidValueError("header.first_seq must be an integer >= 0")
+    if type(n) is not int or n < 0:
+        raise InvalidValueError("header.n must be an integer >= 0")
+    if n > limits.MAX_BATCH_RECORDS:
+        raise LimitExceededError(
+            f"a batch holds {n} records, more than MAX_BATCH_RECORDS="
+            f"{limits.MAX_BATCH_RECORDS}; split it"
+        )
+    if len(body) != 8 + size + n * _BYTES_PER_POINT:
+        raise InvalidValueError(
+            f"the body holds {len(body) - 8 - size} bytes of columns; {n} points need "
+            f"{n * _BYTES_PER_POINT}"
+        )
+    names = _names(header.get("names"))
+    descriptions = header.get("descriptions") or {}
+    if not isinstance(descriptions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in descriptions.items()
+    ):
+        raise InvalidValueError("header.descriptions must map metric names to strings")
+    at = 8 + size
+    ids, at = body[at : at + 4 * n], at + 4 * n
+    steps, at = body[at : at + 8 * n], at + 8 * n
+    times, at = body[at : at + 8 * n], at + 8 * n
+    values, at = body[at : at + 8 * n], at + 8 * n
+    types = body[at : at + n]
+    if types.translate(None, b"\x00\x01\x02"):
+        raise InvalidValueError("types must hold only 0 (float), 1 (int) or 2 (object)")
+    used = array("I")
+    used.frombytes(ids)
+    if not set(used) <= names.keys():
+        raise InvalidValueError("ids refer to a metric id missing from header.names")
+    objects = _objects(header.get("objects"), types, n)
+    columns = PointColumns(names, ids, steps, times, values, types, objects)
+    return MetricBatch.from_columns(stream, first_seq, columns, descriptions)
+
+
+def encode(batch: MetricBatch, columns: PointColumns) -> bytes:
+    """The columnar body of ``batch`` (for tests; RestStore has its own copy)."""
+    header = {
+        "stream": batch.stream, "first_seq": batch.first_seq, "n": len(columns),
+        "names": [[i, name, kind] for i, (name, kind) in columns.names.items()],
+        "descriptions": batch.descriptions,
+        "objects": [[i, v] for i, v in columns.objects.items()],
+    }
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    return b"".join([MAGIC, struct.pack("<I", len(raw)), raw, columns.ids, columns.steps,
+                     columns.times, columns.values, columns.types])
+
+
+def _names(raw: Any) -> dict[int, tuple[str, str]]:
+    if not isinstance(raw, list):
+        raise InvalidValueError("header.names must be a list of [id, name, kind]")
+    names: dict[int, tuple[str, str]] = {}
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 3):
+            raise InvalidValueError("header.names entries must be [id, name, kind]")
+        key, name, kind = item
+        if type(key) is not int or not 0 <= key < 2**32:
+            raise InvalidValueError(f"metric id {key!r} must be an unsigned 32-bit integer")
+        if not isinstance(name, str) or not 0 < len(name) <= limits.MAX_METRIC_NAME_LENGTH:
+            raise InvalidValueError(
+                f"metric name {str(name)[:80]!r} must be a string of 1 to "
+                f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
+            )
+        if kind not in _KINDS:
+            raise InvalidValueError(f"unknown metric kind {kind!r}")
+        names[key] = (name, kind)
+    return names
+
+
+def _objects(raw: Any, types: bytes, n: int) -> dict[int, CellValue]:
+    raw = raw or []
+    if not isinstance(raw, list):
+        raise InvalidValueError("header.objects must be a list of [index, value]")
+    objects: dict[int, CellValue] = {}
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2):
+            raise InvalidValueError("header.objects entries must be [index, value]")
+        index, value = item
+        if type(index) is not int or not 0 <= index < n or types[index] != POINT_OBJECT:
+            raise InvalidValueError(f"header.objects index {index!r} is not an object point")
+        if not is_cell(value):
+            raise InvalidValueError(
+                f"object point {index}: a value must be a number, string, boolean, null or "
+                "an object of those"
+            )
+        objects[index] = value
+    if len(objects) != types.count(POINT_OBJECT):
+        raise InvalidValueError("every point of type 2 needs its value in header.objects")
+    return objects
+
+
+def is_cell(value: Any) -> bool:
+    """Whether ``value`` is something a metric point can hold."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and (v is None or isinstance(v, (bool, int, float, str)))
+            for k, v in value.items()
+        )
+    return False

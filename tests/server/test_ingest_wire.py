@@ -1,0 +1,104 @@
+"""The columnar ingest body: RestStore's encoder against the server's decoder, and
+through a real server."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from array import array
+
+import httpx
+import pytest
+
+from runtrack.errors import InvalidValueError, LimitExceededError
+from runtrack.model import NO_STEP, POINT_FLOAT, POINT_INT, POINT_OBJECT, MetricBatch, PointColumns
+from runtrack.server.api import _columns as server_side
+from runtrack.store.rest import RestStore
+from runtrack.store.rest import _columns as client_side
+from tests.live_server import LiveServer
+
+
+def _columns() -> PointColumns:
+    names = {0: ("loss", "scalar"), 7: ("label", "scalar")}
+    ids = array("I", [0, 0, 7, 0])
+    steps = array("q", [0, NO_STEP, 2, 3])
+    times = array("d", [1.0, 2.0, 3.0, 4.0])
+    values = array("d", [0.5, 0.0, 0.0, math.nan])
+    packed = bytearray(values.tobytes())
+    packed[8:16] = struct.pack("<q", 2**62)
+    types = bytes([POINT_FLOAT, POINT_INT, POINT_OBJECT, POINT_FLOAT])
+    return PointColumns(names, ids.tobytes(), steps.tobytes(), times.tobytes(), bytes(packed),
+                        types, {2: "cat"})
+
+
+def test_client_encoding_is_what_the_server_decodes() -> None:
+    columns = _columns()
+    batch = MetricBatch.from_columns("s", 5, columns, {"loss": "training loss"})
+    body = client_side.encode(batch, columns)
+    assert body == server_side.encode(batch, columns)
+    assert client_side.MEDIA_TYPE == server_side.MEDIA_TYPE
+    back = server_side.decode(body)
+    assert (back.stream, back.first_seq, back.descriptions) == ("s", 5, {"loss": "training loss"})
+    records = list(back.records)
+    assert records[:3] == [("loss", "scalar", 0, 1.0, 0.5), ("loss", "scalar", None, 2.0, 2**62),
+                           ("label", "scalar", 2, 3.0, "cat")]
+    assert math.isnan(records[3][4])  # type: ignore[arg-type]
+
+
+def _body(header: dict[str, object], columns: bytes = b"") -> bytes:
+    raw = json.dumps(header).encode()
+    return b"RTC1" + struct.pack("<I", len(raw)) + raw + columns
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"XXXX\x00\x00\x00\x00",
+        b"RTC1\xff\xff\xff\x00{}",
+        _body({"stream": "s", "first_seq": 0, "n": 1, "names": []}),
+        _body({"stream": "s", "first_seq": 0, "n": 1, "names": [[0, "m", "scalar"]]}, b"\0" * 28),
+        _body({"stream": "s", "first_seq": 0, "n": 1, "names": [[1, "m", "scalar"]]},
+              b"\0" * 28 + b"\1"),
+        _body({"stream": "s", "first_seq": 0, "n": 1, "names": [[0, "m", "nope"]]},
+              b"\0" * 28 + b"\1"),
+        _body({"stream": "s", "first_seq": 0, "n": 1, "names": [[0, "m", "scalar"]]},
+              b"\0" * 28 + b"\2"),
+        _body({"stream": "s", "first_seq": 0, "n": 1, "names": [[0, "m", "scalar"]]},
+              b"\0" * 28 + b"\7"),
+        _body({"stream": "", "first_seq": 0, "n": 0, "names": []}),
+        _body({"stream": "s", "first_seq": -1, "n": 0, "names": []}),
+    ],
+)
+def test_malformed_bodies_are_refused(body: bytes) -> None:
+    with pytest.raises(InvalidValueError):
+        server_side.decode(body)
+
+
+def test_batch_limit_is_named() -> None:
+    with pytest.raises(LimitExceededError, match="MAX_BATCH_RECORDS"):
+        server_side.decode(_body({"stream": "s", "first_seq": 0, "n": 10**9, "names": []}))
+
+
+def test_columnar_batch_through_a_server(live_server: LiveServer) -> None:
+    store = RestStore(live_server.url)
+    try:
+        from runtrack.model import RunStatus
+
+        exp = store.get_or_create_experiment("wire")
+        store.create_run(exp.id, "wire-run", display_name="w", run_type="script",
+                         status=RunStatus.RUNNING)
+        columns = _columns()
+        batch = MetricBatch.from_columns("s", 0, columns)
+        assert store.ingest("wire-run", batch) == 4
+        assert store.ingest("wire-run", batch) == 4  # a resend applies nothing
+        data = store.read_series("wire-run", "loss")
+        assert data.values[:2] == [0.5, 2**62] and math.isnan(data.values[2])  # type: ignore[arg-type]
+        assert data.steps == [0, None, 3]
+        assert store.read_series("wire-run", "label").values == ["cat"]
+        bad = httpx.post(f"{live_server.api}/runs/wire-run/metrics", content=b"RTC1junk",
+                         headers={"content-type": client_side.MEDIA_TYPE})
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_VALUE"
+    finally:
+        store.close()
