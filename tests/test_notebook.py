@@ -4,6 +4,7 @@ metrics, shows RunDetails while the run is live, completes it, and displays the 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,18 +58,22 @@ def _kernel_name() -> str:
 def _run_notebook(tmp_path: Path) -> Any:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    _execute(nb, tmp_path)
+    return nb
+
+
+def _execute(nb: Any, cwd: Path) -> None:
     client = nbclient.NotebookClient(
         nb,
         timeout=120,
         kernel_name=_kernel_name(),
-        resources={"metadata": {"path": str(tmp_path)}},
+        resources={"metadata": {"path": str(cwd)}},
         store_widget_state=True,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTRACK_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     client.execute(env=env)
-    nbformat.write(nb, str(tmp_path / "executed.ipynb"))
-    return nb
+    nbformat.write(nb, str(cwd / "executed.ipynb"))
 
 
 def _data(cell: Any) -> dict[str, Any]:
@@ -110,3 +115,28 @@ def test_notebook_shows_the_live_widget_and_the_reprs(tmp_path: Path) -> None:
     assert "notebook" in exp_html and "nb-run" in exp_html
     table_html = _data(nb.cells[5])["text/html"]
     assert "1 run" in table_html and "nb-run" in table_html
+
+
+def test_alpha_sweep_example_notebook(tmp_path: Path) -> None:
+    """examples/alpha_sweep.ipynb submits train-on-local and watches it to the end."""
+    pytest.importorskip("sklearn")
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copy(examples / "alpha_sweep.ipynb", tmp_path)
+    shutil.copytree(examples / "train_on_local", tmp_path / "train_on_local")
+    nb = nbformat.read(tmp_path / "alpha_sweep.ipynb", as_version=4)
+    _execute(nb, tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, errors
+
+    widgets = [c for c in code if "details.show()" in c.source]
+    (watch,) = widgets
+    html = _data(watch)["text/html"]
+    assert "Completed" in html and "refreshing every" not in html
+    assert html.count("<svg") == 2  # mse and alpha
+    assert "alpha is 0.40, and mse is 3295.71" in html  # the log tail
+    printed = "".join(o.get("text", "") for c in code for o in c.outputs)
+    assert "When alpha is 0.40, we have min MSE 3295.71." in printed
+    table = _data(code[-1])["text/html"]
+    assert "1 run" in table and "Completed" in table

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from runtrack import Experiment, InvalidTypeError, OfflineRun, Run
+from runtrack import Experiment, InvalidTypeError, OfflineRun, Run, Workspace
 from runtrack.sdk import _html
 from runtrack.widgets import RunDetails, runs_table
 from runtrack.widgets._data import _pick_log
@@ -322,3 +322,24 @@ def test_duration_and_number_texts() -> None:
     assert _html.number_text(1e-5) == "1.000e-05"
     assert _html.number_text(True) == "True"
     assert _html.number_text("x" * 50).endswith("…")
+
+
+def test_server_workspace_links_to_the_run_page(live_server) -> None:  # type: ignore[no-untyped-def]
+    ws = Workspace(live_server.url)
+    try:
+        run = Experiment(ws, "links").start_logging(display_name="remote")
+        run.log("loss", 2.0)
+        run.log("loss", 1.0)
+        _upload_log(run, "user_logs/std_log.txt", "\x1b[35mremote\x1b[0m log\n")
+        details = RunDetails(run)
+        data = details.get_widget_data()
+        url = f"{live_server.url}/runs/{run.id}"
+        assert data["url"] == url == data["run"]["url"]
+        assert data["charts"][0]["series"][0]["y"] == [2.0, 1.0]
+        assert data["log"]["lines"] == ["remote log"]
+        assert f'href="{url}"' in details.html and "Open in runtrack" in details.html
+        assert f'href="{url}"' in run._repr_html_()
+        assert "Details page" in runs_table([run])._repr_html_()
+        run.complete()
+    finally:
+        ws.close()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from runtrack.model import RunInfo, RunStatus
+from runtrack.model import RunInfo
 
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
@@ -141,10 +141,9 @@ def table(headers: list[str], rows: list[list[str]], *, caption: str = "") -> st
     )
 
 
-def _run_row(run: Run, *, with_experiment: bool) -> list[str]:
+def _run_row(run: Run, *, with_experiment: bool, with_link: bool) -> list[str]:
     status = run.get_status()
     info = run._info
-    url = run_url(run)
     name = f'{esc(info.display_name)}<br><span style="{MONO};{MUTED}">{esc(run.id)}</span>'
     cells = [esc(run.experiment.name)] if with_experiment else []
     cells += [
@@ -154,30 +153,36 @@ def _run_row(run: Run, *, with_experiment: bool) -> list[str]:
         status_badge(status),
         time_text(info.start_time or info.created_time),
         duration_text(duration_seconds(info)),
-        link("open", url) if url else f'<span style="{MUTED}">—</span>',
     ]
+    if with_link:
+        cells.append(link("open", run_url(run)))
     return cells
 
 
-_RUN_HEADERS = ["#", "Run", "Type", "Status", "Started", "Duration", "Details page"]
+def _runs_table(runs: list[Run], *, with_experiment: bool, caption: str = "") -> str:
+    """Rows of runs; the "Details page" column only where a web UI is known."""
+    with_link = any(ui_base(r.experiment.workspace) for r in runs)
+    headers = ["Experiment"] if with_experiment else []
+    headers += ["#", "Run", "Type", "Status", "Started", "Duration"]
+    headers += ["Details page"] if with_link else []
+    rows = [_run_row(r, with_experiment=with_experiment, with_link=with_link) for r in runs]
+    return table(headers, rows, caption=caption)
 
 
 def run_html(run: Run) -> str:
     """One-row table: experiment, number, name/id, type, status, times, link."""
-    return table(["Experiment", *_RUN_HEADERS], [_run_row(run, with_experiment=True)])
+    return _runs_table([run], with_experiment=True)
 
 
 def runs_html(runs: Iterable[Run], *, limit: int = MAX_ROWS) -> str:
     """A table of runs (at most ``limit`` rows; the caption says how many more)."""
     items = list(runs)
-    rows = [_run_row(run, with_experiment=True) for run in items[:limit]]
-    more = max(0, len(items) - limit)
-    caption = f"{len(items)} run{'s' if len(items) != 1 else ''}"
-    if more:
-        caption += f" (first {limit} shown)"
-    if not rows:
+    if not items:
         return f'<div style="{FONT};{MUTED}">No runs.</div>'
-    return table(["Experiment", *_RUN_HEADERS], rows, caption=caption)
+    caption = f"{len(items)} run{'s' if len(items) != 1 else ''}"
+    if len(items) > limit:
+        caption += f" (first {limit} shown)"
+    return _runs_table(items[:limit], with_experiment=True, caption=caption)
 
 
 def experiment_html(experiment: Experiment, *, limit: int = 10) -> str:
@@ -202,10 +207,5 @@ def experiment_html(experiment: Experiment, *, limit: int = 10) -> str:
     )
     if not runs:
         return head
-    rows = [_run_row(run, with_experiment=False) for run in runs]
     caption = f"latest {len(runs)} of {total}" if total > len(runs) else ""
-    return head + table(_RUN_HEADERS, rows, caption=caption)
-
-
-def is_active(status: str) -> bool:
-    return not RunStatus(status).is_terminal
+    return head + _runs_table(runs, with_experiment=False, caption=caption)

@@ -166,9 +166,9 @@ class Collector:
         if main is not None:
             return f"{main.experiment.name} · {main.display_name}"
         if isinstance(self._target, Experiment):
-            return f"{self._target.name} · {len(runs)} runs"
+            return f"{self._target.name} · {_count(len(runs))}"
         names = sorted({r.experiment.name for r in runs})
-        return f"{', '.join(names) or 'no runs'} · {len(runs)} runs"
+        return f"{', '.join(names) or 'no runs'} · {_count(len(runs))}"
 
     # -- metrics -------------------------------------------------------------------
 
@@ -321,6 +321,10 @@ def _flush(run_id: str) -> None:
         flush_run(run_id, 5.0)
     except Exception as exc:
         log.debug("runtrack: widget could not flush run %s: %s", run_id, exc)
+
+
+def _count(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
 
 
 def _label(run: Run) -> str:

@@ -88,6 +88,7 @@ class RunDetails:
         self._max_seconds = max_refresh_seconds
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set: refresh now instead of after the interval
         self._thread: threading.Thread | None = None
         self._data: dict[str, Any] | None = None
         self._html = ""
@@ -209,17 +210,22 @@ class RunDetails:
         if self.is_refreshing:
             return
         self._stop.clear()
+        self._wake.clear()
         self._thread = threading.Thread(target=self._loop, name="runtrack-run-details", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop refreshing (the view keeps its last state)."""
         self._stop.set()
+        self._wake.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until refreshing has ended (for scripts and tests); True if it has."""
+        """Refresh now, then block until refreshing has ended (the runs are terminal);
+        True if it has. After ``run.wait_for_completion()`` this returns at once with
+        the view (and a saved notebook's static copy) in its final state."""
         thread = self._thread
         if thread is not None:
+            self._wake.set()
             thread.join(timeout)
         return not self.is_refreshing
 
@@ -230,8 +236,10 @@ class RunDetails:
         deadline = time.monotonic() + self._max_seconds
         errors = 0
         interval = self._backoff.interval
-        while not self._stop.wait(interval):
-            if time.monotonic() > deadline or self._closed():
+        while True:
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self._stop.is_set() or time.monotonic() > deadline or self._closed():
                 break
             try:
                 changed = self._update()

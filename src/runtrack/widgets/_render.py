@@ -62,7 +62,10 @@ def render(data: dict[str, Any], *, refresh: dict[str, Any] | None = None) -> st
 def _header(data: dict[str, Any]) -> str:
     run = data["run"]
     if run is None:
-        title = f'<div style="font-size:15px;font-weight:600">{esc(data["title"])}</div>'
+        title = (
+            f'<div style="font-size:15px;font-weight:600;margin-bottom:6px">'
+            f"{esc(data['title'])}</div>"
+        )
         return title + _runs_table(data, data["runs"])
     url = run["url"]
     open_link = (
