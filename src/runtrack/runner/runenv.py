@@ -58,6 +58,9 @@ def base_env(spec: RunSpec, inherited: Mapping[str, str] | None = None) -> dict[
     if spec.artifact_root:
         env[config.ENV_ARTIFACT_ROOT] = spec.artifact_root
     env.update(extra_run_env(spec))
+    if "MLFLOW_TRACKING_URI" in env and env.get(config.ENV_TOKEN):
+        # a server with --auth: MLflow clients send this as 'Authorization: Bearer'
+        env["MLFLOW_TRACKING_TOKEN"] = env[config.ENV_TOKEN]
     env.update(spec.environment_variables)
     return env
 
