@@ -11,8 +11,11 @@ SQLite (the zero-setup default):
   (other processes wait on the file lock through ``busy_timeout``).
 
 PostgreSQL: ``postgresql://`` URLs are routed to psycopg 3; row locks make the same
-statements safe without the process lock (kept anyway: it is cheap). A COPY-based
-bulk path for chunk inserts belongs here later (:meth:`Dialect.insert_rows`).
+statements safe without the process lock (kept anyway: it is cheap). Bulk inserts
+(:meth:`Dialect.insert_rows`, used for new point chunks) go through ``COPY … FROM
+STDIN`` on the transaction's own connection. Points are packed into chunks of
+thousands, so an ingest writes few rows and COPY saves round trips rather than
+per-row parsing; SQLite uses executemany, which is already in-process.
 """
 
 from __future__ import annotations
@@ -108,6 +111,19 @@ class Dialect:
         conn.execute(statement, list(rows))
 
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        """Bulk insert (executemany); the seam for PostgreSQL's COPY fast path."""
-        if rows:
+        """Bulk insert in the caller's transaction: COPY on PostgreSQL, executemany else.
+
+        Every row must have the same keys (the columns to fill)."""
+        if not rows:
+            return
+        if self.is_sqlite or self.name != "postgresql":
             conn.execute(insert(table), list(rows))
+            return
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(
+            f'COPY "{table.name}" ({names}) FROM STDIN'
+        ) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])

@@ -1,0 +1,27 @@
+"""``runtrack server`` on a PostgreSQL backend, used through RestStore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runtrack.model import MetricBatch, RunStatus
+from runtrack.store.rest import RestStore
+from tests.live_server import start_server
+
+
+def test_server_on_postgres(postgres_url: str, tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--backend-store-uri", postgres_url,
+                          "--artifact-root", str(tmp_path / "artifacts"))
+    store = RestStore(server.url)
+    try:
+        exp = store.get_or_create_experiment("pg")
+        store.create_run(exp.id, "pg-run", display_name="p", run_type="script",
+                         status=RunStatus.RUNNING)
+        records = [("m", "scalar", i, float(i), i * 0.5) for i in range(20_000)]
+        assert store.ingest("pg-run", MetricBatch("s", 0, records)) == 20_000
+        assert store.list_series("pg-run")[0].maximum == 19_999 * 0.5
+        store.artifacts.put("pg-run", "outputs/a.txt", b"hello")
+        assert (tmp_path / "artifacts" / "pg-run" / "outputs" / "a.txt").read_bytes() == b"hello"
+    finally:
+        store.close()
+        server.stop()
