@@ -343,3 +343,19 @@ def test_server_workspace_links_to_the_run_page(live_server) -> None:  # type: i
         run.complete()
     finally:
         ws.close()
+
+
+def test_widgets_surface_is_pinned_and_imports_no_front_end() -> None:
+    import subprocess
+    import sys
+
+    import runtrack.widgets
+
+    assert runtrack.widgets.__all__ == ["RunDetails", "RunsTable", "runs_table"]
+    code = (
+        "import sys, runtrack.widgets; "
+        "top = {m.split('.')[0] for m in sys.modules}; "
+        "print(sorted({'ipywidgets', 'IPython', 'plotly'} & top))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -21,17 +21,22 @@ if TYPE_CHECKING:
     from runtrack.sdk.run import Run
     from runtrack.sdk.workspace import Workspace
 
+# Tables inherit the notebook's text colour and use translucent greys, so they read in
+# light and dark themes; the RunDetails card sets its own white background and colour.
 FONT = (
     "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
-    "font-size:13px;line-height:1.4;color:#1f2328"
+    "font-size:13px;line-height:1.4"
 )
 TABLE = "border-collapse:collapse;margin:2px 0;" + FONT
 TH = (
-    "text-align:left;padding:4px 10px;border-bottom:2px solid #d0d7de;font-weight:600;"
-    "white-space:nowrap;background:#f6f8fa"
+    "text-align:left;padding:4px 10px;border-bottom:2px solid rgba(128,128,128,.35);"
+    "font-weight:600;white-space:nowrap;background:rgba(128,128,128,.08)"
 )
-TD = "text-align:left;padding:4px 10px;border-bottom:1px solid #eaeef2;white-space:nowrap"
-MUTED = "color:#656d76"
+TD = (
+    "text-align:left;padding:4px 10px;border-bottom:1px solid rgba(128,128,128,.2);"
+    "white-space:nowrap"
+)
+MUTED = "color:#6e7781"
 MONO = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
 LINK = "color:#0969da;text-decoration:none"
 
@@ -208,4 +213,5 @@ def experiment_html(experiment: Experiment, *, limit: int = 10) -> str:
     if not runs:
         return head
     caption = f"latest {len(runs)} of {total}" if total > len(runs) else ""
-    return head + _runs_table(runs, with_experiment=False, caption=caption)
+    gap = '<div style="height:8px"></div>'
+    return head + gap + _runs_table(runs, with_experiment=False, caption=caption)

@@ -26,7 +26,7 @@ from runtrack.widgets._svg import Line, line_chart
 
 CARD = (
     "border:1px solid #d0d7de;border-radius:8px;padding:12px 14px;background:#ffffff;"
-    "max-width:980px;box-sizing:border-box;" + FONT
+    "color:#1f2328;max-width:980px;box-sizing:border-box;" + FONT
 )
 SECTION = (
     "margin:14px 0 6px;font-size:11px;font-weight:600;letter-spacing:.04em;"
