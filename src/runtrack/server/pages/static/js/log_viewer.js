@@ -6,8 +6,8 @@ import { artifactUrl } from "./common.js";
 
 const CHUNK = 1 << 20;
 const MAX_INITIAL = 4 << 20;
-const ERROR = /\b(error|exception|fatal|critical|failed)\b|^E\d{4} /i;
-const WARNING = /\bwarn(ing)?\b/i;
+const ERROR = /\b(error|exception|fatal|critical|failed)\b|\w(Error|Exception):|^E\d{4} /i;
+const WARNING = /warn(ing)?\b|^W\d{4} /i;
 const TRACEBACK = /^Traceback \(most recent call last\)|^During handling of the above exception/;
 
 function escapeHtml(text) {
