@@ -50,6 +50,8 @@ _TOKEN_FILE = click.option(
 @click.option("--auth/--no-auth", default=False, show_default=True,
               help="Require bearer tokens on every route.")
 @_TOKEN_FILE
+@click.option("--max-request-bytes", default=64 * 1024 * 1024, show_default=True,
+              type=click.IntRange(1024), help="Largest JSON request body (uploads stream).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               help="Server log level (info adds an access log).")
@@ -61,6 +63,7 @@ def server(
     workers: int,
     auth: bool,
     token_file: str | None,
+    max_request_bytes: int,
     log_level: str,
 ) -> None:
     """Run a tracking server: the /api/v1 API, the web pages and the MLflow routes."""
@@ -72,6 +75,7 @@ def server(
         settings = _settings(
             backend_store_uri, artifact_root, token_file,
             host=host, port=port, workers=workers, auth=auth, log_level=log_level,
+            max_request_bytes=max_request_bytes,
         )
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
