@@ -36,6 +36,7 @@ def main(url: str, out: Path) -> None:
             box.check()
         page.click("#compare-btn")
         page.locator("#metric-picks input[value='val_mse']").check()
+        page.locator("#log-y").check()
         page.wait_for_selector("#compare-chart .main-svg", timeout=15000)
         page.wait_for_timeout(800)
         page.screenshot(path=str(out / "compare.png"), full_page=True)

@@ -41,7 +41,7 @@ def _serve_workspace(uri: str | None, host: str, port: int) -> None:
         )
     port = _free_port(host, port)
     settings = ServerSettings(resolved.tracking_uri, resolved.artifact_root, host=host, port=port)
-    click.echo(f"runtrack UI for {resolved.name} ({resolved.tracking_uri})")
+    click.echo(f"runtrack UI for {resolved.tracking_uri}")
     click.echo(f"  open http://{host}:{port}/   (Ctrl+C to stop)")
     try:
         serve(settings)
