@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from threading import get_ident
@@ -290,11 +291,23 @@ class MetricsMixin:
                 artifact: Artifact = cls(self._artifacts, run_id, path)
                 return artifact
             return artifact_ref(run_id, path)
-        data = self._store.read_series(run_id, info.name)
         if info.kind is MetricKind.TABLE:
-            return _columns(data)
-        values = data.values
+            return _columns(self._store.read_series(run_id, info.name))
+        values = self._packed_values(run_id, info.name)
+        if values is None:
+            values = self._store.read_series(run_id, info.name).values
         return values[0] if len(values) == 1 else values
+
+    def _packed_values(self, run_id: str, name: str) -> list[Any] | None:
+        """Values of a numeric series through the store's optional packed read."""
+        fast = getattr(self._store, "read_series_values", None)
+        packed = fast(run_id, name) if fast is not None else None
+        if packed is None:
+            return None
+        encoding, blob = packed
+        values = array({"f": "d", "i": "q", "b": "b"}[encoding])
+        values.frombytes(blob)
+        return list(map(bool, values)) if encoding == "b" else values.tolist()
 
     def get_metric_series(self, name: str) -> SeriesData:
         """Every point of one metric with its step and time (index order)."""
@@ -302,10 +315,25 @@ class MetricsMixin:
         return self._store.read_series(self.id, name)
 
     def get_metric_array(self, name: str) -> Any:
-        """A numeric metric as a numpy array (numpy must be installed)."""
-        import numpy as np
+        """A numeric metric as a float64 numpy array (numpy must be installed).
 
-        return np.asarray(self.get_metric_series(name).values, dtype=float)
+        Long series are built straight from the store's packed chunks when the store
+        offers that (``SqlStore`` does); otherwise from ``get_metric_series``.
+        """
+        try:
+            import numpy as np
+        except ImportError as exc:
+            raise ImportError(
+                "get_metric_array() needs numpy: pip install 'runtrack[numpy]'"
+            ) from exc
+        flush_run(self.id, 300)
+        fast = getattr(self._store, "read_series_values", None)
+        packed = fast(self.id, name) if fast is not None else None
+        if packed is not None:
+            encoding, blob = packed
+            dtype = {"f": "<f8", "i": "<i8", "b": "i1"}[encoding]
+            return np.frombuffer(blob, dtype=dtype).astype(np.float64)
+        return np.asarray(self._store.read_series(self.id, name).values, dtype=float)
 
 
 def _columns(data: SeriesData) -> dict[str, Any]:

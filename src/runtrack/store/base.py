@@ -13,6 +13,14 @@ Contract, shared by all implementations:
   the method says so.
 * Returned values are fresh (never views of internal state).
 * Times are unix seconds (float).
+
+Optional extensions, found with ``getattr`` (a store without them stays complete):
+
+* ``read_series_values(run_id, name, start=0, end=None) -> (encoding, bytes) | None``:
+  the values of a series range packed little-endian — ``"f"`` float64, ``"i"`` int64,
+  ``"b"`` int8 booleans — or None when the range is not one such encoding. Lets the
+  SDK build a list or a numpy array of a long series without a Python object per
+  point (``SqlStore`` has it).
 """
 
 from __future__ import annotations

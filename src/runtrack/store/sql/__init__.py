@@ -7,7 +7,7 @@ on SQLite), reads through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query
 head when the store opens (see :mod:`runtrack.store.sql.migrations`).
 
 Beyond the protocol: :attr:`SqlStore.engine` and :attr:`SqlStore.dialect`, for tests
-and tools.
+and tools, and the optional fast read :meth:`SqlStore.read_series_values`.
 """
 
 from __future__ import annotations
@@ -309,6 +309,18 @@ class SqlStore:
         with self._read() as conn:
             series_id, kind = _series(conn, run_id, name)
             return points.read_series(conn, series_id, name, kind, start, end)
+
+    def read_series_values(
+        self, run_id: str, name: str, start: int = 0, end: int | None = None
+    ) -> tuple[str, bytes] | None:
+        """Optional fast read (see ``store.base``): values ``start:end`` of a series as
+        ``(encoding, packed little-endian bytes)`` — ``f`` float64, ``i`` int64, ``b``
+        int8 booleans — or None when the range mixes encodings or holds other values."""
+        if start < 0 or (end is not None and end < start):
+            return None
+        with self._read() as conn:
+            series_id, _ = _series(conn, run_id, name)
+            return points.read_values_packed(conn, series_id, start, end)
 
     def downsample(
         self,

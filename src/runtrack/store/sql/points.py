@@ -58,6 +58,34 @@ def read_series(
     )
 
 
+def read_values_packed(
+    conn: Connection, series_id: int, start: int, end: int | None
+) -> tuple[str, bytes] | None:
+    """Values ``start`` to ``end`` of one series as ``(encoding, packed bytes)`` when
+    every chunk in the range has the same packed encoding (``f``/``i``/``b``, see
+    :mod:`~runtrack.store.sql.codec`); None otherwise (read them with
+    :func:`read_series`). No per-point Python objects are made."""
+    statement = (
+        select(chunks.c.first_index, chunks.c.count.label("npts"), chunks.c.encoding,
+               chunks.c.vals)
+        .where(chunks.c.series_id == series_id, chunks.c.first_index + chunks.c.count > start)
+        .order_by(chunks.c.chunk_no)
+    )
+    if end is not None:
+        statement = statement.where(chunks.c.first_index < end)
+    parts: list[bytes] = []
+    encoding = ""
+    for row in conn.execute(statement):
+        code = codec.array_code(row.encoding)
+        if code is None or (encoding and row.encoding != encoding):
+            return None
+        encoding = row.encoding
+        low = max(start - row.first_index, 0)
+        high = row.npts if end is None else min(end - row.first_index, row.npts)
+        parts.append(_cut(row.vals, 1 if code == "b" else 8, low, high))
+    return (encoding or "f"), b"".join(parts)
+
+
 def _cut(blob: bytes, size: int, low: int, high: int) -> bytes:
     """Items ``low:high`` of a packed blob with items of ``size`` bytes."""
     if low == 0 and high * size == len(blob):
