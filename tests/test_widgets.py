@@ -359,3 +359,16 @@ def test_widgets_surface_is_pinned_and_imports_no_front_end() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_show_outside_a_kernel_prints_one_snapshot_and_does_not_refresh(
+    exp: Experiment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = exp.start_logging()
+    details = RunDetails(run, refresh_start=0.05)
+    details.show()
+    assert not details.is_refreshing
+    out = capsys.readouterr().out
+    assert out.startswith("RunDetails: #1") and run.id in out
+    assert out.count("\n") == 1 and "<div" not in out
+    run.complete()

@@ -47,14 +47,22 @@ class Backoff:
         return self.interval
 
 
-def _kernel_widgets() -> Any:
-    """The ipywidgets module when running in a Jupyter kernel that has it, else None."""
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (outputs can be updated in place), False elsewhere
+    (plain Python, terminal IPython: an update would print the view again)."""
     try:
         from IPython.core.getipython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()  # type: ignore[no-untyped-call]
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
-        shell = get_ipython()  # type: ignore[no-untyped-call]
-        if shell is None or getattr(shell, "kernel", None) is None:
-            return None
+
+def _kernel_widgets() -> Any:
+    """The ipywidgets module when running in a Jupyter kernel that has it, else None."""
+    if not _in_kernel():
+        return None
+    try:
         import ipywidgets
     except ImportError:
         return None
@@ -182,7 +190,8 @@ class RunDetails:
         """
         self._update()
         assert self._data is not None
-        if self._data["active"]:
+        # Outside a kernel nothing can be updated in place: show a snapshot only.
+        if self._data["active"] and (render_lib is not None or _in_kernel()):
             self._start()
             with self._lock:  # the first rendering already says it is live
                 self._html = render(self._data, refresh=self._refresh_state())
@@ -191,12 +200,16 @@ class RunDetails:
             render_lib(self._html)
             return
         try:
+            from IPython.core.getipython import get_ipython
             from IPython.display import display
         except ImportError as exc:
             raise ImportError(
                 "RunDetails.show() needs IPython: pip install 'runtrack[notebook]' "
                 "(or pass render_lib=<a function that displays HTML>)"
             ) from exc
+        if get_ipython() is None:  # type: ignore[no-untyped-call]
+            print(self._text())  # plain Python: the one-line summary
+            return
         widgets = _kernel_widgets()
         with self._lock:
             if widgets is not None and self._widget is None:
