@@ -67,14 +67,14 @@ export class TraceChart {
     for (const r of this.query.run) params.append("run", r);
     for (const m of this.query.metric) params.append("metric", m);
     params.set("x", this.opts.x);
-    params.set("buckets", String(Math.max(200, Math.min(2000, Math.round(this.node.clientWidth || 800)))));
+    // four points per bucket: about two points per pixel is as fine as a line can show
+    params.set("buckets", String(Math.max(100, Math.min(1000, Math.round((this.node.clientWidth || 800) / 2)))));
     if (this.range) { params.set("x_min", this.range[0]); params.set("x_max", this.range[1]); }
     return `/api/v1/views/chart?${params}`;
   }
 
   async draw() {
-    const Plotly = await loadPlotly();
-    const data = await getJSON(this.url());
+    const [Plotly, data] = await Promise.all([loadPlotly(), getJSON(this.url())]);
     const x = this.opts.x;
     const traces = data.traces.map((t, i) => {
       const name = this.opts.label ? this.opts.label(t, i) : t.run_label;

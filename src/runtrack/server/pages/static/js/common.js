@@ -81,7 +81,8 @@ export function poll(tick, ms) {
 }
 
 let plotlyPromise = null;
-// Plotly is 3.5 MB: pages that open charts on demand load it then, not at first paint.
+// Plotly is 4.8 MB: pages load it when they first draw a chart, not at first paint, and
+// fetch their chart data meanwhile.
 export function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyPromise) {
