@@ -25,9 +25,12 @@ from runtrack.store.base import ArtifactStore, TrackingStore
 
 @dataclass
 class MlflowState:
-    """Per-app state of the MLflow face: one lock per run for metric appends."""
+    """Per-app state of the MLflow face: one lock per run for metric appends, and the
+    next sequence number of this process's stream per run (only this process writes
+    that stream, so the cached position stays right; it is re-read on a mismatch)."""
 
     locks: dict[str, threading.Lock] = field(default_factory=dict)
+    positions: dict[str, int] = field(default_factory=dict)
     guard: threading.Lock = field(default_factory=threading.Lock)
 
     def run_lock(self, run_id: str) -> threading.Lock:
@@ -36,6 +39,7 @@ class MlflowState:
             if lock is None:
                 if len(self.locks) > 10_000:
                     self.locks = {k: v for k, v in self.locks.items() if v.locked()}
+                    self.positions = {k: v for k, v in self.positions.items() if k in self.locks}
                 lock = self.locks[run_id] = threading.Lock()
             return lock
 

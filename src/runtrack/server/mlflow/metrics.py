@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from runtrack.errors import NotFoundError
+from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.model import MetricBatch, MetricKind, Record
 from runtrack.server.mlflow import convert, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
@@ -62,9 +62,21 @@ def append_points(ctx: Ctx, run_id: str, records: list[Record]) -> None:
     if not records:
         return
     stream = stream_name()
-    with ctx.state.run_lock(run_id):
-        position = ctx.store.ingest_position(run_id, stream)
-        ctx.store.ingest(run_id, MetricBatch(stream, position, records))
+    state = ctx.state
+    with state.run_lock(run_id):
+        position = state.positions.get(run_id)
+        if position is None:
+            position = ctx.store.ingest_position(run_id, stream)
+        try:
+            after = ctx.store.ingest(run_id, MetricBatch(stream, position, records))
+        except InvalidValueError:
+            state.positions.pop(run_id, None)  # a stale position: re-read, try once more
+            position = ctx.store.ingest_position(run_id, stream)
+            after = ctx.store.ingest(run_id, MetricBatch(stream, position, records))
+        if after != position + len(records):
+            state.positions.pop(run_id, None)
+            raise invalid(f"metric points of run {run_id} were not all applied; retry")
+        state.positions[run_id] = after
 
 
 def _params(items: list[Any]) -> dict[str, str]:

@@ -60,9 +60,12 @@ def experiment_view(ctx: Ctx, info: RunInfo) -> tuple[str, bool]:
 
 
 def active_run(ctx: Ctx, run_id: str) -> RunInfo:
-    """The run, or INVALID_PARAMETER_VALUE when it is deleted (MLflow refuses writes)."""
+    """The run, or INVALID_PARAMETER_VALUE when it is deleted (MLflow refuses writes).
+
+    Only the run's own deleted mark is checked (one read per write request); a run
+    of a deleted experiment still accepts writes."""
     info = load_run(ctx, run_id)
-    if convert.run_deleted(info, experiment_view(ctx, info)[1]):
+    if convert.run_deleted(info):
         raise invalid(
             f"The run {run_id} must be in the 'active' state. Current state is deleted."
         )
