@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -355,6 +356,8 @@ class Supervisor:
                 self.store.set_status(spec.run_id, status, error=error)
         except RunStateError:
             pass
+        # everything worth keeping is in the run now (outputs, logs, the snapshot)
+        shutil.rmtree(self.workdir, ignore_errors=True)
         return status
 
 
