@@ -292,3 +292,18 @@ def test_wire_errors_have_mlflow_shape(live_server: LiveServer) -> None:
     nan = httpx.post(f"{base}/runs/log-metric", json={"run_id": "0" * 32, "key": "k",
                                                       "value": "NaN", "timestamp": 1})
     assert nan.status_code == 404
+
+
+def test_nan_and_infinity_round_trip(mlflow: Any) -> None:
+    import math
+
+    mlflow.set_experiment(_name("nan"))
+    with mlflow.start_run() as run:
+        mlflow.log_metric("odd", float("nan"), step=0)
+        mlflow.log_metric("odd", float("inf"), step=1)
+        mlflow.log_metric("neg", float("-inf"))
+    client = mlflow.MlflowClient()
+    values = [m.value for m in client.get_metric_history(run.info.run_id, "odd")]
+    assert math.isnan(values[0]) and values[1] == math.inf
+    metrics = client.get_run(run.info.run_id).data.metrics
+    assert metrics["odd"] == math.inf and metrics["neg"] == -math.inf

@@ -19,7 +19,7 @@ from runtrack.errors import NotFoundError, RunStateError
 from runtrack.model import RunInfo, RunQuery, RunStatus, SeriesInfo
 from runtrack.server.mlflow import convert, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
-from runtrack.server.mlflow._errors import MlflowRoute, invalid, missing
+from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
 from runtrack.server.mlflow._inputs import read_io
 
 router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
@@ -250,8 +250,8 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     for exp_id in wanted:
         try:
             exp = convert.resolve_experiment(ctx.store, exp_id)
-        except Exception:
-            continue
+        except MlflowError:
+            continue  # MLflow ignores unknown experiment ids in a search
         exps[exp.id] = (convert.experiment_id(exp), exp.archived)
     if not exps:
         return {}
