@@ -120,6 +120,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     for name in ("ok", "boom", "exit0", "exit3", "sig"):
         args = ["--n", 3, 0.5] if name == "ok" else None
         runs[name] = exp.submit(ScriptRunConfig(str(src), f"{name}.py", arguments=args))
+    runs["shell"] = exp.submit(
+        ScriptRunConfig(str(src), command="python where.py && echo shell-ok $((40 + 2))")
+    )
+    runs["command_list"] = exp.submit(ScriptRunConfig(str(src), command=["python", "exit3.py", 7]))
     runs["timeout"] = exp.submit(
         ScriptRunConfig(
             str(src), "sleeper.py", arguments=[str(root / "t.pid")], max_run_duration_seconds=1
@@ -217,6 +221,17 @@ def test_exit_codes(world: Any) -> None:
     assert run.get_status() == "Failed"
     assert _error(run)["message"] == "User program exited with code 3"
     assert _error(run)["exit_code"] == 3
+
+
+def test_command_string_and_list(world: Any) -> None:
+    shell = world["runs"]["shell"]
+    assert shell.get_status() == "Completed"
+    log = _log(shell)
+    assert f"prefix {sys.prefix} " in log and "shell-ok 42" in log
+    assert shell.get_details()["runDefinition"]["command"].startswith("python where.py")
+    listed = world["runs"]["command_list"]
+    assert _error(listed)["exit_code"] == 3
+    assert listed.get_details()["runDefinition"]["command"] == ["python", "exit3.py", "7"]
 
 
 def test_death_by_signal_is_named(world: Any) -> None:

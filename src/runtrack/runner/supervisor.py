@@ -191,6 +191,9 @@ class Supervisor:
             self.spec = spec = replace(spec, master_port=_free_port())
         base = runenv.base_env(spec)
         base.update(extra)
+        if spec.command[:2] == ["/bin/sh", "-c"] and "PATH" not in extra:
+            # a shell command's `python` is the run's interpreter, as in a command list
+            base["PATH"] = f"{os.path.dirname(python)}{os.pathsep}{base.get('PATH', '')}"
         argv = [
             python if i == 0 and a in ("python", "python3") else a
             for i, a in enumerate(spec.command)
