@@ -16,6 +16,7 @@ Other areas (e.g. the MLflow routes) may install their own shape for their prefi
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -41,6 +42,11 @@ _HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: INVALID_REQUEST,
 }
+
+
+#: OS errors that mean "this path cannot exist" rather than "the server is broken".
+_BAD_PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EINVAL,
+                              errno.ELOOP})
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -85,6 +91,15 @@ def install(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in _BAD_PATH_ERRNOS:
+            return error_response(
+                400, "INVALID_VALUE",
+                f"the path cannot name a file here ({exc.strerror}); use shorter, plain names",
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,149 @@
+"""Bad input through HTTP: confined artifact paths, bounded memory, named limits, one error
+shape — and a schemathesis run over /api/v1 that must find no 5xx."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from runtrack import limits
+from runtrack.model import RunStatus
+from runtrack.store.rest import RestStore
+from tests.live_server import LiveServer, start_server
+
+RUN = "safe-run"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(tmp_path_factory.mktemp("safety"), "--max-request-bytes", "1000000")
+    store = RestStore(live.url)
+    exp = store.get_or_create_experiment("safety")
+    store.create_run(exp.id, RUN, display_name="s", run_type="script", status=RunStatus.RUNNING)
+    store.close()
+    yield live
+    live.stop()
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "%2e%2e/%2e%2e/secret.txt",
+        "..%2Fsecret.txt",
+        "a/%2E%2E/%2E%2E/secret.txt",
+        "%2Fetc%2Fpasswd",
+        "a%5C..%5C..%5Csecret.txt",
+        "a/%00b",
+    ],
+)
+def test_artifact_paths_cannot_escape_the_run(server: LiveServer, raw_path: str) -> None:
+    (server.workspace / "artifacts" / "secret.txt").parent.mkdir(parents=True, exist_ok=True)
+    (server.workspace / "artifacts" / "secret.txt").write_text("secret")
+    url = f"{server.api}/runs/{RUN}/artifacts/{raw_path}"
+    with httpx.Client() as client:
+        for method in ("GET", "PUT", "POST"):
+            request = client.build_request(method, url, content=b"x")
+            request.url = httpx.URL(url)  # keep the encoded form as sent
+            answer = client.send(request)
+            assert answer.status_code == 400, (method, raw_path, answer.text)
+            assert answer.json()["error"]["code"] in ("INVALID_VALUE", "LIMIT_EXCEEDED")
+    assert (server.workspace / "artifacts" / "secret.txt").read_text() == "secret"
+
+
+def test_symlink_escape_is_refused(server: LiveServer, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "private.txt").write_text("TOP-SECRET-CONTENT")
+    run_folder = server.workspace / "artifacts" / RUN
+    run_folder.mkdir(parents=True, exist_ok=True)
+    link = run_folder / "link"
+    if not link.exists():
+        os.symlink(outside, link)
+    answer = httpx.get(f"{server.api}/runs/{RUN}/artifacts/link/private.txt")
+    assert answer.status_code in (400, 404)
+    assert "TOP-SECRET-CONTENT" not in answer.text
+
+
+def test_streamed_upload_and_download_keep_memory_bounded(server: LiveServer) -> None:
+    size = 96 << 20
+    block = os.urandom(1 << 20)
+    process = psutil.Process(server.process.pid)
+    before = process.memory_info().rss
+
+    def body() -> Iterator[bytes]:
+        for _ in range(size // len(block)):
+            yield block
+
+    answer = httpx.put(f"{server.api}/runs/{RUN}/artifacts/big.bin", content=body(), timeout=120)
+    assert answer.status_code == 200 and answer.json()["size"] == size
+    received = 0
+    with httpx.stream("GET", f"{server.api}/runs/{RUN}/artifacts/big.bin", timeout=120) as down:
+        for chunk in down.iter_bytes():
+            received += len(chunk)
+    assert received == size
+    grown = process.memory_info().rss - before
+    assert grown < 48 << 20, f"server memory grew by {grown >> 20} MiB for a {size >> 20} MiB file"
+
+
+def test_request_size_limit_is_named(server: LiveServer) -> None:
+    record = ["m", "scalar", 1, 1.0, "x" * 2_000_000]
+    body = json.dumps({"stream": "s", "first_seq": 0, "records": [record]})
+    answer = httpx.post(f"{server.api}/runs/{RUN}/metrics", content=body,
+                        headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "LIMIT_EXCEEDED"
+    assert "max_request_bytes" in answer.json()["error"]["message"]
+
+
+def test_batch_limit_is_named(live_server: LiveServer) -> None:
+    store = RestStore(live_server.url)
+    exp = store.get_or_create_experiment("limits")
+    store.create_run(exp.id, "limit-run", display_name="l", run_type="script",
+                     status=RunStatus.RUNNING)
+    store.close()
+    records = [["m", "scalar", None, 0, 0]] * (limits.MAX_BATCH_RECORDS + 1)
+    body = json.dumps({"stream": "s", "first_seq": 0, "records": records}, separators=(",", ":"))
+    answer = httpx.post(f"{live_server.api}/runs/limit-run/metrics", content=body,
+                        headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "LIMIT_EXCEEDED"
+    assert "MAX_BATCH_RECORDS" in answer.json()["error"]["message"]
+
+
+def test_error_shape(server: LiveServer) -> None:
+    missing = httpx.get(f"{server.api}/runs/nope")
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"error"}
+    assert set(missing.json()["error"]) == {"code", "message"}
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+    invalid = httpx.post(f"{server.api}/runs", json={"run_id": 5})
+    assert invalid.status_code == 422
+    assert invalid.json()["error"]["code"] == "INVALID_REQUEST"
+    broken = httpx.post(f"{server.api}/runs", content=b"{not json",
+                        headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and "error" in broken.json()
+
+
+@pytest.fixture(scope="module")
+def api_schema(server: LiveServer) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{server.api}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex="^/api/v1/")
+
+
+@schema.parametrize()
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case: schemathesis.Case) -> None:
+    """Bounded (4 examples per /api/v1 operation, a few seconds each): never a 5xx."""
+    case.call_and_validate(checks=[not_a_server_error])
