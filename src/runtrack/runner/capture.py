@@ -48,7 +48,11 @@ class LogPump(threading.Thread):
         try:
             self._pump()
         finally:
-            self._flush(final=True)
+            for attempt in range(5):  # the end of the output matters most: retry a little
+                self._flush()
+                if not self._pending:
+                    break
+                time.sleep(0.2 * (attempt + 1))
             os.close(self.fd)
 
     def _pump(self) -> None:
@@ -87,7 +91,7 @@ class LogPump(threading.Thread):
             self._pending = [note.encode(), joined]
             self._pending_size = len(joined) + len(note)
 
-    def _flush(self, final: bool = False) -> None:
+    def _flush(self) -> None:
         if not self._pending:
             return
         data = b"".join(self._pending)
