@@ -153,7 +153,8 @@ class ColumnBuilder:
     # -- result -------------------------------------------------------------------------
 
     def build(self, names: dict[int, tuple[str, str]]) -> PointColumns:
-        """The points added so far; ``names`` maps every id used to (name, kind)."""
+        """The points added so far; ``names`` maps every id used (and maybe more) to
+        (name, kind)."""
         self._flush_small()
         np = self.np
         parts: list[Any] = list(zip(*self._pieces, strict=True)) or [()] * 5
@@ -167,11 +168,9 @@ class ColumnBuilder:
                 return bytes(np.ascontiguousarray(items[0], dtype=codes[i]).tobytes())
             return bytes(np.concatenate(items).astype(codes[i], copy=False).tobytes())
 
-        ids = packed(0)
-        used = {int(i) for i in np.unique(np.frombuffer(ids, dtype="<u4"))} if ids else set()
         return PointColumns(
-            names={i: names[i] for i in used},
-            ids=ids,
+            names=dict(names),
+            ids=packed(0),
             steps=packed(1),
             times=packed(2),
             values=packed(3),

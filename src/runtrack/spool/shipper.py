@@ -23,8 +23,9 @@ from runtrack.store.base import TrackingStore
 
 log = logging.getLogger("runtrack.spool")
 
-BATCH_POINTS = 50_000
+BATCH_POINTS = 100_000  # = limits.MAX_BATCH_RECORDS: a batch's fixed cost is ~10 ms
 IDLE_SLEEP = 0.05
+MAX_PAUSE = 0.5  # while points stream in, wait up to this long to fill a batch
 MAX_BACKOFF = 5.0
 
 
@@ -115,6 +116,16 @@ class StreamShipper:
             self.folder.rmdir()
 
 
+def _pause(shipped: int, since: float) -> float:
+    """How long to wait after shipping ``shipped`` points gathered over ``since``
+    seconds: long enough that the next batch is about half full, so a hot training
+    loop pays a batch's fixed cost (SQL statements, a transaction) rarely and keeps the
+    GIL to itself in between. A ``flush()`` wakes the shipper at once."""
+    if shipped <= 0 or since <= 0:
+        return IDLE_SLEEP
+    return min(MAX_PAUSE, max(IDLE_SLEEP, 0.5 * BATCH_POINTS * since / shipped))
+
+
 class BackgroundShipper:
     """A daemon thread that ships the streams of one run as they are written.
 
@@ -144,6 +155,7 @@ class BackgroundShipper:
 
     def _loop(self) -> None:
         backoff = 0.05
+        last = time.monotonic()
         while True:
             try:
                 n = self._step_all()
@@ -169,9 +181,8 @@ class BackgroundShipper:
                 continue  # a backlog: ship the next full batch right away
             if self._stop.is_set():
                 return
-            # Caught up (or nearly): let points pile up into one bigger batch while
-            # the training loop keeps the GIL; a flush() wakes us at once.
-            self._wake.wait(IDLE_SLEEP)
+            self._wake.wait(_pause(n, time.monotonic() - last))
+            last = time.monotonic()
             self._wake.clear()
 
     def shipped(self) -> dict[str, int]:

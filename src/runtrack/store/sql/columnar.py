@@ -19,6 +19,8 @@ from runtrack.errors import InvalidValueError
 from runtrack.model import NO_STEP, POINT_FLOAT, POINT_INT, CellValue, MetricKind, PointColumns
 from runtrack.store.sql import codec
 
+_FEW_IDS = 24
+_BINCOUNT_MAX = 1 << 20
 #: Steps, times and values of one series as Python lists.
 Lists = tuple[list[int | None], list[float], list[Any]]
 #: name -> (kind, the series' new points)
@@ -162,6 +164,10 @@ def _by_id(np: Any, ids: Any) -> list[tuple[int, Any]]:
     first = int(ids[0])
     if bool((ids == first).all()):
         return [(first, None)]
+    counts = np.bincount(ids) if int(ids.max()) < _BINCOUNT_MAX else None
+    if counts is not None and np.count_nonzero(counts) <= _FEW_IDS:
+        # few names (the usual training loop): one comparison pass per name beats a sort
+        return [(int(nid), np.flatnonzero(ids == nid)) for nid in np.flatnonzero(counts)]
     order = np.argsort(ids, kind="stable")
     ranked = ids[order]
     cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1

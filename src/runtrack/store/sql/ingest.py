@@ -110,8 +110,8 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
     groups = _groups(batch, position - batch.first_seq)
     names = sorted(set(groups) | set(batch.descriptions))
     states = _load_series(conn, run_id, names)
-    _create_series(conn, run_id, groups, states)
-    states = _load_series(conn, run_id, names)
+    if _create_series(conn, run_id, groups, states):
+        states = _load_series(conn, run_id, names)
     for name, text in batch.descriptions.items():
         if name in states and text:
             states[name]["description"] = text
@@ -202,21 +202,35 @@ _SERIES_STATE = (
 )
 
 
+# Statements built once (building them per batch cost more than running them).
+_LOAD_SERIES = select(*_SERIES_STATE).where(
+    series.c.run_id == bindparam("b_run"), series.c.name.in_(bindparam("b_names", expanding=True))
+)
+_LATER = chunks.alias("later")
+_LAST_CHUNKS = select(chunks).where(
+    chunks.c.series_id.in_(bindparam("b_ids", expanding=True)),
+    chunks.c.chunk_no
+    == select(func.max(_LATER.c.chunk_no))
+    .where(_LATER.c.series_id == chunks.c.series_id)
+    .scalar_subquery(),
+)
+
+
 def _load_series(conn: Connection, run_id: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
     states: dict[str, dict[str, Any]] = {}
     for part in in_batches(names):
-        query = select(*_SERIES_STATE).where(series.c.run_id == run_id, series.c.name.in_(part))
-        for row in conn.execute(query):
+        for row in conn.execute(_LOAD_SERIES, {"b_run": run_id, "b_names": list(part)}):
             states[row.name] = dict(row._mapping)
     return states
 
 
 def _create_series(
     conn: Connection, run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]
-) -> None:
+) -> bool:
+    """Create the series rows ``states`` lacks; whether there were any."""
     missing = [name for name in groups if name not in states]
     if not missing:
-        return
+        return False
     existing = conn.execute(
         select(func.count()).select_from(series).where(series.c.run_id == run_id)
     ).scalar_one()
@@ -233,19 +247,13 @@ def _create_series(
         for name in missing
     ]
     conn.execute(insert(series), rows)
+    return True
 
 
 def _last_chunks(conn: Connection, series_ids: Sequence[int]) -> dict[int, _Chunk]:
     found: dict[int, _Chunk] = {}
-    inner = chunks.alias("later")
     for part in in_batches(series_ids):
-        newest = (
-            select(func.max(inner.c.chunk_no))
-            .where(inner.c.series_id == chunks.c.series_id)
-            .scalar_subquery()
-        )
-        query = select(chunks).where(chunks.c.series_id.in_(part), chunks.c.chunk_no == newest)
-        for row in conn.execute(query):
+        for row in conn.execute(_LAST_CHUNKS, {"b_ids": list(part)}):
             found[row.series_id] = _Chunk(
                 row.series_id, row.chunk_no, row.first_index, codec.piece_from_row(row), False
             )
@@ -365,10 +373,13 @@ def _as_float(value: float) -> float | None:
 def _save_series(conn: Connection, states: list[dict[str, Any]]) -> None:
     if not states:
         return
-    fields = [c.name for c in _SERIES_STATE if c.name not in ("id", "name", "kind")]
-    statement = (
-        update(series)
-        .where(series.c.id == bindparam("b_id"))
-        .values({name: bindparam(name) for name in fields})
-    )
-    conn.execute(statement, [{"b_id": s["id"], **{f: s[f] for f in fields}} for s in states])
+    fields = _SAVED_FIELDS
+    conn.execute(_SAVE_SERIES, [{"b_id": s["id"], **{f: s[f] for f in fields}} for s in states])
+
+
+_SAVED_FIELDS = [c.name for c in _SERIES_STATE if c.name not in ("id", "name", "kind")]
+_SAVE_SERIES = (
+    update(series)
+    .where(series.c.id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in _SAVED_FIELDS})
+)
