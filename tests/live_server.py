@@ -55,10 +55,14 @@ class LiveServer:
                 self.process.wait(timeout=15)
 
 
-def start_server(tmp: Path, *args: str, workspace: Path | None = None) -> LiveServer:
-    """Start ``runtrack server`` on a free port and wait (bounded) until it answers HTTP."""
+def start_server(
+    tmp: Path, *args: str, workspace: Path | None = None, port: int | None = None
+) -> LiveServer:
+    """Start ``runtrack server`` (on a free port unless given) and wait (bounded) until it
+    answers HTTP."""
     workspace = workspace or tmp / "server-ws"
-    port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
     log_path = tmp / f"server-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNTRACK_", "AZUREML_"))}
     has_backend = "--backend-store-uri" in args
