@@ -307,3 +307,25 @@ def test_nan_and_infinity_round_trip(mlflow: Any) -> None:
     assert math.isnan(values[0]) and values[1] == math.inf
     metrics = client.get_run(run.info.run_id).data.metrics
     assert metrics["odd"] == math.inf and metrics["neg"] == -math.inf
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    ["0/%2e%2e/x/artifacts/a.txt", "0/r/artifacts/%2e%2e/%2e%2e/secret.txt",
+     "0/r/artifacts/a%5C..%5Cb", "0/r/artifacts/a%00b", "0/.mlflow/artifacts/runs/x/io.json",
+     "%2Fetc%2Fpasswd"],
+)
+def test_artifact_proxy_paths_are_confined(live_server: LiveServer, raw_path: str) -> None:
+    url = f"{live_server.url}/api/2.0/mlflow-artifacts/artifacts/{raw_path}"
+    with httpx.Client() as client:
+        for method in ("GET", "PUT"):
+            request = client.build_request(method, url, content=b"x")
+            request.url = httpx.URL(url)  # keep the encoded form as sent
+            answer = client.send(request)
+            assert answer.status_code in (400, 404), (method, raw_path, answer.text)
+            assert answer.json()["error_code"] in (
+                "INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "ENDPOINT_NOT_FOUND")
+    unknown_model = httpx.put(
+        f"{live_server.url}/api/2.0/mlflow-artifacts/artifacts/0/models/m-x/artifacts/f",
+        content=b"x")
+    assert unknown_model.status_code == 404

@@ -29,7 +29,7 @@ from runtrack.server.mlflow._errors import (
     invalid,
     missing,
 )
-from runtrack.server.mlflow._inputs import SIDE_KEY
+from runtrack.server.mlflow._inputs import SIDE_KEY, read_json
 from runtrack.store.base import iter_chunks
 
 PREFIX = "/api/2.0/mlflow-artifacts"
@@ -44,7 +44,7 @@ def _split(path: str, *, allow_root: bool = False) -> tuple[str, str] | None:
     if "#" in path or "\\" in path or path.startswith("/") or "\x00" in path:
         raise invalid(f"Invalid path: {path!r}")
     parts = [p for p in path.split("/") if p not in ("", ".")]
-    if ".." in parts:
+    if ".." in parts or (len(parts) > 1 and parts[1] == SIDE_KEY):
         raise invalid(f"Invalid path: {path!r}")
     if len(parts) >= 3 and parts[2] == "artifacts" and parts[1] != "models":
         return parts[1], "/".join(parts[3:])
@@ -58,8 +58,12 @@ def _split(path: str, *, allow_root: bool = False) -> tuple[str, str] | None:
     )
 
 
-def _require_owner(ctx: Ctx, key: str) -> None:
+def _require_owner(ctx: Ctx, key: str, rel: str) -> None:
+    """404 unless the run (or, under the side key, the logged model) exists."""
     if key == SIDE_KEY:
+        model_id = rel.split("/")[1]
+        if read_json(ctx, f"logged-models/{model_id}.json") is None:
+            raise missing(f"Logged model with ID '{model_id}' not found.")
         return
     try:
         ctx.store.get_run(key)
@@ -71,7 +75,7 @@ def _upload(ctx: Ctx, path: str, body: Any) -> None:
     key, rel = _split(path) or ("", "")
     if not rel:
         raise invalid(f"Invalid path: {path!r} names no file")
-    _require_owner(ctx, key)
+    _require_owner(ctx, key, rel)
     body.seek(0)
     ctx.artifacts.put(key, rel, body, overwrite=True)
 
