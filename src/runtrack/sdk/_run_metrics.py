@@ -148,8 +148,17 @@ class MetricsMixin:
             self._open_spool().writer_for_thread().write_many(nid, NO_STEP, _clock(), values)
 
     def log_list(self, name: str, value: Any, description: str = "") -> None:
-        """Append every element of an iterable (list, tuple, generator, 1-D array)."""
+        """Append every element of an iterable (list, tuple, generator, 1-D array).
+
+        A 1-D numpy array of floats goes into the spool as one block of its bytes."""
         _values.check_name(name)
+        if _values.float_array(value):
+            nid = self._register(name, "list", description)
+            packed = value.astype("<f8", order="C", copy=False)
+            if len(packed):
+                writer = self._open_spool().writer_for_thread()
+                writer.write_packed_floats(nid, NO_STEP, _clock(), memoryview(packed))
+            return
         self._log_many(name, "list", description, _values.list_values(value, name))
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:

@@ -87,6 +87,11 @@ def callable_generator(value: Any) -> bool:
     return inspect.isgeneratorfunction(value)
 
 
+def float_array(value: Any) -> bool:
+    """Whether ``value`` is a 1-D numpy array of floats (logged as one packed block)."""
+    return _is_array(value) and value.ndim == 1 and value.dtype.kind == "f"
+
+
 def _is_array(value: Any) -> bool:
     return type(value).__module__ == "numpy" and getattr(value, "ndim", 0) >= 1
 

@@ -19,7 +19,7 @@ from typing import Any
 from runtrack.model import ColumnRecords, PointColumns, Record
 from runtrack.spool import record as R
 from runtrack.spool._columns import ColumnBuilder, numpy_or_none
-from runtrack.spool.writer import segment_path
+from runtrack.spool.writer import MAX_BLOCK_POINTS, segment_path
 
 
 @dataclass
@@ -143,6 +143,8 @@ class SpoolReader:
                 continue
             if not self._committed(mm, off, rtype):
                 break  # a point record still being written
+            if out and len(out) + self._points_in(mm, off, rtype) > max_points:
+                break  # the block goes whole into the next batch
             length = R.LEN.unpack_from(mm, off)[0]
             self._decode(mm, off, length, out, descs)
             self.pos.offset = off + length
@@ -167,6 +169,8 @@ class SpoolReader:
                 continue
             if not self._committed(mm, off, rtype):
                 break
+            if built.count and built.count + self._points_in(mm, off, rtype) > max_points:
+                break  # the block goes whole into the next batch
             length = R.LEN.unpack_from(mm, off)[0]
             self._decode_into(built, mm, off, length, descs)
             self.pos.offset = off + length
@@ -195,6 +199,18 @@ class SpoolReader:
             if off + 8 <= len(mm) and R.LEN.unpack_from(mm, off)[0] != 0:
                 return mm
             self.pos = Position(self.pos.segment + 1, R.HEADER_SIZE, self.pos.seq)
+
+    @staticmethod
+    def _points_in(mm: mmap.mmap, off: int, rtype: int) -> int:
+        """Points a committed record holds; for JSONS an upper bound without decoding
+        it (each value takes at least two bytes of JSON, and a block holds at most
+        ``writer.MAX_BLOCK_POINTS``)."""
+        if rtype == R.FLOATS:
+            return int(R.FLOATS_HEAD.unpack_from(mm, off + 4)[2])
+        if rtype == R.JSONS:
+            text = R.LEN.unpack_from(mm, off)[0] - 4 - R.POINT_HEAD.size
+            return min(MAX_BLOCK_POINTS, int(text) // 2 + 1)
+        return 1 if rtype in (R.JSON, R.INT, R.FLOAT) else 0
 
     @staticmethod
     def _committed(mm: mmap.mmap, off: int, rtype: int) -> bool:

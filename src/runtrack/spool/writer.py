@@ -16,6 +16,10 @@ from typing import Any
 
 from runtrack.spool import record as R
 
+#: Most points in one FLOATS/JSONS record: well below ``limits.MAX_BATCH_RECORDS``, so
+#: a reader can always fit a whole record into one batch.
+MAX_BLOCK_POINTS = 32_768
+
 
 def segment_path(folder: Path, stream: str, number: int) -> Path:
     return folder / f"{stream}.{number:06d}.seg"
@@ -148,7 +152,7 @@ class SpoolWriter:
         size = 0
         for value in values:
             raw_len = len(R.dumps(value)) + 1
-            if chunk and size + raw_len > budget:
+            if chunk and (size + raw_len > budget or len(chunk) >= MAX_BLOCK_POINTS):
                 self._put_json(R.JSONS, nid, step, when, R.dumps(chunk))
                 self.seq += len(chunk)
                 chunk, size = [], 0
@@ -158,15 +162,21 @@ class SpoolWriter:
         self.seq += len(chunk)
 
     def _write_floats(self, nid: int, step: int, when: float, values: Sequence[float]) -> None:
-        per = (self.segment_size // 4) // 8
-        for start in range(0, len(values), per):
-            part = values[start : start + per]
-            n = len(part)
+        self.write_packed_floats(nid, step, when, memoryview(_pack_doubles(values)))
+
+    def write_packed_floats(self, nid: int, step: int, when: float, data: memoryview) -> None:
+        """``len(data) // 8`` float points sharing step and time, given as packed
+        little-endian float64 bytes (e.g. a numpy array's buffer: no per-value work)."""
+        data = data.cast("B") if data.format != "B" or data.ndim != 1 else data
+        per = min((self.segment_size // 4) // 8, MAX_BLOCK_POINTS) * 8
+        for start in range(0, len(data), per):
+            part = data[start : start + per]
+            n = len(part) // 8
             size = R.align(4 + R.FLOATS_HEAD.size + 8 * n)
             mm = self._room(size)
             R.FLOATS_HEAD.pack_into(mm, self.offset + 4, R.FLOATS, nid, n, step, when)
             body = self.offset + 4 + R.FLOATS_HEAD.size
-            mm[body : body + 8 * n] = _pack_doubles(part)
+            mm[body : body + 8 * n] = part[: 8 * n]
             self._commit(mm, size)
             self.seq += n
 
