@@ -1,0 +1,167 @@
+"""runtrack's side of ``benchmarks/run.py``: each workload prints one JSON line.
+
+Run alone: ``python benchmarks/runtrack_workloads.py calls|ingest|rss|read [--reps N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from runtrack import Experiment, Workspace
+
+NAMES = [f"metric_{k}" for k in range(10)]
+
+
+def _workspace() -> Workspace:
+    return Workspace(tempfile.mkdtemp(prefix="rt-bench-"))
+
+
+def calls(reps: int) -> dict[str, object]:
+    """Cost of ``run.log(name, float, step=i)`` with the shipper running alongside:
+    1,000,000 calls per repetition, timed in blocks of 100,000 calls."""
+    ws = _workspace()
+    exp = Experiment(ws, "calls")
+    block_rates: list[float] = []
+    rep_rates: list[float] = []
+    for _ in range(reps):
+        run = exp.start_logging()
+        log = run.log
+        for name in NAMES:
+            log(name, 0.0, step=0)  # names known: the fast path from the first block on
+        start = time.perf_counter()
+        for block in range(10):
+            t0 = time.perf_counter()
+            for i in range(block * 10_000 + 1, block * 10_000 + 10_001):
+                for name in NAMES:
+                    log(name, 0.5, step=i)
+            block_rates.append(100_000 / (time.perf_counter() - t0))
+        rep_rates.append(1_000_000 / (time.perf_counter() - start))
+        run.complete()
+    ws.close()
+    return {
+        "workload": "calls",
+        "calls_per_s_median_block": statistics.median(block_rates),
+        "calls_per_s_median_rep": statistics.median(rep_rates),
+        "us_per_call": 1e6 / statistics.median(block_rates),
+        "reps": reps,
+    }
+
+
+def ingest(reps: int) -> dict[str, object]:
+    """100,000 points (10 metrics x 10,000 steps), first call until ``complete()``
+    returns with everything queryable."""
+    ws = _workspace()
+    exp = Experiment(ws, "ingest")
+    rates: list[float] = []
+    for _ in range(reps):
+        run = exp.start_logging()
+        log = run.log
+        start = time.perf_counter()
+        for i in range(10_000):
+            for name in NAMES:
+                log(name, i * 0.5, step=i)
+        run.complete()
+        rates.append(100_000 / (time.perf_counter() - start))
+        assert ws._store.list_series(run.id)[0].count == 10_000
+    ws.close()
+    return {"workload": "ingest", "points_per_s": statistics.median(rates), "reps": reps}
+
+
+def rss(points: int) -> dict[str, object]:
+    """Peak resident memory above the baseline while logging ``points`` points
+    (10 metrics) and completing the run."""
+    import psutil
+
+    proc = psutil.Process()
+    ws = _workspace()
+    exp = Experiment(ws, "rss")
+    warm = exp.start_logging()
+    warm.log("x", 1.0)
+    warm.complete()  # imports, numpy, the shipper path: all loaded before the baseline
+    baseline = proc.memory_info().rss
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], proc.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    run = exp.start_logging()
+    log = run.log
+    start = time.perf_counter()
+    for i in range(points // len(NAMES)):
+        for name in NAMES:
+            log(name, 0.25, step=i)
+    logged = time.perf_counter() - start
+    run.complete()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    peak[0] = max(peak[0], proc.memory_info().rss)
+    ws.close()
+    return {
+        "workload": "rss",
+        "points": points,
+        "rss_above_baseline_mb": (peak[0] - baseline) / 2**20,
+        "points_per_s": points / elapsed,
+        "calls_per_s": points / logged,
+    }
+
+
+def read(reps: int) -> dict[str, object]:
+    """One 1,000,000-point metric: full history as list and as numpy; 2,000-bucket
+    downsample."""
+    ws = _workspace()
+    run = Experiment(ws, "read").start_logging()
+    log = run.log
+    for i in range(1_000_000):
+        log("loss", math.sin(i / 1000.0), step=i)
+    run.complete()
+
+    def median_time(fn: object) -> float:
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()  # type: ignore[operator]
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    values = run.get_metrics("loss")["loss"]
+    assert len(values) == 1_000_000
+    result = {
+        "workload": "read",
+        "get_metrics_s": median_time(lambda: run.get_metrics("loss")),
+        "get_metric_array_s": median_time(lambda: run.get_metric_array("loss")),
+        "downsample_2000_s": median_time(lambda: ws._store.downsample(run.id, "loss", 2000)),
+        "reps": reps,
+    }
+    ws.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workload", choices=["calls", "ingest", "rss", "read"])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--points", type=int, default=10_000_000)
+    args = parser.parse_args()
+    if args.workload == "rss":
+        out = rss(args.points)
+    else:
+        out = {"calls": calls, "ingest": ingest, "read": read}[args.workload](args.reps)
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    main()
