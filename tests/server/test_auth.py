@@ -114,6 +114,10 @@ def test_rest_store_with_tokens(auth_server: tuple[LiveServer, str, str]) -> Non
             anonymous.get_run("auth-run")
         cookie = httpx.get(f"{server.api}/runs/auth-run", cookies={"runtrack_token": read})
         assert cookie.status_code == 200
+        later = _create_token(server.workspace)  # the running server picks it up
+        answer = httpx.get(f"{server.api}/runs/auth-run",
+                           headers={"Authorization": f"Bearer {later}"})
+        assert answer.status_code == 200
     finally:
         for s in (store, reader, anonymous):
             s.close()

@@ -124,6 +124,9 @@ class TokenAuthMiddleware:
             return
         token = _token_of(scope)
         record = self.book.lookup(token) if token else None
+        if record is None and scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if record is None:
             what = "a valid" if token else "a"
             await _refuse(
