@@ -90,3 +90,51 @@ def test_every_api_route_has_a_summary(live_server: LiveServer) -> None:
     assert len(v1) > 15
     missing = [(m, p) for p, ops in v1.items() for m, op in ops.items() if not op.get("summary")]
     assert not missing
+
+
+def test_submitted_runs_inherit_the_server(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtrack import ScriptRunConfig
+
+    monkeypatch.setenv("RUNTRACK_SPOOL_DIR", str(tmp_path / "spool"))
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text(
+        "import os\n"
+        "from runtrack import Run\n"
+        "run = Run.get_context()\n"
+        "for i in range(50):\n"
+        "    run.log('loss', 1.0 / (i + 1), step=i)\n"
+        "os.makedirs('outputs', exist_ok=True)\n"
+        "open('outputs/model.txt', 'w').write('weights')\n"
+        "print('uri', os.environ['RUNTRACK_TRACKING_URI'])\n"
+    )
+    ws = Workspace(live_server.url)
+    try:
+        run = Experiment(ws, "submitted").submit(
+            ScriptRunConfig(source_directory=str(source), script="train.py")
+        )
+        run.wait_for_completion(timeout_seconds=240)
+        with Workspace(live_server.url) as reader:
+            info = reader._store.get_run(run.id)
+            assert info.status.value == "Completed", info.error
+            assert len(reader._store.read_series(run.id, "loss").values) == 50
+            files = [a.path for a in reader._artifacts.list(run.id)]
+            assert "outputs/model.txt" in files
+            logs = httpx.get(f"{live_server.api}/runs/{run.id}/logs").json()["logs"]
+            assert logs, files
+            paths = {entry["path"]: entry["size"] for entry in logs}
+            assert paths["user_logs/std_log.txt"] > 0
+            url = f"{live_server.api}/runs/{run.id}/logs/user_logs/std_log.txt"
+            head = httpx.get(url, params={"offset": 0, "limit": 4})
+            assert head.content == b"uri " and head.headers["X-Runtrack-Next-Offset"] == "4"
+            rest = httpx.get(url, params={"offset": 4})
+            assert rest.content.startswith(live_server.url.encode())
+            end = int(rest.headers["X-Runtrack-Next-Offset"])
+            assert end == paths["user_logs/std_log.txt"]
+            assert httpx.get(url, params={"offset": end}).content == b""
+            refused = httpx.get(f"{live_server.api}/runs/{run.id}/logs/outputs/model.txt")
+            assert refused.status_code == 400
+    finally:
+        ws.close()
