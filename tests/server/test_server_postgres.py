@@ -25,3 +25,16 @@ def test_server_on_postgres(postgres_url: str, tmp_path: Path) -> None:
     finally:
         store.close()
         server.stop()
+
+
+def test_values_postgres_refuses_are_a_400(postgres_url: str, tmp_path: Path) -> None:
+    import httpx
+
+    server = start_server(tmp_path, "--backend-store-uri", postgres_url,
+                          "--artifact-root", str(tmp_path / "artifacts"))
+    try:
+        answer = httpx.post(f"{server.api}/experiments", json={"name": "nul\x00name"})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["code"] == "INVALID_VALUE"
+    finally:
+        server.stop()

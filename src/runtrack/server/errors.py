@@ -101,6 +101,14 @@ def install(app: FastAPI) -> None:
             )
         return await _unexpected(request, exc)
 
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the API let through (e.g. NUL in PostgreSQL text)
+        detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        return error_response(400, "INVALID_VALUE", f"the database refused a value: {detail}")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
