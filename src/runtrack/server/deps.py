@@ -7,7 +7,7 @@ Routers never open stores; they take them from ``app.state`` through these::
 
 Token checks are not a per-route dependency: with auth on, the app-level
 :class:`runtrack.server.auth.TokenAuthMiddleware` covers every route, including
-routers added later. :func:`get_token_record` tells a handler which token was used.
+routers added later, before any dependency runs.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ worker process by pickling the uvicorn config: no environment variables, no file
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from runtrack.config import DB_FILE
@@ -37,7 +37,6 @@ class ServerSettings:
     token_file: Path | None = None
     max_request_bytes: int = 64 * 1024 * 1024
     log_level: str = "warning"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_loopback(self) -> bool:
