@@ -39,6 +39,21 @@ def _bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def _service_user() -> str:
+    """``postgres`` (Debian's package creates it), else a system user made for the tests."""
+    import pwd
+
+    for name in ("postgres", "runtrack-pg"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "runtrack-pg"], check=True,
+                   timeout=60)
+    return "runtrack-pg"
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run)")
@@ -52,12 +67,13 @@ class _Cluster:
         self.data = self.root / "data"
         self.port = free_port()
         self.as_user: list[str] = []
-        if os.geteuid() == 0:
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            user = _service_user()
             runuser = shutil.which("runuser")
             if runuser is None:
                 raise RuntimeError("running as root needs runuser to start PostgreSQL")
-            self.as_user = [runuser, "-u", "postgres", "--"]
-            shutil.chown(self.root, "postgres", "postgres")
+            self.as_user = [runuser, "-u", user, "--"]
+            shutil.chown(self.root, user)
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
