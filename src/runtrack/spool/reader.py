@@ -67,7 +67,7 @@ class SpoolReader:
     ) -> None:
         self.folder = folder
         self.stream = stream
-        self.columnar = numpy_or_none() is not None if columnar is None else columnar
+        self.columnar = columnar  # None: decided at the first read (importing numpy)
         self.pos = Position() if position is None else Position(**vars(position))
         self.finished = False
         self._names: dict[int, tuple[str, str]] = {}
@@ -124,6 +124,8 @@ class SpoolReader:
 
     def read(self, max_points: int = 50_000) -> Chunk:
         """Committed points after the position (at most about ``max_points``)."""
+        if self.columnar is None:
+            self.columnar = numpy_or_none() is not None
         if self.columnar:
             return self._read_columns(max_points)
         first = self.pos.seq
