@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from runtrack.model import MetricBatch, RunStatus
-from runtrack.store.sql import SqlStore, ingest, points
+from runtrack.store.sql import SqlStore, codec, ingest
 from tests.store.contract import same
 
 
@@ -23,7 +23,7 @@ def store(
 ) -> Iterator[SqlStore]:
     monkeypatch.setattr(ingest, "TARGET_CHUNK", 64)
     if not request.param:
-        monkeypatch.setattr(points, "_numpy", lambda: None)
+        monkeypatch.setattr(codec, "optional_numpy", lambda: None)
     sql_store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
     exp = sql_store.get_or_create_experiment("e")
     sql_store.create_run(exp.id, "r", display_name="r", run_type="script",

@@ -70,10 +70,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     @classmethod
     def get(cls, workspace: Workspace, run_id: str) -> Run:
         """The run ``run_id`` of any experiment in ``workspace``."""
-        from runtrack.sdk.experiment import Experiment
-
         info = workspace._store.get_run(run_id)
-        return cls(Experiment(workspace, info.experiment_name), run_id, _info=info)
+        return cls(_experiment_of(workspace, info), run_id, _info=info)
 
     @classmethod
     def list(
@@ -106,12 +104,11 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                     "submit the script with experiment.submit(ScriptRunConfig(...))"
                 )
             return OfflineRun()
-        from runtrack.sdk.experiment import Experiment
         from runtrack.sdk.workspace import Workspace
 
         ws = Workspace()
         info = ws._store.get_run(ctx.run_id)
-        run = cls(Experiment(ws, info.experiment_name), ctx.run_id, _info=info)
+        run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
         run._submitted = True
         run._ship_in_process = ctx.stream is None
         run._stream_prefix = ctx.stream
@@ -569,3 +566,11 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _experiment_of(workspace: Workspace, info: RunInfo) -> Experiment:
+    """The run's experiment, read (never created: the store may be read-only)."""
+    from runtrack.sdk.experiment import Experiment
+
+    exp_info = workspace._store.get_experiment(info.experiment_id)
+    return Experiment(workspace, exp_info.name, _info=exp_info)

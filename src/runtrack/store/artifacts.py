@@ -29,7 +29,7 @@ from runtrack.errors import (
     NotFoundError,
 )
 from runtrack.model import ArtifactInfo
-from runtrack.store.base import iter_chunks
+from runtrack.store.base import ArtifactStore, iter_chunks
 
 __all__ = ["FsspecArtifactStore", "LocalArtifactStore", "normalize_path"]
 
@@ -139,10 +139,7 @@ class LocalArtifactStore:
         return open(target, "rb")
 
     def read_range(self, run_id: str, path: str, offset: int, length: int) -> bytes:
-        _check_range(offset, length)
-        with self.open(run_id, path) as source:
-            source.seek(offset)
-            return source.read(length)
+        return _read_range(self, run_id, path, offset, length)
 
     def list(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         run_dir = self._run_dir(run_id)
@@ -270,10 +267,7 @@ class FsspecArtifactStore:
         return handle
 
     def read_range(self, run_id: str, path: str, offset: int, length: int) -> bytes:
-        _check_range(offset, length)
-        with self.open(run_id, path) as source:
-            source.seek(offset)
-            return source.read(length)
+        return _read_range(self, run_id, path, offset, length)
 
     def list(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         run_key = self._run_key(run_id)
@@ -313,3 +307,11 @@ def _mtime(info: dict[str, Any]) -> float | None:
         if callable(stamp):
             return float(stamp())
     return None
+
+
+def _read_range(store: ArtifactStore, run_id: str, path: str, offset: int, length: int) -> bytes:
+    """``read_range`` for stores whose files can seek: open, seek, read."""
+    _check_range(offset, length)
+    with store.open(run_id, path) as source:
+        source.seek(offset)
+        return source.read(length)

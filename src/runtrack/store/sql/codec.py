@@ -20,6 +20,7 @@ Values come back exactly as logged: an int stays an int, a bool a bool, NaN and
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from array import array
@@ -408,3 +409,13 @@ def unpack_array(code: str, blob: bytes) -> array[Any]:
 def array_code(encoding: str) -> str | None:
     """The :mod:`array` type code of a packed encoding (None for JSON)."""
     return _ARRAY_CODE.get(encoding)
+
+
+@functools.cache
+def optional_numpy() -> Any:
+    """The numpy module when it is installed (fast paths), else None."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy

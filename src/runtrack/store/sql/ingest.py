@@ -15,7 +15,6 @@ Its steps:
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,7 +143,7 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
 def _groups(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
     """New points per metric name: from the batch's columns through numpy when both
     are there, else from its records."""
-    np = _numpy()
+    np = codec.optional_numpy()
     if batch.columns is None or np is None:
         return dict(_group(batch.records[skip:]))
     out: dict[str, _AnyGroup] = {}
@@ -154,15 +153,6 @@ def _groups(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
         else:
             out[name] = _Group(kind, *found)
     return out
-
-
-@functools.cache
-def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:
-        return None
-    return numpy
 
 
 def _group(records: Sequence[Any]) -> dict[str, _Group]:

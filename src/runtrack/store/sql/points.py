@@ -11,7 +11,6 @@ other chunks (NaN, mixed types, unsorted steps or times) go point by point.
 
 from __future__ import annotations
 
-import functools
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -140,15 +139,6 @@ def _values(rows: list[tuple[Any, int, int]]) -> list[CellValue]:
         values += codec.unpack_values(encoding, blob)
         i = j
     return values
-
-
-@functools.cache
-def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:
-        return None
-    return numpy
 
 
 class _Buckets:
@@ -307,7 +297,7 @@ def _sliced(acc: _Buckets, xs: Sequence[Any], vs: Sequence[Any], blob: bytes, co
         end = stop if k >= last_bucket else max(bisect_left(xs, acc.edges[k], i, stop), i + 1)
         bounds.append((k, i, end))
         i = end
-    numpy = _numpy()
+    numpy = codec.optional_numpy()
     if numpy is not None:
         packed = numpy.frombuffer(blob, dtype=numpy.float64 if code == "d" else numpy.int64)
         starts = [b[1] for b in bounds]
