@@ -12,8 +12,7 @@ import httpx
 import psutil
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from hypothesis import HealthCheck, given, settings
 
 from runtrack import limits
 from runtrack.model import RunStatus
@@ -133,17 +132,28 @@ def test_error_shape(server: LiveServer) -> None:
     assert broken.status_code == 422 and "error" in broken.json()
 
 
-@pytest.fixture(scope="module")
-def api_schema(server: LiveServer) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_url(f"{server.api}/openapi.json")
+def test_no_server_errors(server: LiveServer) -> None:
+    """Schemathesis-generated requests for every /api/v1 operation (4 each, derandomised,
+    so bounded in time) never get a 5xx. Driven through hypothesis directly rather than
+    schemathesis' pytest plugin, which tracks pytest internals across versions."""
+    schema = schemathesis.openapi.from_url(f"{server.api}/openapi.json").include(
+        path_regex="^/api/v1/"
+    )
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 20
+    errors: list[str] = []
+    for operation in operations:
 
+        @given(operation.as_strategy())
+        @settings(max_examples=4, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case: schemathesis.Case) -> None:
+            response = case.call()
+            if response.status_code >= 500:
+                errors.append(
+                    f"{case.method} {case.path} {case.path_parameters} -> "
+                    f"{response.status_code}: {response.text[:200]}"
+                )
 
-schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex="^/api/v1/")
-
-
-@schema.parametrize()
-@settings(max_examples=4, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
-def test_no_server_errors(case: schemathesis.Case) -> None:
-    """Bounded (4 examples per /api/v1 operation, a few seconds each): never a 5xx."""
-    case.call_and_validate(checks=[not_a_server_error])
+        check()
+    assert not errors, "\n".join(errors)
