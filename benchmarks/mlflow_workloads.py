@@ -30,9 +30,10 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.ERROR)
+    from mlflow.entities import Metric
+
     import mlflow
     from mlflow import MlflowClient
-    from mlflow.entities import Metric
 
     folder = tempfile.mkdtemp(prefix="mlflow-bench-")
     uri = f"sqlite:///{os.path.join(folder, 'mlflow.db')}"

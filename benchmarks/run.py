@@ -87,7 +87,7 @@ def main() -> None:
          read.get("downsample_2000_s"), "s", None, ""),
         (f"RSS above baseline, {int(points):,}-point run",
          rss.get("rss_above_baseline_mb"), "MB", None, ""),
-        (f"  (that run's throughput, first call to complete())",
+        ("  (that run's throughput, first call to complete())",
          rss.get("points_per_s"), "pts/s", None, ""),
     ]
     print()

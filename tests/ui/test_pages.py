@@ -111,6 +111,19 @@ def test_metrics_tab_draws_every_kind(page: Any, seeded: Seeded) -> None:
     assert "pic" in page.locator(".gallery figcaption").inner_text()
 
 
+def test_scalar_charts_paint_a_sketch_before_plotly_arrives(page: Any, seeded: Seeded) -> None:
+    held: list[Any] = []  # the Plotly request, answered only once the sketch is there
+    page.route("**/vendor/plotly.min.js", lambda route: held.append(route))
+    page.goto(f"{seeded.server.url}/runs/{seeded.kinds_id}#metrics", wait_until="commit")
+    curve = ".chart-card[data-metric='curve'] .chart"
+    page.wait_for_selector(f"{curve}[data-drawn=sketch] svg.sketch polyline")
+    assert page.locator(f"{curve} .main-svg").count() == 0
+    assert held, "the page asked for Plotly.js"
+    held[0].continue_()
+    page.wait_for_selector(f"{curve}[data-drawn=plotly] .main-svg")
+    assert page.locator(f"{curve} svg.sketch").count() == 0
+
+
 def test_log_viewer_renders_like_a_terminal(page: Any, seeded: Seeded) -> None:
     page.goto(f"{seeded.server.url}/runs/{seeded.runs['run-a']}#outputs")
     viewer = page.locator("#viewer")

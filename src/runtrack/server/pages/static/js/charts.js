@@ -74,7 +74,14 @@ export class TraceChart {
   }
 
   async draw() {
-    const [Plotly, data] = await Promise.all([loadPlotly(), getJSON(this.url())]);
+    const pending = getJSON(this.url());
+    if (!window.Plotly && !this.node.dataset.drawn) {
+      // First paint: a plain SVG sketch of the same downsampled data while the 4.8 MB
+      // Plotly bundle loads and compiles; the interactive chart replaces it.
+      this.sketch(await pending);
+    }
+    const [Plotly, data] = await Promise.all([loadPlotly(), pending]);
+    this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
     const traces = data.traces.map((t, i) => {
       const name = this.opts.label ? this.opts.label(t, i) : t.run_label;
@@ -95,6 +102,7 @@ export class TraceChart {
       yaxis: { type: this.opts.logY ? "log" : "linear" },
       ...(this.opts.layout || {}),
     });
+    this.node.dataset.drawn = "plotly";
     this.node.dataset.traces = String(data.traces.length);
     this.node.dataset.points = String(data.traces.reduce((n, t) => n + t.x.length, 0));
     await Plotly.react(this.node, traces, layout, CONFIG);
@@ -104,6 +112,44 @@ export class TraceChart {
     }
     this.node.dispatchEvent(new CustomEvent("chart-drawn", { bubbles: true }));
     return data;
+  }
+
+  sketch(data) {
+    const W = Math.max(200, this.node.clientWidth || 600), H = Math.max(120, this.node.clientHeight || 240);
+    const pad = { l: 48, r: 12, t: 8, b: 24 };
+    const xs = data.traces.flatMap((t) => t.x.map(Number)).filter(Number.isFinite);
+    const ys = data.traces.flatMap((t) => t.y).filter((v) => typeof v === "number" && Number.isFinite(v));
+    if (!xs.length || !ys.length) return;
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+    const sx = (v) => pad.l + ((v - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
+    const sy = (v) => H - pad.b - ((v - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("class", "sketch");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("width", "100%");
+    svg.setAttribute("height", String(H));
+    const add = (tag, attrs, text) => {
+      const node = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+      if (text !== undefined) node.textContent = text;
+      svg.append(node);
+    };
+    add("rect", { x: pad.l, y: pad.t, width: W - pad.l - pad.r, height: H - pad.t - pad.b, fill: "#fff", stroke: "#eef0f3" });
+    data.traces.forEach((t, i) => {
+      const pts = [];
+      for (let k = 0; k < t.x.length; k++) {
+        const xv = Number(t.x[k]), yv = t.y[k];
+        if (Number.isFinite(xv) && typeof yv === "number" && Number.isFinite(yv)) pts.push(`${sx(xv).toFixed(1)},${sy(yv).toFixed(1)}`);
+      }
+      add("polyline", { points: pts.join(" "), fill: "none", stroke: PALETTE[i % PALETTE.length], "stroke-width": 1.6 });
+    });
+    const label = { "font-size": 10, fill: "#6b7280", "font-family": FONT.family };
+    add("text", { ...label, x: pad.l - 4, y: pad.t + 10, "text-anchor": "end" }, y1.toPrecision(3));
+    add("text", { ...label, x: pad.l - 4, y: H - pad.b, "text-anchor": "end" }, y0.toPrecision(3));
+    add("text", { ...label, x: W - pad.r, y: H - 6, "text-anchor": "end" }, x1.toLocaleString("en-US", { maximumFractionDigits: 2 }));
+    this.node.append(svg);
+    this.node.dataset.drawn = "sketch";
   }
 
   zoomed(ev) {
