@@ -237,13 +237,21 @@ class SpoolReader:
             _, nid, n, step, when = R.FLOATS_HEAD.unpack_from(mm, off + 4)
             start = off + 4 + R.FLOATS_HEAD.size
             built.add_floats(nid, step, when, mm[start : start + 8 * n])
-        elif rtype == R.END:
-            self.finished = True
         else:
-            self._decode_meta(mm, off, length)
-            if rtype == R.DESC:
-                _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
-                descs[self._names[nid][0]] = self._descs[nid]
+            self._decode_control(mm, off, length, descs)
+
+    def _decode_control(
+        self, mm: mmap.mmap, off: int, length: int, descs: dict[str, str]
+    ) -> None:
+        """END, NAME and DESC records (the ones that carry no point)."""
+        rtype = mm[off + 4]
+        if rtype == R.END:
+            self.finished = True
+            return
+        self._decode_meta(mm, off, length)
+        if rtype == R.DESC:
+            _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
+            descs[self._names[nid][0]] = self._descs[nid]
 
     def _float_run(self, mm: mmap.mmap, off: int, limit: int, out: list[Record]) -> int:
         """Decode consecutive committed FLOAT records from ``off``; return how many."""
@@ -287,13 +295,8 @@ class SpoolReader:
             values.frombytes(mm[start : start + 8 * n])
             s = None if step == R.NO_STEP else step
             out.extend((name, kind, s, when, v) for v in values.tolist())
-        elif rtype == R.END:
-            self.finished = True
         else:
-            self._decode_meta(mm, off, length)
-            if rtype == R.DESC:
-                _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
-                descs[self._names[nid][0]] = self._descs[nid]
+            self._decode_control(mm, off, length, descs)
 
     def close(self) -> None:
         if self._mm is not None:
