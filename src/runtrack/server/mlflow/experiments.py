@@ -29,8 +29,6 @@ _ATTRIBUTES = {
     "last_update_time": "last_update_time",
 }
 _NUMERIC = {"creation_time", "last_update_time"}
-_VIEW_TYPES = {"ACTIVE_ONLY": (False,), "DELETED_ONLY": (True,), "ALL": (False, True),
-               "1": (False,), "2": (True,), "3": (False, True)}
 
 
 def _check_name(name: str) -> str:
@@ -111,12 +109,8 @@ def _sort_value(lookup: Any, entity: str, key: str) -> Any:
 @endpoint(router, "POST", "/experiments/search")
 def search_experiments(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Search experiments (filter, order_by, view_type, paging)."""
-    size = args.integer("max_results", default=1000) or 1000
-    if not 0 < size <= 50_000:
-        raise invalid(f"max_results must be between 1 and 50000, got {size}")
-    view = _VIEW_TYPES.get(args.text("view_type", default="ACTIVE_ONLY").upper())
-    if view is None:
-        raise invalid(f"unknown view_type {args.text('view_type')!r}")
+    size = search.page_size(args)
+    view = search.view_type(args, "view_type")
     clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
     order = search.parse_order_by(args.items("order_by"), _ATTRIBUTES)
     found = [

@@ -30,8 +30,6 @@ _ATTRIBUTES = {
     "start_time": "start_time", "created": "start_time", "end_time": "end_time",
 }
 _NUMERIC = {"start_time", "end_time"}
-_VIEW_TYPES = {"ACTIVE_ONLY": (False,), "DELETED_ONLY": (True,), "ALL": (False, True),
-               "1": (False,), "2": (True,), "3": (False, True)}
 _ADJECTIVES = ("amber", "brisk", "calm", "deft", "eager", "fond", "gentle", "keen", "lucid",
                "merry", "nimble", "quiet", "rapid", "sunny", "tidy", "vivid", "witty", "zesty")
 _NOUNS = ("otter", "heron", "lynx", "finch", "badger", "koala", "panda", "wren", "yak",
@@ -238,12 +236,8 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     wanted = [str(e) for e in args.items("experiment_ids")]
     if not wanted:
         return {}
-    size = args.integer("max_results", default=1000) or 1000
-    if not 0 < size <= 50_000:
-        raise invalid(f"max_results must be between 1 and 50000, got {size}")
-    view_type = _VIEW_TYPES.get(args.text("run_view_type", default="ACTIVE_ONLY").upper())
-    if view_type is None:
-        raise invalid(f"unknown run_view_type {args.text('run_view_type')!r}")
+    size = search.page_size(args)
+    view_type = search.view_type(args, "run_view_type")
     clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
     order = search.parse_order_by(args.items("order_by"), _ATTRIBUTES)
     exps: dict[str, tuple[str, bool]] = {}

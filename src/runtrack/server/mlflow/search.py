@@ -334,3 +334,24 @@ def decode_token(token: str | None) -> int:
         return offset
     except Exception:
         raise invalid(f"invalid page_token {token!r}; pass back the token you were given") from None
+
+
+_VIEW_TYPES = {"ACTIVE_ONLY": (False,), "DELETED_ONLY": (True,), "ALL": (False, True),
+               "1": (False,), "2": (True,), "3": (False, True)}
+
+
+def page_size(args: Any) -> int:
+    """``max_results`` of a search request (default 1000, at most 50,000)."""
+    size = int(args.integer("max_results", default=1000) or 1000)
+    if not 0 < size <= 50_000:
+        raise invalid(f"max_results must be between 1 and 50000, got {size}")
+    return size
+
+
+def view_type(args: Any, field: str) -> tuple[bool, ...]:
+    """Which deleted flags a search's ``view_type`` field (ACTIVE_ONLY, DELETED_ONLY, ALL
+    or their numbers) admits."""
+    view = _VIEW_TYPES.get(str(args.text(field, default="ACTIVE_ONLY")).upper())
+    if view is None:
+        raise invalid(f"unknown {field} {args.text(field)!r}")
+    return view
