@@ -31,6 +31,18 @@ _BYTES_PER_POINT = 4 + 8 + 8 + 8 + 1
 _MAX_HEADER = 64 << 20
 
 
+def check_name_and_kind(name: Any, kind: Any, where: str) -> None:
+    """Refuse a metric name that is not 1 to MAX_METRIC_NAME_LENGTH characters, or an
+    unknown kind; ``where`` ("records[3]: ") prefixes the message."""
+    if not isinstance(name, str) or not 0 < len(name) <= limits.MAX_METRIC_NAME_LENGTH:
+        raise InvalidValueError(
+            f"{where}metric name {str(name)[:80]!r} must be a string of 1 to "
+            f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
+        )
+    if kind not in _KINDS:
+        raise InvalidValueError(f"{where}unknown metric kind {kind!r}")
+
+
 def decode(body: bytes) -> MetricBatch:
     """The batch a columnar body carries; InvalidValueError when it is malformed."""
     if len(body) < 8 or body[:4] != MAGIC:
@@ -107,13 +119,7 @@ def _names(raw: Any) -> dict[int, tuple[str, str]]:
         key, name, kind = item
         if type(key) is not int or not 0 <= key < 2**32:
             raise InvalidValueError(f"metric id {key!r} must be an unsigned 32-bit integer")
-        if not isinstance(name, str) or not 0 < len(name) <= limits.MAX_METRIC_NAME_LENGTH:
-            raise InvalidValueError(
-                f"metric name {str(name)[:80]!r} must be a string of 1 to "
-                f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
-            )
-        if kind not in _KINDS:
-            raise InvalidValueError(f"unknown metric kind {kind!r}")
+        check_name_and_kind(name, kind, "")
         names[key] = (name, kind)
     return names
 

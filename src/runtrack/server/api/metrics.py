@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError, LimitExceededError
-from runtrack.model import MetricBatch, MetricKind, Record
+from runtrack.model import MetricBatch, Record
 from runtrack.server.api import _columns
 from runtrack.server.api._wire import WireJSONResponse, read_body, read_json, require, wire
 from runtrack.server.deps import get_settings, get_store
@@ -30,7 +30,6 @@ from runtrack.store.base import TrackingStore
 
 router = APIRouter(tags=["metrics"], default_response_class=WireJSONResponse)
 
-_KINDS = frozenset(k.value for k in MetricKind)
 _NAME = Query(min_length=1, max_length=limits.MAX_METRIC_NAME_LENGTH)
 
 _INGEST_SCHEMA = {
@@ -106,13 +105,7 @@ def parse_batch(data: Any) -> MetricBatch:
         if not isinstance(item, list) or len(item) != 5:
             raise InvalidValueError(f"records[{i}] must be [name, kind, step, time, value]")
         name, kind, step, when, value = item
-        if not isinstance(name, str) or not 0 < len(name) <= limits.MAX_METRIC_NAME_LENGTH:
-            raise InvalidValueError(
-                f"records[{i}]: the metric name must be a string of 1 to "
-                f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
-            )
-        if kind not in _KINDS:
-            raise InvalidValueError(f"records[{i}]: unknown kind {kind!r}")
+        _columns.check_name_and_kind(name, kind, f"records[{i}]: ")
         if step is not None and (type(step) is not int or not -(2**63) <= step < 2**63):
             raise InvalidValueError(f"records[{i}]: step must be a 64-bit integer or null")
         if type(when) not in (float, int):
