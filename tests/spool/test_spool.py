@@ -116,3 +116,11 @@ def test_shipper_resumes_from_ack_and_never_doubles(tmp_path: Path) -> None:
     assert second.done
     second.remove_files()
     assert not tmp_path.exists()
+
+
+def test_log_fast_path_literals_match_the_record_format() -> None:
+    """Run.log inlines these values as literals (cheapest loads); they must not drift."""
+    assert R.NO_STEP == -0x8000000000000000
+    assert R.POINT_SIZE == 40 == R.FLOAT_REC.size == R.INT_REC.size
+    assert (R.FLOAT, R.INT) == (2, 3)
+    assert R.COMMIT == 0xC0FFEE01
