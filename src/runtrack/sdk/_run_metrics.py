@@ -66,6 +66,8 @@ class MetricsMixin:
     def _register(self, name: str, kind: str, description: str | None) -> int:
         """Check ``name`` and its kind, intern it in this thread's spool writer."""
         _values.check_name(name)
+        if description:
+            _values.check_text(str(description), "description")
         known = self._kinds.get(name)
         if known is None:
             if len(self._kinds) >= limits.MAX_METRIC_NAMES_PER_RUN:
@@ -134,9 +136,10 @@ class MetricsMixin:
         self._log_slow(name, value, description, step)
 
     def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
-        nid = self._register(name, "scalar", description)
+        _values.check_name(name)
         s = self._step(step, name)
-        converted = _values.log_value(value, name)
+        converted = _values.log_value(value, name)  # everything checked before any write
+        nid = self._register(name, "scalar", description)
         writer = self._open_spool().writer_for_thread()
         if type(converted) is float:
             writer.write_float(nid, s, _clock(), converted)

@@ -6,6 +6,10 @@ of its own, so no two threads ever share a writer. Interactive runs ship from a
 daemon thread in this process; inside a submitted run the supervisor ships (it
 outlives the script), and ``flush()`` waits for the store to report each stream's
 position.
+
+A ``SpooledMetrics`` that becomes garbage without ``close()`` (a run never completed)
+ends its streams, lets its shipper finish in the background and releases the
+thread, mappings and file descriptors; open ones are closed at interpreter exit.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ log = logging.getLogger("runtrack")
 
 _OPEN: weakref.WeakSet[SpooledMetrics] = weakref.WeakSet()
 EXIT_DRAIN_SECONDS = 30.0
+OUTAGE_GIVE_UP_SECONDS = 10.0  # close() stops waiting once the store failed this long
 
 
 def new_stream_name() -> str:
@@ -55,11 +60,19 @@ class SpooledMetrics:
         self._writers: dict[int, SpoolWriter] = {self.owner: self.writer}
         self.shipper: BackgroundShipper | None = None
         if ship_in_process:
-            self.shipper = BackgroundShipper(
-                StreamShipper(store, run_id, self.folder, self.writer.stream)
-            )
+            self.shipper = BackgroundShipper(self._stream_shipper(self.writer))
         self.closed = False
         _OPEN.add(self)
+        # garbage without close(): end the streams, free thread, mappings and fds
+        holder = [self._writers]
+        self._holder = holder
+        self._finalizer = weakref.finalize(self, _abandon, holder, self.shipper)
+        self._finalizer.atexit = False  # _drain_at_exit closes what is still open
+
+    def _stream_shipper(self, writer: SpoolWriter) -> StreamShipper:
+        return StreamShipper(
+            self.store, self.run_id, self.folder, writer.stream, memory=writer.memory
+        )
 
     def writer_for_thread(self) -> SpoolWriter:
         """The calling thread's writer (created on its first use)."""
@@ -70,8 +83,9 @@ class SpooledMetrics:
                 stream = f"{self.writer.stream}-t{len(self._writers)}"
                 writer = SpoolWriter(self.folder, stream)
                 self._writers = {**self._writers, ident: writer}
+                self._holder[0] = self._writers
                 if self.shipper is not None:
-                    self.shipper.add(StreamShipper(self.store, self.run_id, self.folder, stream))
+                    self.shipper.add(self._stream_shipper(writer))
         return writer
 
     def _targets(self) -> dict[str, int]:
@@ -87,9 +101,9 @@ class SpooledMetrics:
             "`runtrack sync` ships them once the store is reachable"
         )
 
-    def _wait(self, targets: dict[str, int], timeout: float) -> bool:
+    def _wait(self, targets: dict[str, int], timeout: float, give_up: float | None = None) -> bool:
         if self.shipper is not None:
-            return self.shipper.wait_for(targets, timeout)
+            return self.shipper.wait_for(targets, timeout, give_up=give_up)
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:
@@ -116,11 +130,12 @@ class SpooledMetrics:
             if self.closed:
                 return
             self.closed = True
+            self._finalizer.detach()
             for writer in self._writers.values():
                 writer.close()
             targets = self._targets()
         _OPEN.discard(self)
-        ok = self._wait(targets, timeout)
+        ok = self._wait(targets, timeout, give_up=OUTAGE_GIVE_UP_SECONDS)
         if self.shipper is not None:
             self.shipper.stop(timeout=1.0 if ok else 0.0)
             if ok:
@@ -134,6 +149,17 @@ class SpooledMetrics:
                 f"({self._last_error()}); they are safe in the spool at {self.folder}: "
                 "run `runtrack sync` once the store is reachable"
             )
+
+
+def _abandon(holder: list[dict[int, SpoolWriter]], shipper: BackgroundShipper | None) -> None:
+    """Finalizer of a SpooledMetrics that was never closed (must not reference it)."""
+    for writer in holder[0].values():
+        try:
+            writer.close()
+        except Exception as exc:  # a finalizer must not raise
+            log.debug("runtrack: closing an abandoned spool stream: %s", exc)
+    if shipper is not None:
+        shipper.finish_in_background(EXIT_DRAIN_SECONDS)
 
 
 def flush_run(run_id: str, timeout: float) -> None:

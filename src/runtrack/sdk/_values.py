@@ -16,6 +16,7 @@ from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededEr
 from runtrack.types import Scalar
 
 _NATIVE = (bool, int, float, str, type(None))
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SEQUENCES = (list, tuple, range, set, frozenset, types.GeneratorType)
 
 
@@ -31,14 +32,37 @@ def check_name(name: object, what: str = "metric") -> str:
         )
     if any(ord(c) < 32 for c in name):
         raise InvalidValueError(f"{what} name {name!r} contains control characters; remove them")
+    if not name.isascii():
+        check_text(name, f"{what} name")
     return name
 
 
-def _numpy_scalar(value: Any) -> Scalar | None:
+def check_text(text: str, what: str) -> str:
+    """``text`` if UTF-8 can store it; a lone surrogate (what ``os.fsdecode`` makes of
+    undecodable bytes) is refused here, so local and remote workspaces agree."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidValueError(
+            f"{what} {text[:40]!r} holds a lone surrogate ({text[exc.start]!r} at position "
+            f"{exc.start}), which UTF-8 cannot store; it usually comes from os.fsdecode() of "
+            "a non-UTF-8 file name: decode the bytes with errors='replace' instead"
+        ) from None
+    return text
+
+
+def _numpy_scalar(value: Any, metric: str, where: str) -> Scalar | None:
     """Python value of a numpy scalar, or None if ``value`` is not one."""
     module = type(value).__module__
     if module != "numpy" or not hasattr(value, "item") or getattr(value, "ndim", 1) != 0:
         return None
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if kind and kind in "mMVSO":
+        raise InvalidTypeError(
+            f"cannot log {where} {_short(value)} of numpy type {type(value).__name__} for "
+            f"metric {metric!r}: convert a date or duration with str() (or to a number "
+            "with .astype('int64') / .astype(float))"
+        )
     item = value.item()
     if isinstance(item, _NATIVE):
         return item  # type: ignore[no-any-return]
@@ -46,25 +70,32 @@ def _numpy_scalar(value: Any) -> Scalar | None:
 
 
 def scalar(value: Any, metric: str, where: str = "value") -> Scalar:
-    """``value`` as a storable scalar, or a clear error naming ``metric``."""
+    """``value`` as a storable scalar, or a clear error naming ``metric``.
+
+    Every check happens here, before a byte reaches the spool: ints must fit a signed
+    64-bit integer (as in the store and MLflow), strings must be storable as UTF-8.
+    """
     if isinstance(value, _NATIVE):
-        if type(value) is str and len(value) > limits.MAX_STRING_VALUE_LENGTH:
+        if isinstance(value, str):
+            if len(value) > limits.MAX_STRING_VALUE_LENGTH:
+                raise LimitExceededError(
+                    f"{where} of metric {metric!r} is a string of {len(value)} characters; "
+                    f"the limit is {limits.MAX_STRING_VALUE_LENGTH}: upload long text as a "
+                    "file with run.upload_file()"
+                )
+            if not value.isascii():
+                check_text(value, f"{where} of metric {metric!r}:")
+        elif isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
             raise LimitExceededError(
-                f"{where} of metric {metric!r} is a string of {len(value)} characters; the "
-                f"limit is {limits.MAX_STRING_VALUE_LENGTH}: upload long text as a file "
-                "with run.upload_file()"
-            )
-        if type(value) is int and value.bit_length() > 64:
-            raise LimitExceededError(
-                f"{where} of metric {metric!r} is an int of {value.bit_length()} bits; "
-                "the limit is 64 bits: log it as a float or a str"
+                f"{where} of metric {metric!r} is {value}, outside the signed 64-bit range "
+                f"[-2**63, 2**63-1] runtrack stores exactly: log float(value) or str(value)"
             )
         return value  # type: ignore[no-any-return]
-    converted = _numpy_scalar(value)
+    converted = _numpy_scalar(value, metric, where)
     if converted is not None:
-        return converted
+        return scalar(converted, metric, where)
     if type(value).__module__ == "numpy" and getattr(value, "ndim", 0) == 0:
-        return None if value.item() is None else str(value)
+        return None if value.item() is None else scalar(str(value), metric, where)
     raise InvalidTypeError(
         f"cannot log {where} {_short(value)} of type {type(value).__name__} for metric "
         f"{metric!r}: use a bool, int, float, str or None (convert it with float() or str())"
@@ -115,7 +146,10 @@ def list_values(values: Any, metric: str) -> list[Scalar]:
                 f"log_list() got a {array.ndim}-dimensional array for metric {metric!r}; "
                 "pass a 1-D array (use log_table for 2-D data)"
             )
-        if array.dtype.kind in "fiub":
+        if array.dtype.kind in "fib":
+            return array.tolist()  # type: ignore[no-any-return]
+        if array.dtype.kind == "u" and (array.dtype.itemsize < 8 or not len(array)
+                                        or int(array.max()) <= _INT64_MAX):
             return array.tolist()  # type: ignore[no-any-return]
     out: list[Scalar] = []
     for i, item in enumerate(values):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from runtrack.errors import (
     InvalidValueError,
     LimitExceededError,
     RunStateError,
+    StoreUnavailableError,
 )
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.sdk import _values
@@ -31,6 +33,9 @@ from runtrack.sdk._tee import OutputTee
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
     from runtrack.sdk.workspace import Workspace
+    from runtrack.spool.owner import RunOwnership
+
+log = logging.getLogger("runtrack")
 
 _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
@@ -64,6 +69,10 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._submitted = False
         self._ship_in_process = True
         self._tee: OutputTee | None = None
+        #: held while this process owns the run's status (interactive and child runs
+        #: it created); recovery settles the run once the lock is free
+        self._ownership: RunOwnership | None = None
+        self._queued: RunStatus | None = None  # final status queued during an outage
 
     # -- loading -----------------------------------------------------------------------
 
@@ -149,7 +158,12 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             compute_target=compute_target,
             definition=definition,
         )
-        return cls(experiment, info.id, _info=info)
+        run = cls(experiment, info.id, _info=info)
+        if run_type in ("interactive", "child") and not status.is_terminal:
+            from runtrack.spool.owner import RunOwnership
+
+            run._ownership = RunOwnership(run._spool_dir, info.id)
+        return run
 
     # -- identity ----------------------------------------------------------------------
 
@@ -241,7 +255,12 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         return {"status": self.get_status(), "details": None}
 
     def _finish(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
-        info = self._refresh()
+        if self._queued is not None:
+            return  # settled by recovery once the store is back
+        try:
+            info = self._refresh()
+        except StoreUnavailableError:
+            info = self._info
         if info.status.is_terminal and not self._submitted:
             if info.status is status:
                 return
@@ -249,14 +268,41 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                 f"run {self.id} is already {info.status.value}; terminal states are final"
             )
         self._stop_tee()
-        self._close_spool()
-        if self._outputs is not None and self._outputs.is_dir():
-            self._upload_tree(self._outputs, _artifact_prefix(self._outputs))
-        if self._submitted:
-            if error is not None and status is RunStatus.FAILED:
-                self._store.add_properties(self.id, {"runtrack.script_error": error.message[:1000]})
+        try:
+            self._close_spool()
+            if self._outputs is not None and self._outputs.is_dir():
+                self._upload_tree(self._outputs, _artifact_prefix(self._outputs))
+            if self._submitted:
+                if error is not None and status is RunStatus.FAILED:
+                    self._store.add_properties(
+                        self.id, {"runtrack.script_error": error.message[:1000]}
+                    )
+                return
+            self._info = self._store.set_status(self.id, status, error=error)
+        except StoreUnavailableError as exc:
+            if self._submitted or self._ownership is None or not self._ownership.held:
+                raise
+            self._queue_final(status, error, exc)
             return
-        self._info = self._store.set_status(self.id, status, error=error)
+        if self._ownership is not None:
+            self._ownership.release(settled=True)
+
+    def _queue_final(
+        self, status: RunStatus, error: ErrorInfo | None, exc: StoreUnavailableError
+    ) -> None:
+        """The store is unreachable: leave the final status with the spool for
+        ``runtrack sync`` (or the next ``Workspace()`` on this machine) to apply."""
+        from runtrack.spool.owner import FinalStatus
+
+        assert self._ownership is not None
+        path = self._ownership.queue_final(FinalStatus(status, error))
+        self._ownership.release(settled=False)
+        self._queued = status
+        log.warning(
+            "runtrack: run %s could not be marked %s (%s); its metrics and final status "
+            "are queued in %s: run `runtrack sync` once the store is reachable",
+            self.id, status.value, exc.message, path.parent,
+        )
 
     def start(self) -> None:
         """Move a NotStarted run to Running."""
@@ -299,7 +345,11 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                 self.complete()
             self._stop_tee()
             return exc is not None
-        if not self._refresh().status.is_terminal:
+        try:
+            terminal = self._refresh().status.is_terminal
+        except StoreUnavailableError:
+            terminal = self._info.status.is_terminal
+        if not terminal:
             self.fail(exc)
         self._stop_tee()
         return False

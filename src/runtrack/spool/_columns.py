@@ -63,9 +63,10 @@ class ColumnBuilder:
 
     # -- adding points -------------------------------------------------------------------
 
-    def add_point_run(self, mm: mmap.mmap, off: int, limit: int) -> int:
-        """Take up to ``limit`` consecutive committed FLOAT/INT records at ``off``;
-        return how many were taken (0: the record at ``off`` is not committed yet).
+    def add_point_run(self, mm: mmap.mmap, off: int, limit: int, id_bound: int) -> int:
+        """Take up to ``limit`` consecutive committed FLOAT/INT records at ``off`` whose
+        metric id is below ``id_bound``; return how many were taken (0: the record at
+        ``off`` is not committed yet, or is not a valid point record).
 
         Reads in growing windows, so a reader at the writer's frontier touches little
         of the unwritten (sparse) rest of the segment.
@@ -76,7 +77,7 @@ class ColumnBuilder:
             n = min(window, limit - total, (len(mm) - off) // R.POINT_SIZE)
             if n <= 0:
                 break
-            taken = self._window(mm, off, n)
+            taken = self._window(mm, off, n, id_bound)
             total += taken
             off += taken * R.POINT_SIZE
             if taken < n:
@@ -84,13 +85,13 @@ class ColumnBuilder:
             window = min(window * 4, _MAX_WINDOW)
         return total
 
-    def _window(self, mm: mmap.mmap, off: int, n: int) -> int:
+    def _window(self, mm: mmap.mmap, off: int, n: int, id_bound: int) -> int:
         np = self.np
         dtype = _record_dtype()
         first = np.frombuffer(mm[off : off + n * R.POINT_SIZE], dtype=dtype)
         kind = first["type"]
         ok = (first["len"] == R.POINT_SIZE) & (first["commit"] == R.COMMIT)
-        ok &= (kind == R.FLOAT) | (kind == R.INT)
+        ok &= ((kind == R.FLOAT) | (kind == R.INT)) & (first["id"] < id_bound)
         taken = n if bool(ok.all()) else int(np.argmin(ok))
         if taken == 0:
             return 0
@@ -124,6 +125,10 @@ class ColumnBuilder:
         """A point whose value is not a 64-bit number (JSON records)."""
         self.objects[self.count] = value
         self._add_small(nid, step, when, 0, POINT_OBJECT)
+
+    def add_point_bits(self, nid: int, step: int, when: float, bits: int, code: int) -> None:
+        """One FLOAT (``code`` 0) or INT (1) point; ``bits``: its value field as i64."""
+        self._add_small(nid, step, when, bits, code)
 
     def _add_small(self, nid: int, step: int, when: float, bits: int, code: int) -> None:
         ids, steps, times, values, types = self._small

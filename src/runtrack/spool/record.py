@@ -19,8 +19,9 @@ Record types and payloads (all little-endian):
 * NAME   u32 id | u8 kind | utf-8 name              — interns (name, kind) for a segment
 * FLOAT  u32 id | i64 step | f64 time | f64 value | u32 commit — one point (hot path)
 * INT    u32 id | i64 step | f64 time | i64 value | u32 commit
-* JSON   u32 id | i64 step | f64 time | utf-8 JSON value (tagged NaN/±inf)
-* JSONS  u32 id | i64 step | f64 time | utf-8 JSON list  — n points in one record
+* JSON   u32 id | u32 1 | i64 step | f64 time | utf-8 JSON value (tagged NaN/±inf)
+* JSONS  u32 id | u32 n | i64 step | f64 time | utf-8 JSON list  — n points in one record
+  (n is 0 in spools written before it was recorded: count the decoded list)
 * FLOATS u32 id | u32 n | i64 step | f64 time | n * f64  — n float points in one record
 * DESC   u32 id | utf-8 description
 * END    (empty)  — the writer closed the stream cleanly
@@ -55,7 +56,7 @@ POINT_SIZE = 40
 COMMIT = 0xC0FFEE01
 COMMIT_OFFSET = 36
 COMMIT_WORD = struct.Struct("<I")
-POINT_HEAD = struct.Struct("<BxxxIxxxxqd")  # JSON / JSONS: then the JSON text
+POINT_HEAD = struct.Struct("<BxxxIIqd")  # JSON / JSONS: id, points, step, time; then JSON text
 FLOATS_HEAD = struct.Struct("<BxxxIIqd")  # then n doubles
 NAME_HEAD = struct.Struct("<BxxxIB")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import mmap
 import os
 import threading
 import time
@@ -43,12 +44,21 @@ def load_position(folder: Path, stream: str) -> Position | None:
 class StreamShipper:
     """Ships one stream of one run; ``step()`` does one bounded unit of work."""
 
-    def __init__(self, store: TrackingStore, run_id: str, folder: Path, stream: str) -> None:
+    def __init__(
+        self,
+        store: TrackingStore,
+        run_id: str,
+        folder: Path,
+        stream: str,
+        *,
+        memory: dict[int, mmap.mmap] | None = None,
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.folder = folder
         self.stream = stream
-        self.reader = SpoolReader(folder, stream, load_position(folder, stream))
+        self.memory = memory  # the writer's in-memory segments (same process only)
+        self.reader = SpoolReader(folder, stream, load_position(folder, stream), memory=memory)
         self.shipped = self.reader.pos.seq
         self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
         self._pending: MetricBatch | None = None
@@ -68,6 +78,8 @@ class StreamShipper:
             chunk = self.reader.read(BATCH_POINTS)
             self.behind = len(chunk.records) >= BATCH_POINTS
             if not chunk.records and not chunk.descriptions:
+                # points skipped as undecodable count as handled (flush() waits for them)
+                self.shipped = chunk.end.seq + self.reader.skipped
                 self._acknowledge(chunk.end)
                 return 0
             if chunk.columns is not None:
@@ -83,15 +95,22 @@ class StreamShipper:
         assert batch is not None and end is not None
         self.store.ingest(self.run_id, batch)
         self._pending = self._pending_end = None
-        self.shipped = batch.first_seq + len(batch.records)
+        self.shipped = batch.first_seq + len(batch.records) + self.reader.skipped
         self._acknowledge(end)
         return len(batch.records)
 
     def _acknowledge(self, end: Position) -> None:
+        if self.memory:
+            for number in [n for n in self.memory if n < end.segment]:
+                del self.memory[number]  # shipped: the writer may use the room again
         path = ack_path(self.folder, self.stream)
         tmp = path.with_suffix(".ack.tmp")
-        tmp.write_text(end.to_json())
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(end.to_json())
+            os.replace(tmp, path)
+        except OSError as exc:  # full disk: keep the segments, a restart resends them
+            log.debug("runtrack: cannot record the spool position: %s", exc)
+            return
         for number in range(end.segment - 1, -1, -1):
             old = segment_path(self.folder, self.stream, number)
             if not old.exists():
@@ -137,6 +156,8 @@ class BackgroundShipper:
         self.shippers = [shipper]
         self.run_id = shipper.run_id
         self.last_error: BaseException | None = None
+        self.failing_since: float | None = None  # monotonic time of the first error in a row
+        self._remove_when_done = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
@@ -154,6 +175,16 @@ class BackgroundShipper:
         return sum(shipper.step() for shipper in self.shippers)
 
     def _loop(self) -> None:
+        try:
+            self._ship()
+        finally:
+            if self._remove_when_done:  # abandoned: nobody else will clean up
+                for shipper in self.shippers:
+                    if shipper.done:
+                        shipper.remove_files()
+                    shipper.reader.close()
+
+    def _ship(self) -> None:
         backoff = 0.05
         last = time.monotonic()
         while True:
@@ -163,6 +194,8 @@ class BackgroundShipper:
                 if type(exc) is not type(self.last_error):
                     log.warning("runtrack: cannot ship metrics yet (%s); will retry", exc)
                 self.last_error = exc
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
                 with self._progress:
                     self._progress.notify_all()
                 if self._stop.is_set() and self._stop_deadline < time.monotonic():
@@ -174,6 +207,7 @@ class BackgroundShipper:
             if self.last_error is not None:
                 log.info("runtrack: shipping metrics again")
             self.last_error = None
+            self.failing_since = None
             backoff = 0.05
             with self._progress:
                 self._progress.notify_all()
@@ -188,9 +222,12 @@ class BackgroundShipper:
     def shipped(self) -> dict[str, int]:
         return {s.stream: s.shipped for s in self.shippers}
 
-    def wait_for(self, targets: dict[str, int], timeout: float) -> bool:
+    def wait_for(
+        self, targets: dict[str, int], timeout: float, *, give_up: float | None = None
+    ) -> bool:
         """Block until the store holds every point below ``targets[stream]`` of each
-        stream; False on timeout."""
+        stream; False on timeout, or (with ``give_up``) once the store has failed for
+        ``give_up`` seconds in a row."""
         deadline = time.monotonic() + timeout
 
         def reached() -> bool:
@@ -203,8 +240,21 @@ class BackgroundShipper:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._thread.is_alive():
                     return reached()
+                since = self.failing_since
+                if give_up is not None and since is not None and (
+                    time.monotonic() - since > give_up
+                ):
+                    return reached()
                 self._progress.wait(min(left, 0.1))
         return True
+
+    def finish_in_background(self, timeout: float) -> None:
+        """Ship what is readable for up to ``timeout`` s, remove finished streams' files
+        and end the thread, without waiting for it (for a run nobody holds any more)."""
+        self._remove_when_done = True
+        self._stop_deadline = time.monotonic() + timeout
+        self._stop.set()
+        self._wake.set()
 
     def stop(self, timeout: float) -> None:
         """Finish shipping what is readable (up to ``timeout`` s), then end the thread."""

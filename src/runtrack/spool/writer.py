@@ -4,25 +4,53 @@ A record is committed when its length word is written, which happens last; the
 mapping is shared with the page cache, so a point whose call returned survives a
 SIGKILL of the process (not a power cut: that needs ``sync()``). One writer per
 stream; not thread-safe on its own (the SDK serialises calls per run).
+
+Liveness: the writer holds an exclusive ``flock`` on ``<stream>.lock`` from before
+its first segment exists until ``close()`` (or its process ends), so recovery
+(:mod:`runtrack.spool.sync`) tells a live stream from a dead one by trying that
+lock, never by reading files the writer may be filling.
+
+Full disk: each segment's blocks are reserved with ``posix_fallocate`` before it is
+mapped, so a store into the mapping can never fault (SIGBUS). When the reservation
+fails (ENOSPC, EDQUOT) the stream goes on in anonymous memory segments, at most
+``MEMORY_SEGMENTS`` of them unshipped at a time, which only a shipper in this
+process can read (it is handed ``writer.memory``); beyond that, points are dropped
+and counted in ``writer.dropped``. Each condition is logged once.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import mmap
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from runtrack.errors import InvalidValueError
 from runtrack.spool import record as R
+from runtrack.spool.owner import take_lock
+
+log = logging.getLogger("runtrack.spool")
 
 #: Most points in one FLOATS/JSONS record: well below ``limits.MAX_BATCH_RECORDS``, so
 #: a reader can always fit a whole record into one batch.
 MAX_BLOCK_POINTS = 32_768
+#: Unshipped in-memory segments a stream may hold once its disk is full.
+MEMORY_SEGMENTS = 4
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_RETRY_SECONDS = 1.0  # while dropping, how often to look for room again
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def segment_path(folder: Path, stream: str, number: int) -> Path:
     return folder / f"{stream}.{number:06d}.seg"
+
+
+def lock_path(folder: Path, stream: str) -> Path:
+    return folder / f"{stream}.lock"
 
 
 class SpoolWriter:
@@ -34,47 +62,115 @@ class SpoolWriter:
         self.segment_size = segment_size
         self.seq = 0  # points written so far = next sequence number
         self.closed = False
+        #: segments kept in anonymous memory (disk full), by number, until shipped
+        self.memory: dict[int, mmap.mmap] = {}
+        self.dropped = 0  # points that found neither disk nor memory room
         self._names: dict[tuple[str, str], int] = {}
         self._descs: dict[int, str] = {}
         self._segment = -1
         self.mm: mmap.mmap = mmap.mmap(-1, 1)  # replaced by the first segment
         self._fd = -1
+        self._lock_fd = -1
+        self._in_memory = False
+        self._retry_at = 0.0
         self.offset = 0
         self.limit = 0
-        folder.mkdir(parents=True, exist_ok=True)
-        existing = sorted(folder.glob(f"{stream}.*.seg"))
-        if existing:
-            raise FileExistsError(f"spool stream {stream!r} already exists in {folder}")
-        self._open_segment(0)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            existing = sorted(folder.glob(f"{stream}.*.seg"))
+            if existing:
+                raise FileExistsError(f"spool stream {stream!r} already exists in {folder}")
+            self._lock_fd = take_lock(lock_path(folder, stream))
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL:
+                raise
+            self._go_to_memory(exc)
+        if not self._open_segment(0):
+            self._drop_mode()
 
     # -- segments ----------------------------------------------------------------
 
-    def _open_segment(self, number: int) -> None:
-        path = segment_path(self.folder, self.stream, number)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        os.ftruncate(fd, self.segment_size)
-        mm = mmap.mmap(fd, self.segment_size)
+    def _open_segment(self, number: int) -> bool:
+        """Map segment ``number`` (on disk, else in memory); False when neither has room."""
+        found = None if self._in_memory else self._file_segment(number)
+        if found is None:
+            if len(self.memory) >= MEMORY_SEGMENTS:
+                return False
+            found = (mmap.mmap(-1, self.segment_size), -1)
+            self.memory[number] = found[0]
+        mm, fd = found
         R.HEADER.pack_into(mm, 0, R.MAGIC, R.VERSION, number, self.seq, os.getpid())
         self._close_segment()
         self._fd, self.mm, self._segment = fd, mm, number
         self.offset, self.limit = R.HEADER_SIZE, self.segment_size
         for (name, kind), nid in self._names.items():
-            self._put_name(nid, name, kind)
+            self._put_name(nid, name.encode(), kind)
             if nid in self._descs:
-                self._put_desc(nid, self._descs[nid])
+                self._put_desc(nid, self._descs[nid].encode())
+        return True
+
+    def _file_segment(self, number: int) -> tuple[mmap.mmap, int] | None:
+        """A mapped, fully reserved segment file and its fd; None (and memory mode
+        from now on) when the disk is full."""
+        path = segment_path(self.folder, self.stream, number)
+        fd = -1
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            os.ftruncate(fd, self.segment_size)
+            os.posix_fallocate(fd, 0, self.segment_size)  # no SIGBUS on a full disk
+            return mmap.mmap(fd, self.segment_size), fd
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+                path.unlink(missing_ok=True)
+            if exc.errno not in _DISK_FULL:
+                raise
+            self._go_to_memory(exc)
+            return None
+
+    def _go_to_memory(self, exc: OSError) -> None:
+        self._in_memory = True
+        log.warning(
+            "runtrack: no room for the metric spool in %s (%s); stream %s goes on in "
+            "memory (up to %d MiB unshipped; a crash of this process loses that part): "
+            "free disk space, or point RUNTRACK_SPOOL_DIR at a larger disk",
+            self.folder, exc.strerror, self.stream,
+            MEMORY_SEGMENTS * self.segment_size >> 20,
+        )
+
+    def _drop_mode(self) -> None:
+        """No room anywhere: every write takes the slow path and is counted as dropped
+        until a memory segment is shipped (then writing resumes)."""
+        if self.dropped == 0:
+            log.warning(
+                "runtrack: the in-memory spool of stream %s is full and the store is "
+                "behind; dropping points until it catches up", self.stream,
+            )
+        self._close_segment()
+        self.mm = mmap.mmap(-1, 1)
+        self.offset = self.limit = 0
+        self._retry_at = time.monotonic() + _RETRY_SECONDS
 
     def _close_segment(self) -> None:
+        """Unmap a file segment (a memory segment stays readable in ``self.memory``)."""
         if self._fd >= 0:
             self.mm.close()
             os.close(self._fd)
             self._fd = -1
 
-    def _room(self, size: int) -> mmap.mmap:
-        """The mapping, with ``size`` bytes free at ``self.offset`` (rolls segments)."""
+    def _room(self, size: int) -> mmap.mmap | None:
+        """The mapping, with ``size`` bytes free at ``self.offset`` (rolls segments);
+        None when the record must be dropped (no room on disk nor in memory)."""
         if self.offset + size > self.limit:
             if size > self.segment_size - R.HEADER_SIZE - 4096:
-                raise ValueError(f"a single spool record of {size} bytes is too large")
-            self._open_segment(self._segment + 1)
+                raise InvalidValueError(
+                    f"a single spool record of {size} bytes is too large; log less per call"
+                )
+            if self.limit == 0 and time.monotonic() < self._retry_at and self._segment >= 0:
+                return None
+            if not self._open_segment(self._segment + 1):
+                self._drop_mode()
+                return None
         return self.mm
 
     def _commit(self, mm: mmap.mmap, size: int) -> None:
@@ -87,15 +183,17 @@ class SpoolWriter:
         key = (name, kind)
         nid = self._names.get(key)
         if nid is None:
+            raw = _utf8(name, "metric name")
             nid = len(self._names)
-            self._names[key] = nid
-            self._put_name(nid, name, kind)
+            self._put_name(nid, raw, kind)
+            self._names[key] = nid  # only once its NAME record is written
         return nid
 
-    def _put_name(self, nid: int, name: str, kind: str) -> None:
-        raw = name.encode()
+    def _put_name(self, nid: int, raw: bytes, kind: str) -> None:
         size = R.align(4 + R.NAME_HEAD.size + len(raw))
         mm = self._room(size)
+        if mm is None:
+            return  # dropping: the name is written again into the next segment
         R.NAME_HEAD.pack_into(mm, self.offset + 4, R.NAME, nid, R.CODE_OF_KIND[kind])
         start = self.offset + 4 + R.NAME_HEAD.size
         mm[start : start + len(raw)] = raw
@@ -103,13 +201,15 @@ class SpoolWriter:
 
     def describe(self, nid: int, description: str) -> None:
         if self._descs.get(nid) != description:
+            raw = _utf8(description, "description")
+            self._put_desc(nid, raw)
             self._descs[nid] = description
-            self._put_desc(nid, description)
 
-    def _put_desc(self, nid: int, description: str) -> None:
-        raw = description.encode()
+    def _put_desc(self, nid: int, raw: bytes) -> None:
         size = R.align(4 + R.TYPE_ID.size + len(raw))
         mm = self._room(size)
+        if mm is None:
+            return
         R.TYPE_ID.pack_into(mm, self.offset + 4, R.DESC, nid)
         start = self.offset + 4 + R.TYPE_ID.size
         mm[start : start + len(raw)] = raw
@@ -120,25 +220,30 @@ class SpoolWriter:
         by its trailing commit word. ``Run.log`` inlines this same code."""
         off = self.offset
         if off + R.POINT_SIZE > self.limit:
-            self._room(R.POINT_SIZE)
+            if self._room(R.POINT_SIZE) is None:
+                self.dropped += 1
+                return
             off = self.offset
         R.FLOAT_REC.pack_into(self.mm, off, 40, R.FLOAT, nid, step, when, value, R.COMMIT)
         self.offset = off + R.POINT_SIZE
         self.seq += 1
 
     def write_int(self, nid: int, step: int, when: float, value: int) -> None:
-        """One int point of at most 64 bits."""
+        """One int point of at most 64 bits (checked before a byte is written)."""
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise InvalidValueError(f"{value} does not fit a signed 64-bit int record")
         off = self.offset
         if off + R.POINT_SIZE > self.limit:
-            self._room(R.POINT_SIZE)
+            if self._room(R.POINT_SIZE) is None:
+                self.dropped += 1
+                return
             off = self.offset
         R.INT_REC.pack_into(self.mm, off, 40, R.INT, nid, step, when, value, R.COMMIT)
         self.offset = off + R.POINT_SIZE
         self.seq += 1
 
     def write_json(self, nid: int, step: int, when: float, value: Any) -> None:
-        self._put_json(R.JSON, nid, step, when, R.dumps(value))
-        self.seq += 1
+        self._put_json(R.JSON, nid, step, when, R.dumps(value), 1)
 
     def write_many(self, nid: int, step: int, when: float, values: Sequence[Any]) -> None:
         """``len(values)`` points sharing step and time (list elements, table rows)."""
@@ -148,18 +253,19 @@ class SpoolWriter:
             self._write_floats(nid, step, when, values)
             return
         budget = self.segment_size // 4
+        blocks: list[tuple[bytes, int]] = []  # encoded first: nothing is written on error
         chunk: list[Any] = []
         size = 0
         for value in values:
             raw_len = len(R.dumps(value)) + 1
             if chunk and (size + raw_len > budget or len(chunk) >= MAX_BLOCK_POINTS):
-                self._put_json(R.JSONS, nid, step, when, R.dumps(chunk))
-                self.seq += len(chunk)
+                blocks.append((R.dumps(chunk), len(chunk)))
                 chunk, size = [], 0
             chunk.append(value)
             size += raw_len
-        self._put_json(R.JSONS, nid, step, when, R.dumps(chunk))
-        self.seq += len(chunk)
+        blocks.append((R.dumps(chunk), len(chunk)))
+        for raw, n in blocks:
+            self._put_json(R.JSONS, nid, step, when, raw, n)
 
     def _write_floats(self, nid: int, step: int, when: float, values: Sequence[float]) -> None:
         self.write_packed_floats(nid, step, when, memoryview(_pack_doubles(values)))
@@ -174,29 +280,58 @@ class SpoolWriter:
             n = len(part) // 8
             size = R.align(4 + R.FLOATS_HEAD.size + 8 * n)
             mm = self._room(size)
+            if mm is None:
+                self.dropped += n
+                continue
             R.FLOATS_HEAD.pack_into(mm, self.offset + 4, R.FLOATS, nid, n, step, when)
             body = self.offset + 4 + R.FLOATS_HEAD.size
             mm[body : body + 8 * n] = part[: 8 * n]
             self._commit(mm, size)
             self.seq += n
 
-    def _put_json(self, rtype: int, nid: int, step: int, when: float, raw: bytes) -> None:
+    def _put_json(self, rtype: int, nid: int, step: int, when: float, raw: bytes, n: int) -> None:
         size = R.align(4 + R.POINT_HEAD.size + len(raw))
         mm = self._room(size)
-        R.POINT_HEAD.pack_into(mm, self.offset + 4, rtype, nid, step, when)
+        if mm is None:
+            self.dropped += n
+            return
+        R.POINT_HEAD.pack_into(mm, self.offset + 4, rtype, nid, n, step, when)
         start = self.offset + 4 + R.POINT_HEAD.size
         mm[start : start + len(raw)] = raw
         self._commit(mm, size)
+        self.seq += n
 
     def close(self) -> None:
-        """Mark the stream finished (END record) and unmap."""
+        """Mark the stream finished (END record), unmap, release the stream's lock."""
         if self.closed:
             return
-        mm = self._room(8)
-        R.TYPE_ID.pack_into(mm, self.offset + 4, R.END, 0)
-        self._commit(mm, 8)
-        self._close_segment()
         self.closed = True
+        if self.limit == 0:
+            self._retry_at = 0.0  # one last look for room for the END record
+        mm = self._room(8)
+        if mm is not None:
+            R.TYPE_ID.pack_into(mm, self.offset + 4, R.END, 0)
+            self._commit(mm, 8)
+        self.release()
+
+    def release(self) -> None:
+        """Unmap and close every file of the stream without writing anything (the
+        stream stays open for recovery to find); idempotent."""
+        self._close_segment()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidValueError(
+            f"{what} {text[:40]!r} holds a lone surrogate ({exc.reason} at position "
+            f"{exc.start}), which UTF-8 cannot store: decode its bytes with "
+            "errors='replace' (or log os.fsencode(...).hex())"
+        ) from exc
 
 
 def _pack_doubles(values: Sequence[float]) -> bytes:
