@@ -215,7 +215,10 @@ def sync(uri: str | None, as_json: bool) -> None:
         def advance(run_id: str, stream: str, n: int) -> None:
             progress.update(task, advance=n, description=f"run {run_id}")
 
-        report = ship_leftovers(store, settings.spool_dir, on_progress=advance)
+        artifacts = _artifacts_for(settings, store)
+        report = ship_leftovers(
+            store, settings.spool_dir, on_progress=advance, artifacts=artifacts
+        )
     from runtrack.runner.target import LocalTarget, reap_orphans
 
     for info in reap_orphans(store, LocalTarget()):  # submitted runs whose supervisor died
@@ -229,8 +232,24 @@ def sync(uri: str | None, as_json: bool) -> None:
         if item.points < 0:
             click.echo(f"run {item.run_id}: not in the store; spool {item.stream} kept")
             continue
-        note = " (run marked Failed: its process died)" if item.marked_failed else ""
-        click.echo(f"run {item.run_id}: shipped {item.points} points from {item.stream}{note}")
+        note = " (run marked Failed: its process died)" if item.marked_failed else (
+            f" (run marked {item.settled}, as queued by its process)" if item.settled else ""
+        )
+        if item.stream:
+            click.echo(f"run {item.run_id}: shipped {item.points} points from {item.stream}{note}")
+        elif note:
+            click.echo(f"run {item.run_id}:{note}")
+        for problem in item.problems:
+            click.echo(f"run {item.run_id}: {problem}", err=True)
+
+
+def _artifacts_for(settings: Any, store: Any) -> Any:
+    """The workspace's artifact store, as ``Workspace`` wires it (None if it has none)."""
+    from runtrack.store import open_artifacts
+
+    if settings.artifact_root is not None:
+        return open_artifacts(settings.artifact_root)
+    return getattr(store, "artifacts", None)
 
 
 def _register_subcommands() -> None:

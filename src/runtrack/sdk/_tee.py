@@ -1,13 +1,19 @@
-"""Copy what the program prints into a run's log file while the run is a context."""
+"""Copy what the program prints into a run's log file while the run is a context.
+
+Printed text goes to the original stream and, unchanged, into a console spool
+(:class:`runtrack.spool.console.ConsoleSpool`), which ships it to the log artifact
+in blocks and keeps it through an outage of the store.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
+from runtrack.spool.console import ConsoleSpool
 from runtrack.store.base import ArtifactStore
 
 FLUSH_BYTES = 64 * 1024
@@ -31,13 +37,11 @@ class _TeeStream:
 
 
 class OutputTee:
-    """Tees sys.stdout and sys.stderr into artifact ``path`` (appended in blocks)."""
+    """Tees sys.stdout and sys.stderr into artifact ``path`` through a console spool
+    in ``spool_dir``."""
 
-    def __init__(self, artifacts: ArtifactStore, run_id: str, path: str) -> None:
-        self._artifacts = artifacts
-        self._run_id = run_id
-        self._path = path
-        self._buffer: list[str] = []
+    def __init__(self, artifacts: ArtifactStore, run_id: str, path: str, spool_dir: Path) -> None:
+        self._spool = ConsoleSpool(artifacts, run_id, path, spool_dir)
         self._size = 0
         self._last = time.monotonic()
         self._lock = threading.Lock()
@@ -46,27 +50,25 @@ class OutputTee:
         sys.stderr = _TeeStream(self._stderr, self)  # type: ignore[assignment]
 
     def add(self, text: str) -> None:
+        data = text.encode("utf-8", "replace")
         with self._lock:
-            self._buffer.append(text)
-            self._size += len(text)
+            self._spool.add(data)
+            self._size += len(data)
             due = self._size >= FLUSH_BYTES or time.monotonic() - self._last > FLUSH_SECONDS
         if due:
             self.flush()
 
     def flush(self) -> None:
         with self._lock:
-            data = "".join(self._buffer).encode("utf-8", "replace")
-            self._buffer.clear()
             self._size = 0
             self._last = time.monotonic()
-        if data:
-            # printing must never fail because of the tracker
-            with contextlib.suppress(Exception):
-                self._artifacts.append(self._run_id, self._path, data)
+        self._spool.ship()
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Restore the streams and ship the rest; False when some output is left in the
+        spool for recovery (the store is unreachable)."""
         if isinstance(sys.stdout, _TeeStream):
             sys.stdout = self._stdout
         if isinstance(sys.stderr, _TeeStream):
             sys.stderr = self._stderr
-        self.flush()
+        return self._spool.close()

@@ -301,7 +301,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         log.warning(
             "runtrack: run %s could not be marked %s (%s); its metrics and final status "
             "are queued in %s: run `runtrack sync` once the store is reachable",
-            self.id, status.value, exc.message, path.parent,
+            self.id, status.value, exc.message, path,
         )
 
     def start(self) -> None:
@@ -328,7 +328,9 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def __enter__(self) -> Run:
         if self._tee is None and not self._submitted:
-            self._tee = OutputTee(self._artifacts, self.id, "logs/user_log.txt")
+            self._tee = OutputTee(
+                self._artifacts, self.id, "logs/user_log.txt", self._spool_dir
+            )
         return self
 
     def __exit__(

@@ -66,7 +66,8 @@ class Workspace:
         from runtrack.spool.sync import ship_leftovers
 
         try:
-            for item in ship_leftovers(self._store, self._settings.spool_dir):
+            spool = self._settings.spool_dir
+            for item in ship_leftovers(self._store, spool, artifacts=self._artifacts):
                 if item.points > 0:
                     log.info("runtrack: recovered %d points of run %s", item.points, item.run_id)
         except Exception as exc:  # recovery must never stop a workspace from opening

@@ -1,12 +1,12 @@
 """Who owns a run in this process, and its final status while the store is away.
 
 A process that starts an interactive (or child) run holds an exclusive ``flock`` on
-``<spool_dir>/<run_id>/run.lock`` until it settles the run's status, so recovery
+``<spool_dir>/<run_id>.owner`` until it settles the run's status, so recovery
 (:func:`runtrack.spool.sync.ship_leftovers`) knows the run's owner is gone when that
 lock can be taken — whatever happened: killed before the first metric, killed
 inside ``complete()``, or exited without completing. When ``complete()`` or
 ``fail()`` cannot reach the store, the final status is queued next to the spool in
-``final.json`` and recovery applies it once the metrics are in.
+``<spool_dir>/<run_id>.final.json`` and recovery applies it once the metrics are in.
 """
 
 from __future__ import annotations
@@ -15,13 +15,22 @@ import contextlib
 import fcntl
 import json
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 from runtrack.model import ErrorInfo, RunStatus
 
-LOCK_NAME = "run.lock"
-FINAL_NAME = "final.json"
+OWNER_SUFFIX = ".owner"
+FINAL_SUFFIX = ".final.json"
+
+
+def owner_path(spool_dir: Path, run_id: str) -> Path:
+    return spool_dir / f"{run_id}{OWNER_SUFFIX}"
+
+
+def final_path(spool_dir: Path, run_id: str) -> Path:
+    return spool_dir / f"{run_id}{FINAL_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -44,13 +53,16 @@ class RunOwnership:
     """The lock that says "this process will settle the run"; ``release()`` drops it."""
 
     def __init__(self, spool_dir: Path, run_id: str) -> None:
-        self.folder = spool_dir / run_id
+        self.spool_dir = spool_dir
+        self.run_id = run_id
         self._fd = -1
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._fd = take_lock(self.folder / LOCK_NAME)
+            spool_dir.mkdir(parents=True, exist_ok=True)
+            self._fd = take_lock(owner_path(spool_dir, run_id))
         except OSError:
             self._fd = -1  # no room to mark ownership: recovery falls back to the spool
+        # a Run dropped without complete(): its owner is gone, recovery may settle it
+        self._finalizer = weakref.finalize(self, _close_quietly, self._fd)
 
     @property
     def held(self) -> bool:
@@ -58,34 +70,38 @@ class RunOwnership:
 
     def queue_final(self, final: FinalStatus) -> Path:
         """Write the final status for recovery to apply (the store is unreachable)."""
-        path = self.folder / FINAL_NAME
+        path = final_path(self.spool_dir, self.run_id)
         tmp = path.with_suffix(".tmp")
-        self.folder.mkdir(parents=True, exist_ok=True)
         tmp.write_text(final.to_json())
         os.replace(tmp, path)
         return path
 
     def release(self, *, settled: bool) -> None:
-        """Drop the lock; when the run is ``settled`` in the store, remove the lock file
-        (and the run's spool folder if nothing else is left in it)."""
+        """Drop the lock; when the run is ``settled`` in the store, remove the lock file."""
         if self._fd >= 0:
             if settled:
-                (self.folder / LOCK_NAME).unlink(missing_ok=True)
+                owner_path(self.spool_dir, self.run_id).unlink(missing_ok=True)
+            self._finalizer.detach()
             os.close(self._fd)
             self._fd = -1
-            if settled:
-                with contextlib.suppress(OSError):
-                    self.folder.rmdir()
 
 
-def take_lock(path: Path) -> int:
-    """An fd holding an exclusive flock on ``path``. The lock is taken on a temporary
-    name and renamed into place, so whoever sees the file sees it locked."""
+def _close_quietly(fd: int) -> None:
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def take_lock(path: Path, *, note: bool = True) -> int:
+    """An fd (opened for appending) holding an exclusive flock on ``path``, which
+    holds this process's id when ``note``. The lock is taken on a temporary name and
+    renamed into place, so whoever sees the file sees it locked."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(fd, str(os.getpid()).encode())
+        if note:
+            os.write(fd, str(os.getpid()).encode())
         os.replace(tmp, path)
     except BaseException:
         os.close(fd)
@@ -110,8 +126,8 @@ def lock_held(path: Path) -> bool | None:
     return False
 
 
-def read_final(folder: Path) -> FinalStatus | None:
+def read_final(spool_dir: Path, run_id: str) -> FinalStatus | None:
     try:
-        return FinalStatus.from_json((folder / FINAL_NAME).read_text())
+        return FinalStatus.from_json(final_path(spool_dir, run_id).read_text())
     except (OSError, ValueError, KeyError):
         return None

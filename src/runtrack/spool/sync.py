@@ -21,11 +21,19 @@ from pathlib import Path
 from runtrack.errors import NotFoundError, StoreUnavailableError
 from runtrack.model import ErrorInfo, RunStatus
 from runtrack.spool import record as R
-from runtrack.spool.owner import FINAL_NAME, LOCK_NAME, lock_held, read_final
+from runtrack.spool.console import ship_console_leftovers
+from runtrack.spool.owner import (
+    FINAL_SUFFIX,
+    OWNER_SUFFIX,
+    final_path,
+    lock_held,
+    owner_path,
+    read_final,
+)
 from runtrack.spool.reader import list_streams
 from runtrack.spool.shipper import StreamShipper
 from runtrack.spool.writer import lock_path
-from runtrack.store.base import TrackingStore
+from runtrack.store.base import ArtifactStore, TrackingStore
 
 CRASH_CODE = "ProcessDied"
 
@@ -106,6 +114,7 @@ def ship_leftovers(
     spool_dir: Path,
     *,
     on_progress: Callable[[str, str, int], None] | None = None,
+    artifacts: ArtifactStore | None = None,
 ) -> list[Shipped]:
     """Ship every stream whose writer is gone, then settle every run whose owner is
     gone: its queued final status, else Failed (ProcessDied) for interactive and
@@ -115,25 +124,38 @@ def ship_leftovers(
     already has), then its files are removed. Streams of runs that no longer exist
     in the store are left in place and reported with ``points=-1``. A store that
     is unreachable stops the pass (StoreUnavailableError); any other error on one
-    stream is reported in its ``problems`` and the pass goes on.
+    stream is reported in its ``problems`` and the pass goes on. With ``artifacts``,
+    console output left by dead processes is shipped too.
     """
     report: list[Shipped] = []
     if not spool_dir.is_dir():
         return report
-    for folder in sorted(p for p in spool_dir.iterdir() if p.is_dir()):
-        report.extend(_recover_run(store, folder, on_progress))
+    if artifacts is not None:
+        ship_console_leftovers(artifacts, spool_dir)
+    run_ids: set[str] = set()
+    for entry in spool_dir.iterdir():
+        if entry.is_dir():
+            run_ids.add(entry.name)
+        for suffix in (OWNER_SUFFIX, FINAL_SUFFIX):  # runs with no spool folder (yet)
+            if entry.name.endswith(suffix) and not entry.name.startswith("."):
+                run_ids.add(entry.name[: -len(suffix)])
+    for run_id in sorted(run_ids):
+        report.extend(_recover_run(store, spool_dir, run_id, on_progress))
     return report
 
 
 def _recover_run(
-    store: TrackingStore, folder: Path, on_progress: Callable[[str, str, int], None] | None
+    store: TrackingStore,
+    spool_dir: Path,
+    run_id: str,
+    on_progress: Callable[[str, str, int], None] | None,
 ) -> list[Shipped]:
-    run_id = folder.name
-    streams = list_streams(folder)
+    folder = spool_dir / run_id
+    streams = list_streams(folder) if folder.is_dir() else []
     dead = [s for s in streams if not stream_alive(folder, s)]
     live = len(dead) < len(streams)
-    owner = lock_held(folder / LOCK_NAME)  # None: no owner lock (older or submitted runs)
-    final = read_final(folder)
+    owner = lock_held(owner_path(spool_dir, run_id))  # None: no owner (older/submitted runs)
+    final = read_final(spool_dir, run_id)
     settle = not live and owner is not True and (owner is False or final is not None or dead)
     if not dead and not settle:
         return []
@@ -157,7 +179,8 @@ def _recover_run(
     if status is not None:
         last = items.pop() if items else Shipped(run_id, "", 0, True, False)
         items.append(replace(last, marked_failed=died, settled=status))
-    _clear_owner(folder)
+    for path in (final_path(spool_dir, run_id), owner_path(spool_dir, run_id)):
+        path.unlink(missing_ok=True)
     return items
 
 
@@ -200,10 +223,3 @@ def _died(store: TrackingStore, run_id: str) -> ErrorInfo:
         f"exited without run.complete()); its logged metrics were recovered from the "
         f"spool and {last}",
     )
-
-
-def _clear_owner(folder: Path) -> None:
-    for name in (FINAL_NAME, LOCK_NAME):
-        (folder / name).unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        folder.rmdir()

@@ -132,10 +132,10 @@ class SpoolWriter:
         self._in_memory = True
         log.warning(
             "runtrack: no room for the metric spool in %s (%s); stream %s goes on in "
-            "memory (up to %d MiB unshipped; a crash of this process loses that part): "
+            "memory (up to %d KiB unshipped; a crash of this process loses that part): "
             "free disk space, or point RUNTRACK_SPOOL_DIR at a larger disk",
             self.folder, exc.strerror, self.stream,
-            MEMORY_SEGMENTS * self.segment_size >> 20,
+            MEMORY_SEGMENTS * self.segment_size >> 10,
         )
 
     def _drop_mode(self) -> None:
