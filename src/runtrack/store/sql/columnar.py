@@ -135,6 +135,10 @@ def split(np: Any, columns: PointColumns, skip: int) -> Split:
             ) from None
         _check(name, kind)
         entry = by_name.setdefault(name, (kind, []))
+        if entry[0] != kind:
+            raise InvalidValueError(
+                f"metric {name!r} is {entry[0]} and {kind} in one batch; a metric holds one kind"
+            )
         entry[1].append(index)
     ordered: list[tuple[int, str, str, Any]] = []
     for name, (kind, parts) in by_name.items():

@@ -109,6 +109,7 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
     groups = _groups(batch, position - batch.first_seq)
     names = sorted(set(groups) | set(batch.descriptions))
     states = _load_series(conn, run_id, names)
+    _check_kinds(run_id, groups, states)
     if _create_series(conn, run_id, groups, states):
         states = _load_series(conn, run_id, names)
     for name, text in batch.descriptions.items():
@@ -162,6 +163,11 @@ def _group(records: Sequence[Any]) -> dict[str, _Group]:
             group = groups.get(name)
             if group is None:
                 group = groups[name] = _Group(kind)
+            elif group.kind != kind:
+                raise InvalidValueError(
+                    f"metric {name!r} is {group.kind} and {kind} in one batch; a metric "
+                    "holds one kind"
+                )
             group.steps.append(step)
             group.times.append(time)
             group.values.append(value)
@@ -212,6 +218,17 @@ def _load_series(conn: Connection, run_id: str, names: Sequence[str]) -> dict[st
         for row in conn.execute(_LOAD_SERIES, {"b_run": run_id, "b_names": list(part)}):
             states[row.name] = dict(row._mapping)
     return states
+
+
+def _check_kinds(run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]) -> None:
+    """A metric keeps the kind it was created with (as ``Run.log*`` enforces)."""
+    for name, group in groups.items():
+        state = states.get(name)
+        if state is not None and state["kind"] != group.kind:
+            raise InvalidValueError(
+                f"metric {name!r} of run {run_id!r} holds {state['kind']} values; it cannot "
+                f"also take {group.kind} values: log them under another name"
+            )
 
 
 def _create_series(
