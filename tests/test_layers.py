@@ -13,6 +13,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "runtrack"
 
 CORE = {
+    "runtrack._rules",
     "runtrack.model",
     "runtrack.errors",
     "runtrack.types",

@@ -50,7 +50,9 @@ def test_artifact_paths_cannot_escape_the_run(server: LiveServer, raw_path: str)
     url = f"{server.api}/runs/{RUN}/artifacts/{raw_path}"
     with httpx.Client() as client:
         for method in ("GET", "PUT", "POST"):
-            request = client.build_request(method, url, content=b"x")
+            request = client.build_request(
+                method, url, content=b"x", headers={"content-type": "application/octet-stream"}
+            )
             request.url = httpx.URL(url)  # keep the encoded form as sent
             answer = client.send(request)
             assert answer.status_code == 400, (method, raw_path, answer.text)

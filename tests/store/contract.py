@@ -16,6 +16,7 @@ import pytest
 
 from runtrack.errors import (
     ConflictError,
+    InvalidTypeError,
     InvalidValueError,
     NotFoundError,
     PropertyConflictError,
@@ -310,15 +311,47 @@ class TrackingStoreContract:
         new_run(store)
         values: list[Any] = [
             1, True, False, 2.5, 3.0, "text", "", None, NAN, INF, -INF, 2**63 - 1, -(2**63),
-            2**70, {"a": 1, "b": "x", "c": None, "d": NAN}, 0, -7, 1e-300,
+            "ünï ✓", 0, -7, 1e-300,
         ]
-        steps = [None, 1, None, 3, 4, 5, 6, 7, 8, 9, 10, 2**62, None, 13, 14, 15, None, 17]
+        steps = [None, 1, None, 3, 4, 5, 6, 7, 8, 9, 10, 2**62, None, 13, 14, 15, 2**63 - 1]
         log(store, "r1", "mixed", values, steps=steps)
         data = store.read_series("r1", "mixed")
         assert same(data.values, values)
         assert data.steps == steps
         assert data.times == [1000.0 + i for i in range(len(values))]
         assert data.start == 0 and data.name == "mixed"
+        rows = [{"a": 1, "b": "x", "c": None, "d": NAN}, {"e": 2**63 - 1}]
+        log(store, "r1", "rows", rows, kind="table")
+        assert same(store.read_series("r1", "rows").values, rows)
+
+    @pytest.mark.parametrize(
+        "name, kind, step, value",
+        [
+            ("big", "scalar", None, 2**70),
+            ("small", "list", None, -(2**63) - 1),
+            ("step", "scalar", 2**63, 1.0),
+            ("a\x00b", "scalar", None, 1.0),
+            ("surrogate", "scalar", None, "img_\udcff.png"),
+            ("row_in_scalar", "scalar", None, {"x": 1}),
+            ("number_in_table", "table", None, 1.5),
+            ("big_cell", "table", None, {"x": 2**64}),
+        ],
+    )
+    def test_ingest_refuses_what_the_sdk_refuses(
+        self, store: TrackingStore, name: str, kind: str, step: Any, value: Any
+    ) -> None:
+        new_run(store)
+        with pytest.raises((InvalidValueError, InvalidTypeError)):
+            log(store, "r1", name, [value], kind=kind, steps=[step])
+        assert store.ingest_position("r1", "s") == 0
+        assert [s.name for s in store.list_series("r1")] == []
+
+    def test_a_metric_keeps_its_kind(self, store: TrackingStore) -> None:
+        new_run(store)
+        log(store, "r1", "m", [1.0])
+        with pytest.raises(InvalidValueError, match="holds scalar values"):
+            log(store, "r1", "m", [{"x": 1}], kind="table", stream="t")
+        assert store.read_series("r1", "m").values == [1.0]
 
     @pytest.mark.parametrize(
         "values",
@@ -329,14 +362,15 @@ class TrackingStoreContract:
             [f"s{i}" for i in range(50)],
             [None] * 50,
             [{"x": i, "y": float(i)} for i in range(50)],
-            [2**64 + i for i in range(50)],
+            [2**63 - 50 + i for i in range(50)],
         ],
-        ids=["float", "int", "bool", "str", "none", "rows", "bigint"],
+        ids=["float", "int", "bool", "str", "none", "rows", "int64"],
     )
     def test_homogeneous_series_round_trip(self, store: TrackingStore, values: list[Any]) -> None:
         new_run(store)
-        log(store, "r1", "m", values[:20])
-        log(store, "r1", "m", values[20:])
+        kind = "table" if isinstance(values[0], dict) else "scalar"
+        log(store, "r1", "m", values[:20], kind=kind)
+        log(store, "r1", "m", values[20:], kind=kind)
         assert same(store.read_series("r1", "m").values, values)
 
     def test_long_series_range_reads(self, store: TrackingStore) -> None:

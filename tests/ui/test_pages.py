@@ -153,10 +153,12 @@ def test_live_run_status_and_log_lines_appear(page: Any, seeded: Seeded) -> None
         "experiment_id": exp["id"], "run_id": run_id, "display_name": "live",
         "run_type": "interactive", "status": "Running"}).raise_for_status()
     log_url = f"{api}/runs/{run_id}/artifacts/logs/live.txt"
-    httpx.post(log_url, content=b"first line\n").raise_for_status()
+    binary = {"content-type": "application/octet-stream"}
+    httpx.post(log_url, content=b"first line\n", headers=binary).raise_for_status()
     page.goto(f"{seeded.server.url}/runs/{run_id}#outputs")
     page.wait_for_selector("#viewer .ln:has-text('first line')")
-    httpx.post(log_url, content=b"second \x1b[32mgreen\x1b[0m line\n").raise_for_status()
+    httpx.post(log_url, content=b"second \x1b[32mgreen\x1b[0m line\n",
+               headers=binary).raise_for_status()
     page.wait_for_selector("#viewer .ln:has-text('second green line')")
     httpx.put(f"{api}/runs/{run_id}/status", json={"status": "Completed"}).raise_for_status()
     page.wait_for_selector("#run-status .chip[data-status='Completed']")

@@ -5,7 +5,9 @@ store (:func:`runtrack.store.open_artifacts`) named by the settings and puts the
 ``app.state.store``, ``app.state.artifacts`` and ``app.state.settings`` (read them
 through :mod:`runtrack.server.deps`), installs the shared error handlers
 (:mod:`runtrack.server.errors`), includes the ``/api/v1`` routers and, with auth on,
-wraps everything in :class:`runtrack.server.auth.TokenAuthMiddleware`.
+wraps everything in :class:`runtrack.server.auth.TokenAuthMiddleware`; outside it all,
+:mod:`runtrack.server.security` bounds request bodies, refuses cross-site writes and
+adds the page headers.
 
 Other areas plug in by convention: for each package name in :data:`PLUGIN_PACKAGES`
 (``runtrack.server.pages``, ``runtrack.server.mlflow``) that exists, the app imports
@@ -32,7 +34,7 @@ from fastapi import FastAPI
 
 from runtrack._version import __version__
 from runtrack.errors import ConfigError
-from runtrack.server import errors
+from runtrack.server import errors, security
 from runtrack.server.settings import ServerSettings
 from runtrack.store import open_artifacts, open_store
 
@@ -73,6 +75,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         _mount_plugin(app, name)
     if settings.auth:
         _install_auth(app, settings)
+    security.install(app, settings)  # outermost: body limit, CSRF, page headers
     return app
 
 

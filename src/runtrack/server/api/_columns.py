@@ -20,27 +20,27 @@ import struct
 from array import array
 from typing import Any
 
-from runtrack import limits
-from runtrack.errors import InvalidValueError, LimitExceededError
-from runtrack.model import POINT_OBJECT, CellValue, MetricBatch, MetricKind, PointColumns
+from runtrack import _rules, limits
+from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
+from runtrack.model import POINT_OBJECT, CellValue, MetricBatch, PointColumns
 
 MEDIA_TYPE = "application/vnd.runtrack.columns"
+_CELL_KINDS = frozenset({"scalar", "list"})
 MAGIC = b"RTC1"
-_KINDS = frozenset(k.value for k in MetricKind)
 _BYTES_PER_POINT = 4 + 8 + 8 + 8 + 1
 _MAX_HEADER = 64 << 20
 
 
 def check_name_and_kind(name: Any, kind: Any, where: str) -> None:
-    """Refuse a metric name that is not 1 to MAX_METRIC_NAME_LENGTH characters, or an
-    unknown kind; ``where`` ("records[3]: ") prefixes the message."""
-    if not isinstance(name, str) or not 0 < len(name) <= limits.MAX_METRIC_NAME_LENGTH:
-        raise InvalidValueError(
-            f"{where}metric name {str(name)[:80]!r} must be a string of 1 to "
-            f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
-        )
-    if kind not in _KINDS:
-        raise InvalidValueError(f"{where}unknown metric kind {kind!r}")
+    """Refuse a metric name or kind :mod:`runtrack._rules` refuses; ``where``
+    ("records[3]: ") prefixes the message."""
+    try:
+        _rules.check_name(name)
+    except InvalidValueError as exc:  # LimitExceededError keeps its type (413)
+        raise type(exc)(where + exc.message) from None
+    except InvalidTypeError as exc:
+        raise InvalidTypeError(where + exc.message) from None
+    _rules.check_kind(kind, where)
 
 
 def decode(body: bytes) -> MetricBatch:
@@ -92,6 +92,7 @@ def decode(body: bytes) -> MetricBatch:
     if not set(used) <= names.keys():
         raise InvalidValueError("ids refer to a metric id missing from header.names")
     objects = _objects(header.get("objects"), types, n)
+    _check_kinds(names, used, types, objects)
     columns = PointColumns(names, ids, steps, times, values, types, objects)
     return MetricBatch.from_columns(stream, first_seq, columns, descriptions)
 
@@ -113,6 +114,7 @@ def _names(raw: Any) -> dict[int, tuple[str, str]]:
     if not isinstance(raw, list):
         raise InvalidValueError("header.names must be a list of [id, name, kind]")
     names: dict[int, tuple[str, str]] = {}
+    kinds: dict[str, str] = {}
     for item in raw:
         if not (isinstance(item, list) and len(item) == 3):
             raise InvalidValueError("header.names entries must be [id, name, kind]")
@@ -120,6 +122,11 @@ def _names(raw: Any) -> dict[int, tuple[str, str]]:
         if type(key) is not int or not 0 <= key < 2**32:
             raise InvalidValueError(f"metric id {key!r} must be an unsigned 32-bit integer")
         check_name_and_kind(name, kind, "")
+        if kinds.setdefault(name, kind) != kind:
+            raise InvalidValueError(
+                f"metric {name!r} appears as {kinds[name]} and as {kind} in one batch; a "
+                "metric holds one kind"
+            )
         names[key] = (name, kind)
     return names
 
@@ -135,24 +142,30 @@ def _objects(raw: Any, types: bytes, n: int) -> dict[int, CellValue]:
         index, value = item
         if type(index) is not int or not 0 <= index < n or types[index] != POINT_OBJECT:
             raise InvalidValueError(f"header.objects index {index!r} is not an object point")
-        if not is_cell(value):
-            raise InvalidValueError(
-                f"object point {index}: a value must be a number, string, boolean, null or "
-                "an object of those"
-            )
         objects[index] = value
     if len(objects) != types.count(POINT_OBJECT):
         raise InvalidValueError("every point of type 2 needs its value in header.objects")
     return objects
 
 
-def is_cell(value: Any) -> bool:
-    """Whether ``value`` is something a metric point can hold."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, dict):
-        return all(
-            isinstance(k, str) and (v is None or isinstance(v, (bool, int, float, str)))
-            for k, v in value.items()
-        )
-    return False
+def _check_kinds(
+    names: dict[int, tuple[str, str]], ids: array[int], types: bytes,
+    objects: dict[int, CellValue],
+) -> None:
+    """Every point holds what its metric's kind may hold (:func:`runtrack._rules.check_value`):
+    rows only and always under table metrics, paths under artifact kinds, cells elsewhere."""
+    special = {key for key, (_, kind) in names.items() if kind not in _CELL_KINDS}
+    for index, value in objects.items():
+        name, kind = names[ids[index]]
+        _rules.check_value(kind, value, f"point {index} of metric {name!r}")
+    if not special:
+        return
+    for index, key in enumerate(ids):
+        if key in special and types[index] != POINT_OBJECT:
+            name, kind = names[key]
+            where = f"point {index} of metric {name!r}"
+            raise InvalidTypeError(
+                f"{where}: a {kind} metric holds "
+                + ("rows (objects of column -> value)" if kind == "table" else "artifact paths")
+                + ", not numbers"
+            )

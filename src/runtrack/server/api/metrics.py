@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from runtrack import limits
+from runtrack import _rules, limits
 from runtrack.errors import InvalidValueError, LimitExceededError
 from runtrack.model import MetricBatch, Record
 from runtrack.server.api import _columns
@@ -101,20 +101,22 @@ def parse_batch(data: Any) -> MetricBatch:
     ):
         raise InvalidValueError("descriptions must map metric names to strings")
     records: list[Record] = []
+    kinds: dict[str, str] = {}
     for i, item in enumerate(raw):
         if not isinstance(item, list) or len(item) != 5:
             raise InvalidValueError(f"records[{i}] must be [name, kind, step, time, value]")
         name, kind, step, when, value = item
-        _columns.check_name_and_kind(name, kind, f"records[{i}]: ")
-        if step is not None and (type(step) is not int or not -(2**63) <= step < 2**63):
-            raise InvalidValueError(f"records[{i}]: step must be a 64-bit integer or null")
+        if type(name) is not str or kinds.get(name) != kind:
+            _columns.check_name_and_kind(name, kind, f"records[{i}]: ")
+            if kinds.setdefault(name, kind) != kind:
+                raise InvalidValueError(
+                    f"records[{i}]: metric {name!r} is {kinds[name]} earlier in this batch and "
+                    f"{kind} here; a metric holds one kind"
+                )
+        _rules.check_step(step, f"records[{i}]")
         if type(when) not in (float, int):
             raise InvalidValueError(f"records[{i}]: time must be a number")
-        if not _columns.is_cell(value):
-            raise InvalidValueError(
-                f"records[{i}]: value must be a number, string, boolean, null or an object "
-                "of those"
-            )
+        _rules.check_value(kind, value, f"records[{i}] (metric {name!r})")
         records.append((name, kind, step, float(when), value))
     return MetricBatch(stream, first_seq, records, descriptions)
 

@@ -111,8 +111,13 @@ def number(value: Any, what: str) -> float:
     """A double as MLflow sends it (JSON number or "NaN"/"Infinity"/"-Infinity")."""
     if isinstance(value, bool):
         raise invalid(f"{what} must be a number, got {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            raise invalid(f"{what} {value} is too large for a double") from None
     if isinstance(value, str):
         try:
             return float(value)

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from runtrack import _rules
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.model import MetricBatch, MetricKind, Record
 from runtrack.server.mlflow import convert, search
@@ -50,10 +51,15 @@ def _record(item: Any) -> Record:
     try:
         millis = int(stamp)
         step = int(item.get("step") or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise invalid(f"metric {key!r}: timestamp and step must be integers") from None
     if millis < 0:
         raise invalid(f"metric {key!r}: timestamp must not be negative, got {millis}")
+    if millis > _rules.INT64_MAX or not _rules.INT64_MIN < step <= _rules.INT64_MAX:
+        raise invalid(
+            f"metric {key!r}: timestamp and step must be 64-bit integers, got timestamp "
+            f"{millis} and step {step}"
+        )
     return (key, MetricKind.SCALAR.value, step, convert.seconds(millis), value)
 
 

@@ -19,6 +19,7 @@ from runtrack.store.base import iter_chunks
 from runtrack.store.rest._http import HttpClient
 
 _SPOOL_MEMORY = 8 << 20
+_BINARY = "application/octet-stream"  # a POST of another type is refused (CSRF guard)
 
 
 def _path(run_id: str, path: str) -> str:
@@ -53,13 +54,14 @@ class RestArtifactStore:
 
         response = self._http.request(
             "PUT", _path(run_id, path), params={"overwrite": overwrite}, content=body,
-            idempotent=resendable and overwrite,
+            idempotent=resendable and overwrite, content_type=_BINARY,
         )
         return ArtifactInfo.from_json(response.json())
 
     def append(self, run_id: str, path: str, data: bytes) -> int:
         response = self._http.request(
-            "POST", _path(run_id, path), content=lambda: data, idempotent=False
+            "POST", _path(run_id, path), content=lambda: data, idempotent=False,
+            content_type=_BINARY,
         )
         return int(response.json()["size"])
 

@@ -135,6 +135,10 @@ def split(np: Any, columns: PointColumns, skip: int) -> Split:
             ) from None
         _check(name, kind)
         entry = by_name.setdefault(name, (kind, []))
+        if entry[0] != kind:
+            raise InvalidValueError(
+                f"metric {name!r} is {entry[0]} and {kind} in one batch; a metric holds one kind"
+            )
         entry[1].append(index)
     ordered: list[tuple[int, str, str, Any]] = []
     for name, (kind, parts) in by_name.items():
@@ -203,17 +207,7 @@ def _lists(
 
 
 def _check(name: object, kind: str) -> None:
-    from runtrack import limits
+    from runtrack import _rules
 
-    if not isinstance(name, str) or not name or len(name) > limits.MAX_METRIC_NAME_LENGTH:
-        raise InvalidValueError(
-            f"metric name {name!r} must be a non-empty string of at most "
-            f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
-        )
-    try:
-        MetricKind(kind)
-    except ValueError as exc:
-        raise InvalidValueError(
-            f"metric {name!r} has unknown kind {kind!r}; use one of "
-            f"{', '.join(k.value for k in MetricKind)}"
-        ) from exc
+    _rules.check_name(name)
+    _rules.check_kind(kind, f"metric {name!r}: ")

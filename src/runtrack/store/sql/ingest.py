@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from runtrack import limits
+from runtrack import _rules, limits
 from runtrack.errors import (
     InvalidTypeError,
     InvalidValueError,
@@ -109,6 +109,7 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
     groups = _groups(batch, position - batch.first_seq)
     names = sorted(set(groups) | set(batch.descriptions))
     states = _load_series(conn, run_id, names)
+    _check_kinds(run_id, groups, states)
     if _create_series(conn, run_id, groups, states):
         states = _load_series(conn, run_id, names)
     for name, text in batch.descriptions.items():
@@ -145,14 +146,35 @@ def _groups(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
     are there, else from its records."""
     np = codec.optional_numpy()
     if batch.columns is None or np is None:
-        return dict(_group(batch.records[skip:]))
-    out: dict[str, _AnyGroup] = {}
-    for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
-        if isinstance(found, columnar.ArrayGroup):
-            out[name] = found
-        else:
-            out[name] = _Group(kind, *found)
+        out: dict[str, _AnyGroup] = dict(_group(batch.records[skip:]))
+    else:
+        out = {}
+        for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
+            out[name] = found if isinstance(found, columnar.ArrayGroup) else _Group(kind, *found)
+    for name, group in out.items():
+        _check_group(name, group)
     return out
+
+
+def _check_group(name: str, group: _AnyGroup) -> None:
+    """The rules of :mod:`runtrack._rules` for what a point may hold (numbers packed in
+    arrays are int64/float64 by construction, so only their kind is checked)."""
+    where = f"metric {name!r}"
+    if isinstance(group, columnar.ArrayGroup):
+        if group.kind not in _NUMBER_KINDS:
+            _rules.check_value(group.kind, 0.0, where)  # raises: not what that kind holds
+        return
+    kind = group.kind
+    floats_pass = kind in _NUMBER_KINDS
+    for value in group.values:
+        if not (floats_pass and type(value) is float):
+            _rules.check_value(kind, value, where)
+    for step in group.steps:
+        if step is not None:
+            _rules.check_step(step, where)
+
+
+_NUMBER_KINDS = frozenset({MetricKind.SCALAR.value, MetricKind.LIST.value})
 
 
 def _group(records: Sequence[Any]) -> dict[str, _Group]:
@@ -162,6 +184,11 @@ def _group(records: Sequence[Any]) -> dict[str, _Group]:
             group = groups.get(name)
             if group is None:
                 group = groups[name] = _Group(kind)
+            elif group.kind != kind:
+                raise InvalidValueError(
+                    f"metric {name!r} is {group.kind} and {kind} in one batch; a metric "
+                    "holds one kind"
+                )
             group.steps.append(step)
             group.times.append(time)
             group.values.append(value)
@@ -170,18 +197,8 @@ def _group(records: Sequence[Any]) -> dict[str, _Group]:
             f"a metric record must be (name, kind, step, time, value): {exc}"
         ) from exc
     for name, group in groups.items():
-        if not isinstance(name, str) or not name or len(name) > limits.MAX_METRIC_NAME_LENGTH:
-            raise InvalidValueError(
-                f"metric name {name!r} must be a non-empty string of at most "
-                f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH} characters"
-            )
-        try:
-            MetricKind(group.kind)
-        except ValueError as exc:
-            raise InvalidValueError(
-                f"metric {name!r} has unknown kind {group.kind!r}; use one of "
-                f"{', '.join(k.value for k in MetricKind)}"
-            ) from exc
+        _rules.check_name(name)
+        _rules.check_kind(group.kind, f"metric {name!r}: ")
     return groups
 
 
@@ -212,6 +229,17 @@ def _load_series(conn: Connection, run_id: str, names: Sequence[str]) -> dict[st
         for row in conn.execute(_LOAD_SERIES, {"b_run": run_id, "b_names": list(part)}):
             states[row.name] = dict(row._mapping)
     return states
+
+
+def _check_kinds(run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]) -> None:
+    """A metric keeps the kind it was created with (as ``Run.log*`` enforces)."""
+    for name, group in groups.items():
+        state = states.get(name)
+        if state is not None and state["kind"] != group.kind:
+            raise InvalidValueError(
+                f"metric {name!r} of run {run_id!r} holds {state['kind']} values; it cannot "
+                f"also take {group.kind} values: log them under another name"
+            )
 
 
 def _create_series(
