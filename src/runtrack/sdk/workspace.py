@@ -28,19 +28,25 @@ class Workspace:
     def __init__(
         self,
         uri: str | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        auth: Any = None,
+        _location: str | None = None,
         *,
         artifact_root: str | None = None,
         subscription_id: str | None = None,
-        resource_group: str | None = None,
-        workspace_name: str | None = None,
         location: str | None = None,
         _settings: Settings | None = None,
         **_ignored: Any,
     ) -> None:
+        if (resource_group is not None or workspace_name is not None) and subscription_id is None:
+            # Azure's positional form Workspace(subscription_id, resource_group, name):
+            # the location then resolves as for Workspace() (variable > config > default).
+            subscription_id, uri = uri, None
         self._settings = _settings or config.resolve(uri, artifact_root=artifact_root)
         self.subscription_id = subscription_id
         self.resource_group = resource_group
-        self.location = location or "local"
+        self.location = location or _location or "local"
         self._name = workspace_name or self._settings.name
         remote = {"token": self._settings.token} if self._settings.is_remote else {}
         self._store: TrackingStore = open_store(self._settings.tracking_uri, **remote)
@@ -56,11 +62,48 @@ class Workspace:
         cls, path: str | None = None, auth: Any = None, _file_name: str | None = None
     ) -> Workspace:
         """The workspace named by the nearest config file from ``path`` (default: cwd)
-        upward; with none found, the local default."""
+        upward; with none found, the local default.
+
+        ``RUNTRACK_TRACKING_URI``, when set, names the location even if a file is found
+        (a submitted run whose snapshot holds ``config.json`` logs where it was sent);
+        the file still supplies the name and the Azure fields (``subscription_id``,
+        ``resource_group``, ``location``).
+        """
         start = Path(path) if path else None
         found = config.find_config(start)
-        settings = config.resolve(config_path=found) if found else config.resolve()
-        return cls(_settings=settings)
+        if found is None:
+            return cls(_settings=config.resolve())
+        data = config.read_config(found)
+
+        def field(key: str) -> str | None:
+            value = data.get(key)
+            return str(value) if value is not None else None
+
+        return cls(
+            _settings=config.resolve(config_path=found),
+            subscription_id=field("subscription_id"),
+            resource_group=field("resource_group"),
+            location=field("location"),
+        )
+
+    @classmethod
+    def get(
+        cls,
+        name: str,
+        auth: Any = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        **_ignored: Any,
+    ) -> Workspace:
+        """Azure's ``Workspace.get(name, ...)``: the workspace at the resolved location
+        (``RUNTRACK_TRACKING_URI`` > config file > ``./.runtrack``), named ``name``."""
+        return cls(
+            subscription_id=subscription_id,
+            resource_group=resource_group,
+            workspace_name=name,
+            location=location,
+        )
 
     def _ship_leftovers(self) -> None:
         from runtrack.spool.sync import ship_leftovers
