@@ -32,6 +32,8 @@ from runtrack.sdk.script_run_config import (
 )
 from runtrack.sdk.workspace import Workspace
 
+VERSION = __version__  # Azure ML's spelling (azureml.core.VERSION)
+
 __all__ = [
     "Artifact",
     "ArtifactExistsError",
@@ -59,6 +61,7 @@ __all__ = [
     "RuntrackError",
     "ScriptRunConfig",
     "StoreUnavailableError",
+    "VERSION",
     "Workspace",
     "__version__",
 ]
