@@ -128,3 +128,18 @@ def test_pending_names_import_and_refuse_clearly(expr: str, feature: str) -> Non
         eval(expr, {"Dataset": Dataset, "Datastore": Datastore, "Model": Model,
                     "HyperDriveConfig": HyperDriveConfig, "choice": choice, "ws": ws})
 
+
+
+def test_an_editable_install_gets_the_pth_too(tmp_path: Path) -> None:
+    """``pip install -e '.[azureml]'``: the editable wheel carries the .pth as well."""
+    import zipfile
+
+    out = subprocess.run(
+        [sys.executable, "-c",
+         f"from setuptools import build_meta; print(build_meta.build_editable({str(tmp_path)!r}))"],
+        cwd=SRC.parent, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    wheel = tmp_path / out.stdout.strip().splitlines()[-1]
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read("runtrack-azureml.pth") == (SRC / "runtrack-azureml.pth").read_bytes()
