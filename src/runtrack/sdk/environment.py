@@ -148,6 +148,30 @@ class PythonSection:
         return split_requirements(self._all_lines())[1]
 
 
+class DockerSection:
+    """``environment.docker``: accepted and ignored (runtrack runs no containers);
+    setting anything warns once per environment."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_warned", False)
+        object.__setattr__(self, "enabled", False)
+        object.__setattr__(self, "base_image", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _warn_docker(self)
+        object.__setattr__(self, name, value)
+
+
+def _warn_docker(section: DockerSection) -> None:
+    if not section._warned:
+        object.__setattr__(section, "_warned", True)
+        warnings.warn(
+            "runtrack runs submitted scripts without Docker: Environment.docker is ignored",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class Environment:
     """A named Python environment for submitted runs."""
 
@@ -156,7 +180,7 @@ class Environment:
         self.version: str | None = None
         self.python = PythonSection()
         self.environment_variables: dict[str, str] = {}
-        self._docker: Any = None
+        self._docker: Any = DockerSection()
 
     @property
     def docker(self) -> Any:
@@ -164,11 +188,8 @@ class Environment:
 
     @docker.setter
     def docker(self, value: Any) -> None:
-        warnings.warn(
-            "runtrack runs submitted scripts without Docker: Environment.docker is ignored",
-            UserWarning,
-            stacklevel=2,
-        )
+        if isinstance(self._docker, DockerSection):
+            _warn_docker(self._docker)
         self._docker = value
 
     @classmethod
