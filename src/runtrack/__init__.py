@@ -35,6 +35,7 @@ from runtrack.sdk.workspace import Workspace
 VERSION = __version__  # Azure ML's spelling (azureml.core.VERSION)
 
 __all__ = [
+    "VERSION",
     "Artifact",
     "ArtifactExistsError",
     "CondaDependencies",
@@ -61,7 +62,6 @@ __all__ = [
     "RuntrackError",
     "ScriptRunConfig",
     "StoreUnavailableError",
-    "VERSION",
     "Workspace",
     "__version__",
 ]

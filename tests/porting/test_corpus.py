@@ -59,10 +59,17 @@ def _run_notebook(path: Path, env: dict[str, str]) -> None:
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)  # the kernel process inherits the shim
-        NotebookClient(nb, timeout=240, kernel_name="python3", resources={
-            "metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=240,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
     text = "".join(
-        o.get("text", "") for cell in nb.cells if cell.cell_type == "code"
-        for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+        o.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream"
     )
     assert text.rstrip().endswith("CORPUS OK"), text[-2000:]

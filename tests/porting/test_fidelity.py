@@ -41,7 +41,7 @@ def test_compute_names_come_from_the_config_file(tmp_path: Path) -> None:
     ws = Workspace.from_config()
     assert sorted(ws.compute_targets) == ["aml-ci", "local"]
     assert ComputeTarget(ws, "aml-ci").kind == "local"
-    with pytest.raises(ComputeTargetException, match="ComputeTarget.create"):
+    with pytest.raises(ComputeTargetException, match=r"ComputeTarget\.create"):
         ComputeTarget(ws, "gpu")
     with pytest.warns(UserWarning, match="provisions no cluster"):
         gpu = ComputeTarget.create(ws, "gpu", {"vm_size": "NC6"})
@@ -73,15 +73,28 @@ def test_mlflow_uri_of_a_local_workspace_is_a_sqlite_store_next_to_it(tmp_path: 
 
 def test_workspace_positional_and_get(tmp_path: Path) -> None:
     Path("config.json").write_text(
-        json.dumps({"subscription_id": "sub", "resource_group": "rg", "workspace_name": "w",
-                    "location": "westeurope"})
+        json.dumps(
+            {
+                "subscription_id": "sub",
+                "resource_group": "rg",
+                "workspace_name": "w",
+                "location": "westeurope",
+            }
+        )
     )
     ws = Workspace.from_config()
     assert (ws.subscription_id, ws.resource_group, ws.location, ws.name) == (
-        "sub", "rg", "westeurope", "w")
+        "sub",
+        "rg",
+        "westeurope",
+        "w",
+    )
     positional = Workspace("sub", "rg", "w")
     assert (positional.subscription_id, positional.resource_group, positional.name) == (
-        "sub", "rg", "w")
+        "sub",
+        "rg",
+        "w",
+    )
     assert positional.tracking_uri == ws.tracking_uri
     assert Workspace.get("w", subscription_id="sub", resource_group="rg").name == "w"
     assert Workspace(str(tmp_path / "plain")).subscription_id is None  # a URI stays a URI

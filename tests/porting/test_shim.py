@@ -27,7 +27,8 @@ from azureml.core.compute_target import ComputeTargetException
 from azureml.core.model import Model as M2
 from azureml.core.dataset import Dataset as D2
 from azureml.core.datastore import Datastore as DS2
-from azureml.core.authentication import InteractiveLoginAuthentication, ServicePrincipalAuthentication
+from azureml.core.authentication import (InteractiveLoginAuthentication,
+                                         ServicePrincipalAuthentication)
 from azureml.widgets import RunDetails
 from azureml.exceptions import UserErrorException, RunEnvironmentException, AzureMLException
 from azureml.train.hyperdrive import HyperDriveConfig, RandomParameterSampling, BanditPolicy, choice
@@ -93,9 +94,13 @@ def test_the_build_puts_the_pth_at_the_site_packages_root(tmp_path: Path) -> Non
     build = tmp_path / "build"
     subprocess.run(
         [sys.executable, "setup.py", "-q", "build_py", "-d", str(build)],
-        cwd=root, check=True, capture_output=True,
+        cwd=root,
+        check=True,
+        capture_output=True,
     )
-    assert (build / "runtrack-azureml.pth").read_text() == (SRC / "runtrack-azureml.pth").read_text()
+    assert (build / "runtrack-azureml.pth").read_text() == (
+        SRC / "runtrack-azureml.pth"
+    ).read_text()
     assert (build / "runtrack_azureml" / "azureml" / "core" / "__init__.py").is_file()
     probe = tmp_path / "probe.py"
     probe.write_text(
@@ -125,9 +130,17 @@ def test_pending_names_import_and_refuse_clearly(expr: str, feature: str) -> Non
 
     ws = None
     with pytest.raises(NotImplementedError, match=feature):
-        eval(expr, {"Dataset": Dataset, "Datastore": Datastore, "Model": Model,
-                    "HyperDriveConfig": HyperDriveConfig, "choice": choice, "ws": ws})
-
+        eval(
+            expr,
+            {
+                "Dataset": Dataset,
+                "Datastore": Datastore,
+                "Model": Model,
+                "HyperDriveConfig": HyperDriveConfig,
+                "choice": choice,
+                "ws": ws,
+            },
+        )
 
 
 def test_an_editable_install_gets_the_pth_too(tmp_path: Path) -> None:
@@ -135,9 +148,15 @@ def test_an_editable_install_gets_the_pth_too(tmp_path: Path) -> None:
     import zipfile
 
     out = subprocess.run(
-        [sys.executable, "-c",
-         f"from setuptools import build_meta; print(build_meta.build_editable({str(tmp_path)!r}))"],
-        cwd=SRC.parent, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from setuptools import build_meta; "
+            f"print(build_meta.build_editable({str(tmp_path)!r}))",
+        ],
+        cwd=SRC.parent,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     wheel = tmp_path / out.stdout.strip().splitlines()[-1]

@@ -31,7 +31,10 @@ def _make_submitting_venv(tmp_path: Path) -> Path:
     python = venv / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True, env=_clean_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
     ).stdout.strip()
     probe = tmp_path / "probe_site"
     (probe / "probe_pkg").mkdir(parents=True)
@@ -46,9 +49,14 @@ def test_built_environment_imports_what_the_submitting_venv_imports(tmp_path: Pa
     lines: list[str] = []
     python, extra = envs.prepare(str(submitter), [], tmp_path / "cache", lines.append)
     out = subprocess.run(
-        [python, "-c", "import probe_pkg, runtrack, sqlalchemy; "
-         "print(probe_pkg.VALUE, runtrack.__file__)"],
-        capture_output=True, text=True, env={**_clean_env(), **extra},
+        [
+            python,
+            "-c",
+            "import probe_pkg, runtrack, sqlalchemy; print(probe_pkg.VALUE, runtrack.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        env={**_clean_env(), **extra},
     )
     assert out.returncode == 0, out.stderr
     value, where = out.stdout.split()
@@ -59,5 +67,7 @@ def test_built_environment_imports_what_the_submitting_venv_imports(tmp_path: Pa
 def test_two_submitting_venvs_get_two_environments(tmp_path: Path) -> None:
     first = _make_submitting_venv(tmp_path / "a")
     second = _make_submitting_venv(tmp_path / "b")
-    built = {envs.prepare(str(p), [], tmp_path / "cache", lambda _: None)[0] for p in (first, second)}
+    built = {
+        envs.prepare(str(p), [], tmp_path / "cache", lambda _: None)[0] for p in (first, second)
+    }
     assert len(built) == 2

@@ -9,9 +9,9 @@
   conda env or a system Python; the installed requirements come first. (A plain
   ``--system-site-packages`` would see the *base* Python of a venv, not the venv.) It
   is cached under ``<cache>/<hash>`` where the hash covers the submitting interpreter,
-  the paths it sees and the exact requirement lines; a file lock makes concurrent builds of one environment wait for
-  each other. A failed build is removed and raises :class:`EnvironmentBuildError`
-  carrying pip's output tail.
+  the paths it sees and the exact requirement lines; a file lock makes concurrent
+  builds of one environment wait for each other. A failed build is removed and raises
+  :class:`EnvironmentBuildError` carrying pip's output tail.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def target_for(name: str | None, mapping: Mapping[str, str]) -> ComputeTarget:
         raise InvalidValueError(
             f"compute target {name!r} is not known to this workspace (known: "
             f"{', '.join(known)}). Map it to a runtrack target: "
-            f'ws.map_compute_target({name!r}, "local"), or add "compute_targets": {{"{name}": "local"}} to the workspace '
-            "config file (runtrack.json or config.json)"
+            f'ws.map_compute_target({name!r}, "local"), or add '
+            f'"compute_targets": {{"{name}": "local"}} to the workspace config file '
+            "(runtrack.json or config.json)"
         )
     return KINDS[check_kind(name, kind)]()

@@ -7,6 +7,7 @@ The file selection, ignore rules and limits are those of submitted runs
 from __future__ import annotations
 
 from pathlib import Path
+
 from runtrack.errors import InvalidValueError, LimitExceededError
 from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, SnapshotFile, snapshot_files
 

@@ -152,6 +152,10 @@ class DockerSection:
     """``environment.docker``: accepted and ignored (runtrack runs no containers);
     setting anything warns once per environment."""
 
+    _warned: bool
+    enabled: bool
+    base_image: str | None
+
     def __init__(self) -> None:
         object.__setattr__(self, "_warned", False)
         object.__setattr__(self, "enabled", False)

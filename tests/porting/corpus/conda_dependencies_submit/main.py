@@ -7,7 +7,8 @@ from azureml.core.conda_dependencies import CondaDependencies
 ws = Workspace.from_config()
 env = Environment("sklearn-env")
 env.python.conda_dependencies = CondaDependencies.create(
-    conda_packages=["scikit-learn"], pip_packages=["azureml-defaults"])
+    conda_packages=["scikit-learn"], pip_packages=["azureml-defaults"]
+)
 assert env.python.user_managed_dependencies is False
 config = ScriptRunConfig(source_directory="src", script="train.py", environment=env)
 with warnings.catch_warnings(record=True) as caught:

@@ -5,11 +5,22 @@ from azureml.core import Experiment, Workspace
 
 ws = Workspace.from_config()
 run = Experiment(ws, "structured").start_logging(snapshot_directory=None)
-cm = {"schema_type": "confusion_matrix", "schema_version": "1.0.0",
-      "data": {"class_labels": ["0", "1"], "matrix": [[3, 1], [0, 4]]}}
+cm = {
+    "schema_type": "confusion_matrix",
+    "schema_version": "1.0.0",
+    "data": {"class_labels": ["0", "1"], "matrix": [[3, 1], [0, 4]]},
+}
 run.log_confusion_matrix("confusion", cm)
-run.log_residuals("residuals", json.dumps({"schema_type": "residuals", "schema_version": "1.0.0",
-                                           "data": {"bin_edges": [0, 1, 2], "bin_counts": [5, 3]}}))
+run.log_residuals(
+    "residuals",
+    json.dumps(
+        {
+            "schema_type": "residuals",
+            "schema_version": "1.0.0",
+            "data": {"bin_edges": [0, 1, 2], "bin_counts": [5, 3]},
+        }
+    ),
+)
 run.complete()
 
 metrics = run.get_metrics()

@@ -25,8 +25,19 @@ run.complete()  # uploads ./outputs
 
 RunDetails(run).show()
 details = run.get_details()
-for key in ("runId", "target", "status", "startTimeUtc", "endTimeUtc", "properties",
-            "inputDatasets", "outputDatasets", "runDefinition", "logFiles", "submittedBy"):
+for key in (
+    "runId",
+    "target",
+    "status",
+    "startTimeUtc",
+    "endTimeUtc",
+    "properties",
+    "inputDatasets",
+    "outputDatasets",
+    "runDefinition",
+    "logFiles",
+    "submittedBy",
+):
     assert key in details, key
 assert details["status"] == "Completed"
 metrics = run.get_metrics()

@@ -1,29 +1,30 @@
 # hi-ml-like helpers around the run API: workspace discovery, run lookup, downloads
 from pathlib import Path
-from typing import Optional
 
 from azureml.core import Experiment, Run, ScriptRunConfig, Workspace
 from azureml.core.run import _OfflineRun
 
 
-def is_running_in_azure_ml(aml_run: Optional[Run] = None) -> bool:
+def is_running_in_azure_ml(aml_run: Run | None = None) -> bool:
     aml_run = aml_run or Run.get_context()
     return not isinstance(aml_run, _OfflineRun) and hasattr(aml_run, "experiment")
 
 
-def get_workspace(config_path: Optional[Path] = None) -> Workspace:
+def get_workspace(config_path: Path | None = None) -> Workspace:
     run = Run.get_context()
     if is_running_in_azure_ml(run):
         return run.experiment.workspace
     return Workspace.from_config(path=str(config_path) if config_path else None)
 
 
-def download_files_from_run_id(run_id: str, output_folder: Path, prefix: str = "",
-                               workspace: Optional[Workspace] = None) -> list:
+def download_files_from_run_id(
+    run_id: str, output_folder: Path, prefix: str = "", workspace: Workspace | None = None
+) -> list:
     workspace = workspace or get_workspace()
     run = workspace.get_run(run_id)
-    return run.download_files(prefix=prefix, output_directory=str(output_folder),
-                              append_prefix=False)
+    return run.download_files(
+        prefix=prefix, output_directory=str(output_folder), append_prefix=False
+    )
 
 
 assert not is_running_in_azure_ml()

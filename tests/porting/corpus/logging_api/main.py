@@ -4,17 +4,21 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
+import azureml.core
 import matplotlib.pyplot as plt
 import numpy as np
-
-import azureml.core
 from azureml.core import Experiment, Workspace
 
 print("This notebook was created using version", azureml.core.VERSION, "of the Azure ML SDK")
 
 ws = Workspace.from_config()
-print("Workspace name: " + ws.name, "Azure region: " + ws.location,
-      "Subscription id: " + ws.subscription_id, "Resource group: " + ws.resource_group, sep="\n")
+print(
+    "Workspace name: " + ws.name,
+    "Azure region: " + ws.location,
+    "Subscription id: " + ws.subscription_id,
+    "Resource group: " + ws.resource_group,
+    sep="\n",
+)
 
 experiment = Experiment(workspace=ws, name="logging-api-test")
 run = experiment.start_logging()
@@ -58,6 +62,7 @@ names = run.get_file_names()
 assert "logging-api/myfile.txt" in names and "important_files/myfile.txt" in names
 assert any(n.startswith("Quadratic_") and n.endswith(".png") for n in names)
 run.download_file(name="logging-api/myfile.txt", output_file_path="downloaded.txt")
-assert open("downloaded.txt").read() == "Azure Machine Learning\n"
+with open("downloaded.txt") as f:
+    assert f.read() == "Azure Machine Learning\n"
 assert str(experiment).startswith("Experiment(Name: logging-api-test,")
 print("CORPUS OK")

@@ -6,7 +6,7 @@ exp = Experiment(workspace=ws, name="child-runs")
 
 with exp.start_logging() as parent_run:
     parent_run.log("A", 1)
-    for c, count in enumerate(range(5)):
+    for c in range(5):
         with parent_run.child_run() as child:
             child.log(name="Hello from child run", value=c)
     children = parent_run.create_children(count=3)

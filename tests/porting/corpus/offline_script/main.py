@@ -21,8 +21,15 @@ except Exception as exc:  # azureml: RunEnvironmentException
 
     assert isinstance(exc, RunEnvironmentException)
 
-out = subprocess.run([sys.executable, "-c", "from azureml.core import Run\n"
-                      "r = Run.get_context(); r.log('loss', 0.25)"],
-                     capture_output=True, text=True, check=True)
+out = subprocess.run(
+    [
+        sys.executable,
+        "-c",
+        "from azureml.core import Run\nr = Run.get_context(); r.log('loss', 0.25)",
+    ],
+    capture_output=True,
+    text=True,
+    check=True,
+)
 assert "Attempted to log scalar metric loss:\n0.25" in out.stdout
 print("CORPUS OK")

@@ -20,7 +20,8 @@ assert pipeline_run.get_properties()["prep_step"] == prep.id
 outputs = prep.get_outputs()
 assert list(outputs) == ["outputs/prepped.csv"]
 prep.download_file(outputs["outputs/prepped.csv"], "prepped.csv")
-assert open("prepped.csv").read().count("\n") == 5
+with open("prepped.csv") as f:
+    assert f.read().count("\n") == 5
 assert pipeline_run.get_metrics(recursive=True)[train.id] == {"accuracy": 0.75}
 # a top-level submitted run has no parent
 assert exp.submit(ScriptRunConfig("steps", "train.py")).parent is None

@@ -19,6 +19,9 @@ assert "ContentSnapshotId" not in bare.get_properties()
 bare.complete()
 sub = exp.start_logging(snapshot_directory="src")
 # the ignore file is read from the root of the folder snapshotted (src has none)
-assert set(zipfile.ZipFile(sub.restore_snapshot(path="r2")).namelist()) == {"train.py", "model.ckpt"}
+assert set(zipfile.ZipFile(sub.restore_snapshot(path="r2")).namelist()) == {
+    "train.py",
+    "model.ckpt",
+}
 sub.complete()
 print("CORPUS OK")

@@ -18,7 +18,7 @@ for alpha in alphas:
     mse = mean_squared_error(preds, y_test)
     run.log("alpha", alpha)
     run.log("mse", mse)
-    model_file_name = "ridge_{0:.2f}.pkl".format(alpha)
+    model_file_name = f"ridge_{alpha:.2f}.pkl"
     with open(model_file_name, "wb") as file:
         joblib.dump(value=reg, filename=os.path.join("./outputs/", model_file_name))
-    print("alpha is {0:.2f}, and mse is {1:0.2f}".format(alpha, mse))
+    print(f"alpha is {alpha:.2f}, and mse is {mse:0.2f}")
