@@ -31,6 +31,7 @@ EXPECTED = [
     "RuntrackError",
     "ScriptRunConfig",
     "StoreUnavailableError",
+    "VERSION",
     "Workspace",
     "__version__",
 ]

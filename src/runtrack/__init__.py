@@ -32,7 +32,10 @@ from runtrack.sdk.script_run_config import (
 )
 from runtrack.sdk.workspace import Workspace
 
+VERSION = __version__  # Azure ML's spelling (azureml.core.VERSION)
+
 __all__ = [
+    "VERSION",
     "Artifact",
     "ArtifactExistsError",
     "CondaDependencies",

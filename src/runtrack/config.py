@@ -97,6 +97,11 @@ def _project_root(config_path: Path) -> Path:
     return parent.parent if parent.name in (".runtrack", ".azureml", "aml_config") else parent
 
 
+def read_config(path: Path) -> dict[str, object]:
+    """The JSON object in workspace config file ``path`` (ConfigError if unreadable)."""
+    return _read_config(path)
+
+
 def _read_config(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -114,20 +119,27 @@ def resolve(
     search_from: Path | None = None,
     artifact_root: str | None = None,
 ) -> Settings:
-    """Turn what the user gave (or nothing) into :class:`Settings`."""
+    """Turn what the user gave (or nothing) into :class:`Settings`.
+
+    A ``config_path`` given with ``RUNTRACK_TRACKING_URI`` set (``Workspace.from_config()``
+    inside a submitted run whose snapshot holds a ``config.json``): the variable names the
+    location, the file still names the workspace.
+    """
     source = "argument"
     name: str | None = None
-    if uri is None and config_path is None:
-        uri = _env(ENV_TRACKING_URI)
-        source = ENV_TRACKING_URI
     if uri is None:
+        uri = _env(ENV_TRACKING_URI)
+        if uri is not None:
+            source = ENV_TRACKING_URI
+    if uri is None or config_path is not None:
         found = config_path or find_config(search_from)
         if found is not None:
             data = _read_config(found)
-            source = str(found)
             config_path = found
             raw_name = data.get("name") or data.get("workspace_name")
             name = str(raw_name) if raw_name else None
+        if found is not None and uri is None:
+            source = str(found)
             raw_uri = data.get("tracking_uri")
             raw_root = data.get("artifact_root")
             root = _project_root(found)
@@ -137,7 +149,7 @@ def resolve(
                 uri = str(root / DEFAULT_FOLDER)
             if artifact_root is None and isinstance(raw_root, str):
                 artifact_root = raw_root
-        else:
+        elif uri is None:
             uri = str(Path.cwd() / DEFAULT_FOLDER)
             source = "default"
     return _settings_for(uri, artifact_root, name, source, config_path)

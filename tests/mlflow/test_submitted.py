@@ -54,13 +54,12 @@ def test_submitted_script_attaches_with_mlflow(
         ws.close()
 
 
-def test_local_workspace_has_no_mlflow_uri(tmp_path: Path) -> None:
-    from runtrack import ConfigError, Workspace
+def test_local_workspace_gives_mlflow_a_sqlite_store_of_its_own(tmp_path: Path) -> None:
+    from runtrack import Workspace
 
     ws = Workspace(str(tmp_path / "local"))
     try:
-        with pytest.raises(ConfigError, match="runtrack server"):
-            ws.get_mlflow_tracking_uri()
+        assert ws.get_mlflow_tracking_uri() == f"sqlite:///{tmp_path / 'local' / 'mlflow.db'}"
     finally:
         ws.close()
 

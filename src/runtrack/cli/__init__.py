@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from runtrack import __version__
+
+if TYPE_CHECKING:
+    from runtrack.model import SeriesInfo
 
 _URI = click.option(
     "--uri",
@@ -142,6 +145,13 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
+def _fmt_last(series: SeriesInfo) -> str:
+    """The last value of a series: numeric summary, else the last cell (e.g. a string)."""
+    if series.last is not None or series.last_value is None:
+        return _fmt(series.last)
+    return str(series.last_value)
+
+
 @main.command()
 @_URI
 @_JSON
@@ -187,7 +197,7 @@ def show(uri: str | None, as_json: bool, run_id: str) -> None:
         "Metrics",
         ["name", "kind", "count", "last", "min", "max"],
         [
-            [s.name, s.kind.value, s.count, _fmt(s.last), _fmt(s.minimum), _fmt(s.maximum)]
+            [s.name, s.kind.value, s.count, _fmt_last(s), _fmt(s.minimum), _fmt(s.maximum)]
             for s in series
         ],
     )

@@ -116,7 +116,11 @@ class FilesMixin:
         append_prefix: bool = True,
         timeout_seconds: float | None = None,
     ) -> list[str]:
-        """Download every artifact under folder ``prefix`` (the whole run if None)."""
+        """Download every artifact under ``prefix`` (the whole run if None).
+
+        Files land at ``<output_directory>/<artifact path>``; with ``append_prefix=False``
+        a folder prefix is left out of that path (a prefix naming one file is not).
+        """
         files = self._artifacts.list(self.id, (prefix or "").strip("/"))
         if output_paths is not None and len(output_paths) != len(files):
             raise InvalidValueError(
@@ -124,14 +128,17 @@ class FilesMixin:
                 "output_paths; pass one path per file or use output_directory"
             )
         base = Path(output_directory) if output_directory is not None else Path.cwd()
+        # As Azure does: the prefix gets a trailing '/' before it is stripped, so only a
+        # folder prefix is removed; a file named exactly keeps its whole path.
+        folder = (prefix or "").strip("/") + "/"
         done: list[str] = []
         for i, info in enumerate(files):
             if output_paths is not None:
                 dest = Path(output_paths[i])
-            elif append_prefix or not prefix:
+            elif append_prefix or not prefix or not info.path.startswith(folder):
                 dest = base / info.path
             else:
-                dest = base / info.path[len(prefix.strip("/")) :].lstrip("/")
+                dest = base / info.path[len(folder) :]
             done.append(self.download_file(info.path, dest))
         return done
 

@@ -7,23 +7,21 @@ The file selection, ignore rules and limits are those of submitted runs
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from runtrack.errors import InvalidValueError
-from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, snapshot_files
-
-if TYPE_CHECKING:
-    from runtrack.sdk.run import Run
+from runtrack.errors import InvalidValueError, LimitExceededError
+from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, SnapshotFile, snapshot_files
 
 SNAPSHOT_PATH = SNAPSHOT_ARTIFACT
 
 
-def take_snapshot(run: Run, folder: str) -> str:
-    """Zip ``folder`` into the run as ``snapshot.zip``; set property ContentSnapshotId."""
-    from runtrack.sdk._submit import store_snapshot
-
+def snapshot_files_for(folder: str) -> list[SnapshotFile]:
+    """The files ``start_logging(snapshot_directory=folder)`` keeps (limits checked)."""
     root = Path(folder).resolve()
     if not root.is_dir():
         raise InvalidValueError(f"snapshot_directory {folder!r} is not a folder")
-    store_snapshot(run, snapshot_files(root))
-    return run.id
+    try:
+        return snapshot_files(root)
+    except LimitExceededError as exc:
+        raise LimitExceededError(
+            f"{exc}; or pass snapshot_directory=None to start_logging() to take no snapshot"
+        ) from exc

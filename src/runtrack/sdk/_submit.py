@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from runtrack.errors import InvalidTypeError, InvalidValueError
 from runtrack.model import ErrorInfo, RunStatus
 from runtrack.runner import snapshot as snap
 from runtrack.runner.spec import PROCESS_INFO, PROCESS_STATUS, WORLD_SIZE_PROPERTY, RunSpec
-from runtrack.runner.target import ComputeTarget, LocalTarget
+from runtrack.runner.targets import target_for
 from runtrack.sdk.script_run_config import ScriptRunConfig
 
 if TYPE_CHECKING:
@@ -27,15 +28,6 @@ if TYPE_CHECKING:
     from runtrack.sdk.run import Run
 
 RUNS_FOLDER = "runtrack_runs"
-
-
-def _target_for(name: str) -> ComputeTarget:
-    if name in ("local", "", None):
-        return LocalTarget()
-    raise InvalidValueError(
-        f"compute target {name!r} is not available: runtrack runs submitted scripts on "
-        "compute_target='local'"
-    )
 
 
 def _argv(config: ScriptRunConfig, source: Path) -> list[str]:
@@ -63,8 +55,12 @@ def submit(
     config: ScriptRunConfig,
     tags: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    parent_id: str | None = None,
 ) -> Run:
-    """Start ``config`` as a new script run of ``experiment``; return it at once."""
+    """Start ``config`` as a new script run of ``experiment``; return it at once.
+
+    ``parent_id``: the run becomes a child of that run (``run.submit_child(config)``).
+    """
     from runtrack.sdk.run import Run
 
     if not isinstance(config, ScriptRunConfig):
@@ -72,11 +68,19 @@ def submit(
             f"experiment.submit() takes a ScriptRunConfig, got {type(config).__name__}"
         )
     rc = config.run_config
-    target = _target_for(rc.target)
+    target = target_for(rc.target, experiment.workspace._compute_kinds())
     source = Path(config.source_directory).resolve()
     files = snap.snapshot_files(source)
     argv = _argv(config, source)
     env = rc.environment
+    skipped = env.python.skipped_requirements()
+    if skipped:
+        warnings.warn(
+            f"environment {env.name!r}: not installing {', '.join(skipped)} (conda-only, or "
+            "azureml packages that runtrack serves itself)",
+            UserWarning,
+            stacklevel=3,
+        )
     world = rc.node_count * rc.process_count_per_node
     if rc.node_count < 1 or world < 1:
         raise InvalidValueError("node_count and process counts must be at least 1")
@@ -87,7 +91,8 @@ def submit(
         status=RunStatus.QUEUED,
         tags=tags,
         definition=config.definition(),
-        compute_target=target.name,
+        compute_target=rc.target or target.name,
+        parent_id=parent_id,
     )
     ws = experiment.workspace
     try:

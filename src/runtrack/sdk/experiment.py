@@ -85,20 +85,28 @@ class Experiment:
     def start_logging(
         self,
         outputs: Any = None,
-        snapshot_directory: str | None = None,
+        snapshot_directory: str | None = ".",
         run_id: str | None = None,
         display_name: str | None = None,
         description: str | None = None,
         tags: Mapping[str, Any] | None = None,
+        **_ignored: Any,
     ) -> Run:
         """Create and start an interactive run.
 
-        ``outputs`` (default ``./outputs``, created now) is uploaded when the run ends;
-        ``snapshot_directory`` is copied into the run's snapshot when given. Use the run
-        as a context manager to complete it (or fail it on an exception) automatically.
+        ``outputs`` (default ``./outputs``, created now) is uploaded when the run ends.
+        ``snapshot_directory`` (default ``"."``, as in Azure ML) is zipped into the run
+        as its snapshot (property ``ContentSnapshotId``), honouring ``.amlignore`` /
+        ``.gitignore`` and the snapshot limits; ``None`` skips it. Use the run as a
+        context manager to complete it (or fail it on an exception) automatically.
         """
         from runtrack.sdk.run import Run, _outputs_dir
 
+        files = None
+        if snapshot_directory is not None:
+            from runtrack.sdk._snapshot import snapshot_files_for
+
+            files = snapshot_files_for(snapshot_directory)  # before the run exists
         run = Run._create(
             self,
             run_id=run_id,
@@ -108,10 +116,10 @@ class Experiment:
             tags=tags,
         )
         run._outputs = _outputs_dir(outputs)
-        if snapshot_directory is not None:
-            from runtrack.sdk._snapshot import take_snapshot
+        if files is not None:
+            from runtrack.sdk._submit import store_snapshot
 
-            take_snapshot(run, snapshot_directory)
+            store_snapshot(run, files)
         return run
 
     def submit(
@@ -120,19 +128,26 @@ class Experiment:
         tags: Mapping[str, Any] | None = None,
         run_id: str | None = None,
         show_output: bool = False,
+        _parent_run_id: str | None = None,
         **_ignored: Any,
     ) -> Run:
         """Submit ``config`` (a ScriptRunConfig): the run is returned at once, Queued.
 
         Its supervisor prepares and runs it (see docs/submitting.md). With
         ``show_output=True`` this waits and streams rank 0's log until the run ends.
+        ``_parent_run_id`` (Azure's name) makes it a child of that run.
         """
         from runtrack.sdk._submit import submit
 
-        run = submit(self, config, tags=tags, run_id=run_id)
+        run = submit(self, config, tags=tags, run_id=run_id, parent_id=_parent_run_id)
         if show_output:
             run.wait_for_completion(show_output=True, raise_on_error=False)
         return run
+
+    def get_portal_url(self) -> str:
+        """The experiment's web-UI page (server or configured ``ui_url``), else the
+        workspace's local folder."""
+        return self.workspace._portal_url("experiments", self.id)
 
     def get_runs(
         self,

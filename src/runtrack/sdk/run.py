@@ -32,6 +32,7 @@ from runtrack.sdk._tee import OutputTee
 
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
+    from runtrack.sdk.script_run_config import ScriptRunConfig
     from runtrack.sdk.workspace import Workspace
     from runtrack.spool.owner import RunOwnership
 
@@ -39,7 +40,7 @@ log = logging.getLogger("runtrack")
 
 _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
-__all__ = ["OfflineRun", "Run", "_OfflineRun"]
+__all__ = ["OfflineRun", "Run", "_OfflineRun", "get_run"]
 
 RUN_TYPES = ("interactive", "script", "child", "mlflow")
 
@@ -507,8 +508,34 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             if recursive:
                 yield from child.get_children(True, tags, properties, type, status)
 
+    def submit_child(
+        self, config: ScriptRunConfig, tags: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Run:
+        """Submit ``config`` as a child of this run (``experiment.submit(config,
+        _parent_run_id=self.id)``); inside it, ``Run.get_context().parent`` is this run."""
+        return self.experiment.submit(config, tags=tags, _parent_run_id=self.id, **kwargs)
+
+    def get_outputs(self) -> dict[str, str]:
+        """Files under ``outputs/`` of this run: artifact path -> reference (a string
+        ``download_file`` accepts). Complete for a finished run (outputs are uploaded
+        when it ends)."""
+        from runtrack.sdk._artifacts import artifact_ref
+
+        return {
+            info.path: artifact_ref(self.id, info.path)
+            for info in self._artifacts.list(self.id, "outputs")
+        }
+
     def get_portal_url(self) -> str:
-        return f"{self.experiment.workspace._ui_base()}/runs/{self.id}"
+        """The run's web-UI page (server or configured ``ui_url``), else its local folder."""
+        return self.experiment.workspace._portal_url("runs", self.id)
+
+
+def get_run(
+    experiment: Experiment, run_id: str, rehydrate: bool = True, clean_up: bool = True
+) -> Run:
+    """Azure's module helper ``azureml.core.get_run``: the run ``run_id`` of ``experiment``."""
+    return Run(experiment, run_id)
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from runtrack.store import open_artifacts, open_store
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 log = logging.getLogger("runtrack")
+#: MLflow's own SQLite store next to a local workspace (get_mlflow_tracking_uri)
+MLFLOW_DB = "mlflow.db"
 
 
 class Workspace:
@@ -28,19 +30,25 @@ class Workspace:
     def __init__(
         self,
         uri: str | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        auth: Any = None,
+        _location: str | None = None,
         *,
         artifact_root: str | None = None,
         subscription_id: str | None = None,
-        resource_group: str | None = None,
-        workspace_name: str | None = None,
         location: str | None = None,
         _settings: Settings | None = None,
         **_ignored: Any,
     ) -> None:
+        if (resource_group is not None or workspace_name is not None) and subscription_id is None:
+            # Azure's positional form Workspace(subscription_id, resource_group, name):
+            # the location then resolves as for Workspace() (variable > config > default).
+            subscription_id, uri = uri, None
         self._settings = _settings or config.resolve(uri, artifact_root=artifact_root)
         self.subscription_id = subscription_id
         self.resource_group = resource_group
-        self.location = location or "local"
+        self.location = location or _location or "local"
         self._name = workspace_name or self._settings.name
         remote = {"token": self._settings.token} if self._settings.is_remote else {}
         self._store: TrackingStore = open_store(self._settings.tracking_uri, **remote)
@@ -49,6 +57,12 @@ class Workspace:
         self._artifacts: ArtifactStore = (
             open_artifacts(root) if root is not None else self._store.artifacts  # type: ignore[attr-defined]
         )
+        file = config.read_config(self._settings.config_path) if self._settings.config_path else {}
+        self._target_kinds: dict[str, str] = {}
+        for target, kind in dict(file.get("compute_targets") or {}).items():  # type: ignore[call-overload]
+            self.map_compute_target(str(target), kind)
+        ui = file.get("ui_url")
+        self._ui_url = str(ui).rstrip("/") if ui else None
         self._ship_leftovers()
 
     @classmethod
@@ -56,11 +70,48 @@ class Workspace:
         cls, path: str | None = None, auth: Any = None, _file_name: str | None = None
     ) -> Workspace:
         """The workspace named by the nearest config file from ``path`` (default: cwd)
-        upward; with none found, the local default."""
+        upward; with none found, the local default.
+
+        ``RUNTRACK_TRACKING_URI``, when set, names the location even if a file is found
+        (a submitted run whose snapshot holds ``config.json`` logs where it was sent);
+        the file still supplies the name and the Azure fields (``subscription_id``,
+        ``resource_group``, ``location``).
+        """
         start = Path(path) if path else None
         found = config.find_config(start)
-        settings = config.resolve(config_path=found) if found else config.resolve()
-        return cls(_settings=settings)
+        if found is None:
+            return cls(_settings=config.resolve())
+        data = config.read_config(found)
+
+        def field(key: str) -> str | None:
+            value = data.get(key)
+            return str(value) if value is not None else None
+
+        return cls(
+            _settings=config.resolve(config_path=found),
+            subscription_id=field("subscription_id"),
+            resource_group=field("resource_group"),
+            location=field("location"),
+        )
+
+    @classmethod
+    def get(
+        cls,
+        name: str,
+        auth: Any = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        **_ignored: Any,
+    ) -> Workspace:
+        """Azure's ``Workspace.get(name, ...)``: the workspace at the resolved location
+        (``RUNTRACK_TRACKING_URI`` > config file > ``./.runtrack``), named ``name``."""
+        return cls(
+            subscription_id=subscription_id,
+            resource_group=resource_group,
+            workspace_name=name,
+            location=location,
+        )
 
     def _ship_leftovers(self) -> None:
         from runtrack.spool.sync import ship_leftovers
@@ -94,30 +145,66 @@ class Workspace:
     def get_mlflow_tracking_uri(self) -> str:
         """The URI MLflow clients log to so their runs land in this workspace.
 
-        For a server workspace (``http(s)://``) it is the server's URL: the server
-        answers MLflow's REST API (see docs/mlflow.md). A local folder or database has
-        no server, so this raises ConfigError saying how to start one.
+        A server workspace (``http(s)://``): the server's URL (it answers MLflow's REST
+        API, see docs/mlflow.md), so MLflow runs land in this workspace. A local
+        workspace: ``sqlite:///<workspace folder>/mlflow.db``, an MLflow store of its own
+        next to the workspace (MLflow must not migrate runtrack's database), so ported
+        ``mlflow.set_tracking_uri(ws.get_mlflow_tracking_uri())`` calls work; for MLflow
+        runs that show up in runtrack, serve the workspace (``runtrack server
+        --backend-store-uri <this workspace>``) and open it by its URL.
         """
+        uri = self._settings.tracking_uri
+        if self._settings.is_remote:
+            return uri.rstrip("/")
+        if uri.startswith("sqlite:///"):
+            return f"sqlite:///{Path(uri[len('sqlite:///') :]).parent / MLFLOW_DB}"
         from runtrack.errors import ConfigError
 
-        if self._settings.is_remote:
-            return self._settings.tracking_uri.rstrip("/")
         raise ConfigError(
-            f"workspace {self.tracking_uri!r} is not served over HTTP, and MLflow clients "
-            "log only to a server: run 'runtrack server --backend-store-uri <this workspace>' "
-            "and use Workspace('http://127.0.0.1:5000') (or set MLFLOW_TRACKING_URI to that "
-            "URL)"
+            f"workspace {uri!r} is a database without a local folder for MLflow: run "
+            "'runtrack server --backend-store-uri <this workspace>' and use its URL"
         )
+
+    # -- compute targets -----------------------------------------------------------------
+
+    @property
+    def compute_targets(self) -> dict[str, Any]:
+        """Compute name -> ComputeTarget, as Azure's ``ws.compute_targets``
+        (``local`` and the names mapped with :meth:`map_compute_target`)."""
+        from runtrack.sdk.compute import ComputeTarget
+
+        return {name: ComputeTarget(self, name) for name in ("local", *self._target_kinds)}
+
+    def map_compute_target(self, name: str, kind: str = "local") -> None:
+        """Let scripts name compute ``name``: its runs go to runtrack target ``kind``."""
+        from runtrack.runner.targets import check_kind
+
+        self._target_kinds[name] = check_kind(name, kind)
+
+    def _compute_kinds(self) -> dict[str, str]:
+        return dict(self._target_kinds)
+
+    # -- links -----------------------------------------------------------------------------
+
+    def _portal_url(self, kind: str, ident: str) -> str:
+        """The web-UI page of an experiment or run (``kind``: experiments|runs): the
+        configured ``ui_url`` or the server; for a local workspace without a UI, the
+        local folder that holds its files."""
+        base = self._ui_url or (self._settings.tracking_uri if self._settings.is_remote else None)
+        if base is not None:
+            return f"{base.rstrip('/')}/{kind}/{ident}"
+        root = self._settings.artifact_root
+        if kind == "runs" and root is not None and "://" not in root:
+            return Path(root, ident).resolve().as_uri()
+        db = self._settings.tracking_uri
+        if db.startswith("sqlite:///"):
+            return Path(db[len("sqlite:///") :]).parent.as_uri()
+        return db
 
     def get_run(self, run_id: str) -> Any:
         from runtrack.sdk.run import Run
 
         return Run.get(self, run_id)
-
-    def _ui_base(self) -> str:
-        if self._settings.is_remote:
-            return self._settings.tracking_uri
-        return f"file://{Path(self._settings.spool_dir).parent}"
 
     def close(self) -> None:
         self._store.close()

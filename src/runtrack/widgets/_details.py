@@ -202,11 +202,10 @@ class RunDetails:
         try:
             from IPython.core.getipython import get_ipython
             from IPython.display import display
-        except ImportError as exc:
-            raise ImportError(
-                "RunDetails.show() needs IPython: pip install 'runtrack[notebook]' "
-                "(or pass render_lib=<a function that displays HTML>)"
-            ) from exc
+        except ImportError:
+            # No notebook extra: plain Python shows the one-line summary, as below.
+            print(self._text())
+            return
         if get_ipython() is None:  # type: ignore[no-untyped-call]
             print(self._text())  # plain Python: the one-line summary
             return

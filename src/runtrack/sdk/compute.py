@@ -1,0 +1,92 @@
+"""Azure's compute classes over runtrack's named targets (see ``runtrack.runner.targets``).
+
+``ComputeTarget(workspace=ws, name="cpu-cluster")`` finds a name the workspace maps
+(``local`` always), else raises :class:`ComputeTargetException`, the error Azure code
+catches before creating a cluster. ``ComputeTarget.create(ws, name, config)`` maps the
+name to the local target (with a warning: runtrack provisions nothing), so the usual
+"get or create a cluster" cell runs unchanged and its runs run on this machine.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from runtrack.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from runtrack.sdk.workspace import Workspace
+
+
+class ComputeTargetException(NotFoundError):
+    """No compute target of that name in the workspace (Azure's exception name)."""
+
+    code = "COMPUTE_TARGET_NOT_FOUND"
+
+
+class ComputeTarget:
+    """A compute name the workspace knows; ``kind`` is the runtrack target it runs on."""
+
+    type = "local"
+
+    def __init__(self, workspace: Workspace, name: str = "local") -> None:
+        kinds = {"local": "local", **workspace._compute_kinds()}
+        if name not in kinds:
+            raise ComputeTargetException(
+                f"compute target {name!r} is not in this workspace (known: "
+                f"{', '.join(sorted(kinds))}); map it with ws.map_compute_target({name!r}, "
+                '"local") or create it with ComputeTarget.create(ws, name, config)'
+            )
+        self.workspace = workspace
+        self.name = name
+        self.kind = kinds[name]
+        self.provisioning_state = "Succeeded"
+
+    @staticmethod
+    def create(workspace: Workspace, name: str, provisioning_configuration: Any) -> ComputeTarget:
+        """Map ``name`` to the local target (nothing is provisioned) and return it."""
+        warnings.warn(
+            f"runtrack: compute target {name!r} is mapped to this machine ('local'); "
+            "runtrack provisions no cluster",
+            UserWarning,
+            stacklevel=2,
+        )
+        workspace.map_compute_target(name, "local")
+        return ComputeTarget(workspace, name)
+
+    @staticmethod
+    def list(workspace: Workspace) -> list[ComputeTarget]:
+        return list(workspace.compute_targets.values())
+
+    def wait_for_completion(
+        self, show_output: bool = False, min_node_count: int | None = None, **_: Any
+    ) -> None:
+        """Nothing to wait for: a mapped target is ready at once."""
+        if show_output:
+            print(f"Compute target {self.name!r} runs on runtrack target {self.kind!r}")
+
+    def get_status(self) -> str:
+        return self.provisioning_state
+
+    def delete(self) -> None:
+        """Forget the mapping of this name (``local`` stays)."""
+        self.workspace._target_kinds.pop(self.name, None)
+
+    def __repr__(self) -> str:
+        return f"ComputeTarget(name={self.name!r}, kind={self.kind!r})"
+
+
+class AmlCompute(ComputeTarget):
+    """Azure's cluster class; ``provisioning_configuration`` just records its settings."""
+
+    @staticmethod
+    def provisioning_configuration(**settings: Any) -> dict[str, Any]:
+        return dict(settings)
+
+    @staticmethod
+    def supported_vmsizes(workspace: Workspace, location: str | None = None) -> list[Any]:
+        return []
+
+
+class ComputeInstance(AmlCompute):
+    """Azure's compute-instance class (mapped like any other name)."""

@@ -1,0 +1,1 @@
+"""``azureml.train`` (HyperDrive lives in ``azureml.train.hyperdrive``)."""

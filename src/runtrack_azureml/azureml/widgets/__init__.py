@@ -1,0 +1,5 @@
+"""``azureml.widgets``."""
+
+from runtrack.widgets import RunDetails
+
+__all__ = ["RunDetails"]
