@@ -1,0 +1,171 @@
+"""``/api/v1/registered-models``: the model registry (models, versions, tags, properties,
+aliases). A version's files are uploaded first under the reserved artifact key
+:data:`runtrack.model.MODEL_FILES_KEY` (``PUT /runs/.models/artifacts/<folder>/...``,
+never overwriting), then the version is created pointing at that folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from runtrack import limits
+from runtrack.model import check_model_name
+from runtrack.server.api._wire import WireJSONResponse, check_tags, wire
+from runtrack.server.deps import get_store
+from runtrack.store.base import TrackingStore
+
+router = APIRouter(tags=["models"], default_response_class=WireJSONResponse)
+
+_Description = Field(default=None, max_length=limits.MAX_DESCRIPTION_LENGTH)
+
+
+class ModelCreate(BaseModel):
+    name: str
+    description: str | None = _Description
+    tags: dict[str, str | None] | None = None
+
+
+class ModelUpdate(BaseModel):
+    new_name: str | None = None
+    description: str | None = _Description
+
+
+class VersionCreate(BaseModel):
+    source: str = Field(max_length=limits.MAX_ARTIFACT_PATH_LENGTH)
+    files: str | None = Field(default=None, max_length=1024)
+    run_id: str | None = Field(default=None, max_length=limits.MAX_RUN_ID_LENGTH)
+    description: str | None = _Description
+    tags: dict[str, str | None] | None = None
+    properties: dict[str, str] | None = None
+
+
+class VersionUpdate(BaseModel):
+    description: str | None = _Description
+    stage: str | None = Field(default=None, max_length=32)
+
+
+class TagsBody(BaseModel):
+    tags: dict[str, str | None]
+    version: int | None = None
+
+
+class PropertiesBody(BaseModel):
+    properties: dict[str, str]
+
+
+class AliasBody(BaseModel):
+    version: int
+
+
+@router.post("/registered-models", summary="Create a registered model (no versions yet)")
+def create_model(body: ModelCreate, store: TrackingStore = Depends(get_store)) -> Any:
+    check_tags(body.tags or {})
+    info = store.create_registered_model(check_model_name(body.name),
+                                         description=body.description, tags=body.tags)
+    return wire(info.to_json())
+
+
+@router.get("/registered-models", summary="List registered models")
+def list_models(store: TrackingStore = Depends(get_store)) -> Any:
+    return wire({"models": [m.to_json() for m in store.list_registered_models()]})
+
+
+@router.get("/model-versions", summary="List the versions of every registered model")
+def list_all_versions(store: TrackingStore = Depends(get_store)) -> Any:
+    return wire({"versions": [v.to_json() for v in store.list_model_versions()]})
+
+
+@router.get("/registered-models/{name}", summary="Get a registered model")
+def get_model(name: str, store: TrackingStore = Depends(get_store)) -> Any:
+    return wire(store.get_registered_model(name).to_json())
+
+
+@router.patch("/registered-models/{name}", summary="Rename or describe a registered model")
+def update_model(name: str, body: ModelUpdate, store: TrackingStore = Depends(get_store)) -> Any:
+    new_name = None if body.new_name is None else check_model_name(body.new_name)
+    info = store.update_registered_model(name, new_name=new_name, description=body.description)
+    return wire(info.to_json())
+
+
+@router.delete("/registered-models/{name}", summary="Delete a registered model and its versions")
+def delete_model(name: str, store: TrackingStore = Depends(get_store)) -> Any:
+    gone = store.delete_registered_model(name)
+    return wire({"versions": [v.to_json() for v in gone]})
+
+
+@router.post("/registered-models/{name}/versions", summary="Register the next version")
+def create_version(
+    name: str, body: VersionCreate, store: TrackingStore = Depends(get_store)
+) -> Any:
+    check_tags(body.tags or {})
+    info = store.create_model_version(
+        check_model_name(name), source=body.source, files=body.files, run_id=body.run_id,
+        description=body.description, tags=body.tags, properties=body.properties,
+    )
+    return wire(info.to_json())
+
+
+@router.get("/registered-models/{name}/versions", summary="List the versions of a model")
+def list_versions(name: str, store: TrackingStore = Depends(get_store)) -> Any:
+    return wire({"versions": [v.to_json() for v in store.list_model_versions(name)]})
+
+
+@router.get("/registered-models/{name}/versions/{version}", summary="Get a model version")
+def get_version(name: str, version: int, store: TrackingStore = Depends(get_store)) -> Any:
+    return wire(store.get_model_version(name, version).to_json())
+
+
+@router.patch("/registered-models/{name}/versions/{version}",
+              summary="Change a version's description or stage")
+def update_version(
+    name: str, version: int, body: VersionUpdate, store: TrackingStore = Depends(get_store)
+) -> Any:
+    info = store.update_model_version(name, version, description=body.description,
+                                      stage=body.stage)
+    return wire(info.to_json())
+
+
+@router.delete("/registered-models/{name}/versions/{version}", summary="Delete a model version")
+def delete_version(name: str, version: int, store: TrackingStore = Depends(get_store)) -> Any:
+    return wire(store.delete_model_version(name, version).to_json())
+
+
+@router.patch("/registered-models/{name}/tags", summary="Set tags of a model or a version")
+def set_tags(name: str, body: TagsBody, store: TrackingStore = Depends(get_store)) -> Any:
+    check_tags(body.tags)
+    store.set_model_tags(name, body.tags, version=body.version)
+    return wire({"ok": True})
+
+
+@router.delete("/registered-models/{name}/tags", summary="Remove tags of a model or a version")
+def remove_tags(
+    name: str, key: list[str] = Query(default=[]), version: int | None = None,
+    store: TrackingStore = Depends(get_store),
+) -> Any:
+    store.remove_model_tags(name, key, version=version)
+    return wire({"ok": True})
+
+
+@router.post("/registered-models/{name}/versions/{version}/properties",
+             summary="Add properties to a model version (add-only)")
+def add_properties(
+    name: str, version: int, body: PropertiesBody, store: TrackingStore = Depends(get_store)
+) -> Any:
+    store.add_model_version_properties(name, version, body.properties)
+    return wire({"ok": True})
+
+
+@router.put("/registered-models/{name}/aliases/{alias}", summary="Point an alias at a version")
+def set_alias(
+    name: str, alias: str, body: AliasBody, store: TrackingStore = Depends(get_store)
+) -> Any:
+    store.set_model_alias(name, alias, body.version)
+    return wire({"ok": True})
+
+
+@router.delete("/registered-models/{name}/aliases/{alias}", summary="Remove an alias")
+def delete_alias(name: str, alias: str, store: TrackingStore = Depends(get_store)) -> Any:
+    store.delete_model_alias(name, alias)
+    return wire({"ok": True})
