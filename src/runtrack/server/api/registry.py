@@ -6,15 +6,16 @@ never overwriting), then the version is created pointing at that folder."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from runtrack import limits
-from runtrack.model import check_model_name
+from runtrack.model import MODEL_FILES_KEY, check_model_name
 from runtrack.server.api._wire import WireJSONResponse, check_tags, wire
-from runtrack.server.deps import get_store
-from runtrack.store.base import TrackingStore
+from runtrack.server.deps import get_artifacts, get_store
+from runtrack.store.base import ArtifactStore, TrackingStore
 
 router = APIRouter(tags=["models"], default_response_class=WireJSONResponse)
 
@@ -169,3 +170,28 @@ def set_alias(
 def delete_alias(name: str, alias: str, store: TrackingStore = Depends(get_store)) -> Any:
     store.delete_model_alias(name, alias)
     return wire({"ok": True})
+
+
+@router.get("/registered-models/{name}/detail",
+            summary="A model with every version and its files (the Models page's data)")
+def model_detail(
+    name: str, store: TrackingStore = Depends(get_store),
+    artifacts: ArtifactStore = Depends(get_artifacts),
+) -> Any:
+    return wire(detail(store, artifacts, name))
+
+
+def detail(store: TrackingStore, artifacts: ArtifactStore, name: str) -> dict[str, Any]:
+    """``{"model": …, "versions": [… + "file_list": [{path, size, url}]]}``, newest first."""
+    model = store.get_registered_model(name)
+    versions = []
+    for info in reversed(store.list_model_versions(name)):
+        item = info.to_json()
+        files = [] if info.files is None else artifacts.list(MODEL_FILES_KEY, info.files)
+        item["file_list"] = [
+            {"path": f.path[len(info.files or "") + 1:], "size": f.size,
+             "url": f"/api/v1/runs/{MODEL_FILES_KEY}/artifacts/{quote(f.path)}"}
+            for f in files
+        ]
+        versions.append(item)
+    return {"model": model.to_json(), "versions": versions}
