@@ -5,10 +5,10 @@ never overwriting), then the version is created pointing at that folder."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from runtrack import limits
@@ -20,6 +20,9 @@ from runtrack.store.base import ArtifactStore, TrackingStore
 router = APIRouter(tags=["models"], default_response_class=WireJSONResponse)
 
 _Description = Field(default=None, max_length=limits.MAX_DESCRIPTION_LENGTH)
+_MAX_VERSION = 2**31 - 1
+VersionNo = Annotated[int, Path(ge=1, le=_MAX_VERSION)]
+AliasName = Annotated[str, Path(min_length=1, max_length=255)]
 
 
 class ModelCreate(BaseModel):
@@ -49,7 +52,7 @@ class VersionUpdate(BaseModel):
 
 class TagsBody(BaseModel):
     tags: dict[str, str | None]
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=_MAX_VERSION)
 
 
 class PropertiesBody(BaseModel):
@@ -57,7 +60,12 @@ class PropertiesBody(BaseModel):
 
 
 class AliasBody(BaseModel):
-    version: int
+    version: int = Field(ge=1, le=_MAX_VERSION)
+
+
+def check_properties(properties: dict[str, str]) -> None:
+    """Property keys within the tag key limit (the same column width)."""
+    check_tags(dict(properties))
 
 
 @router.post("/registered-models", summary="Create a registered model (no versions yet)")
@@ -101,6 +109,7 @@ def create_version(
     name: str, body: VersionCreate, store: TrackingStore = Depends(get_store)
 ) -> Any:
     check_tags(body.tags or {})
+    check_properties(body.properties or {})
     info = store.create_model_version(
         check_model_name(name), source=body.source, files=body.files, run_id=body.run_id,
         description=body.description, tags=body.tags, properties=body.properties,
@@ -114,14 +123,14 @@ def list_versions(name: str, store: TrackingStore = Depends(get_store)) -> Any:
 
 
 @router.get("/registered-models/{name}/versions/{version}", summary="Get a model version")
-def get_version(name: str, version: int, store: TrackingStore = Depends(get_store)) -> Any:
+def get_version(name: str, version: VersionNo, store: TrackingStore = Depends(get_store)) -> Any:
     return wire(store.get_model_version(name, version).to_json())
 
 
 @router.patch("/registered-models/{name}/versions/{version}",
               summary="Change a version's description or stage")
 def update_version(
-    name: str, version: int, body: VersionUpdate, store: TrackingStore = Depends(get_store)
+    name: str, version: VersionNo, body: VersionUpdate, store: TrackingStore = Depends(get_store)
 ) -> Any:
     info = store.update_model_version(name, version, description=body.description,
                                       stage=body.stage)
@@ -129,7 +138,7 @@ def update_version(
 
 
 @router.delete("/registered-models/{name}/versions/{version}", summary="Delete a model version")
-def delete_version(name: str, version: int, store: TrackingStore = Depends(get_store)) -> Any:
+def delete_version(name: str, version: VersionNo, store: TrackingStore = Depends(get_store)) -> Any:
     return wire(store.delete_model_version(name, version).to_json())
 
 
@@ -142,7 +151,8 @@ def set_tags(name: str, body: TagsBody, store: TrackingStore = Depends(get_store
 
 @router.delete("/registered-models/{name}/tags", summary="Remove tags of a model or a version")
 def remove_tags(
-    name: str, key: list[str] = Query(default=[]), version: int | None = None,
+    name: str, key: list[str] = Query(default=[]),
+    version: int | None = Query(default=None, ge=1, le=_MAX_VERSION),
     store: TrackingStore = Depends(get_store),
 ) -> Any:
     store.remove_model_tags(name, key, version=version)
@@ -152,22 +162,23 @@ def remove_tags(
 @router.post("/registered-models/{name}/versions/{version}/properties",
              summary="Add properties to a model version (add-only)")
 def add_properties(
-    name: str, version: int, body: PropertiesBody, store: TrackingStore = Depends(get_store)
+    name: str, version: VersionNo, body: PropertiesBody, store: TrackingStore = Depends(get_store)
 ) -> Any:
+    check_properties(body.properties)
     store.add_model_version_properties(name, version, body.properties)
     return wire({"ok": True})
 
 
 @router.put("/registered-models/{name}/aliases/{alias}", summary="Point an alias at a version")
 def set_alias(
-    name: str, alias: str, body: AliasBody, store: TrackingStore = Depends(get_store)
+    name: str, body: AliasBody, alias: AliasName, store: TrackingStore = Depends(get_store)
 ) -> Any:
     store.set_model_alias(name, alias, body.version)
     return wire({"ok": True})
 
 
 @router.delete("/registered-models/{name}/aliases/{alias}", summary="Remove an alias")
-def delete_alias(name: str, alias: str, store: TrackingStore = Depends(get_store)) -> Any:
+def delete_alias(name: str, alias: AliasName, store: TrackingStore = Depends(get_store)) -> Any:
     store.delete_model_alias(name, alias)
     return wire({"ok": True})
 

@@ -97,9 +97,12 @@ def _tags(args: Args) -> dict[str, str | None]:
 def _version_arg(args: Args) -> int:
     text = args.text("version", required=True)
     try:
-        return int(text)
+        version = int(text)
     except ValueError:
-        raise invalid(f"model version must be an integer, got {text!r}") from None
+        version = 0
+    if not 0 < version < 2**31:
+        raise invalid(f"model version must be a positive integer, got {text!r}")
+    return version
 
 
 def _name(args: Args) -> str:
@@ -217,6 +220,8 @@ def delete_registered_model_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
 def set_alias(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Point an alias at a model version."""
     alias = args.text("alias", required=True)
+    if len(alias) > 255:
+        raise invalid("alias is longer than 255 characters")
     if re.fullmatch(r"(?i)v\d+|latest", alias):
         raise invalid(f"alias {alias!r} is reserved (latest, v<number>); choose another")
     ctx.store.set_model_alias(_name(args), alias, _version_arg(args))
