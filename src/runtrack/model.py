@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, overload
 
+from runtrack.errors import InvalidValueError
 from runtrack.types import JSONDict, Scalar
 
 
@@ -429,3 +430,83 @@ class RunQuery:
         if "order_by" in values:
             values["order_by"] = [tuple(o) for o in values["order_by"]]
         return cls(**values)
+
+
+# -- model registry (registered models and their versions) ---------------------------------
+
+#: The artifact-store key (in place of a run id) under which registered model files live.
+MODEL_FILES_KEY = ".models"
+MAX_MODEL_NAME_LENGTH = 255
+_MODEL_NAME_FORBIDDEN = set("/\\\x00")
+
+
+def check_model_name(name: object) -> str:
+    """``name`` if it can name a registered model, else InvalidValueError saying why."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidValueError(f"model name {name!r} is empty; give the model a name")
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise InvalidValueError(
+            f"model name {name[:40]!r}… has {len(name)} characters, more than "
+            f"{MAX_MODEL_NAME_LENGTH}; use a shorter name"
+        )
+    if _MODEL_NAME_FORBIDDEN & set(name) or name in (".", "..") or name != name.strip():
+        raise InvalidValueError(
+            f"model name {name!r} may not contain '/', '\\' or NUL, be '.' or '..', or "
+            "start or end with spaces; use letters, digits, '-', '_' and '.'"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class RegisteredModelInfo:
+    """A registered model: a name whose versions count up from 1.
+
+    ``aliases`` maps alias -> version; ``latest_version`` is None while no version exists.
+    """
+
+    name: str
+    created_time: float
+    updated_time: float
+    description: str | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    latest_version: int | None = None
+
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegisteredModelInfo:
+        values = dict(data)
+        values["aliases"] = {k: int(v) for k, v in (values.get("aliases") or {}).items()}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    """One version of a registered model.
+
+    ``files`` is the folder under :data:`MODEL_FILES_KEY` in the artifact store holding
+    the version's (immutable) files, or None when the version only points at ``source``.
+    ``run_id`` is the run that produced it, if any.
+    """
+
+    name: str
+    version: int
+    created_time: float
+    updated_time: float
+    source: str
+    files: str | None = None
+    run_id: str | None = None
+    description: str | None = None
+    stage: str = "None"
+    tags: dict[str, str | None] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelVersionInfo:
+        return cls(**data)

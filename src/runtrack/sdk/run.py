@@ -537,6 +537,25 @@ def get_run(
     """Azure's module helper ``azureml.core.get_run``: the run ``run_id`` of ``experiment``."""
     return Run(experiment, run_id)
 
+    def register_model(
+        self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None, model_framework: str | None = None,
+        model_framework_version: str | None = None, description: str | None = None,
+        **_ignored: Any,
+    ) -> Any:
+        """Register this run's file or folder ``model_path`` (e.g. ``outputs/model.pkl``;
+        default: ``model_name``) as the next version of ``model_name``; returns the
+        :class:`runtrack.sdk.models.Model`."""
+        from runtrack.sdk.models import Model
+
+        props = dict(properties or {})
+        if model_framework_version:
+            props.setdefault("model_framework_version", model_framework_version)
+        return Model._register_run_files(
+            self.experiment.workspace, self.id, model_name, model_path or model_name,
+            tags, props, description, model_framework,
+        )
+
 
 # -- helpers ------------------------------------------------------------------------------
 

@@ -142,6 +142,13 @@ class Workspace:
             for info in self._store.list_experiments()
         }
 
+    @property
+    def models(self) -> dict[str, Any]:
+        """Model name -> its latest :class:`runtrack.sdk.models.Model`."""
+        from runtrack.sdk.models import Model
+
+        return {m.name: m for m in Model.list(self, latest=True)}
+
     def get_mlflow_tracking_uri(self) -> str:
         """The URI MLflow clients log to so their runs land in this workspace.
 

@@ -34,6 +34,8 @@ from runtrack.model import (
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
+    ModelVersionInfo,
+    RegisteredModelInfo,
     RunInfo,
     RunQuery,
     RunStatus,
@@ -198,6 +200,90 @@ class TrackingStore(Protocol):
     ) -> dict[str, dict[str, SeriesInfo]]:
         """Summaries of the given runs (all names when ``names`` is None), without
         reading points. Runs with no series map to an empty dict."""
+        ...
+
+    # -- model registry ---------------------------------------------------------------------
+
+    def create_registered_model(
+        self, name: str, *, description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> RegisteredModelInfo:
+        """Create a model with no versions. ConflictError if ``name`` is taken."""
+        ...
+
+    def get_registered_model(self, name: str) -> RegisteredModelInfo:
+        """By name; NotFoundError (naming the models that exist) if there is none."""
+        ...
+
+    def list_registered_models(self) -> list[RegisteredModelInfo]:
+        """Every registered model, by name."""
+        ...
+
+    def update_registered_model(
+        self, name: str, *, new_name: str | None = None, description: str | None = None
+    ) -> RegisteredModelInfo:
+        """Rename and/or describe. ConflictError if ``new_name`` is taken."""
+        ...
+
+    def delete_registered_model(self, name: str) -> list[ModelVersionInfo]:
+        """Delete the model and all its versions; returns the deleted versions (whose
+        files the caller removes)."""
+        ...
+
+    def create_model_version(
+        self, name: str, *, source: str, files: str | None = None, run_id: str | None = None,
+        description: str | None = None, tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersionInfo:
+        """The next version of ``name`` (1 for a new name; the model is created when
+        missing). Concurrent calls for one name get distinct versions; a deleted
+        version's number is never handed out again."""
+        ...
+
+    def get_model_version(self, name: str, version: int) -> ModelVersionInfo:
+        """NotFoundError naming the versions (or models) that exist if absent."""
+        ...
+
+    def list_model_versions(self, name: str | None = None) -> list[ModelVersionInfo]:
+        """Versions of ``name`` (NotFoundError if unknown) or of every model, ordered by
+        model name and version."""
+        ...
+
+    def update_model_version(
+        self, name: str, version: int, *, description: str | None = None,
+        stage: str | None = None,
+    ) -> ModelVersionInfo:
+        """Change the description and/or stage (None = leave as is)."""
+        ...
+
+    def delete_model_version(self, name: str, version: int) -> ModelVersionInfo:
+        """Delete one version (and the aliases pointing at it); returns it."""
+        ...
+
+    def set_model_tags(
+        self, name: str, tags: dict[str, str | None], *, version: int | None = None
+    ) -> None:
+        """Add or overwrite tags of the model, or of one version when ``version`` is given."""
+        ...
+
+    def remove_model_tags(
+        self, name: str, keys: Sequence[str], *, version: int | None = None
+    ) -> None:
+        """Remove tag keys of the model or of one version; unknown keys are ignored."""
+        ...
+
+    def add_model_version_properties(
+        self, name: str, version: int, properties: dict[str, str]
+    ) -> None:
+        """Add-only, as run properties: PropertyConflictError on a changed value."""
+        ...
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` at ``version`` (moving it if it pointed elsewhere)."""
+        ...
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        """Remove an alias; NotFoundError if the model has no such alias."""
         ...
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runtrack.server.api import artifacts, experiments, logs, meta, metrics, runs
+from runtrack.server.api import artifacts, experiments, logs, meta, metrics, registry, runs
 
 ROUTERS: list[APIRouter] = [
     meta.router,
@@ -18,4 +18,5 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     artifacts.router,
     logs.router,
+    registry.router,
 ]

@@ -20,7 +20,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from runtrack.errors import LimitExceededError
+from runtrack.errors import InvalidValueError, LimitExceededError
+from runtrack.model import MODEL_FILES_KEY
 from runtrack.server.api._wire import WireJSONResponse, wire
 from runtrack.server.deps import get_artifacts, get_settings, get_store
 from runtrack.server.settings import ServerSettings
@@ -54,7 +55,10 @@ async def put_artifact(
     store: TrackingStore = Depends(get_store),
     artifacts: ArtifactStore = Depends(get_artifacts),
 ) -> Any:
-    await run_in_threadpool(store.get_run, run_id)
+    if run_id == MODEL_FILES_KEY:  # registered model files: new paths only, never replaced
+        overwrite = False
+    else:
+        await run_in_threadpool(store.get_run, run_id)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
         async for chunk in request.stream():
             spool.write(chunk)
@@ -134,6 +138,8 @@ def artifact_exists(
 
 @router.delete("/runs/{run_id}/artifacts", summary="Delete every file of a run")
 def delete_artifacts(run_id: str, artifacts: ArtifactStore = Depends(get_artifacts)) -> Any:
+    if run_id == MODEL_FILES_KEY:
+        raise InvalidValueError("registered model files are immutable; delete a model instead")
     artifacts.delete_run(run_id)
     return wire({"ok": True})
 

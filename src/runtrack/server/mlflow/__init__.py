@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request, Response
 
-from runtrack.server.mlflow import artifacts, experiments, metrics, models, runs
+from runtrack.server.mlflow import artifacts, experiments, metrics, models, registry, runs
 from runtrack.server.mlflow._endpoint import MlflowState
 from runtrack.server.mlflow._errors import ENDPOINT_NOT_FOUND, MlflowRoute, response
 
@@ -38,12 +38,13 @@ def mount(app: FastAPI) -> None:
     """Add the MLflow routes, their state and their read-only search paths to ``app``."""
     app.state.mlflow = MlflowState()
     for router in (experiments.router, runs.router, metrics.router, models.router,
-                   artifacts.router, _fallback):
+                   registry.router, artifacts.router, _fallback):
         app.include_router(router)
     app.state.read_only_posts.update(
         {
             "/api/2.0/mlflow/experiments/search",
             "/api/2.0/mlflow/runs/search",
             "/api/2.0/mlflow/logged-models/search",
+            "/api/2.0/mlflow/registered-models/get-latest-versions",
         }
     )

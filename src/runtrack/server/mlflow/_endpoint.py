@@ -65,7 +65,7 @@ class Args:
         for key in request.query_params:
             values = request.query_params.getlist(key)
             data[key] = values if len(values) > 1 else values[0]
-        if request.method not in ("GET", "HEAD", "DELETE"):
+        if request.method not in ("GET", "HEAD"):  # MLflow's DELETEs carry a JSON body
             body = await request.body()
             if body.strip():
                 try:

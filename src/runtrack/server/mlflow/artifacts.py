@@ -5,7 +5,8 @@ MLflow client uploads, lists and downloads through these routes, and the paths m
 straight onto the run's files in runtrack's ArtifactStore:
 ``<exp>/<run_id>/artifacts/<file>`` -> ``(run_id, <file>)``. Logged models without a
 source run live under ``<exp>/models/<model_id>/artifacts/<file>`` (kept under the
-reserved side key). Paths are percent-decoded once by the router; ``..``, ``#``,
+reserved side key). Registered model versions are read-only under
+``registered-models/<folder>/<file>``. Paths are percent-decoded once by the router; ``..``, ``#``,
 backslashes and absolute paths are refused (400). Multipart uploads, presigned
 downloads and deletes answer 501, so the client falls back or reports it.
 """
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from runtrack.errors import InvalidValueError, NotFoundError
+from runtrack.model import MODEL_FILES_KEY
 from runtrack.server.mlflow._endpoint import Ctx, context
 from runtrack.server.mlflow._errors import (
     NOT_IMPLEMENTED,
@@ -36,6 +38,8 @@ PREFIX = "/api/2.0/mlflow-artifacts"
 router = APIRouter(prefix=PREFIX, route_class=MlflowRoute, tags=["mlflow"])
 
 _SPOOL_BYTES = 8 << 20
+#: First segment of the proxy paths of registered model files (see :mod:`.registry`).
+REGISTRY_PREFIX = "registered-models"
 
 
 def _split(path: str, *, allow_root: bool = False) -> tuple[str, str] | None:
@@ -46,6 +50,8 @@ def _split(path: str, *, allow_root: bool = False) -> tuple[str, str] | None:
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if ".." in parts or (len(parts) > 1 and parts[1] == SIDE_KEY):
         raise invalid(f"Invalid path: {path!r}")
+    if len(parts) >= 3 and parts[0] == REGISTRY_PREFIX:  # registered model files (read-only)
+        return MODEL_FILES_KEY, "/".join(parts[1:])
     if len(parts) >= 3 and parts[2] == "artifacts" and parts[1] != "models":
         return parts[1], "/".join(parts[3:])
     if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
@@ -58,8 +64,16 @@ def _split(path: str, *, allow_root: bool = False) -> tuple[str, str] | None:
     )
 
 
+def proxy_location(path: str) -> tuple[str, str] | None:
+    """``(artifact key, path)`` a proxy path (``<exp>/<run_id>/artifacts/<file>`` …) names,
+    or None when it names no run folder; 400 for unsafe paths."""
+    return _split(path, allow_root=True)
+
+
 def _require_owner(ctx: Ctx, key: str, rel: str) -> None:
     """404 unless the run (or, under the side key, the logged model) exists."""
+    if key == MODEL_FILES_KEY:
+        raise invalid("registered model files are immutable; register a new version instead")
     if key == SIDE_KEY:
         model_id = rel.split("/")[1]
         if read_json(ctx, f"logged-models/{model_id}.json") is None:

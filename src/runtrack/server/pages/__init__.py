@@ -5,7 +5,7 @@ convention of :data:`runtrack.server.app.PLUGIN_PACKAGES`). It adds
 
 * the ``/api/v1/views`` router (:mod:`runtrack.server.api.views`): each page's JSON
   twin, and the streamed run archive;
-* the page routes of :mod:`runtrack.server.pages.views`;
+* the page routes of :mod:`runtrack.server.pages.views` and :mod:`.models` (Models);
 * ``/static`` (this package's ``static/`` folder) and ``/vendor/plotly.min.js``, the
   Plotly.js bundle shipped inside the installed ``plotly`` package (no CDN, no Node).
 """
@@ -23,8 +23,9 @@ STATIC = Path(__file__).parent / "static"
 def mount(app: FastAPI) -> None:
     from runtrack.server.api import views as api_views
     from runtrack.server.app import API_PREFIX
-    from runtrack.server.pages import views
+    from runtrack.server.pages import models, views
 
     app.include_router(api_views.router, prefix=API_PREFIX)
     app.include_router(views.router)
+    app.include_router(models.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

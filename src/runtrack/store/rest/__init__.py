@@ -25,6 +25,8 @@ from runtrack.model import (
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
+    ModelVersionInfo,
+    RegisteredModelInfo,
     RunInfo,
     RunQuery,
     RunStatus,
@@ -212,6 +214,101 @@ class RestStore:
             run_id: {name: SeriesInfo.from_json(info) for name, info in by_name.items()}
             for run_id, by_name in data["summaries"].items()
         }
+
+    # -- model registry ----------------------------------------------------------------------
+
+    def create_registered_model(
+        self, name: str, *, description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> RegisteredModelInfo:
+        body = {"name": name, "description": description, "tags": tags}
+        try:
+            data = self._http.json("POST", "/registered-models", body=body)
+        except ConflictError:
+            if not self._http.last_call_was_resent:
+                raise
+            return self.get_registered_model(name)  # our first try did arrive
+        return RegisteredModelInfo.from_json(data)
+
+    def get_registered_model(self, name: str) -> RegisteredModelInfo:
+        return RegisteredModelInfo.from_json(self._http.json("GET", self._model(name)))
+
+    def list_registered_models(self) -> list[RegisteredModelInfo]:
+        data = self._http.json("GET", "/registered-models")
+        return [RegisteredModelInfo.from_json(m) for m in data["models"]]
+
+    def update_registered_model(
+        self, name: str, *, new_name: str | None = None, description: str | None = None
+    ) -> RegisteredModelInfo:
+        data = self._http.json("PATCH", self._model(name),
+                               body={"new_name": new_name, "description": description})
+        return RegisteredModelInfo.from_json(data)
+
+    def delete_registered_model(self, name: str) -> list[ModelVersionInfo]:
+        data = self._http.json("DELETE", self._model(name))
+        return [ModelVersionInfo.from_json(v) for v in data["versions"]]
+
+    def create_model_version(
+        self, name: str, *, source: str, files: str | None = None, run_id: str | None = None,
+        description: str | None = None, tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersionInfo:
+        body = {"source": source, "files": files, "run_id": run_id,
+                "description": description, "tags": tags, "properties": properties}
+        data = self._http.json("POST", f"{self._model(name)}/versions", body=body,
+                               idempotent=False)
+        return ModelVersionInfo.from_json(data)
+
+    def get_model_version(self, name: str, version: int) -> ModelVersionInfo:
+        return ModelVersionInfo.from_json(
+            self._http.json("GET", f"{self._model(name)}/versions/{int(version)}"))
+
+    def list_model_versions(self, name: str | None = None) -> list[ModelVersionInfo]:
+        path = "/model-versions" if name is None else f"{self._model(name)}/versions"
+        return [ModelVersionInfo.from_json(v) for v in self._http.json("GET", path)["versions"]]
+
+    def update_model_version(
+        self, name: str, version: int, *, description: str | None = None,
+        stage: str | None = None,
+    ) -> ModelVersionInfo:
+        data = self._http.json("PATCH", f"{self._model(name)}/versions/{int(version)}",
+                               body={"description": description, "stage": stage})
+        return ModelVersionInfo.from_json(data)
+
+    def delete_model_version(self, name: str, version: int) -> ModelVersionInfo:
+        return ModelVersionInfo.from_json(
+            self._http.json("DELETE", f"{self._model(name)}/versions/{int(version)}"))
+
+    def set_model_tags(
+        self, name: str, tags: dict[str, str | None], *, version: int | None = None
+    ) -> None:
+        self._http.request("PATCH", f"{self._model(name)}/tags",
+                           body={"tags": tags, "version": version})
+
+    def remove_model_tags(
+        self, name: str, keys: Sequence[str], *, version: int | None = None
+    ) -> None:
+        params: dict[str, Any] = {"key": list(keys)}
+        if version is not None:
+            params["version"] = int(version)
+        self._http.request("DELETE", f"{self._model(name)}/tags", params=params)
+
+    def add_model_version_properties(
+        self, name: str, version: int, properties: dict[str, str]
+    ) -> None:
+        self._http.request("POST", f"{self._model(name)}/versions/{int(version)}/properties",
+                           body={"properties": properties})
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        self._http.request("PUT", f"{self._model(name)}/aliases/{_q(alias) or '%20'}",
+                           body={"version": int(version)})
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self._http.request("DELETE", f"{self._model(name)}/aliases/{_q(alias) or '%20'}")
+
+    @staticmethod
+    def _model(name: str) -> str:
+        return f"/registered-models/{_q(name) or '%20'}"
 
     def close(self) -> None:
         self._http.close()

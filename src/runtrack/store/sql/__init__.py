@@ -34,13 +34,15 @@ from runtrack.model import (
     ExperimentInfo,
     MetricBatch,
     MetricKind,
+    ModelVersionInfo,
+    RegisteredModelInfo,
     RunInfo,
     RunQuery,
     RunStatus,
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.sql import ingest, migrations, points
+from runtrack.store.sql import ingest, migrations, points, registry
 from runtrack.store.sql import query as _query
 from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
 from runtrack.store.sql.schema import (
@@ -48,6 +50,8 @@ from runtrack.store.sql.schema import (
     experiment_tags,
     experiments,
     ingest_cursors,
+    model_versions,
+    registered_models,
     run_properties,
     run_tags,
     runs,
@@ -341,6 +345,98 @@ class SqlStore:
     ) -> dict[str, dict[str, SeriesInfo]]:
         with self._read() as conn:
             return _query.summaries(conn, run_ids, names)
+
+    # -- model registry (helpers in ``registry``) ------------------------------------------------
+
+    def create_registered_model(
+        self, name: str, *, description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> RegisteredModelInfo:
+        with self._write() as conn:
+            key = registry.create_model(conn, self.dialect, name, description=description,
+                                        tags=tags, must_be_new=True)
+            return registry.load_models(conn, registered_models.c.id == key)[0]
+
+    def get_registered_model(self, name: str) -> RegisteredModelInfo:
+        with self._read() as conn:
+            key = registry.model_key(conn, name)
+            return registry.load_models(conn, registered_models.c.id == key)[0]
+
+    def list_registered_models(self) -> list[RegisteredModelInfo]:
+        with self._read() as conn:
+            return registry.load_models(conn)
+
+    def update_registered_model(
+        self, name: str, *, new_name: str | None = None, description: str | None = None
+    ) -> RegisteredModelInfo:
+        with self._write() as conn:
+            return registry.update_model(conn, name, new_name=new_name, description=description)
+
+    def delete_registered_model(self, name: str) -> list[ModelVersionInfo]:
+        with self._write() as conn:
+            return registry.delete_model(conn, name)
+
+    def create_model_version(
+        self, name: str, *, source: str, files: str | None = None, run_id: str | None = None,
+        description: str | None = None, tags: dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersionInfo:
+        with self._write() as conn:
+            return registry.create_version(
+                conn, self.dialect, name, source=source, files=files, run_id=run_id,
+                description=description, tags=tags, properties=properties,
+            )
+
+    def get_model_version(self, name: str, version: int) -> ModelVersionInfo:
+        with self._read() as conn:
+            key = registry.version_key(conn, name, version)
+            return registry.load_versions(conn, [(key, int(version))])[0]
+
+    def list_model_versions(self, name: str | None = None) -> list[ModelVersionInfo]:
+        with self._read() as conn:
+            if name is None:
+                return registry.load_versions(conn)
+            key = registry.model_key(conn, name)
+            return registry.load_versions(conn, None, model_versions.c.model_id == key)
+
+    def update_model_version(
+        self, name: str, version: int, *, description: str | None = None,
+        stage: str | None = None,
+    ) -> ModelVersionInfo:
+        with self._write() as conn:
+            return registry.update_version(conn, name, int(version), description=description,
+                                           stage=stage)
+
+    def delete_model_version(self, name: str, version: int) -> ModelVersionInfo:
+        with self._write() as conn:
+            return registry.delete_version(conn, name, int(version))
+
+    def set_model_tags(
+        self, name: str, tags: dict[str, str | None], *, version: int | None = None
+    ) -> None:
+        if tags:
+            with self._write() as conn:
+                registry.set_tags(conn, name, tags, None if version is None else int(version))
+
+    def remove_model_tags(
+        self, name: str, keys: Sequence[str], *, version: int | None = None
+    ) -> None:
+        with self._write() as conn:
+            registry.remove_tags(conn, name, keys, None if version is None else int(version))
+
+    def add_model_version_properties(
+        self, name: str, version: int, properties: dict[str, str]
+    ) -> None:
+        with self._write() as conn:
+            registry.add_properties(conn, name, int(version), properties)
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        with self._write() as conn:
+            registry.set_alias(conn, name, alias, int(version))
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        with self._write() as conn:
+            registry.delete_alias(conn, name, alias)
 
     def close(self) -> None:
         self.engine.dispose()

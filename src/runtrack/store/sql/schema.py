@@ -28,6 +28,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -162,4 +163,77 @@ chunks = Table(
     Column("time_min", Float, nullable=False),
     Column("time_max", Float, nullable=False),
     Column("times_sorted", Boolean, nullable=False),
+)
+
+# -- model registry (``registry.py``) ------------------------------------------------------
+# ``registered_models.next_version`` hands out versions atomically, as
+# ``experiments.next_run_number`` does for runs; deleted versions are never reused.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("next_version", Integer, nullable=False, default=1),
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=True),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("files", String(1024), nullable=True),
+    Column("run_id", String(256), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("stage", String(32), nullable=False, default="None"),
+)
+Index("ix_model_versions_run", model_versions.c.run_id)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("model_id", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=True),
+    ForeignKeyConstraint(["model_id", "version"],
+                         ["model_versions.model_id", "model_versions.version"],
+                         ondelete="CASCADE"),
+)
+
+model_version_properties = Table(
+    "model_version_properties",
+    metadata,
+    Column("model_id", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(["model_id", "version"],
+                         ["model_versions.model_id", "model_versions.version"],
+                         ondelete="CASCADE"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("alias", String(255), primary_key=True),
+    Column("version", Integer, nullable=False),
 )
