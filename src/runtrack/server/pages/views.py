@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -44,7 +45,7 @@ def _render(request: Request, name: str, build: Callable[[], dict[str, Any]],
             status_code=status_for(exc),
         )
     query = request.url.query
-    context["twin"] = f"{twin}?{query}" if query else twin
+    context["twin"] = f"{twin}{'&' if '?' in twin else '?'}{query}" if query else twin
     return templates.TemplateResponse(request, name, context)
 
 
@@ -79,7 +80,8 @@ def experiment_page(
         state = parse_state(MultiDict([*params, ("experiment", experiment_id)]))
         return {"table": runs_table(store, state), "experiment": experiment.to_json()}
 
-    return _render(request, "runs.html", build, "/api/v1/views/runs")
+    return _render(request, "runs.html", build,
+                   f"/api/v1/views/runs?experiment={quote(experiment_id, safe='')}")
 
 
 @router.get("/runs/{run_id}")
