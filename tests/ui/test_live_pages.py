@@ -48,7 +48,8 @@ def test_a_metric_logged_after_the_run_page_opened_appears(page: Any, seeded: Se
     _log(api, "late-metric", 2, "loss", [0.5])
     _log(api, "late-metric", 3, "acc", [0.25, 0.75])
     page.wait_for_selector(".chart-card[data-metric='acc'] .main-svg")
-    page.wait_for_function("() => document.querySelector(\".chart-card[data-metric='loss'] .stats\")"
+    loss_stats = ".chart-card[data-metric='loss'] .stats"
+    page.wait_for_function(f"() => document.querySelector(\"{loss_stats}\")"
                            ".textContent === 'last 0.5 · min 0.5 · max 3'")
     assert page.locator(".tabs a[data-tab=metrics] .n").inner_text() == "2"
     httpx.put(f"{api}/runs/late-metric/status", json={"status": "Completed"}).raise_for_status()
@@ -90,7 +91,8 @@ def test_a_failed_distributed_run_opens_the_failing_ranks_traceback(
     for path, text in files.items():
         httpx.post(f"{api}/runs/ddp-run/artifacts/{path}", content=text.encode()).raise_for_status()
     httpx.put(f"{api}/runs/ddp-run/status", json={"status": "Failed", "error": {
-        "code": "UserError", "message": "User program (rank 1) failed with ValueError: bad value 42",
+        "code": "UserError",
+        "message": "User program (rank 1) failed with ValueError: bad value 42",
         "type": "ValueError", "exit_code": 1}}).raise_for_status()
     page.goto(f"{seeded.server.url}/runs/ddp-run")
     assert "(exit code 1)" in page.locator(".error-box .error-title").inner_text()
