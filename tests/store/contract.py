@@ -102,6 +102,11 @@ class TrackingStoreContract(RegistryContract):
         archived = store.list_experiments(include_archived=True)
         assert [(e.name, e.archived) for e in archived] == [("alpha", False), ("beta", True)]
 
+    def test_run_count_leaves_out_child_runs(self, store: TrackingStore) -> None:
+        new_run(store, "top", "gamma")
+        new_run(store, "kid", "gamma", parent_id="top")
+        assert [e.run_count for e in store.list_experiments()] == [1]
+
     def test_experiment_tags(self, store: TrackingStore) -> None:
         exp = store.get_or_create_experiment("e")
         store.set_experiment_tags(exp.id, {"a": "1", "b": None})

@@ -113,7 +113,7 @@ def test_metrics_tab_draws_every_kind(page: Any, seeded: Seeded) -> None:
 
 def test_scalar_charts_paint_a_sketch_before_plotly_arrives(page: Any, seeded: Seeded) -> None:
     held: list[Any] = []  # the Plotly request, answered only once the sketch is there
-    page.route("**/vendor/plotly.min.js", lambda route: held.append(route))
+    page.route("**/plotly.min.js", lambda route: held.append(route))
     page.goto(f"{seeded.server.url}/runs/{seeded.kinds_id}#metrics", wait_until="commit")
     curve = ".chart-card[data-metric='curve'] .chart"
     page.wait_for_selector(f"{curve}[data-drawn=sketch] svg.sketch polyline")

@@ -67,7 +67,8 @@ class TrackingStore(Protocol):
         ...
 
     def list_experiments(self, include_archived: bool = False) -> list[ExperimentInfo]:
-        """All experiments, with ``run_count`` and ``last_activity`` filled, by name."""
+        """All experiments, with ``run_count`` (top-level runs) and ``last_activity``
+        filled, by name."""
         ...
 
     def set_experiment_tags(self, experiment_id: str, tags: dict[str, str | None]) -> None:

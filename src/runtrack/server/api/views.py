@@ -15,16 +15,17 @@ The experiments page renders ``GET /api/v1/experiments`` (:mod:`.experiments`).
 
 from __future__ import annotations
 
-from typing import Any
+import gzip
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
 from runtrack.errors import NotFoundError
 from runtrack.server.api._archive import archive_name, zip_blocks
-from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces
+from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact
 from runtrack.server.api._run_page import run_page
 from runtrack.server.api._runs_table import ATTRIBUTE_SORTS, MAX_PER_PAGE, parse_state, runs_table
 from runtrack.server.api._runs_table import duration as run_duration
@@ -77,6 +78,7 @@ def run_view(
 
 @router.get("/views/chart", summary="Min/max-preserving chart traces of metrics of runs")
 def chart_view(
+    request: Request,
     run: list[str] = Query(min_length=1, max_length=100, description="run ids"),
     metric: list[str] = Query(min_length=1, max_length=50, description="metric names"),
     x: str = Query(default="step", max_length=300,
@@ -84,9 +86,23 @@ def chart_view(
     buckets: int = Query(default=1000, ge=1, le=MAX_BUCKETS),
     x_min: float | None = Query(default=None, allow_inf_nan=False),
     x_max: float | None = Query(default=None, allow_inf_nan=False),
+    format: Literal["full", "compact"] = Query(
+        default="full", description="compact: x as whole-number deltas, y to 5 digits"
+    ),
     store: TrackingStore = Depends(get_store),
 ) -> Any:
-    return chart_traces(store, run, metric, x=x, buckets=buckets, x_min=x_min, x_max=x_max)
+    payload = chart_traces(store, run, metric, x=x, buckets=buckets, x_min=x_min, x_max=x_max)
+    if format == "compact":
+        payload = compact(payload)
+    return gzipped(request, bytes(WireJSONResponse(payload).body), "application/json")
+
+
+def gzipped(request: Request, body: bytes, media_type: str) -> Response:
+    """``body``, gzip-compressed when the client accepts it and it is worth it."""
+    if len(body) < 1024 or "gzip" not in request.headers.get("accept-encoding", "").lower():
+        return Response(body, media_type=media_type)
+    return Response(gzip.compress(body, 5, mtime=0), media_type=media_type,
+                    headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
 
 
 @router.get("/views/status", summary="Live status and duration of runs (polled by pages)")

@@ -6,26 +6,22 @@ convention of :data:`runtrack.server.app.PLUGIN_PACKAGES`). It adds
 * the ``/api/v1/views`` router (:mod:`runtrack.server.api.views`): each page's JSON
   twin, and the streamed run archive;
 * the page routes of :mod:`runtrack.server.pages.views` and :mod:`.models` (Models);
-* ``/static`` (this package's ``static/`` folder) and ``/vendor/plotly.min.js``, the
-  Plotly.js bundle shipped inside the installed ``plotly`` package (no CDN, no Node).
+* the static files (this package's ``static/`` folder) and the Plotly.js bundle shipped
+  inside the installed ``plotly`` package (no CDN, no Node), gzip-compressed and under
+  immutable URLs (:mod:`runtrack.server.pages._assets`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
-
-STATIC = Path(__file__).parent / "static"
 
 
 def mount(app: FastAPI) -> None:
     from runtrack.server.api import views as api_views
     from runtrack.server.app import API_PREFIX
-    from runtrack.server.pages import models, views
+    from runtrack.server.pages import _assets, models, views
 
     app.include_router(api_views.router, prefix=API_PREFIX)
     app.include_router(views.router)
     app.include_router(models.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(_assets.router)

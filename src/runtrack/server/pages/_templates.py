@@ -15,6 +15,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import QueryParams
 
+from runtrack.server.pages._assets import asset, plotly_url
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -108,7 +110,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(when=when, short_when=short_when, duration=duration, number=number,
                        size=size, tojson_safe=to_json)
-    env.globals.update(query_url=query_url)
+    env.globals.update(query_url=query_url, asset=asset, plotly_url=plotly_url)
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

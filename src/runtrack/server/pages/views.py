@@ -16,11 +16,11 @@ Errors render an HTML page with the shared error code and message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import MultiDict
 
 from runtrack.errors import RuntrackError
@@ -45,7 +45,7 @@ def _render(request: Request, name: str, build: Callable[[], dict[str, Any]],
             status_code=status_for(exc),
         )
     query = request.url.query
-    context["twin"] = f"{twin}?{query}" if query else twin
+    context["twin"] = f"{twin}{'&' if '?' in twin else '?'}{query}" if query else twin
     return templates.TemplateResponse(request, name, context)
 
 
@@ -80,7 +80,8 @@ def experiment_page(
         state = parse_state(MultiDict([*params, ("experiment", experiment_id)]))
         return {"table": runs_table(store, state), "experiment": experiment.to_json()}
 
-    return _render(request, "runs.html", build, "/api/v1/views/runs")
+    return _render(request, "runs.html", build,
+                   f"/api/v1/views/runs?experiment={quote(experiment_id, safe='')}")
 
 
 @router.get("/runs/{run_id}")
@@ -94,23 +95,3 @@ def run_detail_page(
         return {"page": run_page(store, artifacts, run_id)}
 
     return _render(request, "run.html", build, f"/api/v1/views/runs/{run_id}")
-
-
-@router.get("/vendor/plotly.min.js")
-def plotly_bundle() -> Response:
-    return FileResponse(
-        _plotly_path(), media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
-
-
-def _plotly_path() -> Path:
-    try:
-        import plotly
-    except ImportError as exc:  # pragma: no cover - plotly is in the server extra
-        raise RuntimeError(
-            "the web pages draw charts with plotly.js from the 'plotly' package: "
-            "pip install 'runtrack[server]'"
-        ) from exc
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-

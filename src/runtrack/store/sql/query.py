@@ -68,7 +68,9 @@ def experiment_infos(conn: Connection, *where: ColumnElement[bool]) -> list[Expe
     stats = (
         select(
             runs.c.experiment_id,
-            func.count().label("run_count"),
+            # top-level runs, as the experiment's runs table counts them (children
+            # are listed under their parent)
+            func.sum(case((runs.c.parent_id.is_(None), 1), else_=0)).label("run_count"),
             func.max(runs.c.last_activity).label("last_activity"),
         )
         .group_by(runs.c.experiment_id)
@@ -94,7 +96,7 @@ def experiment_infos(conn: Connection, *where: ColumnElement[bool]) -> list[Expe
             created_time=row.created_time,
             tags=tags[row.id],
             archived=bool(row.archived),
-            run_count=row.run_count or 0,
+            run_count=int(row.run_count or 0),
             last_activity=row.last_activity,
         )
         for row in rows

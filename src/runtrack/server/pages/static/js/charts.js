@@ -1,6 +1,6 @@
 // Plotly helpers shared by the compare panel and the run page: one look for every
 // chart, smoothing, axis titles, and zoom that asks the server for finer data.
-import { getJSON, loadPlotly } from "./common.js";
+import { extent, getJSON, loadPlotly } from "./common.js";
 
 export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
   "#b58900", "#6b7280", "#c2410c", "#0e7490"];
@@ -54,12 +54,30 @@ function fromX(value, x) {
   return Number(value);
 }
 
+// A trace of the compact wire form (x as x0 + xq * running sum of xd) with plain x.
+export function decodeTrace(t) {
+  if (!t.xd) return t;
+  const x = new Array(t.xd.length);
+  let units = 0;
+  for (let i = 0; i < t.xd.length; i++) { units += t.xd[i]; x[i] = t.x0 + units * t.xq; }
+  return { ...t, x };
+}
+
+// Points per chart: about two per pixel for a few series; with many series each gets
+// fewer buckets (each bucket still keeps its extremes), so 100 series stay small.
+const POINT_BUDGET = 12000;
+
+export function bucketsFor(width, series) {
+  return Math.max(50, Math.min(1000, Math.round((width || 800) / 2), Math.floor(POINT_BUDGET / Math.max(1, series))));
+}
+
 // A chart of downsampled traces that re-fetches finer buckets for the zoomed range.
 // `query` is {run: [...], metric: [...]}; opts: {x, logY, smoothing, label(trace, i)}.
 export class TraceChart {
   constructor(node, query, opts) {
     this.node = node; this.query = query; this.opts = opts; this.range = null;
     this.busy = false;
+    this.generation = 0;
   }
 
   url() {
@@ -67,20 +85,27 @@ export class TraceChart {
     for (const r of this.query.run) params.append("run", r);
     for (const m of this.query.metric) params.append("metric", m);
     params.set("x", this.opts.x);
-    // four points per bucket: about two points per pixel is as fine as a line can show
-    params.set("buckets", String(Math.max(100, Math.min(1000, Math.round((this.node.clientWidth || 800) / 2)))));
+    const series = this.query.run.length * this.query.metric.length;
+    params.set("buckets", String(bucketsFor(this.node.clientWidth, series)));
+    params.set("format", "compact");
     if (this.range) { params.set("x_min", this.range[0]); params.set("x_max", this.range[1]); }
     return `/api/v1/views/chart?${params}`;
   }
 
+  // Draw (again) for the current query and options. A draw started later supersedes
+  // this one: its answer is dropped (resolves to null) when it comes back after that.
   async draw() {
-    const pending = getJSON(this.url());
+    const generation = ++this.generation;
+    const pending = getJSON(this.url()).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
     if (!window.Plotly && !this.node.dataset.drawn) {
       // First paint: a plain SVG sketch of the same downsampled data while the 4.8 MB
       // Plotly bundle loads and compiles; the interactive chart replaces it.
-      this.sketch(await pending);
+      const early = await pending;
+      if (generation !== this.generation) return null;
+      this.sketch(early);
     }
     const [Plotly, data] = await Promise.all([loadPlotly(), pending]);
+    if (generation !== this.generation) return null;
     this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
     const traces = data.traces.map((t, i) => {
@@ -104,6 +129,7 @@ export class TraceChart {
     });
     this.node.dataset.drawn = "plotly";
     this.node.dataset.traces = String(data.traces.length);
+    this.node.dataset.metrics = this.query.metric.join(",");
     this.node.dataset.points = String(data.traces.reduce((n, t) => n + t.x.length, 0));
     await Plotly.react(this.node, traces, layout, CONFIG);
     if (!this.bound) {
@@ -117,10 +143,10 @@ export class TraceChart {
   sketch(data) {
     const W = Math.max(200, this.node.clientWidth || 600), H = Math.max(120, this.node.clientHeight || 240);
     const pad = { l: 48, r: 12, t: 8, b: 24 };
-    const xs = data.traces.flatMap((t) => t.x.map(Number)).filter(Number.isFinite);
-    const ys = data.traces.flatMap((t) => t.y).filter((v) => typeof v === "number" && Number.isFinite(v));
-    if (!xs.length || !ys.length) return;
-    const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+    // no spread into Math.min/max: 100 series of 1,000 points would overflow the stack
+    const xr = extent(data.traces.flatMap((t) => t.x)), yr = extent(data.traces.flatMap((t) => t.y));
+    if (!xr || !yr) return;
+    const [x0, x1] = xr, [y0, y1] = yr;
     const sx = (v) => pad.l + ((v - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
     const sy = (v) => H - pad.b - ((v - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
     const NS = "http://www.w3.org/2000/svg";

@@ -87,12 +87,24 @@ export function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyPromise) {
     plotlyPromise = new Promise((resolve, reject) => {
-      const existing = document.querySelector('script[src="/vendor/plotly.min.js"]');
-      const script = existing || el("script", { src: "/vendor/plotly.min.js" });
+      const src = document.querySelector('meta[name="runtrack-plotly"]')?.content || "/vendor/plotly.min.js";
+      const existing = document.querySelector(`script[src="${src}"]`);
+      const script = existing || el("script", { src });
       script.addEventListener("load", () => resolve(window.Plotly));
       script.addEventListener("error", () => reject(new Error("cannot load plotly.min.js")));
       if (!existing) document.head.append(script);
     });
   }
   return plotlyPromise;
+}
+
+// Smallest and largest finite number of a list (no spread: lists may be long).
+export function extent(values) {
+  let low = Infinity, high = -Infinity;
+  for (const v of values) {
+    if (typeof v !== "number" || !Number.isFinite(v)) continue;
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  return low <= high ? [low, high] : null;
 }

@@ -45,6 +45,7 @@ export class ComparePanel {
     if (!this.chart) this.chart = new TraceChart(this.chartNode, query, opts);
     else Object.assign(this.chart, { query, opts, range: null });
     this.chart.draw().then((payload) => {
+      if (!payload) return; // superseded by a later draw
       const missing = payload.missing.length;
       this.note.textContent = `${payload.traces.length} series` +
         (missing ? ` · ${missing} run/metric pairs have no data` : "") +

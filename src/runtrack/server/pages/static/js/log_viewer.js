@@ -155,9 +155,25 @@ export class LogViewer {
   nextIssue(direction) {
     const starts = this.issues();
     if (!starts.length) return [0, 0];
-    this.issueIndex = (this.issueIndex + direction + starts.length) % starts.length;
+    // nothing picked yet: ▼ goes to the first issue, ▲ to the last one
+    if (this.issueIndex < 0) this.issueIndex = direction > 0 ? 0 : starts.length - 1;
+    else this.issueIndex = (this.issueIndex + direction + starts.length) % starts.length;
     this.jump(starts[this.issueIndex], "current-issue");
     return [this.issueIndex + 1, starts.length];
+  }
+
+  // Jump to the start of the file's last traceback (or last error line); false if none.
+  lastTraceback() {
+    let found = -1;
+    for (let i = 0; i < this.kinds.length; i++) {
+      if (TRACEBACK.test(this.term.text(i)) && !(i > 0 && this.inTraceback[i - 1])) found = i;
+    }
+    if (found < 0) found = this.kinds.lastIndexOf("err");
+    if (found < 0) return false;
+    const starts = this.issues();
+    this.issueIndex = starts.indexOf(found);
+    this.jump(found, "current-issue");
+    return true;
   }
 
   search(query) {

@@ -40,10 +40,20 @@ export class OutputsTab {
     this.renderTree();
     this.bindBar();
     const logs = this.page.logs;
-    const first = logs.find((p) => PREFERRED.test(p)) || logs[0] ||
+    const failing = this.failingLog();
+    const first = failing || logs.find((p) => PREFERRED.test(p)) || logs[0] ||
       this.page.files.find((f) => f.kind === "text")?.path;
-    if (first) this.open(first);
+    if (first) this.open(first, Boolean(this.run.error));
     if (!this.terminal) this.tail();
+  }
+
+  // A failed distributed run names the rank that failed ("User program (rank 3) …"):
+  // its own log is the one to read.
+  failingLog() {
+    const match = /\(rank (\d+)\)/.exec(this.run.error?.message || "");
+    if (!match) return null;
+    const name = `std_log_process_${match[1].padStart(2, "0")}.txt`;
+    return this.page.logs.find((p) => p.split("/").pop() === name) || null;
   }
 
   renderTree() {
@@ -97,7 +107,8 @@ export class OutputsTab {
     });
   }
 
-  open(path) {
+  // Open a file; `atIssue`: scroll to its last traceback (a failed run's log).
+  open(path, atIssue = false) {
     const file = this.files.get(path);
     if (!file) return;
     this.current = path;
@@ -115,7 +126,13 @@ export class OutputsTab {
       this.viewerNode.append(el("p", { class: "muted", text: `Binary file, ${sizeText(file.size)}. Use Download.` }));
     } else {
       this.viewer.follow = document.getElementById("follow").checked;
-      this.viewer.open(path, file.size, !this.terminal).catch((err) => {
+      this.viewer.open(path, file.size, !this.terminal).then(() => {
+        if (atIssue && this.viewer.path === path && this.viewer.lastTraceback()) {
+          document.getElementById("follow").checked = false;
+          const [at, n] = [this.viewer.issueIndex + 1, this.viewer.issues().length];
+          document.getElementById("issue-count").textContent = `${at}/${n}`;
+        }
+      }).catch((err) => {
         this.viewerNode.append(el("p", { class: "muted", text: `Cannot read ${path}: ${err.message}` }));
       });
     }

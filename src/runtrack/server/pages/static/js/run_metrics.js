@@ -6,12 +6,16 @@ import { STRUCTURED } from "./structured.js";
 
 const MAX_ROWS = 10000;
 
-function card(series, wide) {
-  const chart = el("div", { class: "chart" });
-  const stats = series.kind === "scalar"
+function statsText(series) {
+  return series.kind === "scalar"
     ? `last ${formatNumber(series.last)} · min ${formatNumber(series.minimum)} · max ${formatNumber(series.maximum)}`
     : series.kind === "table" || series.kind === "list"
       ? `${series.count.toLocaleString("en-US")} ${series.kind === "table" ? "rows" : "values"}` : "";
+}
+
+function card(series, wide) {
+  const chart = el("div", { class: "chart" });
+  const stats = statsText(series);
   const node = el("div", { class: `card chart-card${wide ? " wide" : ""}`, "data-metric": series.name, "data-kind": series.kind },
     el("div", { class: "chart-head" }, el("h4", { text: series.name }), el("span", { class: "kind", text: series.kind.replace("_", " ") }),
       el("span", { class: "stats muted", text: stats })),
@@ -45,26 +49,57 @@ export class MetricsTab {
   }
 
   build() {
-    const grid = document.getElementById("metric-grid");
-    const values = document.getElementById("scalars-row");
-    if (!grid) return;
-    for (const s of this.page.series) {
-      if (s.kind === "image") continue;
-      if (s.kind === "scalar" && s.count <= 1) {
-        const shown = s.last !== null ? formatNumber(s.last) : String(s.last_value ?? "–");
-        values.append(el("div", { class: "card value-tile", "data-metric": s.name },
-          el("div", { class: "muted small", text: s.name }), el("div", { class: "value", text: shown })));
-        continue;
-      }
-      const wide = s.kind === "table" || s.kind === "confusion_matrix";
-      const { node, chart } = card(s, wide);
-      grid.append(node);
-      this.draw(s, node, chart).catch((err) => {
-        chart.replaceWith(el("div", { class: "muted small", text: `Cannot draw: ${err.message}` }));
-      });
-    }
+    this.built = true;
+    this.shownSeries = new Map();
+    for (const s of this.page.series) this.add(s);
     for (const id of ["run-x-axis", "run-log-y", "run-smoothing"]) {
       document.getElementById(id).addEventListener("change", () => this.redraw());
+    }
+  }
+
+  // A series' tile or chart card; a scalar series that grows past one value becomes a chart.
+  add(s) {
+    if (s.kind === "image") return;
+    const grid = document.getElementById("metric-grid");
+    const values = document.getElementById("scalars-row");
+    const tile = s.kind === "scalar" && s.count <= 1;
+    this.shownSeries.set(s.name, tile ? "tile" : "chart");
+    if (tile) {
+      const shown = s.last !== null ? formatNumber(s.last) : String(s.last_value ?? "–");
+      values.append(el("div", { class: "card value-tile", "data-metric": s.name },
+        el("div", { class: "muted small", text: s.name }), el("div", { class: "value", text: shown })));
+      return;
+    }
+    const wide = s.kind === "table" || s.kind === "confusion_matrix";
+    const { node, chart } = card(s, wide);
+    grid.append(node);
+    this.draw(s, node, chart).catch((err) => {
+      chart.replaceWith(el("div", { class: "muted small", text: `Cannot draw: ${err.message}` }));
+    });
+  }
+
+  // While the run is live: series logged since the page opened get their card, and
+  // the last/min/max line of each card follows the data.
+  async refreshSeries() {
+    const fresh = await getJSON(`/api/v1/views/runs/${encodeURIComponent(this.run.id)}`);
+    document.querySelector(".metrics-bar").hidden = fresh.series.length === 0;
+    document.getElementById("no-metrics").hidden = fresh.series.length > 0;
+    const count = document.querySelector(".tabs a[data-tab=metrics] .n");
+    if (count) count.textContent = String(fresh.series.length);
+    for (const s of fresh.series) {
+      const shown = this.shownSeries.get(s.name);
+      if (shown === "tile" && s.kind === "scalar" && s.count > 1) {
+        document.querySelector(`.value-tile[data-metric="${CSS.escape(s.name)}"]`)?.remove();
+        this.add(s);
+      } else if (shown === "tile") {
+        const value = document.querySelector(`.value-tile[data-metric="${CSS.escape(s.name)}"] .value`);
+        if (value) value.textContent = s.last !== null ? formatNumber(s.last) : String(s.last_value ?? "–");
+      } else if (shown === "chart") {
+        const stats = document.querySelector(`.chart-card[data-metric="${CSS.escape(s.name)}"] .stats`);
+        if (stats) stats.textContent = statsText(s);
+      } else {
+        this.add(s);
+      }
     }
   }
 
@@ -119,8 +154,8 @@ export class MetricsTab {
 
   runStatus(found) {
     this.ticks += 1;
-    if (found.terminal || this.ticks % 5 === 0) {
-      for (const chart of this.charts) if (!chart.range) chart.draw().catch(() => {});
-    }
+    if (!this.built || !(found.terminal || this.ticks % 3 === 0)) return;
+    for (const chart of this.charts) if (!chart.range) chart.draw().catch(() => {});
+    this.refreshSeries().catch((err) => console.warn("runtrack: refreshing metrics failed:", err.message));
   }
 }

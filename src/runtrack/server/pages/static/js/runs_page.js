@@ -24,9 +24,30 @@ function rows() { return table ? [...table.tBodies[0].rows] : []; }
 
 function liveRows() { return rows().filter((tr) => tr.dataset.terminal !== "true"); }
 
+// Runs that start while the page is open join it: when the twin's page of runs is not
+// the one shown, the table body is fetched again (selections are kept).
+async function replaceRows() {
+  const html = await (await fetch(location.href, { headers: { Accept: "text/html" } })).text();
+  const fresh = new DOMParser().parseFromString(html, "text/html");
+  const body = fresh.querySelector("#runs-table tbody");
+  if (!table || !body) { location.reload(); return; }
+  const picked = new Set(selected().map((r) => r.id));
+  table.tBodies[0].replaceWith(document.adoptNode(body));
+  for (const tr of rows()) tr.querySelector(".pick-run").checked = picked.has(tr.dataset.run);
+  for (const sel of [".page-head .count", ".pager .muted"]) {
+    const node = document.querySelector(sel), now = fresh.querySelector(sel);
+    if (node && now) node.textContent = now.textContent;
+  }
+  selectionChanged();
+}
+
+let quiet = 0;
 async function refresh() {
-  if (!liveRows().length) return false;
+  // finished pages look for new runs every few seconds, live ones every second
+  if (!liveRows().length && ++quiet % 3) return true;
   const payload = await getJSON(data.twin);
+  const shown = rows().map((tr) => tr.dataset.run).join(" ");
+  if (payload.runs.map((r) => r.id).join(" ") !== shown) await replaceRows();
   const byId = new Map(payload.runs.map((r) => [r.id, r]));
   for (const tr of rows()) {
     const run = byId.get(tr.dataset.run);
@@ -38,10 +59,10 @@ async function refresh() {
       td.textContent = formatNumber(run.values[td.dataset.key]);
     }
   }
-  return liveRows().length > 0;
+  return true;
 }
 
-if (table && data.twin) poll(refresh, 1000);
+if (data.twin) poll(refresh, 1000);
 
 // -- selection and compare panel
 const button = document.getElementById("compare-btn");
@@ -59,7 +80,7 @@ function selectionChanged() {
   button.querySelector(".n").textContent = String(picked.length);
   button.disabled = picked.length === 0;
   for (const tr of rows()) tr.classList.toggle("picked", tr.querySelector(".pick-run").checked);
-  if (!panel.node.hidden) panel.show(picked);
+  if (panel.node && !panel.node.hidden) panel.show(picked);
 }
 
 if (table) {
@@ -70,4 +91,4 @@ if (table) {
     selectionChanged();
   });
 }
-button.addEventListener("click", () => panel.show(selected()));
+button?.addEventListener("click", () => panel.show(selected()));

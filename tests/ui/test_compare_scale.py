@@ -1,0 +1,148 @@
+"""Compare at scale: 50 runs x 2 metrics x 2,000 steps in real Chromium and on the wire."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.live_server import LiveServer, start_server
+from tests.ui.browser import require_browser
+
+RUNS = 50
+STEPS = 2000
+
+
+def fill(folder: Path) -> tuple[str, list[str]]:
+    """A sweep of noisy loss/acc curves written through the store (fast)."""
+    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.store import open_store
+
+    rng = random.Random(7)
+    store = open_store(f"sqlite:///{folder / 'runtrack.db'}")
+    ids = []
+    try:
+        exp = store.get_or_create_experiment("sweep-50")
+        now = time.time()
+        for i in range(RUNS):
+            run_id = f"sweep-{i:02d}"
+            store.create_run(exp.id, run_id, display_name=f"lr-{i}", run_type="interactive",
+                             status=RunStatus.COMPLETED, tags={"opt": "adam" if i % 2 else "sgd"})
+            records: list[Any] = []
+            for s in range(STEPS):
+                noise = rng.gauss(0, 0.02)
+                records.append(("loss", "scalar", s, now + s, 2.0 / (1 + s / 100) + noise))
+                records.append(("acc", "scalar", s, now + s, 1 - 1 / (2 + s / 50) + noise))
+            store.ingest(run_id, MetricBatch("main", 0, records))
+            ids.append(run_id)
+    finally:
+        store.close()
+    return exp.id, ids
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str, list[str]]]:
+    require_browser()
+    tmp = tmp_path_factory.mktemp("sweep")
+    folder = tmp / "ws"
+    folder.mkdir()
+    experiment_id, ids = fill(folder)
+    server = start_server(tmp, workspace=folder)
+    try:
+        yield server, experiment_id, ids
+    finally:
+        server.stop()
+
+
+def _open_compare(page: Any, server: LiveServer, experiment_id: str) -> None:
+    page.goto(f"{server.url}/experiments/{experiment_id}?per_page=50")
+    page.check("#select-all")
+    page.click("#compare-btn")
+
+
+def _traces(page: Any) -> int:
+    return int(page.locator("#compare-chart .scatterlayer .trace").count())
+
+
+def test_compare_50_runs_sketches_on_a_cold_page(page: Any, sweep: Any) -> None:
+    server, experiment_id, _ = sweep
+    held: list[Any] = []  # Plotly.js is held back: the first paint is the SVG sketch
+    page.route("**/plotly.min.js", lambda route: held.append(route))
+    _open_compare(page, server, experiment_id)
+    page.wait_for_selector("#compare-chart[data-drawn=sketch] svg.sketch")
+    assert page.locator("#compare-chart svg.sketch polyline").count() == RUNS
+    assert "Cannot draw" not in page.locator("#compare-note").inner_text()
+    held[0].continue_()
+    page.wait_for_function(f"() => document.querySelectorAll("
+                           f"'#compare-chart .scatterlayer .trace').length === {RUNS}")
+
+
+def test_sketch_takes_series_longer_than_the_stack(page: Any, sweep: Any) -> None:
+    server, _, _ = sweep
+    page.goto(f"{server.url}/experiments")
+    drawn = page.evaluate("""async () => {
+      const { TraceChart } = await import('/static/js/charts.js');
+      const node = document.createElement('div');
+      document.body.append(node);
+      const xs = Array.from({ length: 300000 }, (_, i) => i);
+      new TraceChart(node, { run: ['r'], metric: ['m'] }, { x: 'step' })
+        .sketch({ traces: [{ x: xs, y: xs.map((v) => Math.sin(v)) }] });
+      return node.dataset.drawn;
+    }""")
+    assert drawn == "sketch"
+
+
+def test_a_superseded_compare_answer_is_dropped(page: Any, sweep: Any) -> None:
+    server, experiment_id, _ = sweep
+    _open_compare(page, server, experiment_id)
+    page.wait_for_function(f"() => document.querySelectorAll("
+                           f"'#compare-chart .scatterlayer .trace').length === {RUNS}")
+    held: list[Any] = []
+
+    def hold_both(route: Any) -> None:  # acc + loss: answered only after loss alone is drawn
+        if route.request.url.count("metric=") == 2:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/views/chart?*", hold_both)
+    page.locator("#metric-picks input[value='loss']").check()  # acc + loss (held)
+    page.locator("#metric-picks input[value='acc']").uncheck()  # loss alone
+    page.wait_for_selector("#compare-chart[data-metrics='loss'][data-drawn=plotly]")
+    assert held, "the acc + loss request was made"
+    held[0].continue_()
+    page.wait_for_timeout(1000)  # the stale answer arrives and must be dropped
+    assert page.locator("#compare-chart").get_attribute("data-metrics") == "loss"
+    assert _traces(page) == RUNS
+    legend = page.evaluate("() => document.getElementById('compare-chart').data.map((t) => t.name)")
+    assert len(legend) == len(set(legend)) == RUNS
+    assert all("acc" not in name for name in legend)
+
+
+def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:
+    server, _, ids = sweep
+    params: list[tuple[str, str]] = [("run", r) for r in ids]
+    params += [("metric", "loss"), ("metric", "acc"), ("x", "step")]
+    # what the compare panel asks for 100 series (charts.js bucketsFor): 120 buckets
+    compact = httpx.get(f"{server.api}/views/chart",
+                        params=[*params, ("buckets", "120"), ("format", "compact")],
+                        headers={"Accept-Encoding": "gzip"})
+    compact.raise_for_status()
+    assert compact.headers["content-encoding"] == "gzip"
+    wire_bytes = int(compact.headers["content-length"])  # the gzip body, as it travelled
+    assert wire_bytes <= 300_000, wire_bytes
+    data = compact.json()
+    assert data["format"] == "compact" and len(data["traces"]) == 2 * RUNS
+    trace = data["traces"][0]
+    steps = [trace["x0"] + trace["xq"] * sum(trace["xd"][: i + 1]) for i in range(len(trace["xd"]))]
+    assert all(float(s).is_integer() for s in steps), "downsampled points sit on whole steps"
+    assert steps[0] == 0 and steps[-1] == STEPS - 1
+    # the same answer uncompressed and in full: what the page fetched before
+    full = httpx.get(f"{server.api}/views/chart", params=[*params, ("buckets", "1000")],
+                     headers={"Accept-Encoding": "identity"})
+    assert len(full.content) > 10 * wire_bytes
