@@ -26,6 +26,7 @@ from runtrack.sdk._run_files import FilesMixin
 from runtrack.sdk._run_metrics import MetricsMixin
 from runtrack.sdk._script_run import ScriptRunMixin
 from runtrack.sdk._spooled import SpooledMetrics
+from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._tee import OutputTee
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def __enter__(self) -> Run:
         if self._tee is None and not self._submitted:
-            self._tee = OutputTee(self._artifacts, self.id, "logs/user_log.txt")
+            self._tee = OutputTee(self._artifacts, self.id, INTERACTIVE_LOG)
         return self
 
     def __exit__(
