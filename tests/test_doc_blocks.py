@@ -31,7 +31,8 @@ How to write a block (the convention, also in docs/CONTRIBUTING-docs.md):
   skips it (a reason is required; use it only for what cannot run here, such as S3).
 * Placeholders, written exactly as in ``PLACEHOLDERS`` below, are replaced before a block
   runs: a server URL by a live server over the page's workspace, ``RUN_ID`` by a completed
-  submitted run (two processes: ranks 0 and 1), ``/data/runtrack`` by a folder, and so on. The page's folder also holds
+  submitted run (two processes: ranks 0 and 1), ``/data/runtrack`` by a folder, and so on.
+  The page's folder also holds
   ``train.py`` and ``scripts/train.py`` (log a ``loss`` metric with runtrack, or with
   mlflow when ``MLFLOW_TRACKING_URI`` is set; accept any arguments) and
   ``actuals_vs_predictions.png``.

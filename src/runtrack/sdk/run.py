@@ -20,13 +20,13 @@ from runtrack.errors import (
 )
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.sdk import _values
+from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_files import FilesMixin
 from runtrack.sdk._run_metrics import MetricsMixin
 from runtrack.sdk._script_run import ScriptRunMixin
 from runtrack.sdk._spooled import SpooledMetrics
-from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._tee import OutputTee
 
 if TYPE_CHECKING:
