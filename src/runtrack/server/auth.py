@@ -8,7 +8,8 @@ Tokens are read-write or read-only; a read-only token may only ``GET``/``HEAD``/
 need a body); anything else answers 403.
 
 A request presents its token as ``Authorization: Bearer <token>`` or, for browsers,
-the ``runtrack_token`` cookie.
+the ``runtrack_token`` cookie, which the login page sets (:mod:`runtrack.server._login`:
+``/login``, ``/logout``; a page request without a token is sent there instead of a 401).
 
 Tokens are stored hashed in a JSON side file (``ServerSettings.token_file``, default
 ``tokens.json`` beside the SQLite database; mode 0600), not in the tracking database,
@@ -180,10 +181,20 @@ class TokenAuthMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        from runtrack.server import _login
+
+        if scope["type"] == "http" and scope.get("path") in (_login.LOGIN_PATH,
+                                                             _login.LOGOUT_PATH):
+            await _login.handle(scope, receive, send, COOKIE_NAME,
+                                lambda t: self.book.lookup(t) is not None)
+            return
         token = _token_of(scope)
         record = self.book.lookup(token) if token else None
         if record is None and scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+            return
+        if record is None and _login.is_page_request(scope):
+            await _login.to_login(scope, send)
             return
         if record is None:
             what = "a valid" if token else "a"
