@@ -68,10 +68,11 @@ def main(debug: bool) -> None:
 @main.command()
 @_URI
 @_JSON
-def experiments(uri: str | None, as_json: bool) -> None:
+@click.option("--all", "include_archived", is_flag=True, help="Include archived experiments.")
+def experiments(uri: str | None, as_json: bool, include_archived: bool) -> None:
     """List experiments with their number of runs and last activity."""
     ws = open_workspace(uri)
-    infos = ws._store.list_experiments()
+    infos = ws._store.list_experiments(include_archived=include_archived)
     if as_json:
         _echo_json([i.to_json() for i in infos])
         return
