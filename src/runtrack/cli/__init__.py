@@ -15,25 +15,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runtrack import __version__
+from runtrack.cli._common import URI as _URI
+from runtrack.cli._common import RuntrackGroup, open_workspace, resolve_run_id
 
 if TYPE_CHECKING:
     from runtrack.model import SeriesInfo
 
-_URI = click.option(
-    "--uri",
-    "uri",
-    envvar=None,
-    default=None,
-    help="Workspace location (folder, sqlite:///…, postgresql://…, http://host:port). "
-    "Default: RUNTRACK_TRACKING_URI, a config file, or ./.runtrack.",
-)
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-
-
-def _workspace(uri: str | None) -> Any:
-    from runtrack.sdk.workspace import Workspace
-
-    return Workspace(uri)
 
 
 def _duration(start: float | None, end: float | None) -> str:
@@ -51,13 +39,17 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
+_FOLDING = frozenset({"experiment", "name", "path"})
+
+
 def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        # ids, statuses and numbers stay on one line (ids are copied); names fold
+        table.add_column(column, overflow="fold", no_wrap=column not in _FOLDING)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console().print(table)
@@ -67,19 +59,23 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RuntrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runtrack")
-def main() -> None:
-    """runtrack: log runs from training code, then browse, compare and download them."""
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
+def main(debug: bool) -> None:
+    """runtrack: log runs from training code, then browse, compare and download them.
+
+    Wherever a command takes a RUN, give its id, a unique prefix of it, or 'latest'."""
 
 
 @main.command()
 @_URI
 @_JSON
-def experiments(uri: str | None, as_json: bool) -> None:
+@click.option("--all", "include_archived", is_flag=True, help="Include archived experiments.")
+def experiments(uri: str | None, as_json: bool, include_archived: bool) -> None:
     """List experiments with their number of runs and last activity."""
-    ws = _workspace(uri)
-    infos = ws._store.list_experiments()
+    ws = open_workspace(uri)
+    infos = ws._store.list_experiments(include_archived=include_archived)
     if as_json:
         _echo_json([i.to_json() for i in infos])
         return
@@ -97,22 +93,36 @@ def experiments(uri: str | None, as_json: bool) -> None:
 @click.option(
     "--metric", "-m", "metrics", multiple=True, help="Add a column with this metric's last value."
 )
-@click.option("--limit", default=100, show_default=True, help="At most this many runs.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1),
+              help="At most this many runs.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (for spreadsheets) instead.")
 def runs(
-    uri: str | None, as_json: bool, experiment: str | None, metrics: tuple[str, ...], limit: int
+    uri: str | None, as_json: bool, experiment: str | None, metrics: tuple[str, ...], limit: int,
+    as_csv: bool,
 ) -> None:
     """List runs, newest first: id, number, status, duration and chosen metrics."""
     from runtrack.model import RunQuery
 
-    ws = _workspace(uri)
+    if as_json and as_csv:
+        raise click.UsageError("give either --json or --csv, not both")
+    ws = open_workspace(uri)
     ids = None
     if experiment is not None:
         info = ws._store.get_experiment_by_name(experiment)
         if info is None:
-            raise click.ClickException(f"no experiment named {experiment!r}")
+            raise click.ClickException(
+                f"no experiment named {experiment!r}; 'runtrack experiments' lists them"
+            )
         ids = [info.id]
     found = ws._store.search_runs(RunQuery(experiment_ids=ids, limit=limit))
     summaries = ws._store.get_summaries([r.id for r in found], list(metrics) or None)
+    unknown = [m for m in metrics if found and not any(m in v for v in summaries.values())]
+    if unknown:
+        raise click.BadParameter(
+            f"no listed run has a scalar metric named {', '.join(map(repr, unknown))}; "
+            "'runtrack show RUN' lists a run's metrics",
+            param_hint="--metric",
+        )
     if as_json:
         _echo_json(
             [
@@ -138,7 +148,22 @@ def runs(
             [r.id, r.experiment_name, r.number, r.status.value, _duration(r.start_time, r.end_time)]
             + [_fmt(values[m].last) if m in values else "" for m in metrics]
         )
-    _print_table("Runs", ["id", "experiment", "number", "status", "duration", *metrics], rows)
+    columns = ["id", "experiment", "number", "status", "duration", *metrics]
+    if as_csv:
+        _echo_csv(columns, rows)
+        return
+    _print_table("Runs", columns, rows)
+
+
+def _echo_csv(columns: list[str], rows: list[list[Any]]) -> None:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    click.echo(out.getvalue(), nl=False)
 
 
 def _fmt(value: float | None) -> str:
@@ -158,13 +183,9 @@ def _fmt_last(series: SeriesInfo) -> str:
 @click.argument("run_id")
 def show(uri: str | None, as_json: bool, run_id: str) -> None:
     """Show one run: details, tags, properties, metric summaries and files."""
-    from runtrack.errors import NotFoundError
-
-    ws = _workspace(uri)
-    try:
-        info = ws._store.get_run(run_id)
-    except NotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    ws = open_workspace(uri)
+    run_id = resolve_run_id(ws._store, run_id)
+    info = ws._store.get_run(run_id)
     series = ws._store.list_series(run_id)
     files = ws._artifacts.list(run_id)
     if as_json:
@@ -211,12 +232,10 @@ def sync(uri: str | None, as_json: bool) -> None:
     """Ship leftover metric spools (crashed or offline runs) into the store, exactly once."""
     from rich.progress import Progress
 
-    from runtrack import config
     from runtrack.spool.sync import pending_streams, ship_leftovers, spool_size
-    from runtrack.store import open_store
 
-    settings = config.resolve(uri)
-    store = open_store(settings.tracking_uri)
+    ws = open_workspace(uri)
+    settings, store = ws._settings, ws._store
     pending = pending_streams(settings.spool_dir)
     total_bytes = sum(spool_size(settings.spool_dir, r, s) for r, s in pending)
     with Progress(transient=True, disable=as_json or total_bytes < 8 << 20) as progress:

@@ -1,4 +1,4 @@
-"""``runtrack server`` and ``runtrack token``: run a tracking server, manage its tokens."""
+"""``runtrack server``: run a tracking server (its tokens: :mod:`runtrack.cli.tokens`)."""
 
 from __future__ import annotations
 
@@ -101,27 +101,4 @@ def server(
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
-def token() -> None:
-    """Manage the server's access tokens (used with 'runtrack server --auth')."""
-
-
-@token.command("create")
-@_BACKEND
-@_TOKEN_FILE
-@click.option("--read-only", is_flag=True, help="The token may only read.")
-@click.option("--name", default="", help="A note to tell tokens apart.")
-def token_create(backend_store_uri: str, token_file: str | None, read_only: bool,
-                 name: str) -> None:
-    """Create a token, store its hash and print it (it is shown only once)."""
-    from runtrack.server.auth import create_token
-    from runtrack.server.settings import ServerSettings
-
-    settings = _settings(backend_store_uri, None if token_file else "-", token_file)
-    assert isinstance(settings, ServerSettings)
-    if settings.token_file is None:
-        raise click.ClickException("pass --token-file PATH for a non-SQLite backend")
-    click.echo(create_token(settings.token_file, name=name, read_only=read_only))
-
-
-COMMANDS = [server, token]
+COMMANDS = [server]

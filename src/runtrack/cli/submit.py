@@ -8,25 +8,8 @@ from typing import Any
 
 import click
 
-_URI = click.option(
-    "--uri",
-    "uri",
-    default=None,
-    help="Workspace location (folder, sqlite:///…, postgresql://…, http://host:port). "
-    "Default: RUNTRACK_TRACKING_URI, a config file, or ./.runtrack.",
-)
-
-
-def _run(uri: str | None, run_id: str) -> Any:
-    from runtrack.errors import NotFoundError
-    from runtrack.sdk.run import Run
-    from runtrack.sdk.workspace import Workspace
-
-    ws = Workspace(uri)
-    try:
-        return Run.get(ws, run_id)
-    except NotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+from runtrack.cli._common import URI as _URI
+from runtrack.cli._common import get_run as _run
 
 
 def _exit_code(status: str) -> int:
@@ -58,6 +41,8 @@ def _exit_code(status: str) -> int:
 @click.option("--env", "env_vars", multiple=True, help="KEY=VALUE added to the run (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="KEY=VALUE tag of the run (repeatable).")
 @click.option("--follow", "-f", is_flag=True, help="Stream rank 0's log until the run ends.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the run as JSON (id, experiment, status…) instead of its id.")
 @click.argument("script")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def submit(
@@ -71,6 +56,7 @@ def submit(
     env_vars: tuple[str, ...],
     tags: tuple[str, ...],
     follow: bool,
+    as_json: bool,
     script: str,
     args: tuple[str, ...],
 ) -> None:
@@ -83,6 +69,9 @@ def submit(
     from runtrack.sdk.workspace import Workspace
 
     path = Path(script)
+    where = Path(source_directory or ".") / script if source_directory else path
+    if not where.is_file():
+        raise click.BadParameter(f"{where} is not a file", param_hint="SCRIPT")
     if source_directory is None:
         source, rel = str(path.parent or "."), path.name
     else:
@@ -106,7 +95,12 @@ def submit(
     config.run_config.environment_variables.update(_pairs(env_vars, "--env"))
     ws = Workspace(uri)
     run = Experiment(ws, experiment).submit(config, tags=_pairs(tags, "--tag") or None)
-    click.echo(run.id)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(run._refresh().to_json(), default=str))
+    else:
+        click.echo(run.id)
     if follow:
         info = run.wait_for_completion(show_output=True, raise_on_error=False)
         sys.exit(_exit_code(info["status"]))
@@ -137,21 +131,24 @@ def logs(uri: str | None, run_id: str, follow: bool, rank: int, raw: bool) -> No
 
     On a terminal the bytes go out as they are, so progress bars and colours look as
     they did; into a file or pipe they are rendered as a terminal would show them."""
-    from runtrack.errors import InvalidValueError
     from runtrack.sdk._logview import LogFollower, log_path_for, render_terminal, stream_run
 
     run = _run(uri, run_id)
     keep = raw or sys.stdout.isatty()
-    try:
-        path = log_path_for(run._refresh(), rank)
-    except InvalidValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    path = log_path_for(run._refresh(), rank)
     if follow:
         info = stream_run(run, rank=rank, raw=keep, header=False)
         sys.exit(_exit_code(info.status.value))
     data = LogFollower(run._artifacts, run.id, path).read_new(1 << 30)
     if not data:
-        click.echo(f"no output yet in {path} (run is {run.get_status()})", err=True)
+        if run.type == "script":
+            click.echo(f"no output yet in {path} (run is {run.get_status()})", err=True)
+        else:
+            click.echo(
+                f"run {run.id} ({run.type}, {run.get_status()}) has no captured output in "
+                f"{path}: only runs used as 'with exp.start_logging() as run:' capture it",
+                err=True,
+            )
         return
     text = data.decode("utf-8", "replace")
     click.echo(text if keep else render_terminal(text), nl=False, color=keep)

@@ -25,9 +25,19 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.2
 _CSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
+INTERACTIVE_LOG = "logs/user_log.txt"
+
 
 def log_path_for(info: RunInfo, rank: int = 0) -> str:
-    """Artifact path of process ``rank``'s log (rank 0: the one to stream)."""
+    """Artifact path of process ``rank``'s log (rank 0: the one to stream). A submitted
+    (script) run has one log per process; any other run has the output its ``with run:``
+    block captured, ``logs/user_log.txt``."""
+    if info.run_type != "script":
+        if rank != 0:
+            raise InvalidValueError(
+                f"run {info.id} ({info.run_type}) has one log, rank 0; there is no rank {rank}"
+            )
+        return INTERACTIVE_LOG
     definition = info.definition or {}
     nodes = int(definition.get("nodeCount") or 1)
     per_node = int(definition.get("processCountPerNode") or 1)

@@ -22,6 +22,7 @@ from runtrack.errors import (
 )
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.sdk import _values
+from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_files import FilesMixin
@@ -329,9 +330,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def __enter__(self) -> Run:
         if self._tee is None and not self._submitted:
-            self._tee = OutputTee(
-                self._artifacts, self.id, "logs/user_log.txt", self._spool_dir
-            )
+            self._tee = OutputTee(self._artifacts, self.id, INTERACTIVE_LOG, self._spool_dir)
         return self
 
     def __exit__(
