@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 from runtrack.errors import NotFoundError
@@ -38,6 +39,9 @@ USER_TAG = "mlflow.user"
 DELETED_TAG = "mlflow.lifecycleStage"
 #: Tags stored in runtrack that MLflow views do not show.
 HIDDEN_TAGS = frozenset({DELETED_TAG})
+#: Experiment tag holding the artifact location a client gave at creation.
+LOCATION_TAG = "mlflow.artifactLocation"
+HIDDEN_EXPERIMENT_TAGS = frozenset({LOCATION_TAG})
 RUN_TYPE = "mlflow"
 
 ACTIVE, DELETED = "active", "deleted"
@@ -152,17 +156,27 @@ def lifecycle(archived: bool) -> str:
     return DELETED if archived else ACTIVE
 
 
+def resolve_location(location: str) -> str:
+    """An experiment's artifact location as MLflow stores it: URIs as given, local
+    paths as absolute ``file://`` URIs."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", location) and not re.match(r"^[A-Za-z]:[\\/]",
+                                                                        location):
+        return location
+    return Path(location).expanduser().absolute().as_uri()
+
+
 def experiment_json(info: ExperimentInfo) -> dict[str, Any]:
     exp_id = experiment_id(info)
     created = ms(info.created_time) or 0
     return {
         "experiment_id": exp_id,
         "name": info.name,
-        "artifact_location": f"mlflow-artifacts:/{exp_id}",
+        "artifact_location": info.tags.get(LOCATION_TAG) or f"mlflow-artifacts:/{exp_id}",
         "lifecycle_stage": lifecycle(info.archived),
         "creation_time": created,
         "last_update_time": ms(info.last_activity) or created,
-        "tags": [{"key": k, "value": v or ""} for k, v in sorted(info.tags.items())],
+        "tags": [{"key": k, "value": v or ""} for k, v in sorted(info.tags.items())
+                 if k not in HIDDEN_EXPERIMENT_TAGS],
     }
 
 

@@ -115,10 +115,14 @@ def create_run(ctx: Ctx, args: Args) -> dict[str, Any]:
     user = args.text("user_id")
     if user and convert.USER_TAG not in tags:
         tags[convert.USER_TAG] = tag_value(user)
+    start_ms = args.integer("start_time")
     info = ctx.store.create_run(
         exp.id, uuid.uuid4().hex, display_name=name, run_type=convert.RUN_TYPE,
         status=RunStatus.RUNNING, parent_id=parent_id, tags=tags, compute_target="mlflow",
     )
+    restate = getattr(ctx.store, "restate_run", None)
+    if start_ms and restate is not None:
+        info = restate(info.id, start_time=convert.seconds(start_ms))
     return {"run": run_response(ctx, info)}
 
 
@@ -130,16 +134,24 @@ def get_run(ctx: Ctx, args: Args) -> dict[str, Any]:
 
 @endpoint(router, "POST", "/runs/update")
 def update_run(ctx: Ctx, args: Args) -> dict[str, Any]:
-    """Rename a run and/or set its status (status: runs of type mlflow only)."""
+    """Rename a run and/or set its status and end time (runs of type mlflow only).
+
+    MLflow's rules: the client's ``end_time`` is kept, and a finished run may go back
+    to RUNNING (``mlflow.start_run(run_id=...)`` resumes it) and end again."""
     info = active_run(ctx, args.run_id())
     run_name = args.text("run_name")
+    status = args.enum("status")
+    end_ms = args.integer("end_time")
     if run_name:
         name = run_name[: limits.MAX_DISPLAY_NAME_LENGTH]
         info = ctx.store.update_run(info.id, display_name=name)
-    status = args.text("status")
-    if status:
-        wanted = convert.mlflow_status(status)
-        if info.run_type == convert.RUN_TYPE and not info.status.is_terminal:
+    wanted = convert.mlflow_status(status) if status else None
+    if info.run_type == convert.RUN_TYPE and (wanted is not None or end_ms is not None):
+        restate = getattr(ctx.store, "restate_run", None)
+        if restate is not None:
+            end = None if end_ms is None else convert.seconds(end_ms)
+            info = restate(info.id, status=wanted, end_time=end)
+        elif wanted is not None and not info.status.is_terminal:
             try:
                 info = ctx.store.set_status(info.id, wanted)
             except RunStateError:
@@ -169,7 +181,7 @@ def set_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Set a tag on a run (mlflow.runName renames it)."""
     info = active_run(ctx, args.run_id())
     key = convert.check_key("tag", args.text("key", required=True))
-    value = tag_value(args.get("value"))
+    value = tag_value(args.text("value"))
     apply_tags(ctx, info, {key: value})
     return {}
 
@@ -233,13 +245,13 @@ class _View:
 @endpoint(router, "POST", "/runs/search")
 def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Search runs with MLflow's filter and order_by grammar, paged."""
-    wanted = [str(e) for e in args.items("experiment_ids")]
+    wanted = args.strings("experiment_ids")
     if not wanted:
         return {}
     size = search.page_size(args)
     view_type = search.view_type(args, "run_view_type")
     clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
-    order = search.parse_order_by(args.items("order_by"), _ATTRIBUTES)
+    order = search.parse_order_by(args.strings("order_by"), _ATTRIBUTES)
     exps: dict[str, tuple[str, bool]] = {}
     for exp_id in wanted:
         try:
