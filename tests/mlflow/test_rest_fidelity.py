@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -137,3 +138,206 @@ def test_artifacts_list_and_upload_artifact(api: httpx.Client) -> None:
     # MLflow serves upload-artifact to its web UI only
     _error(api.post(f"{API}/upload-artifact", params={"run_uuid": run_id, "path": "x"},
                     content=b"1"), 404, "ENDPOINT_NOT_FOUND")
+
+
+# -- 2. field types, checked as MLflow's server checks them --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "shown", "type_name"),
+    [
+        ("/experiments/create", {"name": 123}, "name", "123", "int"),
+        ("/runs/get", {"run_id": 31}, "run_id", "31", "int"),
+        ("/runs/create", {"experiment_id": "0", "start_time": "soon"}, "start_time",
+         '"soon"', "str"),
+        ("/runs/search", {"experiment_ids": "0"}, "experiment_ids", '"0"', "str"),
+        ("/runs/search", {"experiment_ids": ["0"], "order_by": [1]}, "order_by", "[1]",
+         "list"),
+    ],
+)
+def test_wrong_field_types_are_invalid_parameter_value(
+    api: httpx.Client, path: str, body: dict[str, Any], field: str, shown: str, type_name: str
+) -> None:
+    method = "GET" if path == "/runs/get" else "POST"
+    answer = api.request(method, f"{API}{path}", json=body)
+    message = _error(answer, 400, "INVALID_PARAMETER_VALUE")
+    assert message == (
+        f"Invalid value {shown} for parameter '{field}' supplied:  Hint: Value was of type "
+        f"'{type_name}'. See the API docs for more information about request parameters."
+    )
+
+
+def test_set_tag_value_must_be_a_string(api: httpx.Client) -> None:
+    run_id = _run(api)["info"]["run_id"]
+    answer = api.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "k", "value": 41})
+    assert "for parameter 'value'" in _error(answer, 400, "INVALID_PARAMETER_VALUE")
+    got = _ok(api.get(f"{API}/runs/get", params={"run_id": run_id}))
+    assert "k" not in {t["key"] for t in got["run"]["data"]["tags"]}
+
+
+def test_missing_required_field_has_mlflows_message(api: httpx.Client) -> None:
+    message = _error(api.post(f"{API}/experiments/create", json={}), 400,
+                     "INVALID_PARAMETER_VALUE")
+    assert message == ("Missing value for required parameter 'name'. See the API docs for "
+                       "more information about request parameters.")
+
+
+def test_numbers_as_decimal_strings_are_accepted(api: httpx.Client) -> None:
+    run_id = _run(api, start_time="1700000000123")["info"]["run_id"]
+    _ok(api.post(f"{API}/runs/log-metric", json={
+        "run_id": run_id, "key": "m", "value": "0.5", "timestamp": "1700000000999", "step": "3"}))
+    history = _ok(api.get(f"{API}/metrics/get-history", params={"run_id": run_id,
+                                                                "metric_key": "m"}))
+    assert history["metrics"] == [{"key": "m", "value": 0.5, "timestamp": 1700000000999,
+                                   "step": 3}]
+
+
+# -- 3. MLflow's wording where its clients and tests match it --------------------------------
+
+
+def test_log_batch_limits_use_mlflows_wording(api: httpx.Client) -> None:
+    run_id = _run(api)["info"]["run_id"]
+    params = [{"key": f"p{i}", "value": "v"} for i in range(101)]
+    message = _error(api.post(f"{API}/runs/log-batch", json={"run_id": run_id,
+                                                             "params": params}),
+                     400, "INVALID_PARAMETER_VALUE")
+    assert message == ("A batch logging request can contain at most 100 params. Got 101 "
+                       "params. Please split up params across multiple requests and try again.")
+    missing = api.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [
+        {"key": "a", "value": 1.0, "timestamp": 1}, {"key": "b", "value": 2.0}]})
+    assert "'metrics[1].timestamp'" in _error(missing, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_search_max_results_out_of_range(api: httpx.Client) -> None:
+    message = _error(api.post(f"{API}/runs/search", json={"experiment_ids": ["0"],
+                                                          "max_results": 50001}),
+                     400, "INVALID_PARAMETER_VALUE")
+    assert message.startswith("Invalid value 50001 for parameter 'max_results' supplied")
+    message = _error(api.post(f"{API}/runs/search", json={"experiment_ids": ["0"],
+                                                          "max_results": 0}),
+                     400, "INVALID_PARAMETER_VALUE")
+    assert "It must be a positive integer" in message
+
+
+def test_changed_param_values_are_refused_in_mlflows_words(api: httpx.Client) -> None:
+    run_id = _run(api)["info"]["run_id"]
+    _ok(api.post(f"{API}/runs/log-parameter", json={"run_id": run_id, "key": "lr",
+                                                    "value": "0.1"}))
+    message = _error(api.post(f"{API}/runs/log-parameter",
+                              json={"run_id": run_id, "key": "lr", "value": "0.2"}),
+                     400, "INVALID_PARAMETER_VALUE")
+    assert message == (
+        f"Changing param values is not allowed. Param with key='lr' was already logged with "
+        f"value='0.1' for run ID='{run_id}'. Attempted logging new value '0.2'."
+    )
+    message = _error(api.post(f"{API}/runs/log-batch", json={
+        "run_id": run_id, "params": [{"key": "lr", "value": "0.3"}]}),
+        400, "INVALID_PARAMETER_VALUE")
+    assert message.startswith("Changing param values is not allowed. Params were already logged=")
+
+
+# -- 4/5. the client's clock, and resumed runs ---------------------------------------------
+
+
+def test_client_start_and_end_times_are_kept(api: httpx.Client) -> None:
+    run = _run(api, start_time=456)
+    assert run["info"]["start_time"] == 456
+    run_id = run["info"]["run_id"]
+    info = _ok(api.post(f"{API}/runs/update", json={"run_id": run_id, "status": "FINISHED",
+                                                    "end_time": 789}))["run_info"]
+    assert (info["status"], info["start_time"], info["end_time"]) == ("FINISHED", 456, 789)
+
+
+def test_search_orders_by_client_start_time(api: httpx.Client) -> None:
+    exp_id = _experiment(api)
+    late = _run(api, exp_id, start_time=2000)["info"]["run_id"]
+    early = _run(api, exp_id, start_time=1000)["info"]["run_id"]
+    found = _ok(api.post(f"{API}/runs/search", json={"experiment_ids": [exp_id]}))["runs"]
+    assert [r["info"]["run_id"] for r in found] == [late, early]
+    found = _ok(api.post(f"{API}/runs/search", json={
+        "experiment_ids": [exp_id], "order_by": ["attributes.start_time ASC"]}))["runs"]
+    assert [r["info"]["run_id"] for r in found] == [early, late]
+
+
+def test_finished_run_can_be_resumed_and_ended_again(api: httpx.Client) -> None:
+    run_id = _run(api, start_time=100)["info"]["run_id"]
+    _ok(api.post(f"{API}/runs/update", json={"run_id": run_id, "status": "FINISHED",
+                                             "end_time": 200}))
+    resumed = _ok(api.post(f"{API}/runs/update", json={"run_id": run_id,
+                                                       "status": "RUNNING"}))["run_info"]
+    assert resumed["status"] == "RUNNING"
+    ended = _ok(api.post(f"{API}/runs/update", json={"run_id": run_id, "status": "KILLED",
+                                                     "end_time": 300}))["run_info"]
+    assert (ended["status"], ended["end_time"]) == ("KILLED", 300)
+
+
+# -- 6/7. the Default experiment and client artifact locations -------------------------------
+
+
+def test_fresh_server_lists_the_default_experiment(tmp_path: Path) -> None:
+    from tests.live_server import start_server
+
+    server = start_server(tmp_path)
+    try:
+        found = httpx.post(f"{server.url}{API}/experiments/search", json={}).json()
+    finally:
+        server.stop()
+    assert [(e["experiment_id"], e["name"]) for e in found["experiments"]] == [("0", "Default")]
+
+
+def test_experiment_artifact_location_is_stored_and_served_back(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    name = f"loc-{uuid.uuid4().hex[:8]}"
+    exp_id = _ok(api.post(f"{API}/experiments/create", json={
+        "name": name, "artifact_location": "s3://bucket/some/where"}))["experiment_id"]
+    got = _ok(api.get(f"{API}/experiments/get", params={"experiment_id": exp_id}))
+    assert got["experiment"]["artifact_location"] == "s3://bucket/some/where"
+    assert got["experiment"]["tags"] == []
+    local = _ok(api.post(f"{API}/experiments/create", json={
+        "name": name + "-local", "artifact_location": str(tmp_path)}))["experiment_id"]
+    got = _ok(api.get(f"{API}/experiments/get", params={"experiment_id": local}))
+    assert got["experiment"]["artifact_location"] == tmp_path.as_uri()
+
+
+# -- 8. logged models ---------------------------------------------------------------------
+
+
+def test_logged_model_of_an_unknown_source_run_is_accepted(api: httpx.Client) -> None:
+    exp_id = _experiment(api)
+    model = _ok(api.post(f"{API}/logged-models", json={
+        "experiment_id": exp_id, "name": "m", "source_run_id": uuid.uuid4().hex}))["model"]
+    assert model["info"]["model_id"].startswith("m-")
+    model_id = model["info"]["model_id"]
+    listed = _ok(api.get(f"{API}/logged-models/{model_id}/artifacts/directories"))
+    assert listed["root_uri"] == model["info"]["artifact_uri"]
+
+
+def test_logged_model_search_refuses_the_datasets_filter(api: httpx.Client) -> None:
+    exp_id = _experiment(api)
+    answer = api.post(f"{API}/logged-models/search", json={
+        "experiment_ids": [exp_id], "datasets": [{"dataset_name": "train"}]})
+    assert "datasets" in _error(answer, 501, "NOT_IMPLEMENTED")
+
+
+# -- metric history replay ---------------------------------------------------------------------
+
+
+def test_replayed_metric_request_does_not_double_points(api: httpx.Client) -> None:
+    run_id = _run(api)["info"]["run_id"]
+    now = int(time.time() * 1000)
+    body = {"run_id": run_id, "metrics": [
+        {"key": "loss", "value": 0.5, "timestamp": now, "step": 1},
+        {"key": "loss", "value": float("nan"), "timestamp": now, "step": 2},
+    ]}
+    for _ in range(2):  # the first answer was "lost"; the client sends the request again
+        _ok(api.post(f"{API}/runs/log-batch", content=json.dumps(body),
+                     headers={"Content-Type": "application/json"}))
+    _log(api, run_id, "loss", 0.5, 1, now)
+    history = _ok(api.get(f"{API}/metrics/get-history", params={"run_id": run_id,
+                                                                "metric_key": "loss"}))
+    assert [(m["step"], m["value"]) for m in history["metrics"]] == [(1, 0.5), (2, "NaN")]
+    _log(api, run_id, "loss", 0.5, 1, now + 1)  # another timestamp: a new point
+    history = _ok(api.get(f"{API}/metrics/get-history", params={"run_id": run_id,
+                                                                "metric_key": "loss"}))
+    assert len(history["metrics"]) == 3

@@ -3,8 +3,9 @@
 A handler is a plain function ``(ctx, args) -> dict`` run in the thread pool (the
 store is blocking). :class:`Args` merges the query string (GET requests carry their
 fields there, with repeated keys for lists) and the JSON body (every other method),
-and reads fields the lenient way MLflow's server does: unknown fields are ignored,
-enums arrive as names, int64s as numbers or decimal strings.
+and reads fields as MLflow's server does: unknown fields are ignored, enums arrive as
+names or numbers, int64s as numbers or decimal strings, and a value of the wrong JSON
+type (``{"name": 123}``) is INVALID_PARAMETER_VALUE in MLflow's words.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ class Args:
         for key in request.query_params:
             values = request.query_params.getlist(key)
             data[key] = values if len(values) > 1 else values[0]
-        if request.method not in ("GET", "HEAD", "DELETE"):
+        if request.method not in ("GET", "HEAD", "DELETE") or not query_keys:
+            # like MLflow's server, a GET without a query string reads a JSON body
             body = await request.body()
             if body.strip():
                 try:

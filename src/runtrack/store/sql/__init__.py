@@ -263,7 +263,7 @@ class SqlStore:
         with self._write() as conn:
             row = _require_run(conn, run_id)
             now = time.time()
-            values: dict[str, Any] = {"last_activity": max(now, row.last_activity)}
+            values: dict[str, Any] = {"last_activity": now}
             if status is not None:
                 status = RunStatus(status)
                 values["status"] = status.value
