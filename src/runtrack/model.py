@@ -300,6 +300,9 @@ class SeriesInfo:
 
     ``last``/``minimum``/``maximum`` are over numeric values only (None when the
     series holds none); ``count`` is the number of points, rows or list elements.
+    ``top_step``/``top_time``/``top_value``: the numeric point with the highest
+    (step, time, value), a missing step counting as 0 — MLflow's "latest" value, which
+    differs from ``last`` when steps arrive out of order (None where unknown).
     """
 
     name: str
@@ -314,6 +317,9 @@ class SeriesInfo:
     first_value: CellValue = None
     last_value: CellValue = None
     last_time: float | None = None
+    top_step: int | None = None
+    top_time: float | None = None
+    top_value: float | None = None
 
     def to_json(self) -> JSONDict:
         data: JSONDict = asdict(self)

@@ -15,8 +15,10 @@ The mapping (documented for users in ``docs/mlflow.md``):
   experiment being archived also reads as deleted.
 * statuses: RUNNING/SCHEDULED/FINISHED/FAILED/KILLED <-> Running/Queued/Completed/
   Failed/Canceled (other runtrack states read as the nearest MLflow one).
-* metrics = scalar series; the "latest" value is runtrack's summary ``last`` (the last
-  point logged), timestamps are milliseconds on the wire and seconds in runtrack.
+* metrics = scalar series; the "latest" value is MLflow's (the point with the highest
+  step, then time, then value: the summary's ``top_*``), not runtrack's ``last`` (the
+  last point logged, which the Azure face shows); timestamps are milliseconds on the
+  wire and seconds in runtrack.
 """
 
 from __future__ import annotations
@@ -217,22 +219,28 @@ def run_info_json(info: RunInfo, exp_id: str, deleted: bool) -> dict[str, Any]:
     return data
 
 
+def latest(summary: SeriesInfo) -> tuple[float, float | None, int] | None:
+    """MLflow's latest point of a scalar series as (value, time, step): the one with the
+    highest step, then time, then value (None when the series holds no number)."""
+    if summary.kind is not MetricKind.SCALAR or summary.count == 0:
+        return None
+    if summary.top_time is not None and summary.top_value is not None:
+        return summary.top_value, summary.top_time, summary.top_step or 0
+    if summary.last is None:
+        return None
+    return summary.last, summary.last_time, summary.last_step or 0
+
+
 def latest_metrics(summaries: dict[str, SeriesInfo]) -> list[dict[str, Any]]:
-    """One MLflow Metric per numeric scalar series: its last point."""
+    """One MLflow Metric per numeric scalar series: its latest point (:func:`latest`)."""
     metrics = []
     for name, summary in summaries.items():
-        if summary.kind is not MetricKind.SCALAR or summary.count == 0:
+        found = latest(summary)
+        if found is None:
             continue
-        value = summary.last
-        if value is None:
-            continue
+        value, stamp, step = found
         metrics.append(
-            {
-                "key": name,
-                "value": wire_number(value),
-                "timestamp": ms(summary.last_time) or 0,
-                "step": summary.last_step or 0,
-            }
+            {"key": name, "value": wire_number(value), "timestamp": ms(stamp) or 0, "step": step}
         )
     return metrics
 

@@ -264,6 +264,9 @@ def series_info(row: Any) -> SeriesInfo:
         first_value=loads_cell(row.first_value),
         last_value=loads_cell(row.last_value),
         last_time=row.last_time,
+        top_step=row.top_step,
+        top_time=row.top_time,
+        top_value=math.nan if row.top_nan else row.top_value,
     )
 
 
