@@ -8,6 +8,7 @@ script, an interactive run) that an MLflow client attached to through
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
 from typing import Any
@@ -17,7 +18,7 @@ from fastapi import APIRouter
 from runtrack import limits
 from runtrack.errors import NotFoundError, RunStateError
 from runtrack.model import RunInfo, RunQuery, RunStatus, SeriesInfo
-from runtrack.server.mlflow import convert, search
+from runtrack.server.mlflow import convert, run_search, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
 from runtrack.server.mlflow._inputs import read_io
@@ -232,7 +233,8 @@ class _View:
     def value(self, info: RunInfo, entity: str, key: str) -> Any:
         if entity == search.METRIC:
             summary = self.summaries.get(info.id, {}).get(key)
-            return None if summary is None else summary.last
+            found = None if summary is None else convert.latest(summary)
+            return None if found is None else found[0]
         if entity == search.PARAM:
             return info.properties.get(key)
         if entity == search.TAG:
@@ -261,6 +263,34 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
         exps[exp.id] = (convert.experiment_id(exp), exp.archived)
     if not exps:
         return {}
+    query = run_search.to_query(clauses, order, {e: gone for e, (_, gone) in exps.items()},
+                                view_type)
+    if query is not None:  # the database filters, sorts and pages
+        start = search.decode_token(args.text("page_token") or None)
+        query = dataclasses.replace(query, offset=start, limit=size + 1)
+        found = ctx.store.search_runs(query)
+        chunk = found[:size]
+        token = search.encode_token(start + size) if len(found) > size else None
+    else:
+        chunk, token = _search_in_python(ctx, exps, clauses, order, view_type, args, size)
+    page_summaries = ctx.store.get_summaries([r.id for r in chunk])
+    runs = [
+        convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
+                         deleted=convert.run_deleted(r, exps[r.experiment_id][1]))
+        for r in chunk
+    ]
+    result: dict[str, Any] = {"runs": runs}
+    if token:
+        result["next_page_token"] = token
+    return result
+
+
+def _search_in_python(
+    ctx: Ctx, exps: dict[str, tuple[str, bool]], clauses: list[search.Clause],
+    order: list[search.OrderKey], view_type: tuple[bool, ...], args: Args, size: int,
+) -> tuple[list[RunInfo], str | None]:
+    """The search for filters with no SQL twin: every run of the experiments, filtered
+    and sorted here."""
     query = RunQuery(
         experiment_ids=list(exps), include_children=True, order_by=[("created_time", True)],
         tags={c.key: c.value for c in clauses if c.entity == search.TAG and c.op == "="
@@ -280,14 +310,4 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     keys = order + [d for d in defaults if all(d.key != k.key or k.entity != d.entity
                                                for k in order)]
     found = search.ordered(found, keys, view.value)
-    chunk, token = search.page(found, args.text("page_token") or None, size)
-    page_summaries = ctx.store.get_summaries([r.id for r in chunk])
-    runs = [
-        convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
-                         deleted=view.deleted(r))
-        for r in chunk
-    ]
-    result: dict[str, Any] = {"runs": runs}
-    if token:
-        result["next_page_token"] = token
-    return result
+    return search.page(found, args.text("page_token") or None, size)
