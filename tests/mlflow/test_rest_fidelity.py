@@ -341,3 +341,79 @@ def test_replayed_metric_request_does_not_double_points(api: httpx.Client) -> No
     history = _ok(api.get(f"{API}/metrics/get-history", params={"run_id": run_id,
                                                                 "metric_key": "loss"}))
     assert len(history["metrics"]) == 3
+
+
+# -- 9. the latest metric value, and searches by it -------------------------------------------
+
+
+def _search(api: httpx.Client, exp_id: str, **body: Any) -> list[str]:
+    runs = _ok(api.post(f"{API}/runs/search", json={"experiment_ids": [exp_id], **body}))
+    return [r["info"]["run_id"] for r in runs.get("runs", [])]
+
+
+def test_latest_metric_is_the_highest_step(api: httpx.Client) -> None:
+    run_id = _run(api)["info"]["run_id"]
+    # async logging: the batch with step 5 arrives before the one with step 2
+    _log(api, run_id, "acc", 0.9, 5, 1000)
+    _log(api, run_id, "acc", 0.1, 2, 2000)
+    metrics = _ok(api.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]["data"]["metrics"]
+    assert metrics == [{"key": "acc", "value": 0.9, "timestamp": 1000, "step": 5}]
+
+
+def test_search_filters_and_orders_by_the_latest_value(api: httpx.Client) -> None:
+    exp_id = _experiment(api)
+    runs = {}
+    for name, (late_step_value, early_step_value) in {"a": (0.2, 0.9), "b": (0.8, 0.1),
+                                                      "c": (0.5, 0.5)}.items():
+        run_id = _run(api, exp_id, run_name=name)["info"]["run_id"]
+        _log(api, run_id, "acc", late_step_value, 10, 1000)
+        _log(api, run_id, "acc", early_step_value, 1, 2000)  # logged last, lower step
+        runs[name] = run_id
+    assert _search(api, exp_id, filter="metrics.acc > 0.4",
+                   order_by=["metrics.acc DESC"]) == [runs["b"], runs["c"]]
+    assert _search(api, exp_id, order_by=["metrics.acc ASC"]) == [runs["a"], runs["c"], runs["b"]]
+
+
+def test_search_by_params_tags_and_attributes(api: httpx.Client) -> None:
+    exp_id = _experiment(api)
+    first = _run(api, exp_id, run_name="Alpha", start_time=1000)["info"]["run_id"]
+    second = _run(api, exp_id, run_name="beta", start_time=2000)["info"]["run_id"]
+    _ok(api.post(f"{API}/runs/log-parameter", json={"run_id": first, "key": "opt",
+                                                    "value": "Adam"}))
+    _ok(api.post(f"{API}/runs/log-parameter", json={"run_id": second, "key": "opt",
+                                                    "value": "sgd"}))
+    _ok(api.post(f"{API}/runs/set-tag", json={"run_id": second, "key": "team",
+                                              "value": "vision"}))
+    _ok(api.post(f"{API}/runs/update", json={"run_id": second, "status": "FINISHED",
+                                             "end_time": 3000}))
+    assert _search(api, exp_id, filter="params.opt LIKE 'a%'") == []  # LIKE minds case
+    assert _search(api, exp_id, filter="params.opt ILIKE 'a%'") == [first]
+    assert _search(api, exp_id, filter="params.opt = 'sgd'") == [second]
+    assert _search(api, exp_id, filter="attributes.status IN ('FINISHED', 'KILLED')") == [second]
+    assert _search(api, exp_id, filter="params.opt != 'sgd'") == [first]
+    assert _search(api, exp_id, filter="tags.team = 'vision'") == [second]
+    assert _search(api, exp_id, filter="tags.team IS NULL") == [first]
+    assert _search(api, exp_id, filter="attributes.status = 'FINISHED'") == [second]
+    assert _search(api, exp_id, filter="attributes.status != 'FINISHED'") == [first]
+    assert _search(api, exp_id, filter="attributes.run_name = 'Alpha'") == [first]
+    assert _search(api, exp_id, filter="tags.`mlflow.runName` = 'beta'") == [second]
+    assert _search(api, exp_id, filter="attributes.start_time >= 1500") == [second]
+    assert _search(api, exp_id, filter=f"attributes.run_id IN ('{first}')") == [first]
+    assert _search(api, exp_id, order_by=["attributes.run_name DESC"]) == [second, first]
+    # ordering by a param has no SQL twin here: the Python path answers the same way
+    assert _search(api, exp_id, order_by=["params.opt DESC"]) == [second, first]
+
+
+def test_search_pages_and_deleted_runs(api: httpx.Client) -> None:
+    exp_id = _experiment(api)
+    ids = [_run(api, exp_id, start_time=1000 + i)["info"]["run_id"] for i in range(5)]
+    _ok(api.post(f"{API}/runs/delete", json={"run_id": ids[0]}))
+    page = _ok(api.post(f"{API}/runs/search", json={"experiment_ids": [exp_id],
+                                                    "max_results": 3}))
+    assert [r["info"]["run_id"] for r in page["runs"]] == ids[:0:-1][:3]
+    rest = _ok(api.post(f"{API}/runs/search", json={
+        "experiment_ids": [exp_id], "max_results": 3, "page_token": page["next_page_token"]}))
+    assert [r["info"]["run_id"] for r in rest["runs"]] == [ids[1]]
+    assert "next_page_token" not in rest
+    assert _search(api, exp_id, run_view_type="DELETED_ONLY") == [ids[0]]
+    assert len(_search(api, exp_id, run_view_type="ALL")) == 5
