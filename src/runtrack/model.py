@@ -301,6 +301,9 @@ class SeriesInfo:
 
     ``last``/``minimum``/``maximum`` are over numeric values only (None when the
     series holds none); ``count`` is the number of points, rows or list elements.
+    ``top_step``/``top_time``/``top_value``: the numeric point with the highest
+    (step, time, value), a missing step counting as 0 — MLflow's "latest" value, which
+    differs from ``last`` when steps arrive out of order (None where unknown).
     """
 
     name: str
@@ -315,6 +318,9 @@ class SeriesInfo:
     first_value: CellValue = None
     last_value: CellValue = None
     last_time: float | None = None
+    top_step: int | None = None
+    top_time: float | None = None
+    top_value: float | None = None
 
     def to_json(self) -> JSONDict:
         data: JSONDict = asdict(self)
@@ -394,11 +400,17 @@ class RunQuery:
     """What ``TrackingStore.search_runs`` selects and how it orders.
 
     ``tags``/``properties``: key -> required value, or key -> None for "has the key".
-    ``metric_filters``: (metric, field, op, value) with field in last|min|max and op
-    one of < <= > >= == !=. ``order_by``: list of (key, descending) where key is a run
+    ``metric_filters``: (metric, field, op, value) with field in last|min|max|top (top:
+    the point with the highest step, MLflow's latest) and op one of < <= > >= == !=.
+    ``conditions``: (source, key, op, value), all of which must hold: source ``tag`` or
+    ``property`` (the run has the key and its value compares true) or ``attribute``
+    (key: id, display_name, status, created_time, start_time, end_time); op one of
+    ``= != < <= > >= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL`` (LIKE is case-sensitive,
+    IN takes a list, IS [NOT] NULL no value; on tags and properties it means the key
+    is absent/present). ``order_by``: list of (key, descending) where key is a run
     attribute (created_time, start_time, number, display_name, status, duration) or
-    ``metric:<name>:<last|min|max>``. ``parent_id``: None = top-level runs only unless
-    ``include_children``.
+    ``metric:<name>:<last|min|max|top>``. ``parent_id``: None = top-level runs only
+    unless ``include_children``.
     """
 
     experiment_ids: list[str] | None = None
@@ -407,6 +419,7 @@ class RunQuery:
     tags: dict[str, str | None] = field(default_factory=dict)
     properties: dict[str, str | None] = field(default_factory=dict)
     metric_filters: list[tuple[str, str, str, float]] = field(default_factory=list)
+    conditions: list[tuple[str, str, str, Any]] = field(default_factory=list)
     parent_id: str | None = None
     include_children: bool = False
     order_by: list[tuple[str, bool]] = field(default_factory=lambda: [("created_time", True)])
@@ -417,6 +430,10 @@ class RunQuery:
         data: JSONDict = asdict(self)
         data["status"] = None if self.status is None else [s.value for s in self.status]
         data["metric_filters"] = [list(f) for f in self.metric_filters]
+        data["conditions"] = [
+            [s, k, op, list(v) if isinstance(v, (list, tuple)) else v]
+            for s, k, op, v in self.conditions
+        ]
         data["order_by"] = [list(o) for o in self.order_by]
         return data
 
@@ -427,6 +444,8 @@ class RunQuery:
             values["status"] = [RunStatus(s) for s in values["status"]]
         if "metric_filters" in values:
             values["metric_filters"] = [tuple(f) for f in values["metric_filters"]]
+        if "conditions" in values:
+            values["conditions"] = [tuple(c) for c in values["conditions"]]
         if "order_by" in values:
             values["order_by"] = [tuple(o) for o in values["order_by"]]
         return cls(**values)

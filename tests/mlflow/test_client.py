@@ -280,7 +280,7 @@ def test_wire_errors_have_mlflow_shape(live_server: LiveServer) -> None:
     assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     for method, path in (("GET", "/api/3.0/mlflow/server-info"),
                          ("POST", "/api/2.0/mlflow/traces"),
-                         ("GET", "/api/2.0/mlflow/metrics/get-history-bulk-interval")):
+                         ("POST", "/api/2.0/mlflow/runs/log-model")):
         answer = httpx.request(method, f"{live_server.url}{path}", json={})
         assert answer.status_code == 404, path
         assert answer.json()["error_code"] == "ENDPOINT_NOT_FOUND"

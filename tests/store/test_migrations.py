@@ -23,7 +23,7 @@ from runtrack.store.sql import SqlStore, migrations
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
 
-REVISIONS = ["0001", "i13_registry"]  # oldest first; the last one is HEAD
+REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest"]  # oldest first; the last one is HEAD
 
 
 def _url(tmp_path: Path) -> str:

@@ -21,6 +21,10 @@ Optional extensions, found with ``getattr`` (a store without them stays complete
   ``"b"`` int8 booleans — or None when the range is not one such encoding. Lets the
   SDK build a list or a numpy array of a long series without a Python object per
   point (``SqlStore`` has it).
+* ``restate_run(run_id, *, status=None, start_time=None, end_time=None) -> RunInfo``:
+  set status and times as a client reports them, terminal states included (MLflow's
+  face: client clocks, resumed runs). Without it the MLflow routes keep the
+  lifecycle rules of ``set_status`` (``SqlStore`` has it).
 """
 
 from __future__ import annotations

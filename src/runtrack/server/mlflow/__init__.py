@@ -2,7 +2,9 @@
 
 :func:`mount` adds MLflow's tracking REST API (``/api/2.0/mlflow/...``) and artifact
 proxy (``/api/2.0/mlflow-artifacts/...``) to the app, one module per resource:
-:mod:`.experiments`, :mod:`.runs`, :mod:`.metrics`, :mod:`.models`, :mod:`.artifacts`.
+:mod:`.experiments`, :mod:`.runs`, :mod:`.metrics`, :mod:`.history`, :mod:`.models`,
+:mod:`.files`, :mod:`.artifacts`. Every route is served twice, as MLflow's server does:
+under ``/api/...`` (clients) and under ``/ajax-api/...`` (its web UI).
 :mod:`.convert` holds the mapping between the two views of a run, :mod:`.search`
 MLflow's filter/order_by grammar. Errors come out in MLflow's shape
 (:mod:`._errors`); routes runtrack does not implement answer 404
@@ -12,8 +14,18 @@ MLflow's filter/order_by grammar. Errors come out in MLflow's shape
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from runtrack.server.mlflow import artifacts, experiments, metrics, models, registry, runs
+from runtrack.server.mlflow import (
+    artifacts,
+    experiments,
+    files,
+    history,
+    metrics,
+    models,
+    registry,
+    runs,
+)
 from runtrack.server.mlflow._endpoint import MlflowState
 from runtrack.server.mlflow._errors import ENDPOINT_NOT_FOUND, MlflowRoute, response
 
@@ -35,16 +47,36 @@ async def _not_implemented(rest: str, request: Request) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    """Add the MLflow routes, their state and their read-only search paths to ``app``."""
+    """Add the MLflow routes, their ``/ajax-api`` twins, their state and their read-only
+    search paths to ``app``."""
     app.state.mlflow = MlflowState()
-    for router in (experiments.router, runs.router, metrics.router, models.router,
-                   registry.router, artifacts.router, _fallback):
+    for router in (experiments.router, runs.router, metrics.router, history.router,
+                   models.router, registry.router, files.router, files.ajax_router, artifacts.router, _fallback):
         app.include_router(router)
-    app.state.read_only_posts.update(
-        {
-            "/api/2.0/mlflow/experiments/search",
-            "/api/2.0/mlflow/runs/search",
-            "/api/2.0/mlflow/logged-models/search",
-            "/api/2.0/mlflow/registered-models/get-latest-versions",
-        }
-    )
+    searches = {"/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/runs/search",
+                "/api/2.0/mlflow/logged-models/search",
+                "/api/2.0/mlflow/registered-models/get-latest-versions"}
+    app.state.read_only_posts.update(searches | {"/ajax-" + p[1:] for p in searches})
+    app.add_middleware(AjaxTwins)
+
+
+class AjaxTwins:
+    """Serve every MLflow route (``/api/<v>/mlflow...``) also under ``/ajax-api/<v>/...``,
+    where MLflow's web UI calls them: the path is rewritten before routing, so routes
+    any area adds get their twin too. Routes MLflow serves only under ``/ajax-api``
+    (:data:`files.AJAX_ONLY`) are left as they are."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith(_AJAX) and not files.AJAX_ONLY.match(path):
+                scope = dict(scope)
+                scope["path"] = "/" + path[len("/ajax-"):]
+                scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
+_AJAX = ("/ajax-api/2.0/mlflow", "/ajax-api/3.0/mlflow")

@@ -3,14 +3,16 @@
 A handler is a plain function ``(ctx, args) -> dict`` run in the thread pool (the
 store is blocking). :class:`Args` merges the query string (GET requests carry their
 fields there, with repeated keys for lists) and the JSON body (every other method),
-and reads fields the lenient way MLflow's server does: unknown fields are ignored,
-enums arrive as names, int64s as numbers or decimal strings.
+and reads fields as MLflow's server does: unknown fields are ignored, enums arrive as
+names or numbers, int64s as numbers or decimal strings, and a value of the wrong JSON
+type (``{"name": 123}``) is INVALID_PARAMETER_VALUE in MLflow's words.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +21,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from runtrack.server.mlflow._errors import invalid
+from runtrack.server.mlflow._errors import bad_type, invalid
+from runtrack.server.mlflow._errors import required as required_field
 from runtrack.store.base import ArtifactStore, TrackingStore
+
+#: Runs whose recent metric points are remembered (see :meth:`MlflowState.recent_points`).
+RECENT_RUNS = 256
 
 
 @dataclass
@@ -32,6 +38,21 @@ class MlflowState:
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)
     guard: threading.Lock = field(default_factory=threading.Lock)
+    #: Identities of each run's recent metric points (replays are dropped), for the
+    #: :data:`RECENT_RUNS` runs written last.
+    recent: OrderedDict[str, OrderedDict[int, None]] = field(default_factory=OrderedDict)
+
+    def recent_points(self, run_id: str) -> OrderedDict[int, None]:
+        """The run's recent point identities (call under the run's lock)."""
+        with self.guard:
+            found = self.recent.get(run_id)
+            if found is None:
+                found = self.recent[run_id] = OrderedDict()
+                while len(self.recent) > RECENT_RUNS:
+                    self.recent.popitem(last=False)
+            else:
+                self.recent.move_to_end(run_id)
+            return found
 
     def run_lock(self, run_id: str) -> threading.Lock:
         with self.guard:
@@ -56,16 +77,20 @@ class Ctx:
 class Args:
     """The request's fields (query string merged with the JSON body)."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], query_keys: frozenset[str] = frozenset()) -> None:
         self.data = data
+        self.query_keys = query_keys
 
     @classmethod
     async def read(cls, request: Request) -> Args:
         data: dict[str, Any] = dict(request.path_params)
+        query_keys = frozenset(request.query_params)
         for key in request.query_params:
             values = request.query_params.getlist(key)
             data[key] = values if len(values) > 1 else values[0]
-        if request.method not in ("GET", "HEAD"):  # MLflow's DELETEs carry a JSON body
+        if request.method not in ("GET", "HEAD") or not query_keys:
+            # MLflow's DELETEs carry a JSON body; like MLflow's server, a GET without a
+            # query string reads one too
             body = await request.body()
             if body.strip():
                 try:
@@ -75,7 +100,8 @@ class Args:
                 if not isinstance(parsed, dict):
                     raise invalid("request body must be a JSON object")
                 data.update({k: v for k, v in parsed.items() if k not in request.path_params})
-        return cls(data)
+                query_keys = query_keys - parsed.keys()
+        return cls(data, query_keys)
 
     def get(self, *names: str) -> Any:
         for name in names:
@@ -85,37 +111,71 @@ class Args:
         return None
 
     def text(self, *names: str, required: bool = False, default: str = "") -> str:
+        """A string field. Like MLflow's server, a JSON value of another type (``123``
+        for a name) is INVALID_PARAMETER_VALUE; an empty string counts as missing."""
         value = self.get(*names)
-        if value is None:
+        if isinstance(value, list) and self.from_query(names[0]):
+            value = value[0] if value else None
+        if value is None or value == "":
             if required:
-                raise invalid(f"missing value for required parameter '{names[0]}'")
+                raise required_field(names[0])
             return default
-        if isinstance(value, list):
-            value = value[0] if value else ""
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise invalid(f"parameter '{names[0]}' must be a string, got {value!r}")
+        if not isinstance(value, str):
+            raise bad_type(names[0], value)
+        return value
+
+    def enum(self, *names: str, default: str = "") -> str:
+        """An enum field: its name, or its number (proto3 JSON takes both)."""
+        value = self.get(*names)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise bad_type(names[0], value)
         return str(value)
 
     def integer(
         self, *names: str, required: bool = False, default: int | None = None
     ) -> int | None:
+        """An int64 field: a JSON number or a decimal string (as MLflow accepts)."""
         value = self.get(*names)
-        if value is None:
+        if isinstance(value, list) and self.from_query(names[0]):
+            value = value[0] if value else None
+        if value is None or value == "":
             if required:
-                raise invalid(f"missing value for required parameter '{names[0]}'")
+                raise required_field(names[0])
             return default
         try:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             return int(value)
-        except (TypeError, ValueError):
-            raise invalid(f"parameter '{names[0]}' must be an integer, got {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise bad_type(names[0], value) from None
+
+    def strings(self, name: str) -> list[str]:
+        """A repeated string field (a JSON array of strings, or repeated query keys)."""
+        value = self.data.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            if self.from_query(name) and isinstance(value, str):
+                return [value]
+            raise bad_type(name, value)
+        if not all(isinstance(item, str) for item in value):
+            raise bad_type(name, value)
+        return value
+
+    def from_query(self, name: str) -> bool:
+        return name in self.query_keys
 
     def items(self, name: str) -> list[Any]:
         value = self.data.get(name)
         if value is None:
             return []
-        return value if isinstance(value, list) else [value]
+        if isinstance(value, list):
+            return value
+        if self.from_query(name):
+            return [value]
+        raise bad_type(name, value)
 
     def run_id(self) -> str:
         return self.text("run_id", "run_uuid", required=True)

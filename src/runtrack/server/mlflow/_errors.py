@@ -10,6 +10,7 @@ that shape; the rest of the server keeps runtrack's own error shape.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -69,6 +70,23 @@ def invalid(message: str) -> MlflowError:
 
 def missing(message: str) -> MlflowError:
     return MlflowError(RESOURCE_DOES_NOT_EXIST, message)
+
+
+_API_DOCS = " See the API docs for more information about request parameters."
+
+
+def bad_type(name: str, value: Any) -> MlflowError:
+    """MLflow's answer to a request field of the wrong JSON type (its wording)."""
+    shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return invalid(
+        f"Invalid value {shown} for parameter '{name}' supplied:  Hint: Value was of type "
+        f"'{type(value).__name__}'.{_API_DOCS}"
+    )
+
+
+def required(name: str) -> MlflowError:
+    """MLflow's answer to a missing required request field (its wording)."""
+    return invalid(f"Missing value for required parameter '{name}'.{_API_DOCS}")
 
 
 def response(code: str, message: str) -> JSONResponse:

@@ -104,7 +104,7 @@ async def upload(path: str, request: Request) -> Response:
     return JSONResponse({})
 
 
-def _listing(ctx: Ctx, path: str) -> dict[str, Any]:
+def listing(ctx: Ctx, path: str) -> dict[str, Any]:
     where = _split(path, allow_root=True)
     if where is None:
         return {}
@@ -133,10 +133,10 @@ def _listing(ctx: Ctx, path: str) -> dict[str, Any]:
 
 @router.get("/artifacts", summary="List artifact files of a folder")
 async def list_artifacts(request: Request, path: str = "") -> Response:
-    return JSONResponse(await run_in_threadpool(_listing, context(request), path))
+    return JSONResponse(await run_in_threadpool(listing, context(request), path))
 
 
-def _open(ctx: Ctx, path: str) -> Any:
+def open_file(ctx: Ctx, path: str) -> Any:
     key, rel = _split(path) or ("", "")
     if not rel:
         raise missing(f"artifact {path!r} is a folder, not a file")
@@ -148,7 +148,7 @@ def _open(ctx: Ctx, path: str) -> Any:
 
 @router.get("/artifacts/{path:path}", summary="Download an artifact file")
 async def download(path: str, request: Request) -> Response:
-    handle = await run_in_threadpool(_open, context(request), path)
+    handle = await run_in_threadpool(open_file, context(request), path)
     name = path.rsplit("/", 1)[-1]
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
 

@@ -15,14 +15,17 @@ The mapping (documented for users in ``docs/mlflow.md``):
   experiment being archived also reads as deleted.
 * statuses: RUNNING/SCHEDULED/FINISHED/FAILED/KILLED <-> Running/Queued/Completed/
   Failed/Canceled (other runtrack states read as the nearest MLflow one).
-* metrics = scalar series; the "latest" value is runtrack's summary ``last`` (the last
-  point logged), timestamps are milliseconds on the wire and seconds in runtrack.
+* metrics = scalar series; the "latest" value is MLflow's (the point with the highest
+  step, then time, then value: the summary's ``top_*``), not runtrack's ``last`` (the
+  last point logged, which the Azure face shows); timestamps are milliseconds on the
+  wire and seconds in runtrack.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 from runtrack.errors import NotFoundError
@@ -38,6 +41,9 @@ USER_TAG = "mlflow.user"
 DELETED_TAG = "mlflow.lifecycleStage"
 #: Tags stored in runtrack that MLflow views do not show.
 HIDDEN_TAGS = frozenset({DELETED_TAG})
+#: Experiment tag holding the artifact location a client gave at creation.
+LOCATION_TAG = "mlflow.artifactLocation"
+HIDDEN_EXPERIMENT_TAGS = frozenset({LOCATION_TAG})
 RUN_TYPE = "mlflow"
 
 ACTIVE, DELETED = "active", "deleted"
@@ -157,17 +163,27 @@ def lifecycle(archived: bool) -> str:
     return DELETED if archived else ACTIVE
 
 
+def resolve_location(location: str) -> str:
+    """An experiment's artifact location as MLflow stores it: URIs as given, local
+    paths as absolute ``file://`` URIs."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", location) and not re.match(r"^[A-Za-z]:[\\/]",
+                                                                        location):
+        return location
+    return Path(location).expanduser().absolute().as_uri()
+
+
 def experiment_json(info: ExperimentInfo) -> dict[str, Any]:
     exp_id = experiment_id(info)
     created = ms(info.created_time) or 0
     return {
         "experiment_id": exp_id,
         "name": info.name,
-        "artifact_location": f"mlflow-artifacts:/{exp_id}",
+        "artifact_location": info.tags.get(LOCATION_TAG) or f"mlflow-artifacts:/{exp_id}",
         "lifecycle_stage": lifecycle(info.archived),
         "creation_time": created,
         "last_update_time": ms(info.last_activity) or created,
-        "tags": [{"key": k, "value": v or ""} for k, v in sorted(info.tags.items())],
+        "tags": [{"key": k, "value": v or ""} for k, v in sorted(info.tags.items())
+                 if k not in HIDDEN_EXPERIMENT_TAGS],
     }
 
 
@@ -208,22 +224,28 @@ def run_info_json(info: RunInfo, exp_id: str, deleted: bool) -> dict[str, Any]:
     return data
 
 
+def latest(summary: SeriesInfo) -> tuple[float, float | None, int] | None:
+    """MLflow's latest point of a scalar series as (value, time, step): the one with the
+    highest step, then time, then value (None when the series holds no number)."""
+    if summary.kind is not MetricKind.SCALAR or summary.count == 0:
+        return None
+    if summary.top_time is not None and summary.top_value is not None:
+        return summary.top_value, summary.top_time, summary.top_step or 0
+    if summary.last is None:
+        return None
+    return summary.last, summary.last_time, summary.last_step or 0
+
+
 def latest_metrics(summaries: dict[str, SeriesInfo]) -> list[dict[str, Any]]:
-    """One MLflow Metric per numeric scalar series: its last point."""
+    """One MLflow Metric per numeric scalar series: its latest point (:func:`latest`)."""
     metrics = []
     for name, summary in summaries.items():
-        if summary.kind is not MetricKind.SCALAR or summary.count == 0:
+        found = latest(summary)
+        if found is None:
             continue
-        value = summary.last
-        if value is None:
-            continue
+        value, stamp, step = found
         metrics.append(
-            {
-                "key": name,
-                "value": wire_number(value),
-                "timestamp": ms(summary.last_time) or 0,
-                "step": summary.last_step or 0,
-            }
+            {"key": name, "value": wire_number(value), "timestamp": ms(stamp) or 0, "step": step}
         )
     return metrics
 

@@ -60,6 +60,9 @@ def create_experiment(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Create an experiment."""
     name = _check_name(args.text("name", required=True))
     tags = _tag_dict(args.items("tags"), "tags")
+    location = args.text("artifact_location")
+    if location:
+        tags[convert.LOCATION_TAG] = convert.resolve_location(location)
     if ctx.store.get_experiment_by_name(name) is not None:
         raise MlflowError(
             RESOURCE_ALREADY_EXISTS, f"Experiment(name={name}) already exists."
@@ -92,7 +95,7 @@ def _lookup(info: ExperimentInfo) -> Any:
 
     def lookup(entity: str, key: str) -> Any:
         if entity == search.TAG:
-            return info.tags.get(key)
+            return None if key in convert.HIDDEN_EXPERIMENT_TAGS else info.tags.get(key)
         if entity != search.ATTRIBUTE:
             raise invalid(f"experiments cannot be filtered by {entity}s")
         value = data[key]
@@ -111,8 +114,9 @@ def search_experiments(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Search experiments (filter, order_by, view_type, paging)."""
     size = search.page_size(args)
     view = search.view_type(args, "view_type")
+    convert.resolve_experiment(ctx.store, convert.DEFAULT_EXPERIMENT_ID)  # MLflow always has it
     clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
-    order = search.parse_order_by(args.items("order_by"), _ATTRIBUTES)
+    order = search.parse_order_by(args.strings("order_by"), _ATTRIBUTES)
     found = [
         info for info in ctx.store.list_experiments(include_archived=True)
         if info.archived in view and search.matches(clauses, _lookup(info))
@@ -164,6 +168,8 @@ def set_experiment_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Set a tag on an experiment."""
     info = convert.resolve_experiment(ctx.store, args.text("experiment_id", required=True))
     key = args.text("key", required=True)
+    if key in convert.HIDDEN_EXPERIMENT_TAGS:
+        raise invalid(f"tag {key!r} is reserved by runtrack (the experiment's artifact location)")
     ctx.store.set_experiment_tags(info.id, _tag_dict([{"key": key, "value": args.text("value")}],
                                                      "tag"))
     return {}
@@ -174,7 +180,7 @@ def delete_experiment_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Delete a tag of an experiment."""
     info = convert.resolve_experiment(ctx.store, args.text("experiment_id", required=True))
     key = args.text("key", required=True)
-    if key not in info.tags:
+    if key not in info.tags or key in convert.HIDDEN_EXPERIMENT_TAGS:
         raise missing(f"No tag with name: {key} in experiment with id {info.id}")
     ctx.store.remove_experiment_tags(info.id, [key])
     return {}

@@ -18,11 +18,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from runtrack import _rules
-from runtrack.errors import InvalidValueError, NotFoundError
+from runtrack.errors import InvalidValueError, NotFoundError, PropertyConflictError
 from runtrack.model import MetricBatch, MetricKind, Record
 from runtrack.server.mlflow import convert, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
-from runtrack.server.mlflow._errors import MlflowRoute, invalid
+from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, bad_type, invalid
+from runtrack.server.mlflow._errors import required as required_field
 from runtrack.server.mlflow._inputs import add_inputs
 from runtrack.server.mlflow.runs import active_run, apply_tags, load_run, tag_value
 
@@ -33,6 +34,8 @@ MAX_BATCH_PARAMS = 100
 MAX_BATCH_TAGS = 100
 MAX_BATCH_TOTAL = 1000
 HISTORY_PAGE = 25_000
+#: Points per run remembered to drop replayed duplicates (two full log-batch requests).
+RECENT_POINTS = 2 * MAX_BATCH_METRICS
 
 
 def stream_name() -> str:
@@ -40,19 +43,28 @@ def stream_name() -> str:
     return f"mlflow/{socket.gethostname()[:200]}/{os.getpid()}"
 
 
-def _record(item: Any) -> Record:
+def _record(item: Any, where: str = "") -> Record:
+    """One MLflow Metric (``where`` prefixes field names in errors: ``metrics[3].``)."""
     if not isinstance(item, dict):
-        raise invalid("metrics must be a list of {key, value, timestamp, step} objects")
-    key = convert.check_key("metric", item.get("key"))
-    value = convert.number(item.get("value"), f"metric {key!r} value")
-    stamp = item.get("timestamp")
-    if stamp is None or isinstance(stamp, bool):
-        raise invalid(f"metric {key!r} needs a timestamp (milliseconds since the epoch)")
+        raise bad_type(where.rstrip(".") or "metrics", item)
+
+    def given(name: str) -> Any:
+        value = item.get(name)
+        if value is None or value == "":
+            raise required_field(where + name)
+        return value
+
+    raw_key = given("key")
+    if not isinstance(raw_key, str):
+        raise bad_type(where + "key", raw_key)
+    key = convert.check_key("metric", raw_key)
+    raw_value = given("value")
     try:
-        millis = int(stamp)
-        step = int(item.get("step") or 0)
-    except (TypeError, ValueError, OverflowError):
-        raise invalid(f"metric {key!r}: timestamp and step must be integers") from None
+        value = convert.number(raw_value, "value")
+    except MlflowError:
+        raise bad_type(where + "value", raw_value) from None
+    millis = _intlike(given("timestamp"), where + "timestamp")
+    step = _intlike(item.get("step") or 0, where + "step")
     if millis < 0:
         raise invalid(f"metric {key!r}: timestamp must not be negative, got {millis}")
     if millis > _rules.INT64_MAX or not _rules.INT64_MIN < step <= _rules.INT64_MAX:
@@ -63,13 +75,41 @@ def _record(item: Any) -> Record:
     return (key, MetricKind.SCALAR.value, step, convert.seconds(millis), value)
 
 
+def _intlike(value: Any, name: str) -> int:
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise bad_type(name, value) from None
+
+
+def _identity(record: Record) -> int:
+    name, _, step, stamp, value = record
+    shown = "nan" if value != value else value
+    return hash((name, step, convert.ms(stamp), shown))
+
+
 def append_points(ctx: Ctx, run_id: str, records: list[Record]) -> None:
-    """Append ``records`` to the run on this process's stream (serialised per run)."""
+    """Append ``records`` to the run on this process's stream (serialised per run).
+
+    A point identical to one of the run's recent points (same key, value, timestamp
+    and step) is dropped, as MLflow drops it: a request the client replays after a
+    lost answer adds nothing."""
     if not records:
         return
     stream = stream_name()
     state = ctx.state
     with state.run_lock(run_id):
+        seen = state.recent_points(run_id)
+        fresh: dict[int, Record] = {}
+        for record in records:
+            identity = _identity(record)
+            if identity not in seen and identity not in fresh:
+                fresh[identity] = record
+        records = list(fresh.values())
+        if not records:
+            return
         position = state.positions.get(run_id)
         if position is None:
             position = ctx.store.ingest_position(run_id, stream)
@@ -83,6 +123,9 @@ def append_points(ctx: Ctx, run_id: str, records: list[Record]) -> None:
             state.positions.pop(run_id, None)
             raise invalid(f"metric points of run {run_id} were not all applied; retry")
         state.positions[run_id] = after
+        seen.update(dict.fromkeys(fresh))
+        while len(seen) > RECENT_POINTS:
+            seen.popitem(last=False)
 
 
 def _params(items: list[Any]) -> dict[str, str]:
@@ -101,10 +144,30 @@ def _params(items: list[Any]) -> dict[str, str]:
     return params
 
 
-def add_params(ctx: Ctx, run_id: str, params: dict[str, str]) -> None:
-    """Params are runtrack properties (add-only): a changed value is refused."""
-    if params:
+def add_params(ctx: Ctx, run_id: str, params: dict[str, str], *, batch: bool = False) -> None:
+    """Params are runtrack properties (add-only): a changed value is refused, in
+    MLflow's words (``log-parameter`` and ``log-batch`` word it differently)."""
+    if not params:
+        return
+    try:
         ctx.store.add_properties(run_id, params)
+    except PropertyConflictError:
+        logged = ctx.store.get_run(run_id).properties
+        changed = [{"key": k, "old_value": logged[k], "new_value": v}
+                   for k, v in params.items() if k in logged and logged[k] != v]
+        if not changed:
+            raise
+        if batch:
+            raise invalid(
+                f"Changing param values is not allowed. Params were already logged="
+                f"'{changed}' for run ID='{run_id}'."
+            ) from None
+        first = changed[0]
+        raise invalid(
+            f"Changing param values is not allowed. Param with key='{first['key']}' was "
+            f"already logged with value='{first['old_value']}' for run ID='{run_id}'. "
+            f"Attempted logging new value '{first['new_value']}'."
+        ) from None
 
 
 @endpoint(router, "POST", "/runs/log-metric")
@@ -119,7 +182,8 @@ def log_metric(ctx: Ctx, args: Args) -> dict[str, Any]:
 def log_parameter(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Log a param (a runtrack property)."""
     info = active_run(ctx, args.run_id())
-    add_params(ctx, info.id, _params([{"key": args.get("key"), "value": args.get("value")}]))
+    key, value = args.text("key", required=True), args.text("value")
+    add_params(ctx, info.id, _params([{"key": key, "value": value}]))
     return {}
 
 
@@ -133,19 +197,26 @@ def log_batch(ctx: Ctx, args: Args) -> dict[str, Any]:
         if len(items) > cap:
             raise invalid(
                 f"A batch logging request can contain at most {cap} {what}. "
-                f"Got {len(items)} {what}. Please split up {what} across multiple requests."
+                f"Got {len(items)} {what}. Please split up {what} across multiple "
+                "requests and try again."
             )
-    if len(metrics) + len(params) + len(tags) > MAX_BATCH_TOTAL:
-        raise invalid(f"A batch logging request can contain at most {MAX_BATCH_TOTAL} entities")
+    total = len(metrics) + len(params) + len(tags)
+    if total > MAX_BATCH_TOTAL:
+        what = "metrics, params, and tags"
+        raise invalid(
+            f"A batch logging request can contain at most {MAX_BATCH_TOTAL} {what}. "
+            f"Got {total} {what}. Please split up {what} across multiple requests and "
+            "try again."
+        )
     info = active_run(ctx, args.run_id())
-    records = [_record(item) for item in metrics]
+    records = [_record(item, f"metrics[{i}].") for i, item in enumerate(metrics)]
     parsed_params = _params(params)
     parsed_tags: dict[str, str] = {}
     for item in tags:
         if not isinstance(item, dict):
             raise invalid("tags must be a list of {key, value} objects")
         parsed_tags[convert.check_key("tag", item.get("key"))] = tag_value(item.get("value"))
-    add_params(ctx, info.id, parsed_params)
+    add_params(ctx, info.id, parsed_params, batch=True)
     append_points(ctx, info.id, records)
     if parsed_tags:
         apply_tags(ctx, info, parsed_tags)

@@ -19,7 +19,15 @@ from fastapi import APIRouter
 from runtrack.errors import NotFoundError
 from runtrack.server.mlflow import convert, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
-from runtrack.server.mlflow._errors import MlflowRoute, invalid, missing
+from runtrack.server.mlflow._errors import (
+    NOT_IMPLEMENTED,
+    RESOURCE_DOES_NOT_EXIST,
+    MlflowError,
+    MlflowRoute,
+    invalid,
+    missing,
+)
+from runtrack.server.mlflow._errors import required as required_field
 from runtrack.server.mlflow._inputs import SIDE_KEY, add_outputs, read_json, write_json
 from runtrack.server.mlflow.runs import active_run
 
@@ -42,7 +50,7 @@ def _record_path(model_id: str) -> str:
     return f"logged-models/{model_id}.json"
 
 
-def _load(ctx: Ctx, model_id: str) -> dict[str, Any]:
+def load_model(ctx: Ctx, model_id: str) -> dict[str, Any]:
     record = read_json(ctx, _record_path(model_id))
     if not isinstance(record, dict) or record.get("deleted"):
         raise missing(f"Logged model with ID '{model_id}' not found.")
@@ -76,6 +84,18 @@ def _files_folder(ctx: Ctx, run_id: str, name: str, model_id: str) -> str:
     return f"{name}-{model_id[2:10]}"
 
 
+def _known_run(ctx: Ctx, run_id: str) -> bool:
+    """Whether ``run_id`` names an active run. MLflow accepts any source_run_id; an
+    unknown one keeps the model's files with the model instead of the run."""
+    try:
+        active_run(ctx, run_id)
+    except MlflowError as exc:
+        if exc.code == RESOURCE_DOES_NOT_EXIST:
+            return False
+        raise
+    return True
+
+
 @endpoint(router, "POST", "/logged-models")
 def create_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Create a logged model (status pending)."""
@@ -86,8 +106,7 @@ def create_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
     if _BAD_NAME_CHARS & set(name):
         raise invalid(f"logged model name {name!r} may not contain any of / : . % \" '")
     run_id = args.text("source_run_id")
-    if run_id:
-        active_run(ctx, run_id)
+    if run_id and _known_run(ctx, run_id):
         folder = _files_folder(ctx, run_id, name, model_id)
         uri = f"mlflow-artifacts:/{exp_id}/{run_id}/artifacts/{folder}"
     else:
@@ -108,14 +127,16 @@ def create_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
 @endpoint(router, "GET", "/logged-models/{model_id}")
 def get_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Get a logged model."""
-    return {"model": _load(ctx, args.text("model_id", required=True))["model"]}
+    return {"model": load_model(ctx, args.text("model_id", required=True))["model"]}
 
 
 @endpoint(router, "PATCH", "/logged-models/{model_id}")
 def finalize_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Set a logged model's status (finalize)."""
-    record = _load(ctx, args.text("model_id", required=True))
-    status = args.text("status", required=True)
+    record = load_model(ctx, args.text("model_id", required=True))
+    status = args.enum("status")
+    if not status:
+        raise required_field("status")
     status = _STATUSES.get(status, status)
     if status not in _STATUSES.values():
         raise invalid(f"unknown logged model status {status!r}")
@@ -126,7 +147,7 @@ def finalize_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
 @endpoint(router, "DELETE", "/logged-models/{model_id}")
 def delete_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Delete a logged model (its record; files stay with the run)."""
-    record = _load(ctx, args.text("model_id", required=True))
+    record = load_model(ctx, args.text("model_id", required=True))
     record["deleted"] = True
     _save(ctx, record)
     return {}
@@ -135,7 +156,7 @@ def delete_logged_model(ctx: Ctx, args: Args) -> dict[str, Any]:
 @endpoint(router, "PATCH", "/logged-models/{model_id}/tags")
 def set_logged_model_tags(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Set tags of a logged model."""
-    record = _load(ctx, args.text("model_id", required=True))
+    record = load_model(ctx, args.text("model_id", required=True))
     info = record["model"]["info"]
     info["tags"] = _merge(info.get("tags", []), _pairs(args.items("tags"), "tags"))
     return _save(ctx, record)
@@ -144,7 +165,7 @@ def set_logged_model_tags(ctx: Ctx, args: Args) -> dict[str, Any]:
 @endpoint(router, "DELETE", "/logged-models/{model_id}/tags/{tag_key}")
 def delete_logged_model_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Delete a tag of a logged model."""
-    record = _load(ctx, args.text("model_id", required=True))
+    record = load_model(ctx, args.text("model_id", required=True))
     key = args.text("tag_key", required=True)
     info = record["model"]["info"]
     if all(t["key"] != key for t in info.get("tags", [])):
@@ -157,7 +178,7 @@ def delete_logged_model_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
 @endpoint(router, "POST", "/logged-models/{model_id}/params")
 def log_logged_model_params(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Log params of a logged model."""
-    record = _load(ctx, args.text("model_id", required=True))
+    record = load_model(ctx, args.text("model_id", required=True))
     data = record["model"]["data"]
     data["params"] = _merge(data.get("params", []), _pairs(args.items("params"), "params"))
     _save(ctx, record)
@@ -192,7 +213,13 @@ def _model_value(model: dict[str, Any], entity: str, key: str) -> Any:
 @endpoint(router, "POST", "/logged-models/search")
 def search_logged_models(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Search logged models (filter on name, model_id, source_run_id, status, tags, params)."""
-    wanted = {str(e) for e in args.items("experiment_ids")}
+    wanted = set(args.strings("experiment_ids"))
+    if args.items("datasets"):
+        raise MlflowError(
+            NOT_IMPLEMENTED,
+            "runtrack does not support the 'datasets' filter of logged-models/search; "
+            "search without it and filter on the models' source runs instead",
+        )
     clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
     size = args.integer("max_results", default=50) or 50
     found = [

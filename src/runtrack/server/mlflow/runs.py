@@ -8,6 +8,7 @@ script, an interactive run) that an MLflow client attached to through
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
 from typing import Any
@@ -17,7 +18,7 @@ from fastapi import APIRouter
 from runtrack import limits
 from runtrack.errors import NotFoundError, RunStateError
 from runtrack.model import RunInfo, RunQuery, RunStatus, SeriesInfo
-from runtrack.server.mlflow import convert, search
+from runtrack.server.mlflow import convert, run_search, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
 from runtrack.server.mlflow._inputs import read_io
@@ -115,10 +116,14 @@ def create_run(ctx: Ctx, args: Args) -> dict[str, Any]:
     user = args.text("user_id")
     if user and convert.USER_TAG not in tags:
         tags[convert.USER_TAG] = tag_value(user)
+    start_ms = args.integer("start_time")
     info = ctx.store.create_run(
         exp.id, uuid.uuid4().hex, display_name=name, run_type=convert.RUN_TYPE,
         status=RunStatus.RUNNING, parent_id=parent_id, tags=tags, compute_target="mlflow",
     )
+    restate = getattr(ctx.store, "restate_run", None)
+    if start_ms and restate is not None:
+        info = restate(info.id, start_time=convert.seconds(start_ms))
     return {"run": run_response(ctx, info)}
 
 
@@ -130,16 +135,24 @@ def get_run(ctx: Ctx, args: Args) -> dict[str, Any]:
 
 @endpoint(router, "POST", "/runs/update")
 def update_run(ctx: Ctx, args: Args) -> dict[str, Any]:
-    """Rename a run and/or set its status (status: runs of type mlflow only)."""
+    """Rename a run and/or set its status and end time (runs of type mlflow only).
+
+    MLflow's rules: the client's ``end_time`` is kept, and a finished run may go back
+    to RUNNING (``mlflow.start_run(run_id=...)`` resumes it) and end again."""
     info = active_run(ctx, args.run_id())
     run_name = args.text("run_name")
+    status = args.enum("status")
+    end_ms = args.integer("end_time")
     if run_name:
         name = run_name[: limits.MAX_DISPLAY_NAME_LENGTH]
         info = ctx.store.update_run(info.id, display_name=name)
-    status = args.text("status")
-    if status:
-        wanted = convert.mlflow_status(status)
-        if info.run_type == convert.RUN_TYPE and not info.status.is_terminal:
+    wanted = convert.mlflow_status(status) if status else None
+    if info.run_type == convert.RUN_TYPE and (wanted is not None or end_ms is not None):
+        restate = getattr(ctx.store, "restate_run", None)
+        if restate is not None:
+            end = None if end_ms is None else convert.seconds(end_ms)
+            info = restate(info.id, status=wanted, end_time=end)
+        elif wanted is not None and not info.status.is_terminal:
             try:
                 info = ctx.store.set_status(info.id, wanted)
             except RunStateError:
@@ -169,7 +182,7 @@ def set_tag(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Set a tag on a run (mlflow.runName renames it)."""
     info = active_run(ctx, args.run_id())
     key = convert.check_key("tag", args.text("key", required=True))
-    value = tag_value(args.get("value"))
+    value = tag_value(args.text("value"))
     apply_tags(ctx, info, {key: value})
     return {}
 
@@ -220,7 +233,8 @@ class _View:
     def value(self, info: RunInfo, entity: str, key: str) -> Any:
         if entity == search.METRIC:
             summary = self.summaries.get(info.id, {}).get(key)
-            return None if summary is None else summary.last
+            found = None if summary is None else convert.latest(summary)
+            return None if found is None else found[0]
         if entity == search.PARAM:
             return info.properties.get(key)
         if entity == search.TAG:
@@ -233,13 +247,13 @@ class _View:
 @endpoint(router, "POST", "/runs/search")
 def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Search runs with MLflow's filter and order_by grammar, paged."""
-    wanted = [str(e) for e in args.items("experiment_ids")]
+    wanted = args.strings("experiment_ids")
     if not wanted:
         return {}
     size = search.page_size(args)
     view_type = search.view_type(args, "run_view_type")
     clauses = search.parse_filter(args.text("filter"), _ATTRIBUTES, _NUMERIC)
-    order = search.parse_order_by(args.items("order_by"), _ATTRIBUTES)
+    order = search.parse_order_by(args.strings("order_by"), _ATTRIBUTES)
     exps: dict[str, tuple[str, bool]] = {}
     for exp_id in wanted:
         try:
@@ -249,6 +263,34 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
         exps[exp.id] = (convert.experiment_id(exp), exp.archived)
     if not exps:
         return {}
+    query = run_search.to_query(clauses, order, {e: gone for e, (_, gone) in exps.items()},
+                                view_type)
+    if query is not None:  # the database filters, sorts and pages
+        start = search.decode_token(args.text("page_token") or None)
+        query = dataclasses.replace(query, offset=start, limit=size + 1)
+        found = ctx.store.search_runs(query)
+        chunk = found[:size]
+        token = search.encode_token(start + size) if len(found) > size else None
+    else:
+        chunk, token = _search_in_python(ctx, exps, clauses, order, view_type, args, size)
+    page_summaries = ctx.store.get_summaries([r.id for r in chunk])
+    runs = [
+        convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
+                         deleted=convert.run_deleted(r, exps[r.experiment_id][1]))
+        for r in chunk
+    ]
+    result: dict[str, Any] = {"runs": runs}
+    if token:
+        result["next_page_token"] = token
+    return result
+
+
+def _search_in_python(
+    ctx: Ctx, exps: dict[str, tuple[str, bool]], clauses: list[search.Clause],
+    order: list[search.OrderKey], view_type: tuple[bool, ...], args: Args, size: int,
+) -> tuple[list[RunInfo], str | None]:
+    """The search for filters with no SQL twin: every run of the experiments, filtered
+    and sorted here."""
     query = RunQuery(
         experiment_ids=list(exps), include_children=True, order_by=[("created_time", True)],
         tags={c.key: c.value for c in clauses if c.entity == search.TAG and c.op == "="
@@ -268,14 +310,4 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     keys = order + [d for d in defaults if all(d.key != k.key or k.entity != d.entity
                                                for k in order)]
     found = search.ordered(found, keys, view.value)
-    chunk, token = search.page(found, args.text("page_token") or None, size)
-    page_summaries = ctx.store.get_summaries([r.id for r in chunk])
-    runs = [
-        convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
-                         deleted=view.deleted(r))
-        for r in chunk
-    ]
-    result: dict[str, Any] = {"runs": runs}
-    if token:
-        result["next_page_token"] = token
-    return result
+    return search.page(found, args.text("page_token") or None, size)

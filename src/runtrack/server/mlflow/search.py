@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from runtrack.server.mlflow._errors import invalid
+from runtrack.server.mlflow._errors import bad_type, invalid
 
 METRIC, PARAM, TAG, ATTRIBUTE, DATASET = "metric", "param", "tag", "attribute", "dataset"
 _ENTITIES = {
@@ -340,18 +340,27 @@ _VIEW_TYPES = {"ACTIVE_ONLY": (False,), "DELETED_ONLY": (True,), "ALL": (False, 
                "1": (False,), "2": (True,), "3": (False, True)}
 
 
+#: MLflow's largest page of a search.
+MAX_SEARCH_RESULTS = 50_000
+
+
 def page_size(args: Any) -> int:
     """``max_results`` of a search request (default 1000, at most 50,000)."""
-    size = int(args.integer("max_results", default=1000) or 1000)
-    if not 0 < size <= 50_000:
-        raise invalid(f"max_results must be between 1 and 50000, got {size}")
+    size = int(args.integer("max_results", default=1000))
+    if size > MAX_SEARCH_RESULTS:
+        raise bad_type("max_results", size)
+    if size <= 0:
+        raise invalid(
+            f"Invalid value {size} for parameter 'max_results' supplied. It must be "
+            "a positive integer"
+        )
     return size
 
 
 def view_type(args: Any, field: str) -> tuple[bool, ...]:
     """Which deleted flags a search's ``view_type`` field (ACTIVE_ONLY, DELETED_ONLY, ALL
     or their numbers) admits."""
-    view = _VIEW_TYPES.get(str(args.text(field, default="ACTIVE_ONLY")).upper())
+    view = _VIEW_TYPES.get(args.enum(field, default="ACTIVE_ONLY").upper())
     if view is None:
-        raise invalid(f"unknown {field} {args.text(field)!r}")
+        raise invalid(f"unknown {field} {args.enum(field)!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL")
     return view

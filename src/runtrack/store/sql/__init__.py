@@ -248,6 +248,43 @@ class SqlStore:
             conn.execute(update(runs).where(runs.c.id == run_id).values(values))
             return _run(conn, run_id)
 
+    def restate_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        start_time: float | None = None,
+        end_time: float | None = None,
+    ) -> RunInfo:
+        """Optional extension (see :mod:`runtrack.store.base`): set status and times as a
+        client reports them, without the lifecycle rules of :meth:`set_status`.
+
+        For MLflow's face, where the client owns a run's clock and may resume a finished
+        run: ``status`` may leave a terminal state; a non-terminal status clears
+        ``end_time`` unless one is given; a terminal one without ``end_time`` ends now.
+        None leaves a field as it is.
+        """
+        with self._write() as conn:
+            row = _require_run(conn, run_id)
+            now = time.time()
+            values: dict[str, Any] = {"last_activity": now}
+            if status is not None:
+                status = RunStatus(status)
+                values["status"] = status.value
+                if status.is_terminal:
+                    if end_time is None and not RunStatus(row.status).is_terminal:
+                        values["end_time"] = now
+                else:
+                    values["end_time"] = None
+                if status is RunStatus.RUNNING and row.start_time is None:
+                    values["start_time"] = now
+            if start_time is not None:
+                values["start_time"] = start_time
+            if end_time is not None:
+                values["end_time"] = end_time
+            conn.execute(update(runs).where(runs.c.id == run_id).values(values))
+            return _run(conn, run_id)
+
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
         with self._write() as conn:
             _require_run(conn, run_id)

@@ -13,6 +13,7 @@ that.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 from runtrack.errors import InvalidValueError
@@ -25,6 +26,27 @@ _BINCOUNT_MAX = 1 << 20
 Lists = tuple[list[int | None], list[float], list[Any]]
 #: name -> (kind, the series' new points)
 Split = dict[str, tuple[str, "ArrayGroup | Lists"]]
+
+
+def top_key(state: dict[str, Any]) -> tuple[int, float, float] | None:
+    """The summary's current top point as a sort key (NaN sorts lowest), or None."""
+    if state["top_time"] is None:
+        return None
+    value = -math.inf if state["top_nan"] else state["top_value"]
+    return (state["top_step"], state["top_time"], -math.inf if value is None else value)
+
+
+def set_top(state: dict[str, Any], step: int, stamp: float, value: float) -> None:
+    nan = value != value
+    state["top_step"], state["top_time"] = step, stamp
+    state["top_value"], state["top_nan"] = (None if nan else _finite_or_none(value)), nan
+
+
+def _finite_or_none(value: float) -> float | None:
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 class ArrayGroup:
@@ -108,11 +130,27 @@ class ArrayGroup:
             state["last"], state["last_nan"] = None, True
         else:
             state["last"], state["last_nan"] = float(last), False
+        self._fold_top(state)
         nums = values[~np.isnan(values)] if self.encoding == "f" else values
         if len(nums):
             low, high = nums.min().item(), nums.max().item()
             state["vmin"] = low if state["vmin"] is None else min(state["vmin"], low)
             state["vmax"] = high if state["vmax"] is None else max(state["vmax"], high)
+
+    def _fold_top(self, state: dict[str, Any]) -> None:
+        """The point with the highest (step, time, value) (as ``ingest._fold_top``)."""
+        np = self.np
+        steps = np.where(self.steps == NO_STEP, 0, self.steps)
+        keys = self.values.astype("f8")
+        if self.encoding == "f":
+            keys = np.where(np.isnan(keys), -np.inf, keys)
+        pick = np.flatnonzero(steps == steps.max())
+        pick = pick[self.times[pick] == self.times[pick].max()]
+        i = int(pick[np.argmax(keys[pick])])
+        key = (int(steps[i]), float(self.times[i]), float(keys[i]))
+        best = top_key(state)
+        if best is None or key > best:
+            set_top(state, key[0], key[1], self.values[i].item())
 
 
 def split(np: Any, columns: PointColumns, skip: int) -> Split:

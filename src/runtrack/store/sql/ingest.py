@@ -16,6 +16,7 @@ Its steps:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,6 +207,7 @@ _SERIES_STATE = (
     series.c.id, series.c.name, series.c.kind, series.c.description, series.c.columns,
     series.c.count, series.c.last, series.c.last_nan, series.c.vmin, series.c.vmax,
     series.c.last_step, series.c.first_value, series.c.last_value, series.c.last_time,
+    series.c.top_step, series.c.top_time, series.c.top_value, series.c.top_nan,
 )
 
 
@@ -364,6 +366,7 @@ def _fold_summary(state: dict[str, Any], group: _Group) -> None:
             else:
                 state["last"], state["last_nan"] = _as_float(value), False
             break
+    _fold_top(state, group.steps, group.times, values)
     nums = codec.numeric(values)
     if nums:
         low, high = min(nums), max(nums)
@@ -379,6 +382,24 @@ def _fold_summary(state: dict[str, Any], group: _Group) -> None:
                         seen.add(key)
                         columns.append(str(key))
         state["columns"] = json.dumps(columns)
+
+
+def _fold_top(
+    state: dict[str, Any], steps: Sequence[int | None], times: Sequence[float],
+    values: Sequence[Any],
+) -> None:
+    """Keep the numeric point with the highest (step, time, value): MLflow's latest."""
+    best = columnar.top_key(state)
+    found: tuple[int, float, float] | None = None
+    for step, stamp, value in zip(steps, times, values, strict=True):
+        kind = type(value)
+        if kind is not float and kind is not int:
+            continue
+        key = (step or 0, float(stamp), -math.inf if value != value else float(value))
+        if best is None or key > best:
+            best, found = key, (step or 0, float(stamp), value)
+    if found is not None:
+        columnar.set_top(state, *found)
 
 
 def _as_float(value: float) -> float | None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
     Select,
@@ -24,8 +25,11 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.types import String
 
 from runtrack.errors import InvalidValueError
 from runtrack.model import (
@@ -52,7 +56,8 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
     "==": operator.eq, "!=": operator.ne,
 }
-_FIELDS = {"last": series.c.last, "min": series.c.vmin, "max": series.c.vmax}
+_FIELDS = {"last": series.c.last, "min": series.c.vmin, "max": series.c.vmax,
+           "top": series.c.top_value}
 _ATTRIBUTES = {
     "created_time": runs.c.created_time, "start_time": runs.c.start_time,
     "end_time": runs.c.end_time, "number": runs.c.number, "display_name": runs.c.display_name,
@@ -194,11 +199,92 @@ def _filters(query: RunQuery) -> list[ColumnElement[bool]]:
                 series.c.run_id == runs.c.id, series.c.name == name, compare(column, threshold)
             )
         )
+    where.extend(_condition(*c) for c in query.conditions)
     if query.parent_id is not None:
         where.append(runs.c.parent_id == query.parent_id)
     elif not query.include_children:
         where.append(runs.c.parent_id.is_(None))
     return where
+
+
+_CONDITION_ATTRIBUTES = {
+    "id": runs.c.id, "display_name": runs.c.display_name, "status": runs.c.status,
+    "created_time": runs.c.created_time, "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+}
+_SIDES = {"tag": run_tags, "property": run_properties}
+_CONDITION_OPS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN",
+                  "IS NULL", "IS NOT NULL")
+
+
+class _CaseLike(ColumnElement[bool]):
+    """``column LIKE pattern``, case-sensitive on every dialect (SQLite's LIKE ignores
+    ASCII case, so there it compiles to GLOB)."""
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, column: Any, pattern: str) -> None:
+        self.column = column
+        self.pattern = pattern
+
+
+@compiles(_CaseLike)
+def _like_default(element: _CaseLike, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column.like(element.pattern), **kw))
+
+
+@compiles(_CaseLike, "sqlite")
+def _like_sqlite(element: _CaseLike, compiler: Any, **kw: Any) -> str:
+    pattern = literal(_glob(element.pattern), String())
+    return f"({compiler.process(element.column, **kw)} GLOB {compiler.process(pattern, **kw)})"
+
+
+def _glob(pattern: str) -> str:
+    """A case-sensitive LIKE pattern as a SQLite GLOB pattern."""
+    out = []
+    for char in pattern:
+        out.append("*" if char == "%" else "?" if char == "_" else
+                   f"[{char}]" if char in "*?[]" else char)
+    return "".join(out)
+
+
+def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    if op == "LIKE":
+        return _CaseLike(column, str(value))
+    if op == "ILIKE":
+        return column.ilike(value)
+    if op == "IN":
+        return column.in_(list(value))
+    if op == "NOT IN":
+        return column.not_in(list(value))
+    if op == "IS NULL":
+        return column.is_(None)
+    if op == "IS NOT NULL":
+        return column.is_not(None)
+    compared: ColumnElement[bool] = _OPS["==" if op == "=" else op](column, value)
+    return compared
+
+
+def _condition(source: str, key: str, op: str, value: Any) -> ColumnElement[bool]:
+    if op not in _CONDITION_OPS:
+        raise InvalidValueError(f"condition op {op!r} is not one of {list(_CONDITION_OPS)}")
+    if op in ("IN", "NOT IN") and not isinstance(value, (list, tuple)):
+        raise InvalidValueError(f"condition {op} on {key!r} needs a list of values")
+    if source in _SIDES:
+        table = _SIDES[source]
+        has = and_(table.c.run_id == runs.c.id, table.c.key == key)
+        if op == "IS NULL":
+            return ~exists().where(has)
+        if op == "IS NOT NULL":
+            return exists().where(has)
+        return exists().where(has, _compare(table.c.value, op, value))
+    if source == "attribute" and key in _CONDITION_ATTRIBUTES:
+        return _compare(_CONDITION_ATTRIBUTES[key], op, value)
+    raise InvalidValueError(
+        f"condition on ({source!r}, {key!r}) is not valid: source must be tag, property or "
+        f"attribute ({', '.join(_CONDITION_ATTRIBUTES)})"
+    )
 
 
 def _ordered(statement: Select[Any], query: RunQuery) -> Select[Any]:
@@ -209,7 +295,7 @@ def _ordered(statement: Select[Any], query: RunQuery) -> Select[Any]:
             name, _, field = key[len("metric:") :].rpartition(":")
             if not name or field not in _FIELDS:
                 raise InvalidValueError(
-                    f"cannot order by {key!r}: use metric:<name>:<last|min|max>"
+                    f"cannot order by {key!r}: use metric:<name>:<last|min|max|top>"
                 )
             joined = series.alias(f"order_{number}")
             statement = statement.outerjoin(
@@ -223,7 +309,7 @@ def _ordered(statement: Select[Any], query: RunQuery) -> Select[Any]:
         else:
             raise InvalidValueError(
                 f"cannot order runs by {key!r}: use one of {sorted([*_ATTRIBUTES, 'duration'])} "
-                "or metric:<name>:<last|min|max>"
+                "or metric:<name>:<last|min|max|top>"
             )
         order.append(case((column.is_(None), 1), else_=0))
         order.append(column.desc() if descending else column.asc())
@@ -266,6 +352,9 @@ def series_info(row: Any) -> SeriesInfo:
         first_value=loads_cell(row.first_value),
         last_value=loads_cell(row.last_value),
         last_time=row.last_time,
+        top_step=row.top_step,
+        top_time=row.top_time,
+        top_value=math.nan if row.top_nan else row.top_value,
     )
 
 

@@ -13,7 +13,9 @@ Layout in brief:
 * ``series``: one row per (run, metric name) holding the summary, kept current at
   ingest so run lists never scan points. ``last`` is NULL when the last numeric value
   was NaN (``last_nan`` says so): NaN never reaches a SQL column, so SQLite and
-  PostgreSQL sort and compare alike.
+  PostgreSQL sort and compare alike. ``top_*`` is the numeric point with the highest
+  (step, time, value), steps missing counting as 0: MLflow's "latest" value, which
+  differs from ``last`` when steps arrive out of order (NULL value + ``top_nan``: NaN).
 * ``chunks``: the points, packed. Each row holds ``count`` consecutive points of one
   series from ``first_index``: steps, times and values as packed arrays (see
   :mod:`runtrack.store.sql.codec`) plus the metadata downsampling and range reads
@@ -136,6 +138,10 @@ series = Table(
     Column("first_value", Text, nullable=True),
     Column("last_value", Text, nullable=True),
     Column("last_time", Float, nullable=True),
+    Column("top_step", BigInteger, nullable=True),
+    Column("top_time", Float, nullable=True),
+    Column("top_value", Float, nullable=True),
+    Column("top_nan", Boolean, nullable=True),
     UniqueConstraint("run_id", "name", name="uq_series_run_name"),
 )
 Index("ix_series_name_last", series.c.name, series.c.last)
