@@ -226,6 +226,12 @@ class ErrorInfo:
     type: str | None = None
     traceback: str | None = None
     exit_code: int | None = None
+    #: global rank of the process whose failure decided (distributed runs)
+    rank: int | None = None
+    #: the first Python traceback in the logs (``traceback`` holds the last one)
+    first_traceback: str | None = None
+    #: a one-line plain-language hint (CUDA OOM, NCCL timeout, OOM killer, SIGSEGV)
+    hint: str | None = None
 
     def to_json(self) -> JSONDict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -238,6 +244,9 @@ class ErrorInfo:
             type=data.get("type"),
             traceback=data.get("traceback"),
             exit_code=data.get("exit_code"),
+            rank=data.get("rank"),
+            first_traceback=data.get("first_traceback"),
+            hint=data.get("hint"),
         )
 
 
@@ -428,4 +437,63 @@ class RunQuery:
             values["metric_filters"] = [tuple(f) for f in values["metric_filters"]]
         if "order_by" in values:
             values["order_by"] = [tuple(o) for o in values["order_by"]]
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """What ``search_logs`` (an optional store extension) looks for.
+
+    ``text`` matches log lines holding its words in that order (case-insensitive,
+    punctuation ignored); ``since`` is a unix time (runs created at or after it);
+    ``context`` lines before and after each hit are returned with it.
+    """
+
+    text: str
+    experiment_ids: list[str] | None = None
+    status: list[RunStatus] | None = None
+    since: float | None = None
+    run_id: str | None = None
+    limit: int = 50
+    context: int = 2
+
+    def to_json(self) -> JSONDict:
+        data: JSONDict = asdict(self)
+        data["status"] = None if self.status is None else [s.value for s in self.status]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LogQuery:
+        values = dict(data)
+        if values.get("status") is not None:
+            values["status"] = [RunStatus(s) for s in values["status"]]
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class LogHit:
+    """One matching log line: its run, file, 1-based line number and context."""
+
+    run_id: str
+    run_number: int
+    display_name: str
+    experiment_id: str
+    experiment_name: str
+    status: RunStatus
+    created_time: float
+    path: str
+    line_no: int
+    line: str
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+
+    def to_json(self) -> JSONDict:
+        data: JSONDict = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LogHit:
+        values = dict(data)
+        values["status"] = RunStatus(values["status"])
         return cls(**values)

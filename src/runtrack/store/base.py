@@ -21,6 +21,11 @@ Optional extensions, found with ``getattr`` (a store without them stays complete
   ``"b"`` int8 booleans — or None when the range is not one such encoding. Lets the
   SDK build a list or a numpy array of a long series without a Python object per
   point (``SqlStore`` has it).
+* Log search (``SqlStore`` and ``RestStore`` have it; see docs/logs.md):
+  ``index_log_lines(run_id, path, first_line, lines) -> int`` adds cleaned lines of a
+  run's log file numbered from ``first_line`` (1-based), idempotently, and returns the
+  next line number expected; ``log_index_position(run_id, path) -> int`` is that
+  number; ``search_logs(LogQuery) -> list[LogHit]`` finds lines across runs.
 """
 
 from __future__ import annotations
