@@ -36,6 +36,8 @@ from runtrack.model import ErrorInfo, RunStatus
 from runtrack.runner import envs, outcome, procs, runenv
 from runtrack.runner import spec as layout
 from runtrack.runner.capture import FolderMirror, LogPump
+from runtrack.runner.explain import explain
+from runtrack.runner.logindex import IndexerThread, LogIndexer
 from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, extract_zip
 from runtrack.runner.spec import RunSpec
 from runtrack.spool.reader import list_streams
@@ -79,6 +81,7 @@ class Supervisor:
         self.spool_folder = Path(spec.spool_dir) / spec.run_id
         self.logs = FolderMirror(str(self.workdir / "logs"), artifacts, spec.run_id, "logs")
         self.timed_out: float | None = None
+        self.indexer = IndexerThread(LogIndexer(store, artifacts, spec.run_id))
 
     # -- small helpers -------------------------------------------------------------------
 
@@ -127,6 +130,7 @@ class Supervisor:
     def run(self) -> RunStatus:
         signal.signal(signal.SIGTERM, self.request_cancel)
         signal.signal(signal.SIGINT, self.request_cancel)
+        self.indexer.start()
         try:
             python, extra = self.prepare()
         except envs.EnvironmentBuildError as exc:
@@ -348,6 +352,13 @@ class Supervisor:
         self._json_line(
             layout.PROCESS_STATUS,
             {"process_name": "*", "timestamp": _now(), "status": status.value},
+        )
+        ranks = layout.rank_log_paths(spec.node_count, spec.process_count_per_node)
+        error = explain(
+            status,
+            error,
+            self.indexer.stop().tracebacks(),
+            {path: rank for rank, path in enumerate(ranks)},
         )
         summary = f"run ended: {status.value}"
         if error is not None:

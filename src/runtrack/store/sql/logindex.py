@@ -5,7 +5,7 @@ cut to :data:`runtrack.limits.MAX_LOG_LINE_CHARS`, at most
 :data:`runtrack.limits.MAX_INDEXED_LOG_LINES_PER_RUN` per run (later lines advance the
 position but are not stored). Lines arrive incrementally per (run, path), numbered
 from 1, and are applied idempotently: lines below the file's position are skipped, so
-a retried call never doubles a line.
+a retried call never doubles a line; lines a caller skipped (a gap) stay out.
 
 Search matches the words of the query in that order (a phrase), case-insensitive,
 punctuation ignored. The query is never handed to the full-text engine as syntax: on
@@ -78,11 +78,8 @@ def index_lines(
             )
         ).one()
     file_id, expected = int(row.id), int(row.next_line)
-    if first_line > expected:
-        raise InvalidValueError(
-            f"{path} of run {run_id}: lines {expected}..{first_line - 1} were never indexed; "
-            f"send lines from line {expected}"
-        )
+    # lines below the position are already in; a gap (lines the caller dropped) stays one
+    expected = max(expected, first_line)
     fresh = list(lines[expected - first_line :])
     if not fresh:
         return expected
@@ -110,8 +107,12 @@ def index_lines(
 
 
 def _safe(line: str) -> str:
-    # NUL cannot be stored in PostgreSQL text; clients may send anything
-    return line.replace("\x00", "")[: limits.MAX_LOG_LINE_CHARS]
+    # clients may send anything: NUL cannot be stored in PostgreSQL text, and lone
+    # surrogates cannot be encoded for either database
+    line = line[: limits.MAX_LOG_LINE_CHARS].replace("\x00", "")
+    if not line.isascii():
+        line = line.encode("utf-8", "replace").decode("utf-8")
+    return line
 
 
 def check_query(query: LogQuery) -> None:
