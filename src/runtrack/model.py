@@ -497,3 +497,27 @@ class LogHit:
         values = dict(data)
         values["status"] = RunStatus(values["status"])
         return cls(**values)
+
+
+_SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str, now: float) -> float:
+    """``7d``/``12h``/``30m``/``45s``/``2w`` before ``now``, or an ISO date/time (UTC when
+    it has no zone), as a unix time. ValueError saying what is accepted otherwise."""
+    import datetime as dt
+
+    raw = text.strip()
+    unit = raw[-1:].lower()
+    if unit in _SINCE_UNITS and raw[:-1].replace(".", "", 1).isdigit():
+        return now - float(raw[:-1]) * _SINCE_UNITS[unit]
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            f"since {text!r} is not understood: give an age such as 7d, 12h, 30m, 45s, 2w, "
+            "or a date such as 2024-05-01 (or 2024-05-01T13:00)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.timestamp()

@@ -60,7 +60,7 @@ class LineSplitter:
             if end < 0:
                 break
             if not self._skipping:
-                self._partial += data[start : start + self._cap - len(self._partial)]
+                self._partial += data[start : min(end, start + self._cap - len(self._partial))]
             out.append(clean_line(bytes(self._partial)))
             self._partial.clear()
             self._skipping = False

@@ -21,6 +21,7 @@ from runtrack.errors import (
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.sdk import _values
 from runtrack.sdk._names import new_display_name, new_run_id
+from runtrack.sdk._observe import RunObservers
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_files import FilesMixin
 from runtrack.sdk._run_metrics import MetricsMixin
@@ -64,6 +65,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._submitted = False
         self._ship_in_process = True
         self._tee: OutputTee | None = None
+        self._observers: RunObservers | None = None
 
     # -- loading -----------------------------------------------------------------------
 
@@ -149,7 +151,10 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             compute_target=compute_target,
             definition=definition,
         )
-        return cls(experiment, info.id, _info=info)
+        run = cls(experiment, info.id, _info=info)
+        if run_type == "interactive" and status is RunStatus.RUNNING:
+            run._observers = RunObservers(run._store, run._artifacts, run.id)
+        return run
 
     # -- identity ----------------------------------------------------------------------
 
@@ -249,6 +254,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                 f"run {self.id} is already {info.status.value}; terminal states are final"
             )
         self._stop_tee()
+        if self._observers is not None:
+            error, self._observers = self._observers.stop(status, error), None
         self._close_spool()
         if self._outputs is not None and self._outputs.is_dir():
             self._upload_tree(self._outputs, _artifact_prefix(self._outputs))
@@ -283,6 +290,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     def __enter__(self) -> Run:
         if self._tee is None and not self._submitted:
             self._tee = OutputTee(self._artifacts, self.id, "logs/user_log.txt")
+            if self._observers is not None:
+                self._observers.watch_logs()
         return self
 
     def __exit__(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from runtrack.server.api import artifacts, experiments, logs, meta, metrics, runs
+from runtrack.server.api import diagnostics, logsearch
 
 ROUTERS: list[APIRouter] = [
     meta.router,
@@ -18,4 +19,6 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     artifacts.router,
     logs.router,
+    logsearch.router,
+    diagnostics.router,
 ]

@@ -28,6 +28,7 @@ from typing import Any
 
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo, RunQuery, RunStatus
+from runtrack.server.api._error_text import error_text
 from runtrack.store.base import TrackingStore
 
 MAX_PER_PAGE = 500
@@ -213,6 +214,7 @@ def run_row(run: RunInfo, values: dict[str, Any] | None = None) -> dict[str, Any
         "tags": dict(run.tags),
         "properties": dict(run.properties),
         "values": values or {},
+        "error": error_text(run),
     }
 
 

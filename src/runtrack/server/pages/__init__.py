@@ -27,4 +27,7 @@ def mount(app: FastAPI) -> None:
 
     app.include_router(api_views.router, prefix=API_PREFIX)
     app.include_router(views.router)
+    from runtrack.server.pages import diagnostics
+
+    app.include_router(diagnostics.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -40,9 +40,11 @@ export class OutputsTab {
     this.renderTree();
     this.bindBar();
     const logs = this.page.logs;
-    const first = logs.find((p) => PREFERRED.test(p)) || logs[0] ||
+    const wanted = new URLSearchParams(location.search);  // ?log=path&line=n (log search hits)
+    const asked = this.files.has(wanted.get("log")) ? wanted.get("log") : null;
+    const first = asked || logs.find((p) => PREFERRED.test(p)) || logs[0] ||
       this.page.files.find((f) => f.kind === "text")?.path;
-    if (first) this.open(first);
+    if (first) this.open(first, asked ? Number(wanted.get("line")) || 0 : 0);
     if (!this.terminal) this.tail();
   }
 
@@ -97,7 +99,7 @@ export class OutputsTab {
     });
   }
 
-  open(path) {
+  open(path, line = 0) {
     const file = this.files.get(path);
     if (!file) return;
     this.current = path;
@@ -115,7 +117,9 @@ export class OutputsTab {
       this.viewerNode.append(el("p", { class: "muted", text: `Binary file, ${sizeText(file.size)}. Use Download.` }));
     } else {
       this.viewer.follow = document.getElementById("follow").checked;
-      this.viewer.open(path, file.size, !this.terminal).catch((err) => {
+      this.viewer.open(path, file.size, !this.terminal).then(() => {
+        if (line > 0) this.viewer.jump(line - 1, "current-hit");
+      }).catch((err) => {
         this.viewerNode.append(el("p", { class: "muted", text: `Cannot read ${path}: ${err.message}` }));
       });
     }
