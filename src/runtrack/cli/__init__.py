@@ -155,7 +155,7 @@ def show(uri: str | None, as_json: bool, run_id: str) -> None:
         info = ws._store.get_run(run_id)
     except NotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
-    series = ws._store.list_series(run_id)
+    series = [s for s in ws._store.list_series(run_id) if not s.name.startswith("sys/")]
     files = ws._artifacts.list(run_id)
     if as_json:
         _echo_json(

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from runtrack.cli._logs_search import with_search
+
 _URI = click.option(
     "--uri",
     "uri",
@@ -218,4 +220,4 @@ def _copy(src: Any, dst: Any, advance: Any) -> None:
         advance(len(block))
 
 
-COMMANDS = [submit, logs, cancel, download]
+COMMANDS = [submit, with_search(logs), cancel, download]

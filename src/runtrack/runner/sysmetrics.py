@@ -39,6 +39,7 @@ log = logging.getLogger("runtrack.runner")
 
 PREFIX = "sys/"
 STREAM = "sys"
+FIRST_SAMPLE_AFTER = 2.0
 
 
 def load_nvml() -> Any | None:
@@ -175,10 +176,11 @@ class SystemSampler(threading.Thread):
         self._seq: int | None = None
 
     def run(self) -> None:
-        while True:
+        # the first sample waits a little, so CPU % covers a real interval
+        wait = min(self.interval, FIRST_SAMPLE_AFTER)
+        while not self._stop_event.wait(wait):
             self.sample_once()
-            if self._stop_event.wait(self.interval):
-                return
+            wait = self.interval
 
     def sample_once(self) -> None:
         """Take and store one sample (errors are logged, never raised)."""
@@ -196,9 +198,12 @@ class SystemSampler(threading.Thread):
             log.debug("runtrack: system metrics sample failed: %s", exc)
 
     def stop(self) -> None:
+        """Stop; a run that ended before its first sample still gets one."""
         self._stop_event.set()
         if self.is_alive():
             self.join(10.0)
+        if self.samples == 0:
+            self.sample_once()
 
 
 def start(
