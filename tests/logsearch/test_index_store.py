@@ -27,7 +27,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     s.close()
 
 
-def _run(store: SqlStore, run_id: str, exp: str = "e", status: RunStatus = RunStatus.RUNNING) -> None:
+def _run(
+    store: SqlStore, run_id: str, exp: str = "e", status: RunStatus = RunStatus.RUNNING
+) -> None:
     e = store.get_or_create_experiment(exp)
     store.create_run(e.id, run_id, display_name=run_id, run_type="script", status=status)
 

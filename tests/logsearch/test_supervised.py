@@ -7,7 +7,6 @@ import json
 import os
 import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

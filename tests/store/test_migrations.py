@@ -19,9 +19,8 @@ from sqlalchemy import text
 
 from runtrack.errors import ConfigError
 from runtrack.model import MetricBatch, RunStatus
-from runtrack.store.sql import SqlStore, migrations
+from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
-from runtrack.store.sql import schema
 from runtrack.store.sql.schema import metadata
 
 REVISIONS = ["0001", "i18_logsearch"]  # oldest first; the last one is HEAD

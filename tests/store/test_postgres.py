@@ -9,9 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from runtrack.model import MetricBatch, RunStatus
-from runtrack.store.sql import SqlStore, migrations
+from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
-from runtrack.store.sql import schema
 from runtrack.store.sql.schema import metadata
 from tests.store.contract import TrackingStoreContract
 from tests.store.test_migrations import REVISIONS

@@ -127,7 +127,7 @@ class Probe:
         return tree
 
     def _gpus(self, node: str, pids_of_rank: dict[int, set[int]]) -> dict[str, float]:
-        nvml = self._nvml
+        nvml: Any = self._nvml
         out: dict[str, float] = {}
         used_by_pid: dict[int, float] = {}
         for i in range(nvml.nvmlDeviceGetCount()):

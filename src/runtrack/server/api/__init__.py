@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runtrack.server.api import artifacts, experiments, logs, meta, metrics, runs
-from runtrack.server.api import diagnostics, logsearch
+from runtrack.server.api import (
+    artifacts,
+    diagnostics,
+    experiments,
+    logs,
+    logsearch,
+    meta,
+    metrics,
+    runs,
+)
 
 ROUTERS: list[APIRouter] = [
     meta.router,
