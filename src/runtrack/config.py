@@ -213,3 +213,27 @@ def submitted_context() -> SubmittedContext | None:
     return SubmittedContext(
         run_id, _env(ENV_EXPERIMENT), _env(ENV_STREAM), int(rank) if rank else None
     )
+
+
+ENV_SYSTEM_METRICS = "RUNTRACK_SYSTEM_METRICS_INTERVAL"
+DEFAULT_SYSTEM_METRICS_INTERVAL = 10.0
+
+
+def system_metrics_interval() -> float | None:
+    """Seconds between system-metrics samples (``RUNTRACK_SYSTEM_METRICS_INTERVAL``,
+    default 10); None when switched off (``0`` or ``off``). ConfigError for other text."""
+    raw = (os.environ.get(ENV_SYSTEM_METRICS) or "").strip().lower()
+    if not raw:
+        return DEFAULT_SYSTEM_METRICS_INTERVAL
+    if raw in ("0", "off", "false", "no"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 86_400:
+        raise ConfigError(
+            f"{ENV_SYSTEM_METRICS}={raw!r} is not a number of seconds between 0.1 and 86400; "
+            "set it to e.g. 10, or to 0 (or off) to switch system metrics off"
+        )
+    return value

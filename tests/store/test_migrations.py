@@ -19,11 +19,11 @@ from sqlalchemy import text
 
 from runtrack.errors import ConfigError
 from runtrack.model import MetricBatch, RunStatus
-from runtrack.store.sql import SqlStore, migrations
+from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
 
-REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest"]  # oldest first; the last one is HEAD
+REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest", "i18_logsearch"]  # oldest first; the last one is HEAD
 
 
 def _url(tmp_path: Path) -> str:
@@ -32,7 +32,10 @@ def _url(tmp_path: Path) -> str:
 
 def _diff(store: SqlStore) -> list[object]:
     with store.engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+        return list(compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": schema.managed_name}),
+            metadata,
+        ))
 
 
 def test_revision_list_matches_scripts() -> None:

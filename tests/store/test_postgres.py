@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from runtrack.model import MetricBatch, RunStatus
-from runtrack.store.sql import SqlStore, migrations
+from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
 from tests.store.contract import TrackingStoreContract
@@ -45,7 +45,10 @@ def test_upgrade_from(postgres_url: str, start: str | None) -> None:
     try:
         with store.engine.connect() as conn:
             assert migrations.current_revision(conn) == migrations.HEAD
-            assert list(compare_metadata(MigrationContext.configure(conn), metadata)) == []
+            assert list(compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": schema.managed_name}),
+            metadata,
+        )) == []
         exp = store.get_or_create_experiment("e")
         store.create_run(exp.id, "r", display_name="r", run_type="script",
                          status=RunStatus.RUNNING)

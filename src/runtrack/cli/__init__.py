@@ -186,7 +186,7 @@ def show(uri: str | None, as_json: bool, run_id: str) -> None:
     ws = open_workspace(uri)
     run_id = resolve_run_id(ws._store, run_id)
     info = ws._store.get_run(run_id)
-    series = ws._store.list_series(run_id)
+    series = [s for s in ws._store.list_series(run_id) if not s.name.startswith("sys/")]
     files = ws._artifacts.list(run_id)
     if as_json:
         _echo_json(

@@ -10,6 +10,7 @@ import click
 
 from runtrack.cli._common import URI as _URI
 from runtrack.cli._common import get_run as _run
+from runtrack.cli._logs_search import with_search
 
 
 def _exit_code(status: str) -> int:
@@ -215,4 +216,4 @@ def _copy(src: Any, dst: Any, advance: Any) -> None:
         advance(len(block))
 
 
-COMMANDS = [submit, logs, cancel, download]
+COMMANDS = [submit, with_search(logs), cancel, download]

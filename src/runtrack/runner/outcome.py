@@ -89,6 +89,7 @@ def decide(
         return RunStatus.COMPLETED, None
     first = failed[0]
     where = f" (rank {first.rank})" if world_size > 1 else ""
+    rank = first.rank if world_size > 1 else None
     if first.returncode < 0:
         return RunStatus.FAILED, ErrorInfo(
             "UserError",
@@ -96,6 +97,7 @@ def decide(
             type="Signal",
             traceback=_tail(first.tail) or None,
             exit_code=first.returncode,
+            rank=rank,
         )
     parsed = parse_traceback(first.tail)
     if parsed is not None:
@@ -107,12 +109,14 @@ def decide(
             type=exc_type,
             traceback=tb[-limits.MAX_ERROR_MESSAGE_LENGTH :],
             exit_code=first.returncode,
+            rank=rank,
         )
     return RunStatus.FAILED, ErrorInfo(
         "UserError",
         f"User program{where} exited with code {first.returncode}",
         traceback=_tail(first.tail) or None,
         exit_code=first.returncode,
+        rank=rank,
     )
 
 

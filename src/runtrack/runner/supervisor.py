@@ -31,11 +31,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from runtrack.errors import NotFoundError, RunStateError
+from runtrack import config
+from runtrack.errors import ConfigError, NotFoundError, RunStateError
 from runtrack.model import ErrorInfo, RunStatus
-from runtrack.runner import envs, outcome, procs, runenv
+from runtrack.runner import envs, outcome, procs, runenv, sysmetrics
 from runtrack.runner import spec as layout
 from runtrack.runner.capture import FolderMirror, LogPump
+from runtrack.runner.explain import explain
+from runtrack.runner.logindex import IndexerThread, LogIndexer
 from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, extract_zip
 from runtrack.runner.spec import RunSpec
 from runtrack.spool.reader import list_streams
@@ -79,6 +82,8 @@ class Supervisor:
         self.spool_folder = Path(spec.spool_dir) / spec.run_id
         self.logs = FolderMirror(str(self.workdir / "logs"), artifacts, spec.run_id, "logs")
         self.timed_out: float | None = None
+        self.indexer = IndexerThread(LogIndexer(store, artifacts, spec.run_id))
+        self.sampler: sysmetrics.SystemSampler | None = None
 
     # -- small helpers -------------------------------------------------------------------
 
@@ -127,6 +132,7 @@ class Supervisor:
     def run(self) -> RunStatus:
         signal.signal(signal.SIGTERM, self.request_cancel)
         signal.signal(signal.SIGINT, self.request_cancel)
+        self.indexer.start()
         try:
             python, extra = self.prepare()
         except envs.EnvironmentBuildError as exc:
@@ -147,6 +153,7 @@ class Supervisor:
             return self.finish(*outcome.decide([], canceled=True))
         try:
             self.launch(python, extra)
+            self.start_sampler()
             self.watch()
         except Exception as exc:  # our own bug: never leave processes or a Running run
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -236,6 +243,19 @@ class Supervisor:
                 layout.PROCESS_STATUS,
                 {"process_name": name, "timestamp": _now(), "status": "Started"},
             )
+
+    def start_sampler(self) -> None:
+        """System metrics of the run's process trees, from this (supervisor) process."""
+        try:
+            interval = config.system_metrics_interval()
+        except ConfigError as exc:
+            self.phase(layout.EXECUTION_LOG, f"system metrics off: {exc}")
+            return
+
+        def ranks() -> dict[int, int]:
+            return {p.rank: p.popen.pid for p in self.procs if p.returncode is None}
+
+        self.sampler = sysmetrics.start(self.store, self.spec.run_id, ranks, interval)
 
     def watch(self) -> None:
         spec = self.spec
@@ -331,6 +351,8 @@ class Supervisor:
         if status is not RunStatus.CANCELED:
             self.set_status(RunStatus.FINALIZING)
         self.phase(layout.POST_LOG, "finalizing")
+        if self.sampler is not None:
+            self.sampler.stop()
         self.ship_spools(final=True)
         outputs = self.workdir / "outputs"
         uploaded = 0
@@ -348,6 +370,13 @@ class Supervisor:
         self._json_line(
             layout.PROCESS_STATUS,
             {"process_name": "*", "timestamp": _now(), "status": status.value},
+        )
+        ranks = layout.rank_log_paths(spec.node_count, spec.process_count_per_node)
+        error = explain(
+            status,
+            error,
+            self.indexer.stop().tracebacks(),
+            {path: rank for rank, path in enumerate(ranks)},
         )
         summary = f"run ended: {status.value}"
         if error is not None:

@@ -288,11 +288,20 @@ class MetricsMixin:
             if run_type is None or child.type == run_type:
                 yield child
 
-    def _metrics_of(self, run_id: str, name: str | None, populate: bool) -> dict[str, Any]:
+    def get_system_metrics(self, name: str | None = None) -> dict[str, Any]:
+        """System metrics (``sys/…``: CPU, memory, disk, network, GPUs), shaped like
+        ``get_metrics()``; that one leaves them out. See docs/system-metrics.md."""
+        return self._metrics_of(self.id, name, False, system=True)
+
+    def _metrics_of(
+        self, run_id: str, name: str | None, populate: bool, system: bool = False
+    ) -> dict[str, Any]:
         flush_run(run_id, 300)
         out: dict[str, Any] = {}
         for info in self._store.list_series(run_id):
             if name is not None and info.name != name:
+                continue
+            if info.name.startswith(SYSTEM_PREFIX) is not system:
                 continue
             out[info.name] = self._shape(run_id, info, populate)
         return out
@@ -349,6 +358,10 @@ class MetricsMixin:
             dtype = {"f": "<f8", "i": "<i8", "b": "i1"}[encoding]
             return np.frombuffer(blob, dtype=dtype).astype(np.float64)
         return np.asarray(self._store.read_series(self.id, name).values, dtype=float)
+
+
+#: names of system metrics (see runtrack.runner.sysmetrics); get_metrics() skips them
+SYSTEM_PREFIX = "sys/"
 
 
 def _columns(data: SeriesData) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.sdk import _values
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
+from runtrack.sdk._observe import RunObservers
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_files import FilesMixin
 from runtrack.sdk._run_metrics import MetricsMixin
@@ -75,6 +76,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         #: it created); recovery settles the run once the lock is free
         self._ownership: RunOwnership | None = None
         self._queued: RunStatus | None = None  # final status queued during an outage
+        self._observers: RunObservers | None = None
 
     # -- loading -----------------------------------------------------------------------
 
@@ -165,6 +167,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             from runtrack.spool.owner import RunOwnership
 
             run._ownership = RunOwnership(run._spool_dir, info.id)
+        if run_type == "interactive" and status is RunStatus.RUNNING:
+            run._observers = RunObservers(run._store, run._artifacts, run.id)
         return run
 
     # -- identity ----------------------------------------------------------------------
@@ -270,6 +274,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                 f"run {self.id} is already {info.status.value}; terminal states are final"
             )
         self._stop_tee()
+        if self._observers is not None:
+            error, self._observers = self._observers.stop(status, error), None
         try:
             self._close_spool()
             if self._outputs is not None and self._outputs.is_dir():
@@ -331,6 +337,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     def __enter__(self) -> Run:
         if self._tee is None and not self._submitted:
             self._tee = OutputTee(self._artifacts, self.id, INTERACTIVE_LOG, self._spool_dir)
+            if self._observers is not None:
+                self._observers.watch_logs()
         return self
 
     def __exit__(
@@ -530,12 +538,6 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         return self.experiment.workspace._portal_url("runs", self.id)
 
 
-def get_run(
-    experiment: Experiment, run_id: str, rehydrate: bool = True, clean_up: bool = True
-) -> Run:
-    """Azure's module helper ``azureml.core.get_run``: the run ``run_id`` of ``experiment``."""
-    return Run(experiment, run_id)
-
     def register_model(
         self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None, model_framework: str | None = None,
@@ -554,6 +556,13 @@ def get_run(
             self.experiment.workspace, self.id, model_name, model_path or model_name,
             tags, props, description, model_framework,
         )
+
+
+def get_run(
+    experiment: Experiment, run_id: str, rehydrate: bool = True, clean_up: bool = True
+) -> Run:
+    """Azure's module helper ``azureml.core.get_run``: the run ``run_id`` of ``experiment``."""
+    return Run(experiment, run_id)
 
 
 # -- helpers ------------------------------------------------------------------------------

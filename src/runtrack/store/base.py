@@ -25,6 +25,11 @@ Optional extensions, found with ``getattr`` (a store without them stays complete
   set status and times as a client reports them, terminal states included (MLflow's
   face: client clocks, resumed runs). Without it the MLflow routes keep the
   lifecycle rules of ``set_status`` (``SqlStore`` has it).
+* Log search (``SqlStore`` and ``RestStore`` have it; see docs/logs.md):
+  ``index_log_lines(run_id, path, first_line, lines) -> int`` adds cleaned lines of a
+  run's log file numbered from ``first_line`` (1-based), idempotently, and returns the
+  next line number expected; ``log_index_position(run_id, path) -> int`` is that
+  number; ``search_logs(LogQuery) -> list[LogHit]`` finds lines across runs.
 """
 
 from __future__ import annotations

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runtrack.server.api import artifacts, experiments, logs, meta, metrics, registry, runs
+from runtrack.server.api import (
+    artifacts,
+    diagnostics,
+    experiments,
+    logs,
+    logsearch,
+    meta,
+    metrics,
+    registry,
+    runs,
+)
 
 ROUTERS: list[APIRouter] = [
     meta.router,
@@ -19,4 +29,6 @@ ROUTERS: list[APIRouter] = [
     artifacts.router,
     logs.router,
     registry.router,
+    logsearch.router,
+    diagnostics.router,
 ]

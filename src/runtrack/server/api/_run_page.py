@@ -21,6 +21,8 @@ MAX_IMAGES_PER_SERIES = 200
 LOG_FOLDERS = ("logs/", "user_logs/", "system_logs/", "azureml-logs/")
 TEXT_SUFFIXES = (".txt", ".log", ".out", ".err", ".json", ".csv", ".tsv", ".md", ".yaml",
                  ".yml", ".py", ".sh", ".cfg", ".ini", ".toml")
+#: system metrics (runtrack.runner.sysmetrics) get the System tab, not the Metrics tab
+SYSTEM_PREFIX = "sys/"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")
 
 
@@ -71,7 +73,8 @@ def run_page(store: TrackingStore, artifacts: ArtifactStore, run_id: str) -> dic
         "run": {**run.to_json(), "duration": duration(run), "terminal": run.status.is_terminal},
         "parent": parent,
         "children": [run_row(c) for c in children],
-        "series": [s.to_json() for s in series],
+        "series": [s.to_json() for s in series if not s.name.startswith(SYSTEM_PREFIX)],
+        "system_series": [s.name for s in series if s.name.startswith(SYSTEM_PREFIX)],
         "files": files,
         "logs": [f["path"] for f in files if f["kind"] == "log"],
         "images": images,

@@ -28,6 +28,7 @@ from typing import Any
 
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo, RunQuery, RunStatus
+from runtrack.server.api._error_text import error_text
 from runtrack.store.base import TrackingStore
 
 MAX_PER_PAGE = 500
@@ -213,6 +214,7 @@ def run_row(run: RunInfo, values: dict[str, Any] | None = None) -> dict[str, Any
         "tags": dict(run.tags),
         "properties": dict(run.properties),
         "values": values or {},
+        "error": error_text(run),
     }
 
 
@@ -253,7 +255,8 @@ def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
         "pages": max(1, -(-total // state.per_page)),
         "columns": [{"key": c, "label": column_label(c)} for c in state.columns],
         "runs": rows,
-        "metric_names": sorted(metric_names),
+        "metric_names": sorted(n for n in metric_names if not n.startswith("sys/")),
+        "system_metric_names": sorted(n for n in metric_names if n.startswith("sys/")),
         "series_metrics": sorted(series_metrics),
         "property_keys": sorted({k for r in runs for k in r.properties}),
         "tag_keys": sorted({k for r in runs for k in r.tags}),

@@ -43,6 +43,9 @@ class ErrorBody(BaseModel):
     type: str | None = Field(default=None, max_length=1024)
     traceback: str | None = Field(default=None, max_length=1_000_000)
     exit_code: int | None = None
+    rank: int | None = None
+    first_traceback: str | None = Field(default=None, max_length=1_000_000)
+    hint: str | None = Field(default=None, max_length=1_000)
 
 
 class StatusBody(BaseModel):

@@ -19,9 +19,10 @@ from fastapi import FastAPI
 def mount(app: FastAPI) -> None:
     from runtrack.server.api import views as api_views
     from runtrack.server.app import API_PREFIX
-    from runtrack.server.pages import _assets, models, views
+    from runtrack.server.pages import _assets, diagnostics, models, views
 
     app.include_router(api_views.router, prefix=API_PREFIX)
     app.include_router(views.router)
     app.include_router(models.router)
     app.include_router(_assets.router)
+    app.include_router(diagnostics.router)

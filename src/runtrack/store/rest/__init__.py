@@ -24,6 +24,8 @@ from runtrack.model import (
     Bucket,
     ErrorInfo,
     ExperimentInfo,
+    LogHit,
+    LogQuery,
     MetricBatch,
     ModelVersionInfo,
     RegisteredModelInfo,
@@ -309,6 +311,22 @@ class RestStore:
     @staticmethod
     def _model(name: str) -> str:
         return f"/registered-models/{_q(name) or '%20'}"
+    # -- log search (optional extension, see store.base) ---------------------------------
+
+    def index_log_lines(
+        self, run_id: str, path: str, first_line: int, lines: Sequence[str]
+    ) -> int:
+        body = {"path": path, "first_line": first_line, "lines": list(lines)}
+        return int(self._http.json("POST", f"{self._run(run_id)}/log-index", body=body)
+                   ["next_line"])
+
+    def log_index_position(self, run_id: str, path: str) -> int:
+        data = self._http.json("GET", f"{self._run(run_id)}/log-index", params={"path": path})
+        return int(data["next_line"])
+
+    def search_logs(self, query: LogQuery) -> list[LogHit]:
+        data = self._http.json("POST", "/logs/search", body=query.to_json())
+        return [LogHit.from_json(h) for h in data["hits"]]
 
     def close(self) -> None:
         self._http.close()

@@ -7,7 +7,9 @@ on SQLite), reads through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query
 head when the store opens (see :mod:`runtrack.store.sql.migrations`).
 
 Beyond the protocol: :attr:`SqlStore.engine` and :attr:`SqlStore.dialect`, for tests
-and tools, and the optional fast read :meth:`SqlStore.read_series_values`.
+and tools, the optional fast read :meth:`SqlStore.read_series_values`, and the log
+search extension (:meth:`SqlStore.index_log_lines`, :meth:`SqlStore.log_index_position`,
+:meth:`SqlStore.search_logs`; see :mod:`runtrack.store.sql.logindex`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from runtrack.model import (
     Bucket,
     ErrorInfo,
     ExperimentInfo,
+    LogHit,
+    LogQuery,
     MetricBatch,
     MetricKind,
     ModelVersionInfo,
@@ -42,7 +46,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.sql import ingest, migrations, points, registry
+from runtrack.store.sql import ingest, logindex, migrations, points, registry
 from runtrack.store.sql import query as _query
 from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
 from runtrack.store.sql.schema import (
@@ -474,6 +478,22 @@ class SqlStore:
     def delete_model_alias(self, name: str, alias: str) -> None:
         with self._write() as conn:
             registry.delete_alias(conn, name, alias)
+
+    # -- log search (optional extension, see store.base) ---------------------------------------
+
+    def index_log_lines(
+        self, run_id: str, path: str, first_line: int, lines: Sequence[str]
+    ) -> int:
+        with self._write() as conn:
+            return logindex.index_lines(conn, self.dialect, run_id, path, first_line, lines)
+
+    def log_index_position(self, run_id: str, path: str) -> int:
+        with self._read() as conn:
+            return logindex.position(conn, run_id, path)
+
+    def search_logs(self, query: LogQuery) -> list[LogHit]:
+        with self._read() as conn:
+            return logindex.search(conn, self.dialect, query)
 
     def close(self) -> None:
         self.engine.dispose()

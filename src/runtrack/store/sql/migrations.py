@@ -26,7 +26,7 @@ from runtrack.errors import ConfigError
 from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
 
 #: The newest revision; must equal the head of ``alembic/versions``.
-HEAD = "i14_mlflow_latest"
+HEAD = "i18_logsearch"
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 _VERSION_TABLE = "alembic_version"
 

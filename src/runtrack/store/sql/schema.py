@@ -20,6 +20,12 @@ Layout in brief:
   series from ``first_index``: steps, times and values as packed arrays (see
   :mod:`runtrack.store.sql.codec`) plus the metadata downsampling and range reads
   need without unpacking (value min/max, x extents, sortedness).
+* ``log_files`` / ``log_lines``: the search index over runs' log files (see
+  :mod:`runtrack.store.sql.logindex`): per (run, path) the next line number expected,
+  and one row per indexed line. The full-text part is dialect-specific and lives
+  outside this metadata: an FTS5 table ``log_lines_fts`` (external content, kept in
+  step by triggers) on SQLite, a GIN index on ``to_tsvector('simple', text)`` on
+  PostgreSQL (see :data:`FULLTEXT_OBJECTS`).
 """
 
 from __future__ import annotations
@@ -243,3 +249,35 @@ model_aliases = Table(
     Column("alias", String(255), primary_key=True),
     Column("version", Integer, nullable=False),
 )
+log_files = Table(
+    "log_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(256), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("next_line", BigInteger, nullable=False, default=1),
+    Column("indexed", BigInteger, nullable=False, default=0),
+    UniqueConstraint("run_id", "path", name="uq_log_files_run_path"),
+)
+
+log_lines = Table(
+    "log_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", Integer, ForeignKey("log_files.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+)
+Index("ix_log_lines_file_line", log_lines.c.file_id, log_lines.c.line_no)
+
+#: database objects of the full-text index that this metadata does not describe
+#: (virtual tables, triggers, expression indexes); schema comparisons skip them
+FULLTEXT_OBJECTS = frozenset(
+    {"log_lines_fts", "log_lines_fts_data", "log_lines_fts_idx", "log_lines_fts_docsize",
+     "log_lines_fts_config", "log_lines_fts_content", "ix_log_lines_tsv"}
+)
+
+
+def managed_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """For Alembic's ``include_name``: False for the full-text objects above."""
+    return name not in FULLTEXT_OBJECTS

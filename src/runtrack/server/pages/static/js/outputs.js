@@ -40,10 +40,14 @@ export class OutputsTab {
     this.renderTree();
     this.bindBar();
     const logs = this.page.logs;
-    const failing = this.failingLog();
-    const first = failing || logs.find((p) => PREFERRED.test(p)) || logs[0] ||
+    const wanted = new URLSearchParams(location.search);  // ?log=path&line=n (log search hits)
+    const asked = this.files.has(wanted.get("log")) ? wanted.get("log") : null;
+    const failing = asked ? null : this.failingLog();
+    const first = asked || failing || logs.find((p) => PREFERRED.test(p)) || logs[0] ||
       this.page.files.find((f) => f.kind === "text")?.path;
-    if (first) this.open(first, Boolean(this.run.error));
+    if (first) {
+      this.open(first, !asked && Boolean(this.run.error), asked ? Number(wanted.get("line")) || 0 : 0);
+    }
     if (!this.terminal) this.tail();
   }
 
@@ -107,8 +111,9 @@ export class OutputsTab {
     });
   }
 
-  // Open a file; `atIssue`: scroll to its last traceback (a failed run's log).
-  open(path, atIssue = false) {
+  // Open a file; `atIssue`: scroll to its last traceback (a failed run's log);
+  // `line` (1-based): jump to that line (a log search hit).
+  open(path, atIssue = false, line = 0) {
     const file = this.files.get(path);
     if (!file) return;
     this.current = path;
@@ -127,7 +132,9 @@ export class OutputsTab {
     } else {
       this.viewer.follow = document.getElementById("follow").checked;
       this.viewer.open(path, file.size, !this.terminal).then(() => {
-        if (atIssue && this.viewer.path === path && this.viewer.lastTraceback()) {
+        if (line > 0) {
+          this.viewer.jump(line - 1, "current-hit");
+        } else if (atIssue && this.viewer.path === path && this.viewer.lastTraceback()) {
           document.getElementById("follow").checked = false;
           const [at, n] = [this.viewer.issueIndex + 1, this.viewer.issues().length];
           document.getElementById("issue-count").textContent = `${at}/${n}`;

@@ -1,0 +1,225 @@
+"""System metrics of a run: CPU, memory, disk, network, open files, and NVIDIA GPUs.
+
+A :class:`SystemSampler` thread samples every ``interval`` seconds (default 10, see
+:func:`runtrack.config.system_metrics_interval`) and ingests the samples straight into
+the store as scalar series under ``sys/`` on its own stream (no spool: a lost sample
+costs nothing). It runs in the supervisor for submitted runs (never in the user's
+process) and as a daemon thread for interactive runs. Names:
+
+* per process tree of a rank: ``sys/rank{r}/cpu_percent`` (sum over the tree, 100 =
+  one core), ``sys/rank{r}/rss_bytes``, ``sys/rank{r}/open_files`` and, with NVML,
+  ``sys/rank{r}/gpu_memory_bytes`` (the tree's processes' GPU memory);
+* per machine: ``sys/node{n}/memory_used_bytes``, ``…/memory_percent``,
+  ``…/disk_read_bytes``, ``…/disk_write_bytes``, ``…/net_sent_bytes``,
+  ``…/net_recv_bytes`` (bytes since the sampler started) and per GPU ``i``:
+  ``sys/node{n}/gpu{i}/utilization_percent``, ``…/memory_used_bytes``,
+  ``…/power_watts``, ``…/temperature_c``.
+
+NVML comes from the optional ``nvidia-ml-py`` package (``pip install runtrack[gpu]``),
+imported only when present. Without it, without a GPU, or when NVML raises, the GPU
+series are simply absent; the other series go on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+from runtrack.model import MetricBatch, Record
+from runtrack.store.base import TrackingStore
+
+log = logging.getLogger("runtrack.runner")
+
+PREFIX = "sys/"
+STREAM = "sys"
+FIRST_SAMPLE_AFTER = 2.0
+
+
+def load_nvml() -> Any | None:
+    """The initialised ``pynvml`` module, or None (not installed, no driver, no GPU)."""
+    try:
+        nvml: Any = importlib.import_module("pynvml")
+    except ImportError:
+        return None
+    try:
+        nvml.nvmlInit()
+        if nvml.nvmlDeviceGetCount() < 1:
+            return None
+    except Exception as exc:  # NVMLError (no driver, no device…) or anything else
+        log.debug("runtrack: NVML unavailable: %s", exc)
+        return None
+    return nvml
+
+
+class Probe:
+    """Takes one sample: ``sample()`` → ``{name: value}`` (see the module doc)."""
+
+    def __init__(self, ranks: Callable[[], dict[int, int]], node: int = 0,
+                 nvml: Any | None = None) -> None:
+        self._ranks = ranks  # rank -> pid of its top process
+        self._node = node
+        self._procs: dict[int, psutil.Process] = {}
+        self._nvml = nvml
+        self._disk0 = _disk()
+        self._net0 = _net()
+
+    def sample(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        pids_of_rank: dict[int, set[int]] = {}
+        for rank, pid in self._ranks().items():
+            tree = self._tree(pid)
+            if not tree:
+                continue
+            pids_of_rank[rank] = {p.pid for p in tree}
+            cpu = rss = files = 0.0
+            for p in tree:
+                try:
+                    with p.oneshot():
+                        cpu += p.cpu_percent(None)
+                        rss += p.memory_info().rss
+                        files += p.num_fds() if hasattr(p, "num_fds") else len(p.open_files())
+                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    continue
+            base = f"{PREFIX}rank{rank}/"
+            out[base + "cpu_percent"] = round(cpu, 2)
+            out[base + "rss_bytes"] = rss
+            out[base + "open_files"] = files
+        node = f"{PREFIX}node{self._node}/"
+        memory = psutil.virtual_memory()
+        out[node + "memory_used_bytes"] = float(memory.total - memory.available)
+        out[node + "memory_percent"] = float(memory.percent)
+        disk, net = _disk(), _net()
+        out[node + "disk_read_bytes"] = float(disk[0] - self._disk0[0])
+        out[node + "disk_write_bytes"] = float(disk[1] - self._disk0[1])
+        out[node + "net_sent_bytes"] = float(net[0] - self._net0[0])
+        out[node + "net_recv_bytes"] = float(net[1] - self._net0[1])
+        if self._nvml is not None:
+            try:
+                out.update(self._gpus(node, pids_of_rank))
+            except Exception as exc:  # a GPU fell off the bus, the driver restarted…
+                log.warning("runtrack: GPU metrics stopped: %s", exc)
+                self._nvml = None
+        return out
+
+    def _tree(self, pid: int) -> list[psutil.Process]:
+        top = self._procs.get(pid)
+        try:
+            if top is None:
+                top = self._procs[pid] = psutil.Process(pid)
+                top.cpu_percent(None)
+            children = top.children(recursive=True)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            self._procs.pop(pid, None)
+            return []
+        tree = [top]
+        for child in children:
+            known = self._procs.get(child.pid)
+            if known is None:  # its first cpu_percent() is a baseline (0.0)
+                known = self._procs[child.pid] = child
+            tree.append(known)
+        return tree
+
+    def _gpus(self, node: str, pids_of_rank: dict[int, set[int]]) -> dict[str, float]:
+        nvml: Any = self._nvml
+        out: dict[str, float] = {}
+        used_by_pid: dict[int, float] = {}
+        for i in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(i)
+            base = f"{node}gpu{i}/"
+            out[base + "utilization_percent"] = float(
+                nvml.nvmlDeviceGetUtilizationRates(handle).gpu
+            )
+            out[base + "memory_used_bytes"] = float(nvml.nvmlDeviceGetMemoryInfo(handle).used)
+            out[base + "power_watts"] = nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0
+            out[base + "temperature_c"] = float(
+                nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)
+            )
+            for proc in nvml.nvmlDeviceGetComputeRunningProcesses(handle):
+                used = getattr(proc, "usedGpuMemory", None)
+                if used is not None:
+                    used_by_pid[int(proc.pid)] = used_by_pid.get(int(proc.pid), 0.0) + used
+        for rank, pids in pids_of_rank.items():
+            out[f"{PREFIX}rank{rank}/gpu_memory_bytes"] = sum(
+                used_by_pid.get(pid, 0.0) for pid in pids
+            )
+        return out
+
+
+def _disk() -> tuple[int, int]:
+    counters = psutil.disk_io_counters()
+    return (counters.read_bytes, counters.write_bytes) if counters else (0, 0)
+
+
+def _net() -> tuple[int, int]:
+    counters = psutil.net_io_counters()
+    return (counters.bytes_sent, counters.bytes_recv) if counters else (0, 0)
+
+
+class SystemSampler(threading.Thread):
+    """Samples ``probe`` every ``interval`` s into ``run_id``'s ``sys/…`` series."""
+
+    def __init__(self, store: TrackingStore, run_id: str, probe: Probe, interval: float) -> None:
+        super().__init__(name=f"runtrack-sysmetrics-{run_id}", daemon=True)
+        self.store = store
+        self.run_id = run_id
+        self.probe = probe
+        self.interval = interval
+        self.samples = 0
+        self._stop_event = threading.Event()
+        self._seq: int | None = None
+
+    def run(self) -> None:
+        # the first sample waits a little, so CPU % covers a real interval
+        wait = min(self.interval, FIRST_SAMPLE_AFTER)
+        while not self._stop_event.wait(wait):
+            self.sample_once()
+            wait = self.interval
+
+    def sample_once(self) -> None:
+        """Take and store one sample (errors are logged, never raised)."""
+        try:
+            values = self.probe.sample()
+            if self._seq is None:
+                self._seq = self.store.ingest_position(self.run_id, STREAM)
+            now = time.time()
+            records: list[Record] = [
+                (name, "scalar", self.samples, now, value) for name, value in values.items()
+            ]
+            self._seq = self.store.ingest(self.run_id, MetricBatch(STREAM, self._seq, records))
+            self.samples += 1
+        except Exception as exc:
+            log.debug("runtrack: system metrics sample failed: %s", exc)
+
+    def stop(self) -> None:
+        """Stop; a run that ended before its first sample still gets one."""
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(10.0)
+        if self.samples == 0:
+            self.sample_once()
+
+
+def start(
+    store: TrackingStore,
+    run_id: str,
+    ranks: Callable[[], dict[int, int]],
+    interval: float | None,
+) -> SystemSampler | None:
+    """Start a sampler (None when ``interval`` is None: switched off)."""
+    if interval is None:
+        return None
+    sampler = SystemSampler(store, run_id, Probe(ranks, 0, load_nvml()), interval)
+    sampler.start()
+    return sampler
+
+
+def this_process() -> dict[int, int]:
+    """``ranks`` for an interactive run: rank 0 is this process."""
+    return {0: os.getpid()}

@@ -1,0 +1,52 @@
+"""What runs beside an interactive run: the system-metrics sampler and the log indexer.
+
+Submitted runs get both from their supervisor (never from the user's process); an
+interactive run gets the sampler, as a daemon thread, from ``start_logging()`` on,
+and the log indexer while ``with run:`` copies its output into ``logs/user_log.txt``.
+:meth:`RunObservers.stop` stops both and returns the run's error with what the logs
+said (see :func:`runtrack.runner.explain.explain`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from runtrack import config
+from runtrack.errors import ConfigError
+from runtrack.model import ErrorInfo, RunStatus
+from runtrack.runner import sysmetrics
+from runtrack.runner.explain import explain
+from runtrack.runner.logindex import IndexerThread, LogIndexer
+from runtrack.store.base import ArtifactStore, TrackingStore
+
+log = logging.getLogger("runtrack")
+
+
+class RunObservers:
+    """The sampler and (once :meth:`watch_logs` is called) the log indexer of one run."""
+
+    def __init__(self, store: TrackingStore, artifacts: ArtifactStore, run_id: str) -> None:
+        self._store = store
+        self._artifacts = artifacts
+        self._run_id = run_id
+        self._indexer: IndexerThread | None = None
+        try:
+            interval = config.system_metrics_interval()
+        except ConfigError as exc:  # never stop the user's run over its monitoring
+            log.warning("runtrack: system metrics off: %s", exc)
+            interval = None
+        self._sampler = sysmetrics.start(store, run_id, sysmetrics.this_process, interval)
+
+    def watch_logs(self) -> None:
+        if self._indexer is None:
+            self._indexer = IndexerThread(LogIndexer(self._store, self._artifacts, self._run_id))
+            self._indexer.start()
+
+    def stop(self, status: RunStatus, error: ErrorInfo | None) -> ErrorInfo | None:
+        if self._sampler is not None:
+            self._sampler.stop()
+            self._sampler = None
+        if self._indexer is None:
+            return error
+        indexer, self._indexer = self._indexer.stop(), None
+        return explain(status, error, indexer.tracebacks())

@@ -1,0 +1,136 @@
+"""The log search index on real SQLite FTS5 and real PostgreSQL full-text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runtrack import limits
+from runtrack.errors import InvalidValueError, NotFoundError
+from runtrack.model import LogQuery, RunStatus
+from runtrack.store.sql import SqlStore
+
+LOG = "user_logs/std_log.txt"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    s = SqlStore(url)
+    yield s
+    s.close()
+
+
+def _run(
+    store: SqlStore, run_id: str, exp: str = "e", status: RunStatus = RunStatus.RUNNING
+) -> None:
+    e = store.get_or_create_experiment(exp)
+    store.create_run(e.id, run_id, display_name=run_id, run_type="script", status=status)
+
+
+def test_phrase_search_with_context_newest_first(store: SqlStore) -> None:
+    _run(store, "a")
+    _run(store, "b")
+    store.index_log_lines("a", LOG, 1, ["start", "RuntimeError: CUDA out of memory.", "end"])
+    store.index_log_lines("b", LOG, 1, ["x", "y", "torch: CUDA out of memory; tried 2 GiB"])
+    hits = store.search_logs(LogQuery("cuda OUT of memory", context=1))
+    assert [(h.run_id, h.line_no) for h in hits] == [("b", 3), ("a", 2)]
+    assert hits[1].before == ["start"] and hits[1].after == ["end"]
+    assert hits[0].after == [] and hits[0].before == ["y"]
+    assert hits[0].path == LOG and hits[0].experiment_name == "e"
+    # the words must come in that order
+    assert store.search_logs(LogQuery("memory of out cuda")) == []
+
+
+def test_filters(store: SqlStore) -> None:
+    _run(store, "a", exp="one")
+    _run(store, "b", exp="two")
+    store.set_status("b", RunStatus.FAILED)
+    for rid in ("a", "b"):
+        store.index_log_lines(rid, LOG, 1, ["NCCL watchdog timeout"])
+    two = store.get_experiment_by_name("two")
+    assert two is not None
+    assert [h.run_id for h in store.search_logs(LogQuery("nccl", experiment_ids=[two.id]))] == ["b"]
+    assert [h.run_id for h in store.search_logs(
+        LogQuery("nccl", status=[RunStatus.FAILED]))] == ["b"]
+    assert [h.run_id for h in store.search_logs(LogQuery("nccl", run_id="a"))] == ["a"]
+    assert store.search_logs(LogQuery("nccl", since=time.time() + 3600)) == []
+    assert len(store.search_logs(LogQuery("nccl", limit=1))) == 1
+
+
+def test_incremental_and_idempotent(store: SqlStore) -> None:
+    _run(store, "a")
+    assert store.log_index_position("a", LOG) == 1
+    assert store.index_log_lines("a", LOG, 1, ["one", "two"]) == 3
+    # a retried batch overlapping what is in never doubles a line
+    assert store.index_log_lines("a", LOG, 2, ["two", "three"]) == 4
+    assert store.log_index_position("a", LOG) == 4
+    assert [h.line_no for h in store.search_logs(LogQuery("two"))] == [2]
+    assert [h.line_no for h in store.search_logs(LogQuery("three"))] == [3]
+
+
+def test_fts_syntax_is_plain_text(store: SqlStore) -> None:
+    _run(store, "a")
+    odd = 'x "quoted" AND (NEAR OR) * col:val -neg ^caret \' ; DROP TABLE runs; -- !& | <->'
+    store.index_log_lines("a", LOG, 1, [odd, "plain"])
+    for query in ['"quoted" AND (NEAR', "col:val -neg", "DROP TABLE runs;", "!& | <-> x",
+                  "NEAR(", "*", 'x "quoted']:
+        if any(c.isalnum() for c in query):
+            hits = store.search_logs(LogQuery(query))
+            assert [h.line_no for h in hits] == [1], query
+        else:
+            with pytest.raises(InvalidValueError, match="no word"):
+                store.search_logs(LogQuery(query))
+    assert store.get_run("a").id == "a"
+
+
+def test_bad_input_lines_are_stored_safely(store: SqlStore) -> None:
+    _run(store, "a")
+    long = "y" * (10 << 20)
+    store.index_log_lines("a", LOG, 1, ["nul\x00inside token", long, "\udcff lone surrogate"])
+    hits = store.search_logs(LogQuery("nulinside"))
+    assert [h.line for h in hits] == ["nulinside token"]
+    hits = store.search_logs(LogQuery("token", context=1))
+    assert len(hits[0].after[0]) == limits.MAX_LOG_LINE_CHARS
+
+
+def test_cap_per_run(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_INDEXED_LOG_LINES_PER_RUN", 3)
+    _run(store, "a")
+    assert store.index_log_lines("a", LOG, 1, ["w1", "w2"]) == 3
+    assert store.index_log_lines("a", "logs/other.txt", 1, ["w3", "w4", "w5"]) == 4
+    found = {h.line for q in ("w1", "w2", "w3", "w4", "w5") for h in store.search_logs(LogQuery(q))}
+    assert found == {"w1", "w2", "w3"}
+    # the position still moves on, so the indexer does not resend what was left out
+    assert store.log_index_position("a", "logs/other.txt") == 4
+
+
+def test_bad_calls(store: SqlStore) -> None:
+    _run(store, "a")
+    with pytest.raises(NotFoundError):
+        store.index_log_lines("missing", LOG, 1, ["x"])
+    with pytest.raises(InvalidValueError, match="first_line"):
+        store.index_log_lines("a", LOG, 0, ["x"])
+    with pytest.raises(InvalidValueError, match="strings"):
+        store.index_log_lines("a", LOG, 1, [b"x"])  # type: ignore[list-item]
+    with pytest.raises(InvalidValueError, match="limit"):
+        store.search_logs(LogQuery("x", limit=0))
+    with pytest.raises(InvalidValueError, match="context"):
+        store.search_logs(LogQuery("x", context=99))
+    with pytest.raises(InvalidValueError, match="at most"):
+        store.search_logs(LogQuery("x" * 5000))
+
+
+def test_deleting_a_run_drops_its_lines(store: SqlStore) -> None:
+    _run(store, "a")
+    _run(store, "b")
+    store.index_log_lines("a", LOG, 1, ["shared words"])
+    store.index_log_lines("b", LOG, 1, ["shared words"])
+    store.delete_run("a")
+    assert [h.run_id for h in store.search_logs(LogQuery("shared words"))] == ["b"]

@@ -1,0 +1,157 @@
+"""The system-metrics sampler: psutil series, NVML missing or raising, the off switch.
+
+No GPU exists on the test machines, so "NVML missing" is the real state of this
+interpreter (``nvidia-ml-py`` is not installed by the test extras); "NVML raising" uses
+a fake ``pynvml`` module put in ``sys.modules`` (the one fake in these tests: a real
+NVML cannot be made to fail on demand without a GPU)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from runtrack import Experiment, config
+from runtrack.errors import ConfigError
+from runtrack.runner import sysmetrics
+from runtrack.store.sql import SqlStore
+
+
+def _probe(nvml: Any = None) -> sysmetrics.Probe:
+    return sysmetrics.Probe(sysmetrics.this_process, 0, nvml)
+
+
+def test_psutil_series_for_a_process_tree() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        probe = sysmetrics.Probe(lambda: {3: os.getpid()}, 1)
+        probe.sample()
+        values = probe.sample()
+    finally:
+        child.kill()
+        child.wait()
+    assert values["sys/rank3/rss_bytes"] > 1 << 20  # this process and its child
+    assert values["sys/rank3/open_files"] >= 3
+    assert values["sys/rank3/cpu_percent"] >= 0
+    for name in ("memory_used_bytes", "memory_percent", "disk_read_bytes", "disk_write_bytes",
+                 "net_sent_bytes", "net_recv_bytes"):
+        assert f"sys/node1/{name}" in values
+    assert not any("gpu" in k for k in values)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pynvml") is not None,
+                    reason="nvidia-ml-py is installed here")
+def test_nvml_missing_means_no_gpu_series() -> None:
+    assert sysmetrics.load_nvml() is None
+    assert not any("gpu" in k for k in _probe(sysmetrics.load_nvml()).sample())
+
+
+class _NvmlError(Exception):
+    pass
+
+
+def _fake_nvml(fail_at: str) -> types.ModuleType:
+    fake = types.ModuleType("pynvml")
+    calls: dict[str, int] = {}
+
+    def call(name: str, value: Any) -> Any:
+        def fn(*_: Any) -> Any:
+            calls[name] = calls.get(name, 0) + 1
+            if name == fail_at:
+                raise _NvmlError(f"NVML {name} failed")
+            return value
+        return fn
+
+    memory = types.SimpleNamespace(used=3 << 30)
+    proc = types.SimpleNamespace(pid=os.getpid(), usedGpuMemory=1 << 30)
+    for name, value in (("nvmlInit", None), ("nvmlDeviceGetCount", 1),
+                        ("nvmlDeviceGetHandleByIndex", object()),
+                        ("nvmlDeviceGetUtilizationRates", types.SimpleNamespace(gpu=87)),
+                        ("nvmlDeviceGetMemoryInfo", memory),
+                        ("nvmlDeviceGetPowerUsage", 215_000),
+                        ("nvmlDeviceGetTemperature", 66),
+                        ("nvmlDeviceGetComputeRunningProcesses", [proc])):
+        setattr(fake, name, call(name, value))
+    fake.NVML_TEMPERATURE_GPU = 0  # type: ignore[attr-defined]
+    return fake
+
+
+def test_nvml_raising_at_init_means_no_gpu_series(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", _fake_nvml("nvmlInit"))
+    assert sysmetrics.load_nvml() is None
+
+
+def test_nvml_series_then_nvml_raising_mid_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _fake_nvml("never")
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    nvml = sysmetrics.load_nvml()
+    assert nvml is fake
+    probe = _probe(nvml)
+    values = probe.sample()
+    assert values["sys/node0/gpu0/utilization_percent"] == 87
+    assert values["sys/node0/gpu0/memory_used_bytes"] == 3 << 30
+    assert values["sys/node0/gpu0/power_watts"] == 215.0
+    assert values["sys/node0/gpu0/temperature_c"] == 66
+    assert values["sys/rank0/gpu_memory_bytes"] == 1 << 30
+
+    def broken(*_: Any) -> Any:
+        raise _NvmlError("GPU is lost")
+
+    monkeypatch.setattr(fake, "nvmlDeviceGetUtilizationRates", broken)
+    values = probe.sample()  # GPU series stop, the rest go on
+    assert "sys/rank0/cpu_percent" in values and not any("gpu" in k for k in values)
+
+
+def test_interval_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.system_metrics_interval() == 10.0
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "2.5")
+    assert config.system_metrics_interval() == 2.5
+    for off in ("0", "off", "OFF"):
+        monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", off)
+        assert config.system_metrics_interval() is None
+    for bad in ("fast", "-1", "0.01"):
+        monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", bad)
+        with pytest.raises(ConfigError, match="RUNTRACK_SYSTEM_METRICS_INTERVAL"):
+            config.system_metrics_interval()
+
+
+def test_interactive_run_samples_in_a_daemon_thread(exp: Experiment,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0.2")
+    run = exp.start_logging(outputs=False)
+    sampler = run._observers._sampler  # type: ignore[union-attr]
+    assert sampler is not None and sampler.daemon and sampler.is_alive()
+    run.log("loss", 1.0)
+    run.complete()
+    assert not sampler.is_alive()
+    system = run.get_system_metrics()
+    assert "sys/rank0/rss_bytes" in system and "sys/node0/memory_percent" in system
+    assert run.get_metrics() == {"loss": 1.0}
+    assert run.get_system_metrics("sys/rank0/rss_bytes").keys() == {"sys/rank0/rss_bytes"}
+
+
+def test_switched_off_or_misconfigured_runs_have_none(exp: Experiment,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0")
+    run = exp.start_logging(outputs=False)
+    run.complete()
+    assert run.get_system_metrics() == {}
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "often")
+    run = exp.start_logging(outputs=False)  # a bad setting never stops the run
+    run.complete()
+    assert run.get_system_metrics() == {}
+    assert "RUNTRACK_SYSTEM_METRICS_INTERVAL" in caplog.text
+
+
+def test_sampler_survives_a_failing_store(tmp_path: Any) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    sampler = sysmetrics.SystemSampler(store, "no-such-run", _probe(), 60)
+    sampler.sample_once()  # NotFoundError inside: logged, not raised
+    assert sampler.samples == 0
+    store.close()
