@@ -507,6 +507,9 @@ class RegisteredModelInfo:
     def from_json(cls, data: dict[str, Any]) -> RegisteredModelInfo:
         values = dict(data)
         values["aliases"] = {k: int(v) for k, v in (values.get("aliases") or {}).items()}
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class LogQuery:
     """What ``search_logs`` (an optional store extension) looks for.
@@ -565,6 +568,9 @@ class ModelVersionInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModelVersionInfo:
         return cls(**data)
+
+
+@dataclass(frozen=True)
 class LogHit:
     """One matching log line: its run, file, 1-based line number and context."""
 

@@ -23,7 +23,8 @@ from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
 
-REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest", "i18_logsearch"]  # oldest first; the last one is HEAD
+# oldest first; the last one is HEAD
+REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest", "i18_logsearch"]
 
 
 def _url(tmp_path: Path) -> str:

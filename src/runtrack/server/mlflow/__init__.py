@@ -51,7 +51,8 @@ def mount(app: FastAPI) -> None:
     search paths to ``app``."""
     app.state.mlflow = MlflowState()
     for router in (experiments.router, runs.router, metrics.router, history.router,
-                   models.router, registry.router, files.router, files.ajax_router, artifacts.router, _fallback):
+                   models.router, registry.router, files.router, files.ajax_router,
+                   artifacts.router, _fallback):
         app.include_router(router)
     searches = {"/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/runs/search",
                 "/api/2.0/mlflow/logged-models/search",
