@@ -67,7 +67,7 @@ def test_fail_and_cancel(exp: Experiment) -> None:
 
 
 def test_tags_are_mutable_properties_add_only(exp: Experiment) -> None:
-    run = exp.start_logging()
+    run = exp.start_logging(snapshot_directory=None)
     run.tag("quality", "great run")
     run.tag("quality", "fantastic run")
     run.tag("worth another look")

@@ -27,7 +27,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     try:
         exp = Experiment(ws, "views")
         for name, peak, alpha in (("a", 5.0, "0.5"), ("b", 9.0, "0.05"), ("c", 7.0, "10")):
-            run = exp.start_logging(outputs=False, display_name=name, tags={"alpha": alpha})
+            run = exp.start_logging(
+                outputs=False, snapshot_directory=None, display_name=name, tags={"alpha": alpha}
+            )
             for step in range(1000):
                 run.log("loss", peak if step == 617 else 1.0 / (step + 1), step=step)
             big = tmp / f"{name}.log"

@@ -102,7 +102,7 @@ def interactive_run(workspace: Any) -> Any:
         outputs.mkdir()
         (outputs / "model.json").write_text(json.dumps({"layers": [64, 128, 256]}, indent=1))
         run = experiment.start_logging(outputs=str(outputs), display_name="every metric kind",
-                                       tags={"demo": "logging-api"})
+                                       tags={"demo": "logging-api"}, snapshot_directory=None)
         with run:
             scale = 2
             run.log("Category", "Red")

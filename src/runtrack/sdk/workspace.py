@@ -23,8 +23,11 @@ class Workspace:
     (argument > ``RUNTRACK_TRACKING_URI`` > config file > ``./.runtrack``).
     ``Workspace("path/to/folder")``, ``Workspace("sqlite:///x.db")``,
     ``Workspace("postgresql://…", artifact_root=…)`` and ``Workspace("http://host:port")``
-    name a location explicitly. The Azure keyword arguments (``subscription_id``,
-    ``resource_group``, ``workspace_name``) are accepted and kept as attributes.
+    name a location explicitly. The Azure arguments (``subscription_id``,
+    ``resource_group``, ``workspace_name``, ``location``) are kept as attributes; Azure's
+    positional form ``Workspace(subscription_id, resource_group, workspace_name)`` (a
+    resource group given, no ``subscription_id=``) resolves the location as
+    ``Workspace()`` does.
     """
 
     def __init__(
@@ -41,7 +44,7 @@ class Workspace:
         _settings: Settings | None = None,
         **_ignored: Any,
     ) -> None:
-        if (resource_group is not None or workspace_name is not None) and subscription_id is None:
+        if resource_group is not None and subscription_id is None:
             # Azure's positional form Workspace(subscription_id, resource_group, name):
             # the location then resolves as for Workspace() (variable > config > default).
             subscription_id, uri = uri, None
