@@ -66,6 +66,7 @@ export function decodeTrace(t) {
 // Points per chart: about two per pixel for a few series; with many series each gets
 // fewer buckets (each bucket still keeps its extremes), so 100 series stay small.
 const POINT_BUDGET = 12000;
+export const LEGEND_MAX = 10;
 
 export function bucketsFor(width, series) {
   return Math.max(50, Math.min(1000, Math.round((width || 800) / 2), Math.floor(POINT_BUDGET / Math.max(1, series))));
@@ -96,7 +97,10 @@ export class TraceChart {
   // this one: its answer is dropped (resolves to null) when it comes back after that.
   async draw() {
     const generation = ++this.generation;
-    const pending = getJSON(this.url()).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
+    const url = this.url();
+    // log y and smoothing change no data: the last answer is drawn again
+    const pending = this.last?.url === url ? Promise.resolve(this.last.data)
+      : getJSON(url).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
     if (!window.Plotly && !this.node.dataset.drawn) {
       // First paint: a plain SVG sketch of the same downsampled data while the 4.8 MB
       // Plotly bundle loads and compiles; the interactive chart replaces it.
@@ -106,6 +110,7 @@ export class TraceChart {
     }
     const [Plotly, data] = await Promise.all([loadPlotly(), pending]);
     if (generation !== this.generation) return null;
+    this.last = { url, data };
     this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
     const traces = data.traces.map((t, i) => {
@@ -121,10 +126,13 @@ export class TraceChart {
       return [{ ...main, y: t.y, line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip", showlegend: false, hovertemplate: undefined }, main];
     }).flat();
     const layout = baseLayout({
-      showlegend: traces.length > 1 && !this.opts.compact,
+      // beyond LEGEND_MAX series the legend would bury the chart: hover names them
+      showlegend: data.traces.length > 1 && data.traces.length <= LEGEND_MAX && !this.opts.compact,
       xaxis: { title: { text: xTitle(data.traces[0]?.x_axis || x), font: { size: 10 } }, type: x === "time" ? "date" : "linear",
         ...(this.range ? { range: this.range.map((v) => (x === "time" ? new Date(v * 1000) : v)) } : {}) },
       yaxis: { type: this.opts.logY ? "log" : "linear" },
+      // with many series a unified hover would list them all: show the nearest one
+      ...(data.traces.length > LEGEND_MAX ? { hovermode: "closest" } : {}),
       ...(this.opts.layout || {}),
     });
     this.node.dataset.drawn = "plotly";
@@ -138,6 +146,12 @@ export class TraceChart {
     }
     this.node.dispatchEvent(new CustomEvent("chart-drawn", { bubbles: true }));
     return data;
+  }
+
+  // Draw with data fetched anew (a live run's series grew).
+  refetch() {
+    this.last = null;
+    return this.draw();
   }
 
   sketch(data) {

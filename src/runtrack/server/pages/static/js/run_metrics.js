@@ -155,7 +155,7 @@ export class MetricsTab {
   runStatus(found) {
     this.ticks += 1;
     if (!this.built || !(found.terminal || this.ticks % 3 === 0)) return;
-    for (const chart of this.charts) if (!chart.range) chart.draw().catch(() => {});
+    for (const chart of this.charts) if (!chart.range) chart.refetch().catch(() => {});
     this.refreshSeries().catch((err) => console.warn("runtrack: refreshing metrics failed:", err.message));
   }
 }
