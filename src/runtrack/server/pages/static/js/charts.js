@@ -5,17 +5,22 @@ import { extent, getJSON, loadPlotly } from "./common.js";
 export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
   "#b58900", "#6b7280", "#c2410c", "#0e7490"];
 
+// dark mode follows the system setting, as the page's CSS does
+export const DARK = typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+const INK = DARK ? { text: "#c9d1da", grid: "#262e38", axis: "#39424e", plot: "#171d25" }
+  : { text: "#3b4252", grid: "#eef0f3", axis: "#d9dde3", plot: "#fff" };
+
 const FONT = { family: "Inter, -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, sans-serif",
-  size: 11, color: "#3b4252" };
+  size: 11, color: INK.text };
 
 export const CONFIG = { displaylogo: false, responsive: true,
   modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"] };
 
 export function baseLayout(extra = {}) {
-  const axis = { gridcolor: "#eef0f3", zerolinecolor: "#d9dde3", linecolor: "#d9dde3",
+  const axis = { gridcolor: INK.grid, zerolinecolor: INK.axis, linecolor: INK.axis,
     tickfont: { size: 10 }, automargin: true };
   return {
-    font: FONT, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    font: FONT, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: INK.plot,
     margin: { l: 48, r: 12, t: 8, b: 32 }, hovermode: "x unified",
     hoverlabel: { font: { size: 11 } },
     xaxis: { ...axis, ...(extra.xaxis || {}) }, yaxis: { ...axis, ...(extra.yaxis || {}) },
@@ -175,7 +180,7 @@ export class TraceChart {
       if (text !== undefined) node.textContent = text;
       svg.append(node);
     };
-    add("rect", { x: pad.l, y: pad.t, width: W - pad.l - pad.r, height: H - pad.t - pad.b, fill: "#fff", stroke: "#eef0f3" });
+    add("rect", { x: pad.l, y: pad.t, width: W - pad.l - pad.r, height: H - pad.t - pad.b, fill: INK.plot, stroke: INK.grid });
     data.traces.forEach((t, i) => {
       const pts = [];
       for (let k = 0; k < t.x.length; k++) {
