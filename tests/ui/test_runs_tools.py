@@ -83,3 +83,30 @@ def test_escape_closes_the_compare_panel(page: Any, seeded: Seeded) -> None:
     assert page.locator("#compare").is_visible()
     page.keyboard.press("Escape")
     assert not page.locator("#compare").is_visible()
+
+
+def test_diff_page_puts_runs_side_by_side(page: Any, seeded: Seeded) -> None:
+    page.goto(f"{seeded.server.url}/experiments/{seeded.experiment_id}")
+    assert page.locator("#diff-btn").is_disabled()
+    page.locator("tr", has_text="run-a").locator(".pick-run").check()
+    page.locator("tr", has_text="run-b").locator(".pick-run").check()
+    page.click("#diff-btn")
+    page.wait_for_url("**/diff?run=*")
+    letter = page.locator("#diff-table tr[data-key='tags:letter']")
+    assert letter.get_attribute("class") == "differs"
+    cells = [c.strip() for c in letter.locator("td").all_inner_texts()]
+    assert cells[0] == "letter" and sorted(cells[1:]) == ["a", "b"]
+    loss_max = page.locator("#diff-table tr[data-key='metrics:loss (max)'] td").all_inner_texts()
+    assert sorted(c.strip() for c in loss_max[1:]) == ["5", "9"]
+    same = page.locator("#diff-table tr[data-key='run:status']")
+    assert same.get_attribute("class") == "same" and same.is_visible()
+    page.check("#only-differences")
+    assert not same.is_visible() and letter.is_visible()
+
+
+def test_diff_needs_two_to_ten_runs(seeded: Seeded) -> None:
+    one = httpx.get(f"{seeded.server.api}/views/diff", params={"run": seeded.runs["run-a"]})
+    assert one.status_code in (400, 422)
+    same = httpx.get(f"{seeded.server.api}/views/diff",
+                     params=[("run", seeded.runs["run-a"])] * 2)
+    assert same.status_code == 400 and "2 to 10 different runs" in same.text

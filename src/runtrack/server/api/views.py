@@ -7,6 +7,7 @@ a page shows can be fetched as JSON with the same query string:
   ``GET /views/runs.csv``, the same rows (all pages) as CSV;
 * ``GET /views/runs/{run_id}`` — a run's page (:mod:`._run_page`);
 * ``GET /views/chart`` — downsampled traces for charts (:mod:`._chart_data`);
+* ``GET /views/diff`` — runs side by side (:mod:`._run_diff`);
 * ``GET /views/status`` — live status of runs, polled by open pages;
 * ``GET /runs/{run_id}/archive`` — every file of a run (or under ``prefix``) as one
   streamed zip (:mod:`._archive`).
@@ -27,6 +28,7 @@ from starlette.datastructures import MultiDict
 from runtrack.errors import NotFoundError
 from runtrack.server.api._archive import archive_name, zip_blocks
 from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact
+from runtrack.server.api._run_diff import MAX_DIFF_RUNS, run_diff
 from runtrack.server.api._run_page import run_page
 from runtrack.server.api._runs_table import (
     ATTRIBUTE_SORTS,
@@ -100,6 +102,14 @@ def run_view(
     artifacts: ArtifactStore = Depends(get_artifacts),
 ) -> Any:
     return run_page(store, artifacts, run_id)
+
+
+@router.get("/views/diff", summary="Runs side by side: properties, tags, metric summaries")
+def diff_view(
+    run: list[str] = Query(min_length=2, max_length=MAX_DIFF_RUNS, description="run ids"),
+    store: TrackingStore = Depends(get_store),
+) -> Any:
+    return run_diff(store, run)
 
 
 @router.get("/views/chart", summary="Min/max-preserving chart traces of metrics of runs")

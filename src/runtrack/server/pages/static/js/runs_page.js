@@ -92,6 +92,7 @@ function selectionChanged() {
   const picked = selected();
   button.querySelector(".n").textContent = String(picked.length);
   button.disabled = picked.length === 0;
+  diffButton.disabled = picked.length < 2 || picked.length > 10;
   for (const tr of rows()) tr.classList.toggle("picked", tr.querySelector(".pick-run").checked);
   if (panel.node && !panel.node.hidden) panel.show(picked);
 }
@@ -105,3 +106,7 @@ if (table) {
   });
 }
 button?.addEventListener("click", () => panel.show(selected()));
+const diffButton = document.getElementById("diff-btn");
+diffButton.addEventListener("click", () => {
+  location.assign(`/diff?${new URLSearchParams(selected().map((r) => ["run", r.id]))}`);
+});
