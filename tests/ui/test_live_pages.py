@@ -126,3 +126,24 @@ def test_experiments_page_counts_runs_as_the_experiment_page(page: Any, seeded: 
     assert listed.inner_text() == "1"
     page.goto(f"{seeded.server.url}/experiments/{exp_id}")
     assert page.locator(".page-head .count").inner_text().startswith("1 ")
+
+
+def test_search_in_a_20k_line_log_marks_only_the_matches(page: Any, seeded: Seeded) -> None:
+    api = seeded.server.api
+    _run(api, "ui-big-log", "big-log", status="Completed")
+    lines = [f"step {i} loss {1 / (i + 1):.5f}" for i in range(20_000)]
+    for i in (10, 12_345, 19_999):
+        lines[i] += " needle"
+    httpx.post(f"{api}/runs/big-log/artifacts/logs/train.log",
+               content=("\n".join(lines) + "\n").encode()).raise_for_status()
+    page.goto(f"{seeded.server.url}/runs/big-log#outputs")
+    page.wait_for_selector("#viewer .ln:has-text('step 19999 ')", timeout=60_000)
+    page.locator("#log-search").press_sequentially("needle", delay=20)
+    page.wait_for_function(
+        "() => document.getElementById('search-count').textContent === '3 lines'")
+    assert page.locator("#viewer mark").count() == 3
+    page.press("#log-search", "Enter")
+    assert page.locator("#search-count").inner_text() == "1/3"
+    assert "step 10 " in page.locator("#viewer .ln.current-hit").inner_text()
+    page.fill("#log-search", "")
+    page.wait_for_function("() => document.querySelectorAll('#viewer mark').length === 0")
