@@ -147,3 +147,35 @@ def test_search_in_a_20k_line_log_marks_only_the_matches(page: Any, seeded: Seed
     assert "step 10 " in page.locator("#viewer .ln.current-hit").inner_text()
     page.fill("#log-search", "")
     page.wait_for_function("() => document.querySelectorAll('#viewer mark').length === 0")
+
+
+def test_a_3000_row_table_keyed_by_id_opens_as_a_paged_table(page: Any, seeded: Seeded) -> None:
+    from runtrack import Experiment, Workspace
+
+    ws = Workspace(str(seeded.server.workspace))
+    try:
+        run = Experiment(ws, "ui-tables").start_logging(outputs=False, display_name="preds")
+        ids = list(range(3000))
+        run.log_table("predictions", {"id": ids, "label": [f"c{i % 7}" for i in ids],
+                                      "score": [(i * 37 % 1000) / 1000 for i in ids]})
+        run.complete()
+        run_id = run.id
+    finally:
+        ws.close()
+    page.goto(f"{seeded.server.url}/runs/{run_id}#metrics")
+    card = page.locator(".chart-card[data-metric='predictions']")
+    card.locator(".table-info").wait_for()
+    assert card.locator(".main-svg").count() == 0  # no lines drawn against ids
+    assert card.locator("details.raw").get_attribute("open") is not None
+    assert card.locator(".table-info").inner_text() == "rows 1\u201350 of 3,000"
+    assert card.locator("tbody tr").count() == 50
+    card.locator("th[data-col='score']").click()
+    card.locator("th[data-col='score']").click()  # descending
+    assert card.locator("tbody tr").first.locator("td").nth(2).inner_text() == "0.999"
+    card.locator("button:has-text('Next')").click()
+    assert card.locator(".table-info").inner_text() == "rows 51\u2013100 of 3,000"
+    card.locator(".table-filter").fill("c3")
+    page.wait_for_function("() => document.querySelector(\".chart-card[data-metric='predictions']"
+                           " .table-info\").textContent.includes('filtered')")
+    assert "of 429 (filtered from 3,000)" in card.locator(".table-info").inner_text()
+    assert set(card.locator("tbody td:nth-child(2)").all_inner_texts()) == {"c3"}
