@@ -179,3 +179,42 @@ def test_a_3000_row_table_keyed_by_id_opens_as_a_paged_table(page: Any, seeded: 
                            " .table-info\").textContent.includes('filtered')")
     assert "of 429 (filtered from 3,000)" in card.locator(".table-info").inner_text()
     assert set(card.locator("tbody td:nth-child(2)").all_inner_texts()) == {"c3"}
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
+)
+
+
+def test_images_by_name_with_a_step_slider_caption_and_lightbox(
+    page: Any, seeded: Seeded, tmp_path: Any
+) -> None:
+    from runtrack import Experiment, Workspace
+
+    ws = Workspace(str(seeded.server.workspace))
+    try:
+        run = Experiment(ws, "ui-images").start_logging(outputs=False, display_name="pics")
+        for name in ("epoch-a.png", "epoch-b.png", "epoch-c.png"):
+            (tmp_path / name).write_bytes(PNG)
+            run.log_image("samples", path=str(tmp_path / name), description="validation samples")
+        run.complete()
+        run_id = run.id
+    finally:
+        ws.close()
+    page.goto(f"{seeded.server.url}/runs/{run_id}#images")
+    cards = page.locator(".image-group")
+    assert cards.count() == 1
+    card = cards.first
+    assert card.locator(".caption").inner_text() == "validation samples"
+    assert (card.locator("img").get_attribute("src") or "").endswith("epoch-c.png")
+    slider = card.locator(".step-slider input")
+    assert slider.get_attribute("max") == "2"
+    slider.fill("0")
+    assert (card.locator("img").get_attribute("src") or "").endswith("epoch-a.png")
+    card.locator("img").click()
+    box = page.locator("#lightbox")
+    assert box.is_visible()
+    assert (box.locator("img").get_attribute("src") or "").endswith("epoch-a.png")
+    page.keyboard.press("Escape")
+    assert not box.is_visible()
