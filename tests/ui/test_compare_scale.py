@@ -131,7 +131,7 @@ def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:
     # what the compare panel asks for 100 series (charts.js bucketsFor): 120 buckets
     compact = httpx.get(f"{server.api}/views/chart",
                         params=[*params, ("buckets", "120"), ("format", "compact")],
-                        headers={"Accept-Encoding": "gzip"})
+                        headers={"Accept-Encoding": "gzip"}, timeout=120)
     compact.raise_for_status()
     assert compact.headers["content-encoding"] == "gzip"
     wire_bytes = int(compact.headers["content-length"])  # the gzip body, as it travelled
@@ -144,5 +144,5 @@ def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:
     assert steps[0] == 0 and steps[-1] == STEPS - 1
     # the same answer uncompressed and in full: what the page fetched before
     full = httpx.get(f"{server.api}/views/chart", params=[*params, ("buckets", "1000")],
-                     headers={"Accept-Encoding": "identity"})
+                     headers={"Accept-Encoding": "identity"}, timeout=120)
     assert len(full.content) > 10 * wire_bytes

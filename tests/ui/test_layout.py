@@ -14,7 +14,7 @@ from tests.ui.conftest import Seeded
 def narrow(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 420, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
@@ -26,7 +26,7 @@ def narrow(browser: Any) -> Iterator[Any]:
 def dark(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1300, "height": 850}, color_scheme="dark")
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)
     yield page
     context.close()
 
