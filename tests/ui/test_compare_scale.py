@@ -60,6 +60,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer
 
 
 def _open_compare(page: Any, server: LiveServer, experiment_id: str) -> None:
+    page.set_default_timeout(60_000)  # 100 series on a machine shared with other suites
     page.goto(f"{server.url}/experiments/{experiment_id}?per_page=50")
     page.check("#select-all")
     page.click("#compare-btn")
