@@ -17,7 +17,13 @@ while Plotly.js loads) and until every chart is an interactive Plotly chart; it 
 timed as a returning visit (same context, Plotly.js and its compiled code cached by the
 browser after a first visit). Targets: 1 s and 1.5 s.
 
+A third part compares a sweep (``--sweep-runs`` 50 runs x ``loss`` and ``acc`` x
+``--sweep-steps`` 2,000 steps): cold, from the navigation to the experiment's page until
+the compare chart of every run and both metrics is interactive, and the chart data's
+bytes on the wire (target 1.5 s and 300 KB).
+
     python benchmarks/bench_ui.py [--repeat 5] [--runs 10000] [--points 100000]
+                                  [--only pages|compare]
 """
 
 from __future__ import annotations
@@ -78,6 +84,72 @@ def _fill(folder: Path, runs: int, points: int) -> str:
     return "bench-charts-run"
 
 
+def _fill_sweep(folder: Path, runs: int, steps: int) -> str:
+    """A sweep of ``runs`` runs with noisy ``loss`` and ``acc`` curves of ``steps`` steps."""
+    import random
+
+    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.store import open_store
+
+    rng = random.Random(7)
+    store = open_store(f"sqlite:///{folder / 'runtrack.db'}")
+    try:
+        exp = store.get_or_create_experiment("bench-sweep")
+        now = time.time()
+        for i in range(runs):
+            run_id = f"sweep-{i:03d}"
+            store.create_run(exp.id, run_id, display_name=f"lr-{i}", run_type="interactive",
+                             status=RunStatus.COMPLETED)
+            records: list[Any] = []
+            for s in range(steps):
+                noise = rng.gauss(0, 0.02)
+                records.append(("loss", "scalar", s, now + s, 2.0 / (1 + s / 100) + noise))
+                records.append(("acc", "scalar", s, now + s, 1 - 1 / (2 + s / 50) + noise))
+            store.ingest(run_id, MetricBatch("main", 0, records))
+        return exp.id
+    finally:
+        store.close()
+
+
+def _time_compare(browser: Any, url: str, runs: int) -> tuple[float, float, int]:
+    """Cold: open the experiment's page, select every run, compare ``loss`` and ``acc``.
+    Wall seconds from navigation until every series is an interactive Plotly trace,
+    renderer busy seconds, and the chart data's bytes on the wire (compressed)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    cdp.send("Network.enable")
+    chart_requests: set[str] = set()
+    wire: dict[str, int] = {}
+
+    def sent(event: dict[str, Any]) -> None:
+        if "/api/v1/views/chart" in event["request"]["url"]:
+            chart_requests.add(event["requestId"])
+
+    def done(event: dict[str, Any]) -> None:
+        if event["requestId"] in chart_requests:
+            wire[event["requestId"]] = int(event["encodedDataLength"])
+
+    cdp.on("Network.requestWillBeSent", sent)
+    cdp.on("Network.loadingFinished", done)
+    start = time.perf_counter()
+    page.goto(url, wait_until="load")
+    page.check("#select-all")
+    page.click("#compare-btn")  # draws the first metric (acc) …
+    page.locator("#metric-picks input[value='loss']").check()  # … and at once both
+    page.wait_for_function(
+        f"() => document.querySelector('#compare-chart')?.dataset.metrics === 'acc,loss' && "
+        f"document.querySelectorAll('#compare-chart .scatterlayer .trace').length === {2 * runs}",
+        timeout=120_000, polling="raf")
+    elapsed = time.perf_counter() - start
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    page.wait_for_timeout(200)  # the last loadingFinished event
+    last = max(wire.values()) if wire else 0  # the 2-metric answer (the largest)
+    context.close()
+    return elapsed, float(metrics.get("TaskDuration", 0.0)), last
+
+
 def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -130,7 +202,54 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--sweep-runs", type=int, default=50)
+    parser.add_argument("--sweep-steps", type=int, default=2000)
+    parser.add_argument("--only", choices=["pages", "compare"], default=None,
+                        help="run one part: the runs/run pages, or the 50-run compare")
     args = parser.parse_args()
+    if args.only != "pages":
+        _compare_part(args)
+    if args.only != "compare":
+        _pages_part(args)
+
+
+def _compare_part(args: argparse.Namespace) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ws"
+        folder.mkdir()
+        exp_id = _fill_sweep(folder, args.sweep_runs, args.sweep_steps)
+        process, url = _serve(folder)
+        page_url = f"{url}/experiments/{exp_id}?per_page={args.sweep_runs}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                            args=CHROMIUM_ARGS)
+                _time_compare(browser, page_url, args.sweep_runs)  # warm the server once
+                found = [_time_compare(browser, page_url, args.sweep_runs)
+                         for _ in range(args.repeat)]
+                browser.close()
+            params = [("run", f"sweep-{i:03d}") for i in range(args.sweep_runs)]
+            params += [("metric", "loss"), ("metric", "acc"), ("buckets", "1000")]
+            plain = len(httpx.get(f"{url}/api/v1/views/chart", params=params,
+                                  headers={"Accept-Encoding": "identity"}, timeout=120).content)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    walls = [w for w, _, _ in found]
+    busy = [b for _, b, _ in found]
+    wire = statistics.median(b for _, _, b in found)
+    print(f"compare {args.sweep_runs} runs x 2 metrics x {args.sweep_steps} steps, cold: wall "
+          f"median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f});"
+          f" renderer main thread median {statistics.median(busy):.3f} s; target 1.5 s; load "
+          f"average {os.getloadavg()[0]:.1f}")
+    print(f"compare chart data on the wire: {wire / 1000:.0f} KB (compact, gzip); the full JSON "
+          f"form at 1000 buckets, uncompressed: {plain / 1000:.0f} KB; ratio {plain / wire:.1f}x;"
+          f" target 300 KB")
+
+
+def _pages_part(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,6 +60,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer
 
 
 def _open_compare(page: Any, server: LiveServer, experiment_id: str) -> None:
+    page.set_default_timeout(60_000)  # 100 series on a machine shared with other suites
     page.goto(f"{server.url}/experiments/{experiment_id}?per_page=50")
     page.check("#select-all")
     page.click("#compare-btn")
@@ -131,7 +132,7 @@ def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:
     # what the compare panel asks for 100 series (charts.js bucketsFor): 120 buckets
     compact = httpx.get(f"{server.api}/views/chart",
                         params=[*params, ("buckets", "120"), ("format", "compact")],
-                        headers={"Accept-Encoding": "gzip"})
+                        headers={"Accept-Encoding": "gzip"}, timeout=120)
     compact.raise_for_status()
     assert compact.headers["content-encoding"] == "gzip"
     wire_bytes = int(compact.headers["content-length"])  # the gzip body, as it travelled
@@ -144,5 +145,5 @@ def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:
     assert steps[0] == 0 and steps[-1] == STEPS - 1
     # the same answer uncompressed and in full: what the page fetched before
     full = httpx.get(f"{server.api}/views/chart", params=[*params, ("buckets", "1000")],
-                     headers={"Accept-Encoding": "identity"})
+                     headers={"Accept-Encoding": "identity"}, timeout=120)
     assert len(full.content) > 10 * wire_bytes

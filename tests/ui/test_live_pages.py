@@ -126,3 +126,95 @@ def test_experiments_page_counts_runs_as_the_experiment_page(page: Any, seeded: 
     assert listed.inner_text() == "1"
     page.goto(f"{seeded.server.url}/experiments/{exp_id}")
     assert page.locator(".page-head .count").inner_text().startswith("1 ")
+
+
+def test_search_in_a_20k_line_log_marks_only_the_matches(page: Any, seeded: Seeded) -> None:
+    api = seeded.server.api
+    _run(api, "ui-big-log", "big-log", status="Completed")
+    lines = [f"step {i} loss {1 / (i + 1):.5f}" for i in range(20_000)]
+    for i in (10, 12_345, 19_999):
+        lines[i] += " needle"
+    httpx.post(f"{api}/runs/big-log/artifacts/logs/train.log",
+               content=("\n".join(lines) + "\n").encode()).raise_for_status()
+    page.goto(f"{seeded.server.url}/runs/big-log#outputs")
+    page.wait_for_selector("#viewer .ln:has-text('step 19999 ')", timeout=60_000)
+    page.locator("#log-search").press_sequentially("needle", delay=20)
+    page.wait_for_function(
+        "() => document.getElementById('search-count').textContent === '3 lines'")
+    assert page.locator("#viewer mark").count() == 3
+    page.press("#log-search", "Enter")
+    assert page.locator("#search-count").inner_text() == "1/3"
+    assert "step 10 " in page.locator("#viewer .ln.current-hit").inner_text()
+    page.fill("#log-search", "")
+    page.wait_for_function("() => document.querySelectorAll('#viewer mark').length === 0")
+
+
+def test_a_3000_row_table_keyed_by_id_opens_as_a_paged_table(page: Any, seeded: Seeded) -> None:
+    from runtrack import Experiment, Workspace
+
+    ws = Workspace(str(seeded.server.workspace))
+    try:
+        run = Experiment(ws, "ui-tables").start_logging(outputs=False, display_name="preds")
+        ids = list(range(3000))
+        run.log_table("predictions", {"id": ids, "label": [f"c{i % 7}" for i in ids],
+                                      "score": [(i * 37 % 1000) / 1000 for i in ids]})
+        run.complete()
+        run_id = run.id
+    finally:
+        ws.close()
+    page.goto(f"{seeded.server.url}/runs/{run_id}#metrics")
+    card = page.locator(".chart-card[data-metric='predictions']")
+    card.locator(".table-info").wait_for()
+    assert card.locator(".main-svg").count() == 0  # no lines drawn against ids
+    assert card.locator("details.raw").get_attribute("open") is not None
+    assert card.locator(".table-info").inner_text() == "rows 1\u201350 of 3,000"
+    assert card.locator("tbody tr").count() == 50
+    card.locator("th[data-col='score']").click()
+    card.locator("th[data-col='score']").click()  # descending
+    assert card.locator("tbody tr").first.locator("td").nth(2).inner_text() == "0.999"
+    card.locator("button:has-text('Next')").click()
+    assert card.locator(".table-info").inner_text() == "rows 51\u2013100 of 3,000"
+    card.locator(".table-filter").fill("c3")
+    page.wait_for_function("() => document.querySelector(\".chart-card[data-metric='predictions']"
+                           " .table-info\").textContent.includes('filtered')")
+    assert "of 429 (filtered from 3,000)" in card.locator(".table-info").inner_text()
+    assert set(card.locator("tbody td:nth-child(2)").all_inner_texts()) == {"c3"}
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
+)
+
+
+def test_images_by_name_with_a_step_slider_caption_and_lightbox(
+    page: Any, seeded: Seeded, tmp_path: Any
+) -> None:
+    from runtrack import Experiment, Workspace
+
+    ws = Workspace(str(seeded.server.workspace))
+    try:
+        run = Experiment(ws, "ui-images").start_logging(outputs=False, display_name="pics")
+        for name in ("epoch-a.png", "epoch-b.png", "epoch-c.png"):
+            (tmp_path / name).write_bytes(PNG)
+            run.log_image("samples", path=str(tmp_path / name), description="validation samples")
+        run.complete()
+        run_id = run.id
+    finally:
+        ws.close()
+    page.goto(f"{seeded.server.url}/runs/{run_id}#images")
+    cards = page.locator(".image-group")
+    assert cards.count() == 1
+    card = cards.first
+    assert card.locator(".caption").inner_text() == "validation samples"
+    assert (card.locator("img").get_attribute("src") or "").endswith("epoch-c.png")
+    slider = card.locator(".step-slider input")
+    assert slider.get_attribute("max") == "2"
+    slider.fill("0")
+    assert (card.locator("img").get_attribute("src") or "").endswith("epoch-a.png")
+    card.locator("img").click()
+    box = page.locator("#lightbox")
+    assert box.is_visible()
+    assert (box.locator("img").get_attribute("src") or "").endswith("epoch-a.png")
+    page.keyboard.press("Escape")
+    assert not box.is_visible()

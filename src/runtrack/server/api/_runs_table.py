@@ -16,10 +16,14 @@ same parameters and build the same payload with :func:`runs_table`:
   Runs are ordered by the store (metrics included); tag and property columns, which
   the store cannot order by, are ordered here over the filtered runs.
 * ``page`` (from 1) and ``per_page`` (at most :data:`MAX_PER_PAGE`).
+* ``q``: words that must all appear (any case) in a run's display name, id, number,
+  run type, or a tag's or property's key or value; combined with the other filters.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 import time
@@ -32,6 +36,8 @@ from runtrack.server.api._error_text import error_text
 from runtrack.store.base import TrackingStore
 
 MAX_PER_PAGE = 500
+MAX_SEARCH_LENGTH = 500
+MAX_CSV_ROWS = 10_000
 DEFAULT_PER_PAGE = 50
 ATTRIBUTE_SORTS = ("number", "display_name", "status", "start_time", "duration", "created_time")
 _AGGREGATES = ("last", "min", "max")
@@ -51,9 +57,11 @@ class TableState:
     sort: str = "-created_time"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    search: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "search": self.search,
             "experiments": list(self.experiments),
             "status": [s.value for s in self.status],
             "tags": list(self.tags),
@@ -94,7 +102,27 @@ def parse_state(params: Any) -> TableState:
         sort=sort,
         page=_int(params.get("page"), "page", 1, 1, 10**9),
         per_page=_int(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+        search=_search_text(params.get("q")),
     )
+
+
+def _search_text(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise InvalidValueError(
+            f"q has {len(text)} characters, more than {MAX_SEARCH_LENGTH}: search for less"
+        )
+    return text
+
+
+def matches(run: RunInfo, words: list[str]) -> bool:
+    """Every word (lower case) is in one of the run's searchable texts."""
+    texts = [run.display_name, run.id, str(run.number), run.run_type]
+    for source in (run.tags, run.properties):
+        for key, value in source.items():
+            texts.append(key if value is None else f"{key}={value}")
+    haystack = "\n".join(texts).lower()
+    return all(word in haystack for word in words)
 
 
 def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -167,18 +195,36 @@ def _sort_value(run: RunInfo, key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _page(store: TrackingStore, state: TableState, query: RunQuery) -> list[RunInfo]:
+def _page(
+    store: TrackingStore, state: TableState, query: RunQuery
+) -> tuple[list[RunInfo], int]:
+    """The runs of the state's page, and how many runs match in all."""
     descending = state.sort.startswith("-")
     key = state.sort.lstrip("-")
     offset = (state.page - 1) * state.per_page
+    words = state.search.lower().split()
+    if words:
+        # the store has no text search: the runs the other filters select, in order,
+        # are matched here, then paged
+        ordered = [] if key.startswith(("tag:", "prop:")) else [(key, descending)]
+        every = store.search_runs(replace(query, order_by=ordered or query.order_by))
+        found = [r for r in every if matches(r, words)]
+        if not ordered:
+            found = _by_text_column(found, key, descending)
+        return found[offset : offset + state.per_page], len(found)
+    total = store.count_runs(query)
     if key.startswith(("tag:", "prop:")):
         every = store.search_runs(query)
-        present = [r for r in every if _sort_value(r, key) is not None]
-        missing = [r for r in every if _sort_value(r, key) is None]
-        present.sort(key=lambda r: _natural(_sort_value(r, key) or ""), reverse=descending)
-        return (present + missing)[offset : offset + state.per_page]
+        return _by_text_column(every, key, descending)[offset : offset + state.per_page], total
     paged = replace(query, order_by=[(key, descending)], offset=offset, limit=state.per_page)
-    return store.search_runs(paged)
+    return store.search_runs(paged), total
+
+
+def _by_text_column(every: list[RunInfo], key: str, descending: bool) -> list[RunInfo]:
+    present = [r for r in every if _sort_value(r, key) is not None]
+    missing = [r for r in every if _sort_value(r, key) is None]
+    present.sort(key=lambda r: _natural(_sort_value(r, key) or ""), reverse=descending)
+    return present + missing
 
 
 def _natural(text: str) -> tuple[int, float, str]:
@@ -221,8 +267,7 @@ def run_row(run: RunInfo, values: dict[str, Any] | None = None) -> dict[str, Any
 def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
     """The payload the runs table renders (also ``GET /api/v1/views/runs``)."""
     query = _query(state)
-    total = store.count_runs(query)
-    runs = _page(store, state, query)
+    runs, total = _page(store, state, query)
     summaries = store.get_summaries([r.id for r in runs]) if runs else {}
     metric_names: set[str] = set()
     series_metrics: set[str] = set()
@@ -263,3 +308,31 @@ def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
         "experiments": [{"id": e.id, "name": e.name} for e in experiments],
         "selected_experiments": chosen,
     }
+
+
+def table_csv(store: TrackingStore, state: TableState, max_rows: int) -> str:
+    """Every run the state selects (all pages, at most ``max_rows``) as CSV: the fixed
+    columns, the state's extra columns, then the tags."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    labels = [column_label(c) for c in state.columns]
+    writer.writerow(["number", "name", "id", "status", "experiment", "start_time",
+                     "duration_s", *labels, "tags"])
+    page, written = 1, 0
+    while written < max_rows:
+        table = runs_table(store, replace(state, page=page, per_page=MAX_PER_PAGE))
+        for row in table["runs"][: max_rows - written]:
+            start = row["start_time"]
+            writer.writerow([
+                row["number"], row["display_name"], row["id"], row["status"],
+                row["experiment_name"],
+                "" if start is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start)),
+                "" if row["duration"] is None else f"{row['duration']:.3f}",
+                *["" if row["values"][c] is None else row["values"][c] for c in state.columns],
+                "; ".join(k if v is None else f"{k}={v}" for k, v in row["tags"].items()),
+            ])
+            written += 1
+        if page >= table["pages"]:
+            break
+        page += 1
+    return out.getvalue()

@@ -3,9 +3,11 @@
 Every page of :mod:`runtrack.server.pages` renders one of these payloads, so whatever
 a page shows can be fetched as JSON with the same query string:
 
-* ``GET /views/runs`` — the runs table (state parameters: :mod:`._runs_table`);
+* ``GET /views/runs`` — the runs table (state parameters: :mod:`._runs_table`), and
+  ``GET /views/runs.csv``, the same rows (all pages) as CSV;
 * ``GET /views/runs/{run_id}`` — a run's page (:mod:`._run_page`);
 * ``GET /views/chart`` — downsampled traces for charts (:mod:`._chart_data`);
+* ``GET /views/diff`` — runs side by side (:mod:`._run_diff`);
 * ``GET /views/status`` — live status of runs, polled by open pages;
 * ``GET /runs/{run_id}/archive`` — every file of a run (or under ``prefix``) as one
   streamed zip (:mod:`._archive`).
@@ -26,8 +28,17 @@ from starlette.datastructures import MultiDict
 from runtrack.errors import NotFoundError
 from runtrack.server.api._archive import archive_name, zip_blocks
 from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact
+from runtrack.server.api._run_diff import MAX_DIFF_RUNS, run_diff
 from runtrack.server.api._run_page import run_page
-from runtrack.server.api._runs_table import ATTRIBUTE_SORTS, MAX_PER_PAGE, parse_state, runs_table
+from runtrack.server.api._runs_table import (
+    ATTRIBUTE_SORTS,
+    MAX_CSV_ROWS,
+    MAX_PER_PAGE,
+    MAX_SEARCH_LENGTH,
+    parse_state,
+    runs_table,
+    table_csv,
+)
 from runtrack.server.api._runs_table import duration as run_duration
 from runtrack.server.api._wire import WireJSONResponse
 from runtrack.server.deps import get_artifacts, get_store
@@ -51,8 +62,10 @@ def table_params(
     ),
     page: str | None = Query(default=None, description="page number, from 1"),
     per_page: str | None = Query(default=None, description=f"rows per page, 1 to {MAX_PER_PAGE}"),
+    q: str | None = Query(default=None, max_length=MAX_SEARCH_LENGTH,
+                          description="words to find in run names, ids, tags, properties"),
 ) -> MultiDict:
-    items: list[tuple[str, Any]] = []
+    items: list[tuple[str, Any]] = [("q", q)] if q else []
     for key, values in (("experiment", experiment), ("status", status), ("tag", tag),
                         ("filter", filter), ("col", col)):
         items += [(key, v) for v in values]
@@ -67,6 +80,21 @@ def runs_view(
     return runs_table(store, parse_state(params))
 
 
+@router.get(
+    "/views/runs.csv",
+    summary=f"The runs table as CSV: every matching run (at most {MAX_CSV_ROWS:,}), its columns",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def runs_csv(
+    params: MultiDict = Depends(table_params), store: TrackingStore = Depends(get_store)
+) -> Response:
+    state = parse_state(params)
+    text = table_csv(store, state, MAX_CSV_ROWS)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="runs.csv"'})
+
+
 @router.get("/views/runs/{run_id}", summary="A run's page: run, children, series, files, images")
 def run_view(
     run_id: str,
@@ -74,6 +102,14 @@ def run_view(
     artifacts: ArtifactStore = Depends(get_artifacts),
 ) -> Any:
     return run_page(store, artifacts, run_id)
+
+
+@router.get("/views/diff", summary="Runs side by side: properties, tags, metric summaries")
+def diff_view(
+    run: list[str] = Query(min_length=2, max_length=MAX_DIFF_RUNS, description="run ids"),
+    store: TrackingStore = Depends(get_store),
+) -> Any:
+    return run_diff(store, run)
 
 
 @router.get("/views/chart", summary="Min/max-preserving chart traces of metrics of runs")

@@ -8,6 +8,7 @@ page                               JSON twin
 ``/runs`` (all runs)               ``/api/v1/views/runs``
 ``/experiments/{id}`` (its runs)   ``/api/v1/views/runs?experiment={id}``
 ``/runs/{run_id}``                 ``/api/v1/views/runs/{run_id}``
+``/diff?run=…&run=…``              ``/api/v1/views/diff?run=…&run=…``
 =================================  =========================================
 
 Errors render an HTML page with the shared error code and message.
@@ -24,6 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import MultiDict
 
 from runtrack.errors import RuntrackError
+from runtrack.server.api._run_diff import run_diff
 from runtrack.server.api._run_page import run_page
 from runtrack.server.api._runs_table import parse_state, runs_table
 from runtrack.server.deps import get_artifacts, get_store
@@ -82,6 +84,14 @@ def experiment_page(
 
     return _render(request, "runs.html", build,
                    f"/api/v1/views/runs?experiment={quote(experiment_id, safe='')}")
+
+
+@router.get("/diff")
+def diff_page(request: Request, store: TrackingStore = Depends(get_store)) -> Response:
+    def build() -> dict[str, Any]:
+        return {"diff": run_diff(store, request.query_params.getlist("run"))}
+
+    return _render(request, "diff.html", build, "/api/v1/views/diff")
 
 
 @router.get("/runs/{run_id}")

@@ -5,17 +5,22 @@ import { extent, getJSON, loadPlotly } from "./common.js";
 export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
   "#b58900", "#6b7280", "#c2410c", "#0e7490"];
 
+// dark mode follows the system setting, as the page's CSS does
+export const DARK = typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+const INK = DARK ? { text: "#c9d1da", grid: "#262e38", axis: "#39424e", plot: "#171d25" }
+  : { text: "#3b4252", grid: "#eef0f3", axis: "#d9dde3", plot: "#fff" };
+
 const FONT = { family: "Inter, -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, sans-serif",
-  size: 11, color: "#3b4252" };
+  size: 11, color: INK.text };
 
 export const CONFIG = { displaylogo: false, responsive: true,
   modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"] };
 
 export function baseLayout(extra = {}) {
-  const axis = { gridcolor: "#eef0f3", zerolinecolor: "#d9dde3", linecolor: "#d9dde3",
+  const axis = { gridcolor: INK.grid, zerolinecolor: INK.axis, linecolor: INK.axis,
     tickfont: { size: 10 }, automargin: true };
   return {
-    font: FONT, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    font: FONT, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: INK.plot,
     margin: { l: 48, r: 12, t: 8, b: 32 }, hovermode: "x unified",
     hoverlabel: { font: { size: 11 } },
     xaxis: { ...axis, ...(extra.xaxis || {}) }, yaxis: { ...axis, ...(extra.yaxis || {}) },
@@ -66,6 +71,7 @@ export function decodeTrace(t) {
 // Points per chart: about two per pixel for a few series; with many series each gets
 // fewer buckets (each bucket still keeps its extremes), so 100 series stay small.
 const POINT_BUDGET = 12000;
+export const LEGEND_MAX = 10;
 
 export function bucketsFor(width, series) {
   return Math.max(50, Math.min(1000, Math.round((width || 800) / 2), Math.floor(POINT_BUDGET / Math.max(1, series))));
@@ -96,7 +102,10 @@ export class TraceChart {
   // this one: its answer is dropped (resolves to null) when it comes back after that.
   async draw() {
     const generation = ++this.generation;
-    const pending = getJSON(this.url()).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
+    const url = this.url();
+    // log y and smoothing change no data: the last answer is drawn again
+    const pending = this.last?.url === url ? Promise.resolve(this.last.data)
+      : getJSON(url).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
     if (!window.Plotly && !this.node.dataset.drawn) {
       // First paint: a plain SVG sketch of the same downsampled data while the 4.8 MB
       // Plotly bundle loads and compiles; the interactive chart replaces it.
@@ -106,6 +115,7 @@ export class TraceChart {
     }
     const [Plotly, data] = await Promise.all([loadPlotly(), pending]);
     if (generation !== this.generation) return null;
+    this.last = { url, data };
     this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
     const traces = data.traces.map((t, i) => {
@@ -121,10 +131,13 @@ export class TraceChart {
       return [{ ...main, y: t.y, line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip", showlegend: false, hovertemplate: undefined }, main];
     }).flat();
     const layout = baseLayout({
-      showlegend: traces.length > 1 && !this.opts.compact,
+      // beyond LEGEND_MAX series the legend would bury the chart: hover names them
+      showlegend: data.traces.length > 1 && data.traces.length <= LEGEND_MAX && !this.opts.compact,
       xaxis: { title: { text: xTitle(data.traces[0]?.x_axis || x), font: { size: 10 } }, type: x === "time" ? "date" : "linear",
         ...(this.range ? { range: this.range.map((v) => (x === "time" ? new Date(v * 1000) : v)) } : {}) },
       yaxis: { type: this.opts.logY ? "log" : "linear" },
+      // with many series a unified hover would list them all: show the nearest one
+      ...(data.traces.length > LEGEND_MAX ? { hovermode: "closest" } : {}),
       ...(this.opts.layout || {}),
     });
     this.node.dataset.drawn = "plotly";
@@ -138,6 +151,12 @@ export class TraceChart {
     }
     this.node.dispatchEvent(new CustomEvent("chart-drawn", { bubbles: true }));
     return data;
+  }
+
+  // Draw with data fetched anew (a live run's series grew).
+  refetch() {
+    this.last = null;
+    return this.draw();
   }
 
   sketch(data) {
@@ -161,7 +180,7 @@ export class TraceChart {
       if (text !== undefined) node.textContent = text;
       svg.append(node);
     };
-    add("rect", { x: pad.l, y: pad.t, width: W - pad.l - pad.r, height: H - pad.t - pad.b, fill: "#fff", stroke: "#eef0f3" });
+    add("rect", { x: pad.l, y: pad.t, width: W - pad.l - pad.r, height: H - pad.t - pad.b, fill: INK.plot, stroke: INK.grid });
     data.traces.forEach((t, i) => {
       const pts = [];
       for (let k = 0; k < t.x.length; k++) {

@@ -1,6 +1,6 @@
 // The compare panel: the selected runs overlaid, several metrics on y, a chosen x axis,
 // log scale and smoothing. Data comes min/max-downsampled; zooming fetches finer data.
-import { TraceChart } from "./charts.js";
+import { LEGEND_MAX, TraceChart } from "./charts.js";
 
 export class ComparePanel {
   constructor(node, metricNames) {
@@ -16,6 +16,9 @@ export class ComparePanel {
       node.querySelector("#smoothing-value").textContent = ev.target.value;
     });
     node.querySelector("#compare-close").addEventListener("click", () => { node.hidden = true; });
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && !node.hidden) node.hidden = true;
+    });
   }
 
   metrics() {
@@ -49,6 +52,7 @@ export class ComparePanel {
       const missing = payload.missing.length;
       this.note.textContent = `${payload.traces.length} series` +
         (missing ? ` · ${missing} run/metric pairs have no data` : "") +
+        (payload.traces.length > LEGEND_MAX ? " · hover a line for its run" : "") +
         " · drag to zoom (finer data is fetched), double-click to reset";
     }).catch((err) => { this.note.textContent = `Cannot draw: ${err.message}`; });
   }

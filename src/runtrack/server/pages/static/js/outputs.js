@@ -99,12 +99,18 @@ export class OutputsTab {
     document.getElementById("prev-issue").addEventListener("click", () => jumpIssue(-1));
     const search = document.getElementById("log-search");
     const count = document.getElementById("search-count");
-    search.addEventListener("input", () => {
+    // debounced: typing a word searches once, when the typing pauses
+    let timer = 0;
+    const run = () => {
+      clearTimeout(timer);
+      if (this.viewer.query === search.value.toLowerCase()) return;
       this.viewer.search(search.value);
       count.textContent = search.value ? `${this.viewer.hits.length} lines` : "";
-    });
+    };
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 120); });
     search.addEventListener("keydown", (ev) => {
       if (ev.key !== "Enter") return;
+      run();
       const [at, n] = this.viewer.nextHit(ev.shiftKey ? -1 : 1);
       count.textContent = n ? `${at}/${n}` : "no match";
       follow.checked = false;

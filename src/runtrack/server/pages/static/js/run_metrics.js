@@ -3,6 +3,7 @@
 import { artifactUrl, el, formatNumber, getJSON, loadPlotly } from "./common.js";
 import { CONFIG, PALETTE, TraceChart, baseLayout } from "./charts.js";
 import { STRUCTURED } from "./structured.js";
+import { TableViewer } from "./table_viewer.js";
 
 const MAX_ROWS = 10000;
 
@@ -130,6 +131,16 @@ export class MetricsTab {
     const rows = data.values.filter((r) => r && typeof r === "object");
     const columns = s.columns && s.columns.length ? s.columns : Object.keys(rows[0] || {});
     const [xCol, ...yCols] = columns;
+    const viewer = new TableViewer(rows, columns);
+    const raw = el("details", { class: "raw" }, el("summary", { text: `Raw table (${rows.length} rows)` }), viewer.node);
+    node.append(raw);
+    // Lines only make sense against an x that grows (a step, an epoch, a threshold); a
+    // table keyed by ids or labels is a table: its viewer opens instead of a chart.
+    if (!this.lineTable(rows, xCol)) {
+      chart.remove();
+      raw.open = true;
+      return;
+    }
     const traces = yCols.filter((c) => rows.some((r) => numeric(r[c]))).map((c, i) => ({
       x: rows.map((r) => r[xCol]), y: rows.map((r) => (numeric(r[c]) ? r[c] : null)), name: c,
       type: "scatter", mode: rows.length < 50 ? "lines+markers" : "lines",
@@ -137,11 +148,16 @@ export class MetricsTab {
     }));
     await Plotly.newPlot(chart, traces, baseLayout({ showlegend: traces.length > 1,
       xaxis: { title: { text: xCol, font: { size: 10 } } } }), CONFIG);
-    const head = el("tr", {}, ...columns.map((c) => el("th", { text: c })));
-    const body = rows.slice(0, 500).map((r) => el("tr", {}, ...columns.map((c) => el("td", { class: numeric(r[c]) ? "num" : "", text: formatNumber(r[c] ?? null) }))));
-    const raw = el("details", { class: "raw" }, el("summary", { text: `Raw table (${rows.length} rows)` }),
-      el("div", { class: "raw-wrap" }, el("table", { class: "grid compact" }, el("thead", {}, head), el("tbody", {}, ...body))));
-    node.append(raw);
+  }
+
+  lineTable(rows, xCol) {
+    if (!rows.length || /^(id|.*[_ ]id|uuid|key|name|label)$/i.test(xCol)) return false;
+    let previous = -Infinity;
+    for (const r of rows) {
+      if (!numeric(r[xCol]) || r[xCol] < previous) return false;
+      previous = r[xCol];
+    }
+    return true;
   }
 
   redraw() {
@@ -155,7 +171,7 @@ export class MetricsTab {
   runStatus(found) {
     this.ticks += 1;
     if (!this.built || !(found.terminal || this.ticks % 3 === 0)) return;
-    for (const chart of this.charts) if (!chart.range) chart.draw().catch(() => {});
+    for (const chart of this.charts) if (!chart.range) chart.refetch().catch(() => {});
     this.refreshSeries().catch((err) => console.warn("runtrack: refreshing metrics failed:", err.message));
   }
 }

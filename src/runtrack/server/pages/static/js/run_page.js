@@ -2,6 +2,7 @@
 import { formatDuration, formatWhen, getJSON, pageData, poll, setChip } from "./common.js";
 import { MetricsTab } from "./run_metrics.js";
 import { OutputsTab } from "./outputs.js";
+import { bindImages } from "./images.js";
 
 const page = pageData("run-data");
 const run = page.run;
@@ -25,6 +26,7 @@ function showTab(name) {
   }
 }
 
+bindImages(run.id);
 window.addEventListener("hashchange", () => showTab(location.hash.slice(1)));
 showTab(location.hash.slice(1) || "overview");
 

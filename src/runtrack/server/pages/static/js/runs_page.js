@@ -5,9 +5,22 @@ import { ComparePanel } from "./compare.js";
 const data = pageData("table-data") || { metric_names: [] };
 const table = document.getElementById("runs-table");
 
+// A select that acts on change: with the keyboard, arrow keys only move the choice and
+// Enter acts; a pointer pick acts at once.
+function actOnPick(select, act) {
+  let keyed = false;
+  select.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); if (select.value) act(); return; }
+    if (ev.key.startsWith("Arrow") || ev.key === "Home" || ev.key === "End" || ev.key.length === 1) keyed = true;
+  });
+  select.addEventListener("pointerdown", () => { keyed = false; });
+  select.addEventListener("change", () => { if (!keyed && select.value) act(); });
+  select.addEventListener("blur", () => { keyed = false; });
+}
+
 const filter = document.getElementById("experiment-filter");
 if (filter) {
-  filter.addEventListener("change", () => {
+  actOnPick(filter, () => {
     const target = new URL(filter.value, location.origin);
     const keep = new URLSearchParams(location.search);
     keep.delete("experiment"); keep.delete("page");
@@ -17,7 +30,7 @@ if (filter) {
 }
 
 const addColumn = document.getElementById("add-column");
-if (addColumn) addColumn.addEventListener("change", () => { if (addColumn.value) addColumn.form.submit(); });
+if (addColumn) actOnPick(addColumn, () => addColumn.form.submit());
 
 // -- live: while a run on this page is not finished, refresh its row from the JSON twin
 function rows() { return table ? [...table.tBodies[0].rows] : []; }
@@ -79,6 +92,7 @@ function selectionChanged() {
   const picked = selected();
   button.querySelector(".n").textContent = String(picked.length);
   button.disabled = picked.length === 0;
+  diffButton.disabled = picked.length < 2 || picked.length > 10;
   for (const tr of rows()) tr.classList.toggle("picked", tr.querySelector(".pick-run").checked);
   if (panel.node && !panel.node.hidden) panel.show(picked);
 }
@@ -92,3 +106,7 @@ if (table) {
   });
 }
 button?.addEventListener("click", () => panel.show(selected()));
+const diffButton = document.getElementById("diff-btn");
+diffButton.addEventListener("click", () => {
+  location.assign(`/diff?${new URLSearchParams(selected().map((r) => ["run", r.id]))}`);
+});
