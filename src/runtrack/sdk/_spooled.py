@@ -70,9 +70,11 @@ class SpooledMetrics:
         self._finalizer.atexit = False  # _drain_at_exit closes what is still open
 
     def _stream_shipper(self, writer: SpoolWriter) -> StreamShipper:
-        return StreamShipper(
+        shipper = StreamShipper(
             self.store, self.run_id, self.folder, writer.stream, memory=writer.memory
         )
+        writer.shipped_seq = lambda: shipper.shipped  # shipped segments need no checksum
+        return shipper
 
     def writer_for_thread(self) -> SpoolWriter:
         """The calling thread's writer (created on its first use)."""
