@@ -128,9 +128,13 @@ def writers_drill(folder: Path, writers: int, points: int) -> dict[str, int]:
     reopen = subprocess.Popen([sys.executable, "-c", REOPEN, str(folder)],
                               stdout=subprocess.PIPE, text=True, env=_env())
     ids = []
+    crashed = 0  # writers that failed before creating their run
     for proc in procs:
         out, _ = proc.communicate(timeout=WAIT * 4)
-        ids.append(out.split()[0])
+        if out.split():
+            ids.append(out.split()[0])
+        else:
+            crashed += 1
     reopen.terminate()
     reopens = reopen.communicate(timeout=WAIT)[0].count("reopened")
     ws = Workspace(str(folder))
@@ -145,7 +149,8 @@ def writers_drill(folder: Path, writers: int, points: int) -> dict[str, int]:
     finally:
         ws.close()
     return {"writers": writers, "points": writers * points, "workspace_reopens": reopens,
-            "lost": lost, "doubled": doubled, "runs_not_completed": wrong_status}
+            "writers_crashed_before_logging": crashed, "lost": lost, "doubled": doubled,
+            "runs_not_completed": wrong_status}
 
 
 def main() -> None:

@@ -140,7 +140,9 @@ class SpooledMetrics:
         ok = self._wait(targets, timeout, give_up=OUTAGE_GIVE_UP_SECONDS)
         if self.shipper is not None:
             self.shipper.stop(timeout=1.0 if ok else 0.0)
-            if ok:
+            if ok and self.shipper.running:  # slow to end: it cleans up when it does
+                self.shipper.finish_in_background(EXIT_DRAIN_SECONDS)
+            elif ok:  # never two threads on one stream
                 for shipper in self.shipper.shippers:
                     shipper.drain()
                     if shipper.done:

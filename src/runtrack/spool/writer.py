@@ -124,7 +124,7 @@ class SpoolWriter:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             os.ftruncate(fd, self.segment_size)
-            os.posix_fallocate(fd, 0, self.segment_size)  # no SIGBUS on a full disk
+            _reserve(fd, self.segment_size)  # no SIGBUS on a full disk
             return mmap.mmap(fd, self.segment_size), fd
         except OSError as exc:
             if fd >= 0:
@@ -349,6 +349,15 @@ class SpoolWriter:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+
+def _reserve(fd: int, size: int) -> None:
+    """Allocate the file's blocks now; a filesystem that cannot is left sparse."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
 
 
 def _utf8(text: str, what: str) -> bytes:
