@@ -87,7 +87,7 @@ def kill_drill(folder: Path, rounds: int, seed: int) -> dict[str, int]:
     acknowledged_total = lost = doubled = not_failed = 0
     for round_no in range(rounds):
         proc = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(folder)],
-                                stdout=subprocess.PIPE, text=True, env=_env())
+                                stdout=subprocess.PIPE, text=True, env=_env(), cwd=folder.parent)
         assert proc.stdout is not None
         run_id = proc.stdout.readline().strip()
         acknowledged = -1
@@ -123,10 +123,10 @@ def writers_drill(folder: Path, writers: int, points: int) -> dict[str, int]:
 
     Workspace(str(folder)).close()
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(folder), str(points)],
-                              stdout=subprocess.PIPE, text=True, env=_env())
+                              stdout=subprocess.PIPE, text=True, env=_env(), cwd=folder.parent)
              for _ in range(writers)]
     reopen = subprocess.Popen([sys.executable, "-c", REOPEN, str(folder)],
-                              stdout=subprocess.PIPE, text=True, env=_env())
+                              stdout=subprocess.PIPE, text=True, env=_env(), cwd=folder.parent)
     ids = []
     crashed = 0  # writers that failed before creating their run
     for proc in procs:

@@ -131,6 +131,11 @@ def test_every_log_method_round_trips_or_refuses_alike(
     for run in runs:
         run.log("sentinel", n)  # the run still stores after whatever happened
     got = [run.get_metrics(unique).get(unique) for run in runs]
+    if method == "log_confusion_matrix":  # a reference to the run's document
+        got = [
+            ref if ref is None else str(ref).replace(run.id, "<run>")
+            for ref, run in zip(got, runs, strict=True)
+        ]
     if outcomes[0] is not None:
         assert got == [None, None]
         return
