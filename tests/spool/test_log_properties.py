@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from runtrack import Experiment, Run, Workspace
@@ -116,10 +116,15 @@ def runs(
 
 
 _counter = itertools.count()
+EMPTY_MATRIX = {"schema_type": "confusion_matrix", "data": {}}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(call=calls, name=names)
+@example(call=("log_confusion_matrix", EMPTY_MATRIX), name="./")  # found by this test
+@example(call=("log_confusion_matrix", EMPTY_MATRIX), name="a/../")
+@example(call=("log", os.fsdecode(b"img_\xff.png")), name="last_file")
+@example(call=("log", 2**63), name="count")
 def test_every_log_method_round_trips_or_refuses_alike(
     runs: list[Run], call: tuple[str, Any], name: str
 ) -> None:

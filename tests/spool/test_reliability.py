@@ -486,3 +486,13 @@ def test_a_run_never_completed_releases_its_resources(exp: Experiment) -> None:
     store = exp.workspace._store
     for run_id in ids:
         assert store.read_series(run_id, "x").values == [1.0]  # shipped on the way out
+
+
+@pytest.mark.parametrize("name", ["./cm", "a/../cm", "/cm", "cm/", "a//cm", "a\\..\\cm"])
+def test_document_names_that_are_not_plain_paths_are_refused(exp: Experiment, name: str) -> None:
+    run = exp.start_logging()
+    with pytest.raises(InvalidValueError, match="file path"):
+        run.log_confusion_matrix(name, {"schema_type": "confusion_matrix", "data": {}})
+    run.log_confusion_matrix("cm/ok", {"schema_type": "confusion_matrix", "data": {}})
+    run.complete()
+    assert list(run.get_metrics()) == ["cm/ok"]
