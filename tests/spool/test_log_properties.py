@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from runtrack import Experiment, Run, Workspace
@@ -116,10 +116,15 @@ def runs(
 
 
 _counter = itertools.count()
+EMPTY_MATRIX = {"schema_type": "confusion_matrix", "data": {}}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(call=calls, name=names)
+@example(call=("log_confusion_matrix", EMPTY_MATRIX), name="./")  # found by this test
+@example(call=("log_confusion_matrix", EMPTY_MATRIX), name="a/../")
+@example(call=("log", os.fsdecode(b"img_\xff.png")), name="last_file")
+@example(call=("log", 2**63), name="count")
 def test_every_log_method_round_trips_or_refuses_alike(
     runs: list[Run], call: tuple[str, Any], name: str
 ) -> None:
@@ -131,6 +136,11 @@ def test_every_log_method_round_trips_or_refuses_alike(
     for run in runs:
         run.log("sentinel", n)  # the run still stores after whatever happened
     got = [run.get_metrics(unique).get(unique) for run in runs]
+    if method == "log_confusion_matrix":  # a reference to the run's document
+        got = [
+            ref if ref is None else str(ref).replace(run.id, "<run>")
+            for ref, run in zip(got, runs, strict=True)
+        ]
     if outcomes[0] is not None:
         assert got == [None, None]
         return

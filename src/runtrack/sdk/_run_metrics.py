@@ -217,6 +217,7 @@ class MetricsMixin:
 
     def _log_json(self, name: str, kind: str, value: Any, description: str) -> None:
         _values.check_name(name)
+        _values.check_document_name(name)
         if isinstance(value, str):
             try:
                 value = json.loads(value)

@@ -70,9 +70,11 @@ class SpooledMetrics:
         self._finalizer.atexit = False  # _drain_at_exit closes what is still open
 
     def _stream_shipper(self, writer: SpoolWriter) -> StreamShipper:
-        return StreamShipper(
+        shipper = StreamShipper(
             self.store, self.run_id, self.folder, writer.stream, memory=writer.memory
         )
+        writer.shipped_seq = lambda: shipper.shipped  # shipped segments need no checksum
+        return shipper
 
     def writer_for_thread(self) -> SpoolWriter:
         """The calling thread's writer (created on its first use)."""
@@ -138,7 +140,9 @@ class SpooledMetrics:
         ok = self._wait(targets, timeout, give_up=OUTAGE_GIVE_UP_SECONDS)
         if self.shipper is not None:
             self.shipper.stop(timeout=1.0 if ok else 0.0)
-            if ok:
+            if ok and self.shipper.running:  # slow to end: it cleans up when it does
+                self.shipper.finish_in_background(EXIT_DRAIN_SECONDS)
+            elif ok:  # never two threads on one stream
                 for shipper in self.shipper.shippers:
                     shipper.drain()
                     if shipper.done:

@@ -37,6 +37,19 @@ def check_name(name: object, what: str = "metric") -> str:
     return name
 
 
+def check_document_name(name: str) -> str:
+    """A document metric's name is also its file path in the run: refuse a name whose
+    path has empty, ``.`` or ``..`` parts (a local folder and a server would resolve it
+    differently)."""
+    parts = name.replace("\\", "/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise InvalidValueError(
+            f"metric name {name!r} is also the file path of its document in the run; it "
+            "must not start or end with '/', nor have '//', '.' or '..' parts"
+        )
+    return name
+
+
 def check_text(text: str, what: str) -> str:
     """``text`` if UTF-8 can store it; a lone surrogate (what ``os.fsdecode`` makes of
     undecodable bytes) is refused here, so local and remote workspaces agree."""

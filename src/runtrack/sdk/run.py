@@ -349,7 +349,10 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     ) -> bool:
         logs = Path("logs")
         if self._tee is not None and logs.is_dir():
-            self._upload_tree(logs, "logs")
+            try:
+                self._upload_tree(logs, "logs")
+            except StoreUnavailableError as err:  # the run still ends; say what is missing
+                log.warning("runtrack: ./logs of run %s not uploaded: %s", self.id, err.message)
         if exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
             if not self._info.status.is_terminal:
                 self.complete()

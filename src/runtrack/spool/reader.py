@@ -6,10 +6,12 @@ without it, as a list of records. Both carry the same points in the same order.
 
 Damaged spools never stop a reader: a record that cannot be decoded (bad length,
 unknown type or name id, invalid UTF-8 or JSON, a point record its writer abandoned
-half-written) is skipped, its points counted in ``skipped`` and the reason kept in
-``problems`` (and logged once). A length word that cannot be trusted makes the
-reader skip the rest of that segment. Sequence numbers count the points handed out,
-so the store sees no gap where points were skipped.
+half-written) or that lies in a block whose CRC-32 does not match the segment's
+CHECK record (flipped bytes in a finished segment) is skipped, its points counted
+in ``skipped`` and the reason kept in ``problems`` (and logged once). A length word
+that cannot be trusted makes the reader skip the rest of that segment. Sequence
+numbers count the points handed out, so the store sees no gap where points were
+skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import mmap
 import os
 import struct
+import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +36,7 @@ from runtrack.spool.writer import MAX_BLOCK_POINTS, segment_path
 
 log = logging.getLogger("runtrack.spool")
 
-_VARIABLE = frozenset((R.NAME, R.JSON, R.JSONS, R.FLOATS, R.DESC, R.END))
+_VARIABLE = frozenset((R.NAME, R.JSON, R.JSONS, R.FLOATS, R.DESC, R.END, R.CHECK))
 _DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error)
 MAX_PROBLEMS = 20  # problems kept per reader (all are counted in ``skipped``)
 
@@ -98,6 +101,7 @@ class SpoolReader:
         self._mm: mmap.mmap | None = None
         self._mm_owned = False
         self._mm_segment = -1
+        self._bad: list[tuple[int, int]] = []  # byte ranges of the mapped segment that failed
         if self.pos.offset > R.HEADER_SIZE:
             self._replay_names(self.pos.offset)
 
@@ -108,6 +112,7 @@ class SpoolReader:
         if self.memory is not None and self.pos.segment in self.memory:
             self._mm, self._mm_owned = self.memory[self.pos.segment], False
             self._mm_segment = self.pos.segment
+            self._bad = self._verify(self._mm)
             return self._mm
         path = segment_path(self.folder, self.stream, self.pos.segment)
         try:
@@ -122,7 +127,46 @@ class SpoolReader:
         finally:
             os.close(fd)
         self._mm_segment = self.pos.segment
+        self._bad = self._verify(self._mm)
         return self._mm
+
+    def _verify(self, mm: mmap.mmap) -> list[tuple[int, int]]:
+        """Byte ranges of a finished segment whose CRC-32 does not match its CHECK
+        record; [] for a segment without one (still being written, or crashed)."""
+        at = R.LEN.unpack_from(mm, R.CHECK_AT)[0]
+        if at == 0:
+            return []
+        head_end = at + 4 + R.CHECK_HEAD.size
+        try:
+            if at % 8 or head_end > len(mm) or mm[at + 4] != R.CHECK:
+                raise ValueError(f"no CHECK record at offset {at}")
+            _, block, n, end = R.CHECK_HEAD.unpack_from(mm, at + 4)
+            if end != at or block <= 0 or head_end + 4 * n > len(mm):
+                raise ValueError("a CHECK record that does not fit its segment")
+            crcs = struct.unpack_from(f"<{n}I", mm, head_end)
+        except (ValueError, struct.error) as exc:
+            self._problem(R.CHECK_AT, f"the segment's checksums are unreadable ({exc})")
+            return []
+        bad = []
+        with memoryview(mm) as view:
+            for i, start in enumerate(range(R.HEADER_SIZE, end, block)):
+                stop = min(start + block, end)
+                if i >= n or zlib.crc32(view[start:stop]) != crcs[i]:
+                    bad.append((start, stop))
+        for start, stop in bad:
+            self._problem(start, f"bytes {start}-{stop} do not match their checksum")
+        return bad
+
+    def _clean_points(self, off: int, limit: int) -> int:
+        """``limit``, cut so a run of point records from ``off`` ends before the next
+        damaged block."""
+        for start, stop in self._bad:
+            if stop > off:
+                return min(limit, max(0, (start - off) // R.POINT_SIZE))
+        return limit
+
+    def _damaged(self, off: int, length: int) -> bool:
+        return any(start < off + length and off < stop for start, stop in self._bad)
 
     def _segment_exists(self, number: int) -> bool:
         if self.memory is not None and number in self.memory:
@@ -176,7 +220,10 @@ class SpoolReader:
                 break
             off = self.pos.offset
             if mm[off + 4] == R.FLOAT:
-                taken = self._float_run(mm, off, max_points - len(out), out)
+                room = self._clean_points(off, max_points - len(out)) if self._bad else (
+                    max_points - len(out)
+                )
+                taken = self._float_run(mm, off, room, out) if room else 0
                 if taken:
                     self.pos.offset = off + taken * R.POINT_SIZE
                     continue
@@ -185,6 +232,9 @@ class SpoolReader:
                 if length < 0:
                     continue  # skipped
                 break  # being written right now
+            if self._bad and self._damaged(off, length):
+                self._skip(mm, off, length, "a record in bytes that fail their checksum")
+                continue
             if out and len(out) + self._points_in(mm, off, mm[off + 4]) > max_points:
                 break  # the block goes whole into the next batch
             got: list[Record] = []
@@ -209,7 +259,10 @@ class SpoolReader:
             off = self.pos.offset
             rtype = mm[off + 4]
             if rtype == R.FLOAT or rtype == R.INT:
-                taken = built.add_point_run(mm, off, max_points - built.count, self._id_bound)
+                room = max_points - built.count
+                if self._bad:
+                    room = self._clean_points(off, room)
+                taken = built.add_point_run(mm, off, room, self._id_bound) if room else 0
                 if taken:
                     self.pos.offset = off + taken * R.POINT_SIZE
                     continue
@@ -218,6 +271,9 @@ class SpoolReader:
                 if length < 0:
                     continue
                 break
+            if self._bad and self._damaged(off, length):
+                self._skip(mm, off, length, "a record in bytes that fail their checksum")
+                continue
             if built.count and built.count + self._points_in(mm, off, rtype) > max_points:
                 break  # the block goes whole into the next batch
             try:
@@ -363,6 +419,8 @@ class SpoolReader:
         if rtype == R.END:
             self.finished = True
             return
+        if rtype == R.CHECK:
+            return  # read when the segment is mapped
         self._decode_meta(mm, off, length)
         if rtype == R.DESC:
             _, nid = R.TYPE_ID.unpack_from(mm, off + 4)
@@ -420,6 +478,7 @@ class SpoolReader:
                 self._mm.close()
             self._mm = None
             self._mm_segment = -1
+            self._bad = []
 
 
 def _as_list(decoded: Any) -> list[Any]:

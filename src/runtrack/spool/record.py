@@ -4,7 +4,8 @@ A spool is a folder ``<spool_dir>/<run_id>/`` holding, per writer stream, number
 segment files ``<stream>.<n>.seg``. Each segment starts with a fixed header, then
 records back to back, each 8-byte aligned::
 
-    header   b"RTSPOOL1" | u32 version | u32 segment no | u64 first seq | u32 pid | pad → 64 bytes
+    header   b"RTSPOOL1" | u32 version | u32 segment no | u64 first seq | u32 pid | pad
+             | at byte 32: u32 offset of the segment's CHECK record (0: none) | pad → 64 bytes
     record   u32 length (whole record, 0 = nothing written yet) | u8 type | payload
 
 Variable-size records are written payload first and length last, so a reader (or a
@@ -25,6 +26,11 @@ Record types and payloads (all little-endian):
 * FLOATS u32 id | u32 n | i64 step | f64 time | n * f64  — n float points in one record
 * DESC   u32 id | utf-8 description
 * END    (empty)  — the writer closed the stream cleanly
+* CHECK  u32 block size | u32 n blocks | u32 data end | n * u32 crc32 — written when a
+  segment is finished (rolled, or the stream closed) unless an in-process shipper has
+  already shipped all of it: the CRC-32 of each block of ``[HEADER_SIZE, data end)``,
+  so a reader of the segment at rest finds flipped bytes and skips the records of a
+  damaged block. Space for it is reserved at the end of every segment.
 
 Every point (one per FLOAT/INT/JSON, n per JSONS/FLOATS) takes the next sequence
 number of its stream; NAME, DESC and END take none. Each segment re-interns the
@@ -44,7 +50,7 @@ HEADER = struct.Struct("<8sIIQI")
 HEADER_SIZE = 64
 SEGMENT_SIZE = 8 * 1024 * 1024
 
-NAME, FLOAT, INT, JSON, JSONS, FLOATS, DESC, END = 1, 2, 3, 4, 5, 6, 7, 8
+NAME, FLOAT, INT, JSON, JSONS, FLOATS, DESC, END, CHECK = 1, 2, 3, 4, 5, 6, 7, 8, 9
 NO_STEP = -(2**63)
 
 LEN = struct.Struct("<I")
@@ -59,6 +65,14 @@ COMMIT_WORD = struct.Struct("<I")
 POINT_HEAD = struct.Struct("<BxxxIIqd")  # JSON / JSONS: id, points, step, time; then JSON text
 FLOATS_HEAD = struct.Struct("<BxxxIIqd")  # then n doubles
 NAME_HEAD = struct.Struct("<BxxxIB")
+CHECK_HEAD = struct.Struct("<BxxxIII")  # block size, n blocks, data end; then n crc32
+CHECK_AT = 32  # header offset of the CHECK record's position
+CHECK_BLOCK = 64 * 1024
+
+
+def check_reserve(segment_size: int) -> int:
+    """Bytes kept free at the end of a segment for its CHECK record."""
+    return align(4 + CHECK_HEAD.size + 4 * (segment_size // CHECK_BLOCK + 1))
 
 KIND_CODES = (
     "scalar",

@@ -115,7 +115,7 @@ class StreamShipper:
             old = segment_path(self.folder, self.stream, number)
             if not old.exists():
                 break
-            old.unlink()
+            old.unlink(missing_ok=True)  # another shipper of the stream may be first
 
     def drain(self) -> int:
         """Ship until nothing is left to read now; return points shipped."""
@@ -255,6 +255,10 @@ class BackgroundShipper:
         self._stop_deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self, timeout: float) -> None:
         """Finish shipping what is readable (up to ``timeout`` s), then end the thread."""

@@ -24,8 +24,11 @@ import errno
 import logging
 import mmap
 import os
+import struct
 import time
-from collections.abc import Sequence
+import zlib
+from array import array
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,9 @@ class SpoolWriter:
         #: segments kept in anonymous memory (disk full), by number, until shipped
         self.memory: dict[int, mmap.mmap] = {}
         self.dropped = 0  # points that found neither disk nor memory room
+        #: the in-process shipper's position, if any: a segment it already shipped
+        #: whole is not checksummed when finished (nobody will read it from disk)
+        self.shipped_seq: Callable[[], int] | None = None
         self._names: dict[tuple[str, str], int] = {}
         self._descs: dict[int, str] = {}
         self._segment = -1
@@ -102,7 +108,8 @@ class SpoolWriter:
         R.HEADER.pack_into(mm, 0, R.MAGIC, R.VERSION, number, self.seq, os.getpid())
         self._close_segment()
         self._fd, self.mm, self._segment = fd, mm, number
-        self.offset, self.limit = R.HEADER_SIZE, self.segment_size
+        self.offset = R.HEADER_SIZE
+        self.limit = self.segment_size - R.check_reserve(self.segment_size)
         for (name, kind), nid in self._names.items():
             self._put_name(nid, name.encode(), kind)
             if nid in self._descs:
@@ -117,7 +124,7 @@ class SpoolWriter:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             os.ftruncate(fd, self.segment_size)
-            os.posix_fallocate(fd, 0, self.segment_size)  # no SIGBUS on a full disk
+            _reserve(fd, self.segment_size)  # no SIGBUS on a full disk
             return mmap.mmap(fd, self.segment_size), fd
         except OSError as exc:
             if fd >= 0:
@@ -168,6 +175,7 @@ class SpoolWriter:
                 )
             if self.limit == 0 and time.monotonic() < self._retry_at and self._segment >= 0:
                 return None
+            self._seal()
             if not self._open_segment(self._segment + 1):
                 self._drop_mode()
                 return None
@@ -312,7 +320,27 @@ class SpoolWriter:
         if mm is not None:
             R.TYPE_ID.pack_into(mm, self.offset + 4, R.END, 0)
             self._commit(mm, 8)
+            self._seal()
         self.release()
+
+    def _seal(self) -> None:
+        """Write the finished segment's CHECK record (block CRCs), then its position
+        into the header, unless the in-process shipper already has all of it."""
+        if self.limit == 0 or (self.shipped_seq is not None and self.shipped_seq() >= self.seq):
+            return
+        mm, end = self.mm, self.offset
+        with memoryview(mm) as view:
+            crcs = [
+                zlib.crc32(view[start : min(start + R.CHECK_BLOCK, end)])
+                for start in range(R.HEADER_SIZE, end, R.CHECK_BLOCK)
+            ]
+        size = R.align(4 + R.CHECK_HEAD.size + 4 * len(crcs))
+        R.CHECK_HEAD.pack_into(mm, end + 4, R.CHECK, R.CHECK_BLOCK, len(crcs), end)
+        start = end + 4 + R.CHECK_HEAD.size
+        mm[start : start + 4 * len(crcs)] = struct.pack(f"<{len(crcs)}I", *crcs)
+        R.LEN.pack_into(mm, end, size)
+        R.LEN.pack_into(mm, R.CHECK_AT, end)
+        self.offset = end + size
 
     def release(self) -> None:
         """Unmap and close every file of the stream without writing anything (the
@@ -321,6 +349,15 @@ class SpoolWriter:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+
+def _reserve(fd: int, size: int) -> None:
+    """Allocate the file's blocks now; a filesystem that cannot is left sparse."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
 
 
 def _utf8(text: str, what: str) -> bytes:
@@ -335,6 +372,4 @@ def _utf8(text: str, what: str) -> bytes:
 
 
 def _pack_doubles(values: Sequence[float]) -> bytes:
-    from array import array
-
     return array("d", values).tobytes()
