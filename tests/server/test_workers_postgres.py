@@ -21,7 +21,7 @@ def test_simultaneous_opens_migrate_once(postgres_url: str) -> None:
         barrier.wait()
         try:
             open_store(postgres_url).close()
-        except BaseException as exc:  # noqa: BLE001 - collected and reported below
+        except BaseException as exc:  # collected and reported below
             failures.append(exc)
 
     threads = [threading.Thread(target=open_one) for _ in range(6)]
