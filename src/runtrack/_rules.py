@@ -153,15 +153,15 @@ def _check_cells(values: Sequence[Any], where: str, kind: str | None) -> None:
     if int in found:
         ints = [v for v in values if type(v) is int]
         if min(ints) < INT64_MIN or max(ints) > INT64_MAX:
-            for value in ints:
-                check_cell(value, f"{where}: a value")
+            for number in ints:
+                check_cell(number, f"{where}: a value")
     if str in found:
         texts = [v for v in values if type(v) is str]
         if max(map(len, texts)) > limits.MAX_STRING_VALUE_LENGTH or not all(
             t.isascii() for t in texts
         ):
-            for value in texts:
-                check_cell(value, f"{where}: a value")
+            for text in texts:
+                check_cell(text, f"{where}: a value")
     if not found <= _CELLS:
         _check_others(values, where, kind)
 
