@@ -113,10 +113,7 @@ def check_value(kind: str, value: Any, where: str) -> None:
                 f"MAX_TABLE_COLUMNS={limits.MAX_TABLE_COLUMNS}"
             )
         for column, cell in value.items():
-            try:
-                check_name(column, "column")
-            except (InvalidValueError, InvalidTypeError) as exc:
-                raise type(exc)(f"{where}: {exc.message}") from None
+            _check_column(column, where)
             check_cell(cell, f"{where}: column {column!r}")
     elif type(value) is not str or not value:
         raise InvalidTypeError(
@@ -139,7 +136,7 @@ def check_values(kind: str, values: Sequence[Any], where: str) -> None:
             columns.update(row)
             cells.extend(row.values())
         for column in columns:
-            check_value(kind, {column: None}, where)
+            _check_column(column, where)
         _check_cells(cells, where, None)
     else:
         for value in values:
@@ -171,7 +168,15 @@ def _check_others(values: Sequence[Any], where: str, kind: str | None) -> None:
         if type(value) not in _CELLS:
             if kind is None:
                 check_cell(value, f"{where}: a cell")
-            check_value(kind or _TABLE, value, where)
+            else:
+                check_value(kind, value, where)
+
+
+def _check_column(column: Any, where: str) -> None:
+    try:
+        check_name(column, "column")
+    except (InvalidValueError, InvalidTypeError) as exc:  # LimitExceededError keeps its type
+        raise type(exc)(f"{where}: {exc.message}") from None
 
 
 def check_steps(steps: Sequence[Any], where: str) -> None:
