@@ -67,7 +67,7 @@ def server(
     log_level: str,
 ) -> None:
     """Run a tracking server: the /api/v1 API, the web pages and the MLflow routes."""
-    from runtrack.errors import ConfigError
+    from runtrack.errors import ConfigError, StoreUnavailableError
     from runtrack.server.serve import serve
     from runtrack.server.settings import ServerSettings
 
@@ -97,7 +97,7 @@ def server(
     click.echo(f"runtrack server on http://{host}:{port} ({backend_store_uri})", err=True)
     try:
         serve(settings)
-    except ConfigError as exc:
+    except (ConfigError, StoreUnavailableError) as exc:  # e.g. a damaged database file
         raise click.ClickException(str(exc)) from exc
 
 

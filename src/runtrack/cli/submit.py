@@ -181,10 +181,16 @@ def download(
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
+    from runtrack.store.base import is_safe_path
+
     if output is not None and zip_file is not None:
         raise click.UsageError("give either -o/--output or --zip, not both")
     run = _run(uri, run_id)
-    files = run._artifacts.list(run.id, prefix.strip("/"))
+    listed = run._artifacts.list(run.id, prefix.strip("/"))
+    files = [f for f in listed if is_safe_path(f.path)]
+    for unsafe in (f for f in listed if not is_safe_path(f.path)):
+        click.secho(f"skipped {unsafe.path!r}: not a safe relative file name", fg="yellow",
+                    err=True)
     if not files:
         raise click.ClickException(f"run {run.id} has no files under {prefix or '/'}")
     total = sum(f.size for f in files)

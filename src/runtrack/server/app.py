@@ -5,9 +5,9 @@ store (:func:`runtrack.store.open_artifacts`) named by the settings and puts the
 ``app.state.store``, ``app.state.artifacts`` and ``app.state.settings`` (read them
 through :mod:`runtrack.server.deps`), installs the shared error handlers
 (:mod:`runtrack.server.errors`), includes the ``/api/v1`` routers and, with auth on,
-wraps everything in :class:`runtrack.server.auth.TokenAuthMiddleware`; outside it all,
-:mod:`runtrack.server.security` bounds request bodies, refuses cross-site writes and
-adds the page headers.
+wraps everything in :class:`runtrack.server.auth.TokenAuthMiddleware`; just inside it
+(so a request without a token still answers 401 first), :mod:`runtrack.server.security`
+bounds request bodies, refuses cross-site writes and adds the page headers.
 
 Other areas plug in by convention: for each package name in :data:`PLUGIN_PACKAGES`
 (``runtrack.server.pages``, ``runtrack.server.mlflow``) that exists, the app imports
@@ -73,9 +73,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     _include_api(app)
     for name in PLUGIN_PACKAGES:
         _mount_plugin(app, name)
+    security.install(app, settings)  # body limit, CSRF, page headers (inside auth)
     if settings.auth:
         _install_auth(app, settings)
-    security.install(app, settings)  # outermost: body limit, CSRF, page headers
     return app
 
 

@@ -1,7 +1,7 @@
 """Request-level protections that hold for every route: body size, CSRF, page headers.
 
-:class:`RequestGuard` is the outermost ASGI middleware of the app (see
-:func:`install`). Before any router, auth check or body read it
+:class:`RequestGuard` wraps the app just inside the token check (see
+:func:`install`; auth reads no body). Before any router or body read it
 
 * **bounds the body**: a request whose ``Content-Length`` exceeds
   ``ServerSettings.max_request_bytes`` answers 413 at once, and a body sent without a
@@ -66,7 +66,8 @@ _COOKIE = "runtrack_token"
 
 
 def install(app: FastAPI, settings: ServerSettings) -> None:
-    """Wrap ``app`` in :class:`RequestGuard` (call after every other middleware)."""
+    """Wrap ``app`` in :class:`RequestGuard` (call before the auth middleware is added,
+    after every other one)."""
     if not hasattr(app.state, "streamed_uploads"):
         app.state.streamed_uploads = list(STREAMED_UPLOADS)
     if not hasattr(app.state, "form_posts"):

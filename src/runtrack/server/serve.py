@@ -4,7 +4,8 @@ Several workers need uvicorn's process supervisor, which normally re-imports the
 app from an import string in each worker — and so would need the configuration
 from the environment. Instead :class:`_RuntrackConfig` carries the
 :class:`ServerSettings` value itself: the supervisor pickles the config into each
-spawned worker, whose ``load()`` calls :func:`create_app` with it.
+spawned worker, whose ``load()`` calls :func:`create_app` with it. Before starting
+several workers, the database is opened (and migrated) once in the supervisor.
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ def serve(settings: ServerSettings) -> None:
     )
     server = uvicorn.Server(config)
     if settings.workers > 1:
+        _prepare_database(settings)
         sock = config.bind_socket()
         Multiprocess(config, sockets=[sock]).run()
     else:
         server.run()
+
+
+def _prepare_database(settings: ServerSettings) -> None:
+    """Open the store once before the workers start, so the schema is created or
+    upgraded by this one process (under the migration lock) and each worker finds it
+    current; a database error is reported here, once, instead of by every worker."""
+    from runtrack.store import open_store
+
+    open_store(settings.backend_store_uri).close()

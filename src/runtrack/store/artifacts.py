@@ -3,7 +3,11 @@
 Layout: ``<root>/<run_id>/<path>``. Every path goes through :func:`normalize_path`
 (POSIX separators, no empty/``.`` segments; absolute paths, ``..`` and empty paths
 rejected with InvalidValueError naming the path). The local store also refuses
-paths that leave the run's folder through a symbolic link.
+paths that leave the run's folder through a symbolic link. ``list()`` leaves out files
+whose names no path can address (``..\\..\\evil.txt``, ``a\\b``, names that are
+not UTF-8, put there by hand or by another tool) and logs a warning naming
+them, so every listed path can be opened and is a safe relative path to write out
+(in a zip archive or a download folder).
 
 Writes stream in 1 MiB blocks to a temporary file next to the target and rename it
 into place, so readers never see half a file. ``put(overwrite=False)`` is atomic on
@@ -13,6 +17,7 @@ filesystems it is check-then-write.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -29,9 +34,11 @@ from runtrack.errors import (
     NotFoundError,
 )
 from runtrack.model import ArtifactInfo
-from runtrack.store.base import ArtifactStore, iter_chunks
+from runtrack.store.base import ArtifactStore, is_safe_path, iter_chunks
 
 __all__ = ["FsspecArtifactStore", "LocalArtifactStore", "normalize_path"]
+
+log = logging.getLogger("runtrack.artifacts")
 
 _TMP_PREFIX = ".tmp-"
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -61,6 +68,19 @@ def normalize_path(path: str) -> str:
     if not parts:
         raise InvalidValueError(f"artifact path {path!r} is empty; name a file inside the run")
     return "/".join(parts)
+
+
+def _addressable(run_id: str, found: list[ArtifactInfo]) -> list[ArtifactInfo]:
+    """``found`` without the files no path can address (warned about by name)."""
+    safe = [info for info in found if is_safe_path(info.path)]
+    if len(safe) != len(found):
+        skipped = [info.path for info in found if not is_safe_path(info.path)]
+        log.warning(
+            "runtrack: run %s holds %d file(s) whose names cannot be served or archived "
+            "safely, left out of its file list: %s; rename them inside the run's folder",
+            run_id, len(skipped), ", ".join(repr(p) for p in skipped[:10]),
+        )
+    return sorted(safe, key=lambda info: info.path)
 
 
 def _normalize_prefix(prefix: str) -> str:
@@ -163,7 +183,7 @@ class LocalArtifactStore:
             found.append(
                 ArtifactInfo(file.relative_to(run_dir).as_posix(), stat.st_size, stat.st_mtime)
             )
-        return sorted(found, key=lambda info: info.path)
+        return _addressable(run_id, found)
 
     def exists(self, run_id: str, path: str) -> bool:
         _, target = self._target(run_id, path)
@@ -286,7 +306,7 @@ class FsspecArtifactStore:
             if not rel.startswith(strip) or rel.rpartition("/")[2].startswith(_TMP_PREFIX):
                 continue
             found.append(ArtifactInfo(rel[len(strip) :], int(info.get("size") or 0), _mtime(info)))
-        return sorted(found, key=lambda info: info.path)
+        return _addressable(run_id, found)
 
     def exists(self, run_id: str, path: str) -> bool:
         _, key = self._key(run_id, path)

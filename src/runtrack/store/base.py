@@ -349,3 +349,16 @@ def iter_chunks(source: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
         yield block
 
 
+
+def is_safe_path(path: str) -> bool:
+    """Whether ``path`` is a clean run-relative POSIX path that UTF-8 can encode: no
+    empty, ``.`` or ``..`` segment, no backslash, drive, NUL or leading ``/``. Every path
+    ``ArtifactStore.list`` returns is one, so it is safe as a zip member name or as a
+    file to write under a download folder."""
+    if not path or "\\" in path or "\x00" in path or path[1:2] == ":":
+        return False
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))

@@ -25,7 +25,6 @@ from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededEr
 from runtrack.model import POINT_OBJECT, CellValue, MetricBatch, PointColumns
 
 MEDIA_TYPE = "application/vnd.runtrack.columns"
-_CELL_KINDS = frozenset({"scalar", "list"})
 MAGIC = b"RTC1"
 _BYTES_PER_POINT = 4 + 8 + 8 + 8 + 1
 _MAX_HEADER = 64 << 20
@@ -92,7 +91,6 @@ def decode(body: bytes) -> MetricBatch:
     if not set(used) <= names.keys():
         raise InvalidValueError("ids refer to a metric id missing from header.names")
     objects = _objects(header.get("objects"), types, n)
-    _check_kinds(names, used, types, objects)
     columns = PointColumns(names, ids, steps, times, values, types, objects)
     return MetricBatch.from_columns(stream, first_seq, columns, descriptions)
 
@@ -114,7 +112,6 @@ def _names(raw: Any) -> dict[int, tuple[str, str]]:
     if not isinstance(raw, list):
         raise InvalidValueError("header.names must be a list of [id, name, kind]")
     names: dict[int, tuple[str, str]] = {}
-    kinds: dict[str, str] = {}
     for item in raw:
         if not (isinstance(item, list) and len(item) == 3):
             raise InvalidValueError("header.names entries must be [id, name, kind]")
@@ -122,11 +119,6 @@ def _names(raw: Any) -> dict[int, tuple[str, str]]:
         if type(key) is not int or not 0 <= key < 2**32:
             raise InvalidValueError(f"metric id {key!r} must be an unsigned 32-bit integer")
         check_name_and_kind(name, kind, "")
-        if kinds.setdefault(name, kind) != kind:
-            raise InvalidValueError(
-                f"metric {name!r} appears as {kinds[name]} and as {kind} in one batch; a "
-                "metric holds one kind"
-            )
         names[key] = (name, kind)
     return names
 
@@ -146,26 +138,3 @@ def _objects(raw: Any, types: bytes, n: int) -> dict[int, CellValue]:
     if len(objects) != types.count(POINT_OBJECT):
         raise InvalidValueError("every point of type 2 needs its value in header.objects")
     return objects
-
-
-def _check_kinds(
-    names: dict[int, tuple[str, str]], ids: array[int], types: bytes,
-    objects: dict[int, CellValue],
-) -> None:
-    """Every point holds what its metric's kind may hold (:func:`runtrack._rules.check_value`):
-    rows only and always under table metrics, paths under artifact kinds, cells elsewhere."""
-    special = {key for key, (_, kind) in names.items() if kind not in _CELL_KINDS}
-    for index, value in objects.items():
-        name, kind = names[ids[index]]
-        _rules.check_value(kind, value, f"point {index} of metric {name!r}")
-    if not special:
-        return
-    for index, key in enumerate(ids):
-        if key in special and types[index] != POINT_OBJECT:
-            name, kind = names[key]
-            where = f"point {index} of metric {name!r}"
-            raise InvalidTypeError(
-                f"{where}: a {kind} metric holds "
-                + ("rows (objects of column -> value)" if kind == "table" else "artifact paths")
-                + ", not numbers"
-            )

@@ -6,9 +6,11 @@ parameter, never as a path segment.
 
 Ingest bodies are parsed by hand rather than by Pydantic: a batch holds up to
 ``MAX_BATCH_RECORDS`` records and this is the hot path. Two forms are accepted: JSON
-(``records`` as ``[name, kind, step, time, value]`` lists, checked record by record,
-400 naming the first bad one) and the binary columnar form of
+(``records`` as ``[name, kind, step, time, value]`` lists, their shape checked record by
+record, 400 naming the first bad one) and the binary columnar form of
 :mod:`runtrack.server.api._columns`, which the RestStore sends for columnar batches.
+What values, steps and kinds a metric may hold is checked by the store's ingest, with
+the rules of :mod:`runtrack._rules` that every entry point shares.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from runtrack import _rules, limits
+from runtrack import limits
 from runtrack.errors import InvalidValueError, LimitExceededError
 from runtrack.model import MetricBatch, Record
 from runtrack.server.api import _columns
@@ -101,22 +103,16 @@ def parse_batch(data: Any) -> MetricBatch:
     ):
         raise InvalidValueError("descriptions must map metric names to strings")
     records: list[Record] = []
-    kinds: dict[str, str] = {}
+    known: set[str] = set()
     for i, item in enumerate(raw):
         if not isinstance(item, list) or len(item) != 5:
             raise InvalidValueError(f"records[{i}] must be [name, kind, step, time, value]")
         name, kind, step, when, value = item
-        if type(name) is not str or kinds.get(name) != kind:
+        if type(name) is not str or name not in known:
             _columns.check_name_and_kind(name, kind, f"records[{i}]: ")
-            if kinds.setdefault(name, kind) != kind:
-                raise InvalidValueError(
-                    f"records[{i}]: metric {name!r} is {kinds[name]} earlier in this batch and "
-                    f"{kind} here; a metric holds one kind"
-                )
-        _rules.check_step(step, f"records[{i}]")
+            known.add(name)
         if type(when) not in (float, int):
             raise InvalidValueError(f"records[{i}]: time must be a number")
-        _rules.check_value(kind, value, f"records[{i}] (metric {name!r})")
         records.append((name, kind, step, float(when), value))
     return MetricBatch(stream, first_seq, records, descriptions)
 

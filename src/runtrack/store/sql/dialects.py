@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from runtrack.errors import ConfigError
+from runtrack.errors import ConfigError, StoreUnavailableError
 
 WRITE_OPTION = "runtrack_write"
 
@@ -73,9 +73,24 @@ class Dialect:
         if database in ("", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailableError(
+                    f"cannot create the folder {folder} for the SQLite database "
+                    f"{database} ({exc.strerror}): choose a folder this user may write to"
+                ) from exc
         engine = create_engine(url, **kwargs)
         in_memory = database in ("", ":memory:")
+
+        if not in_memory:
+
+            @event.listens_for(engine, "handle_error")
+            def _on_error(context: Any) -> None:
+                error = sqlite_error(database, context.original_exception)
+                if error is not None:
+                    raise error from context.original_exception
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -127,3 +142,34 @@ class Dialect:
         ) as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+
+
+#: What to do about each SQLite error that means the database file itself is unusable.
+_SQLITE_ADVICE = (
+    ("unable to open database file",
+     "check that its folder exists, that this user may write there (SQLite also writes "
+     "the -wal and -shm files beside it) and that the path is not a folder"),
+    ("database disk image is malformed",
+     "the file is damaged: restore it from a backup, or salvage it with "
+     "\"sqlite3 {path} .recover | sqlite3 recovered.db\" and point runtrack at recovered.db"),
+    ("file is not a database",
+     "the file is not a SQLite database (or is damaged): point runtrack at the right "
+     "file, or move this one away to start afresh"),
+    ("attempt to write a readonly database",
+     "the file or its folder is read-only for this user: fix the permissions"),
+    ("database or disk is full", "the disk is full: free some space"),
+    ("disk i/o error", "the disk or file system failed: check it (dmesg, df)"),
+)
+
+
+def sqlite_error(path: str, exc: BaseException) -> StoreUnavailableError | None:
+    """A runtrack error naming ``path`` and what to do, for a raw SQLite error that means
+    the database file cannot be used; None for any other error."""
+    text = str(exc)
+    lowered = text.lower()
+    for needle, advice in _SQLITE_ADVICE:
+        if needle in lowered:
+            return StoreUnavailableError(
+                f"SQLite database {path}: {text}; {advice.format(path=path)}"
+            )
+    return None

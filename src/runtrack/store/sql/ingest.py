@@ -165,14 +165,8 @@ def _check_group(name: str, group: _AnyGroup) -> None:
         if group.kind not in _NUMBER_KINDS:
             _rules.check_value(group.kind, 0.0, where)  # raises: not what that kind holds
         return
-    kind = group.kind
-    floats_pass = kind in _NUMBER_KINDS
-    for value in group.values:
-        if not (floats_pass and type(value) is float):
-            _rules.check_value(kind, value, where)
-    for step in group.steps:
-        if step is not None:
-            _rules.check_step(step, where)
+    _rules.check_values(group.kind, group.values, where)
+    _rules.check_steps(group.steps, where)
 
 
 _NUMBER_KINDS = frozenset({MetricKind.SCALAR.value, MetricKind.LIST.value})

@@ -7,8 +7,9 @@ programmatically; no ``alembic.ini`` is involved at runtime.
 :func:`ensure_schema` runs when a store opens. It first reads the recorded revision
 with one cheap query and returns if it is :data:`HEAD`, so opening an up-to-date
 database never imports Alembic. Otherwise it upgrades inside one write transaction
-(``BEGIN IMMEDIATE`` on SQLite), re-checking the revision under the lock, so two
-processes opening a new database at once migrate it exactly once.
+(``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), re-checking the
+revision under the lock, so two processes opening a new database at once migrate it
+exactly once.
 
 Adding a revision: write ``alembic/versions/rNNNN_<what>.py`` with
 ``down_revision`` = the previous head, change ``schema.py`` to match, and bump
@@ -29,6 +30,8 @@ from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
 HEAD = "i18_logsearch"
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 _VERSION_TABLE = "alembic_version"
+#: PostgreSQL advisory lock key held while migrating ("runtrack" in ASCII, as an int64).
+MIGRATION_LOCK = int.from_bytes(b"runtrack", "big") & 0x7FFFFFFFFFFFFFFF
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -48,10 +51,17 @@ def ensure_schema(engine: Engine, dialect: Dialect) -> None:
 
 
 def upgrade(engine: Engine, dialect: Dialect, revision: str = HEAD) -> None:
-    """Upgrade to ``revision`` in one write transaction (no-op if already there)."""
+    """Upgrade to ``revision`` in one write transaction (no-op if already there).
+
+    Other processes wait: SQLite's ``BEGIN IMMEDIATE`` takes the database lock, and on
+    PostgreSQL a transaction-scoped advisory lock (:data:`MIGRATION_LOCK`) is taken
+    before the revision is read, so a second server or worker opening a fresh database
+    at the same moment finds it migrated instead of creating the same tables again."""
     with dialect.write_lock, engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
+            if dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             current = current_revision(conn)
             if current == revision:
                 return
