@@ -87,13 +87,13 @@ def main() -> None:
         ours_server = _start(
             [sys.executable, "-m", "runtrack", "server", "--port", str(rt_port),
              "--backend-store-uri", str(folder / "runtrack")],
-            f"http://127.0.0.1:{rt_port}", "/api/v1/health", folder / "runtrack.log",
+            f"http://127.0.0.1:{rt_port}", "/api/v1/health", folder / "runtrack.log", wait_s=600,
         )
         their_server = _start(
             [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
              str(ml_port), "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
              "--artifacts-destination", str(folder / "mlartifacts"), "--workers", "1"],
-            f"http://127.0.0.1:{ml_port}", "/health", folder / "mlflow.log",
+            f"http://127.0.0.1:{ml_port}", "/health", folder / "mlflow.log", wait_s=600,
         )
         try:
             ours, our_names, our_setup = _measure(f"http://127.0.0.1:{rt_port}", runs,
