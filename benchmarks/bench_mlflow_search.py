@@ -84,25 +84,25 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-mlflow-search-"))
     try:
         rt_port, ml_port = _free_port(), _free_port()
-        ours_server = _start(
+        servers = [_start(
             [sys.executable, "-m", "runtrack", "server", "--port", str(rt_port),
              "--backend-store-uri", str(folder / "runtrack")],
             f"http://127.0.0.1:{rt_port}", "/api/v1/health", folder / "runtrack.log", wait_s=600,
-        )
-        their_server = _start(
-            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
-             str(ml_port), "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-             "--artifacts-destination", str(folder / "mlartifacts"), "--workers", "1"],
-            f"http://127.0.0.1:{ml_port}", "/health", folder / "mlflow.log", wait_s=600,
-        )
+        )]
         try:
+            servers.append(_start(
+                [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
+                 str(ml_port), "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+                 "--artifacts-destination", str(folder / "mlartifacts"), "--workers", "1"],
+                f"http://127.0.0.1:{ml_port}", "/health", folder / "mlflow.log", wait_s=600,
+            ))
             ours, our_names, our_setup = _measure(f"http://127.0.0.1:{rt_port}", runs,
                                                   args.repeat)
             theirs, their_names, their_setup = _measure(f"http://127.0.0.1:{ml_port}", runs,
                                                         args.repeat)
         finally:
-            _stop(ours_server)
-            _stop(their_server)
+            for server in servers:
+                _stop(server)
         if our_names != their_names:
             raise SystemExit("the two servers answered different runs or orders")
         a, b = statistics.median(ours), statistics.median(theirs)
