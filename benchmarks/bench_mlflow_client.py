@@ -45,10 +45,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(cmd: list[str], url: str, probe: str, log: Path) -> subprocess.Popen[bytes]:
+def _start(
+    cmd: list[str], url: str, probe: str, log: Path, wait_s: float = 180
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{cmd[:4]} exited early:\n{log.read_text()[-3000:]}")
@@ -58,7 +60,7 @@ def _start(cmd: list[str], url: str, probe: str, log: Path) -> subprocess.Popen[
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"{cmd[:4]} did not answer within 180 s")
+    raise RuntimeError(f"{cmd[:4]} did not answer within {wait_s:.0f} s")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -417,3 +417,18 @@ def test_search_pages_and_deleted_runs(api: httpx.Client) -> None:
     assert "next_page_token" not in rest
     assert _search(api, exp_id, run_view_type="DELETED_ONLY") == [ids[0]]
     assert len(_search(api, exp_id, run_view_type="ALL")) == 5
+
+
+def test_log_inputs_validates_datasets_in_mlflows_words(api: httpx.Client) -> None:
+    run_id = _run(api)["info"]["run_id"]
+    dataset = {"name": "train", "digest": "abc", "source_type": "local", "source": "{}"}
+    _ok(api.post(f"{API}/runs/log-inputs", json={"run_id": run_id, "datasets": [
+        {"dataset": dataset, "tags": [{"key": "context", "value": "training"}]}]}))
+    no_digest = {k: v for k, v in dataset.items() if k != "digest"}
+    message = _error(api.post(f"{API}/runs/log-inputs", json={
+        "run_id": run_id, "datasets": [{"dataset": no_digest}]}), 400, "INVALID_PARAMETER_VALUE")
+    assert message == "Dataset digest cannot be None"
+    message = _error(api.post(f"{API}/runs/log-inputs", json={
+        "run_id": run_id, "datasets": [{"dataset": dataset, "tags": [{"key": "k"}]}]}),
+        400, "INVALID_PARAMETER_VALUE")
+    assert message == "InputTag value cannot be None"

@@ -593,6 +593,29 @@ class TrackingStoreContract(RegistryContract):
         with pytest.raises(InvalidValueError):
             store.search_runs(RunQuery(metric_filters=[("acc", "last", "~", 1.0)]))
 
+    def test_search_conditions(self, store: TrackingStore) -> None:
+        exp_id = self._runs_for_search(store)
+
+        def ids(*conditions: tuple[str, str, str, Any]) -> list[str]:
+            return sorted(self._ids(store, experiment_ids=[exp_id], conditions=list(conditions)))
+
+        assert ids(("tag", "team", "LIKE", "X")) == []  # LIKE minds case on every dialect
+        assert ids(("tag", "team", "ILIKE", "X")) == ["a", "c"]
+        assert ids(("tag", "team", "LIKE", "_")) == ["a", "b", "c"]
+        assert ids(("tag", "team", "IN", ["y", "z"])) == ["b"]
+        assert ids(("tag", "team", "NOT IN", ["y"])) == ["a", "c"]  # needs the key
+        assert ids(("tag", "lr", "IS NULL", None)) == ["b", "c", "d"]
+        assert ids(("property", "seed", "!=", "1")) == ["b"]
+        assert ids(("property", "seed", "IS NOT NULL", None), ("tag", "team", "=", "x")) == ["a"]
+        assert ids(("attribute", "display_name", "LIKE", "run %")) == ["a", "b", "c", "d"]
+        assert ids(("attribute", "id", "IN", ["a", "d", "zz"])) == ["a", "d"]
+        assert ids(("attribute", "status", "IN", ["Completed"])) == ["a", "d"]
+        assert ids(("attribute", "end_time", "IS NULL", None)) == ["c"]
+        for bad in [("bogus", "k", "=", "v"), ("tag", "k", "~", "v"), ("tag", "k", "IN", "v"),
+                    ("attribute", "secret", "=", "v")]:
+            with pytest.raises(InvalidValueError):
+                store.search_runs(RunQuery(conditions=[bad]))
+
     def test_search_order_and_paging(self, store: TrackingStore) -> None:
         exp_id = self._runs_for_search(store)
 

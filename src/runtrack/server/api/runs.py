@@ -70,8 +70,15 @@ class QueryBody(BaseModel):
     tags: dict[str, str | None] = Field(default_factory=dict)
     properties: dict[str, str | None] = Field(default_factory=dict)
     metric_filters: list[
-        tuple[str, Literal["last", "min", "max"], Literal["<", "<=", ">", ">=", "==", "!="], float]
+        tuple[str, Literal["last", "min", "max", "top"],
+              Literal["<", "<=", ">", ">=", "==", "!="], float]
     ] = Field(default_factory=list)
+    conditions: list[
+        tuple[Literal["tag", "property", "attribute"], str,
+              Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN",
+                      "IS NULL", "IS NOT NULL"],
+              str | float | list[str] | None]
+    ] = Field(default_factory=list, max_length=100)
     parent_id: str | None = None
     include_children: bool = False
     order_by: list[tuple[str, bool]] = Field(default_factory=lambda: [("created_time", True)])

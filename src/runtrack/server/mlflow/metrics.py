@@ -227,8 +227,28 @@ def log_batch(ctx: Ctx, args: Args) -> dict[str, Any]:
 def log_inputs(ctx: Ctx, args: Args) -> dict[str, Any]:
     """Record dataset/model inputs of a run (read back by runs/get)."""
     info = active_run(ctx, args.run_id())
-    add_inputs(ctx, info.id, args.items("datasets"), args.items("models"))
+    datasets = args.items("datasets")
+    for item in datasets:
+        _check_dataset_input(item)
+    add_inputs(ctx, info.id, datasets, args.items("models"))
     return {}
+
+
+def _check_dataset_input(item: Any) -> None:
+    """A dataset input as MLflow validates it (its wording)."""
+    dataset = item.get("dataset") if isinstance(item, dict) else None
+    if not isinstance(dataset, dict):
+        raise invalid("Dataset cannot be None")
+    for field in ("name", "digest", "source_type", "source"):
+        if dataset.get(field) is None:
+            raise invalid(f"Dataset {field} cannot be None")
+        if not isinstance(dataset[field], str):
+            raise bad_type(f"dataset.{field}", dataset[field])
+    for tag in item.get("tags") or []:
+        if not isinstance(tag, dict) or not tag.get("key"):
+            raise invalid("InputTag key cannot be None")
+        if tag.get("value") is None:
+            raise invalid("InputTag value cannot be None")
 
 
 @endpoint(router, "GET", "/metrics/get-history")

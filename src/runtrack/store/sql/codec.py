@@ -95,13 +95,16 @@ def loads_cell(text: str | None) -> CellValue:
     """Inverse of :func:`dumps_cell`; None (SQL NULL) reads as None."""
     if text is None:
         return None
-    value: CellValue = json.loads(text, object_hook=_untag)
+    value: CellValue = _CELL_DECODER.decode(text)
     return value
 
 
 def dumps_cells(values: Sequence[object]) -> bytes:
     """A list of cells as a tagged JSON array (the ``j`` chunk encoding)."""
     return json.dumps([_tag(v) for v in values], separators=(",", ":"), allow_nan=False).encode()
+
+
+_CELL_DECODER = json.JSONDecoder(object_hook=_untag)  # built once (json.loads builds one a call)
 
 
 def loads_cells(blob: bytes) -> list[CellValue]:
