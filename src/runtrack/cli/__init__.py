@@ -36,7 +36,7 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
-_FOLDING = frozenset({"experiment", "name", "path"})
+_FOLDING = frozenset({"experiment", "name", "path", "A", "B"})
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

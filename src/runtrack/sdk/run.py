@@ -457,7 +457,12 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                 yield from child.get_children(True, tags, properties, type, status)
 
     def get_portal_url(self) -> str:
-        return f"{self.experiment.workspace._ui_base()}/runs/{self.id}"
+        """The run's web page when a server or a ``runtrack ui`` serves the workspace;
+        otherwise the command that opens it (``runtrack open <id>``)."""
+        base = self.experiment.workspace._ui_base()
+        if base is None:
+            return f"runtrack open {self.id}  (starts the web UI for this workspace)"
+        return f"{base}/runs/{self.id}"
 
 
 # -- helpers ------------------------------------------------------------------------------

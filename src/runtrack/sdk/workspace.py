@@ -113,10 +113,9 @@ class Workspace:
 
         return Run.get(self, run_id)
 
-    def _ui_base(self) -> str:
-        if self._settings.is_remote:
-            return self._settings.tracking_uri
-        return f"file://{Path(self._settings.spool_dir).parent}"
+    def _ui_base(self) -> str | None:
+        """The web UI's base URL: the server's, or a running ``runtrack ui``'s; else None."""
+        return config.ui_url(self._settings)
 
     def close(self) -> None:
         self._store.close()
