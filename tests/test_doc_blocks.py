@@ -2,7 +2,7 @@
 
 Pages are found by glob, so a new page is tested the moment it exists. Each page gets
 its own temporary folder (the current folder of every block; ``./.runtrack`` there is
-the default workspace) and its own environment; its blocks run in page order.
+the default workspace) and its own environment (``TMPDIR`` inside the folder); its blocks run in page order.
 
 How to write a block (the convention, also in docs/CONTRIBUTING-docs.md):
 
@@ -319,6 +319,8 @@ def page_env(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
 
     Image.new("RGB", (8, 8), "white").save(folder / "actuals_vs_predictions.png")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNTRACK_", "MLFLOW_"))}
+    (folder / "tmp").mkdir()
+    env["TMPDIR"] = str(folder / "tmp")  # `runtrack gc --apply` and run folders stay here
     page = Page(folder, request, env)
     yield page
     for server in page.servers:
