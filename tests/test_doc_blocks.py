@@ -2,7 +2,8 @@
 
 Pages are found by glob, so a new page is tested the moment it exists. Each page gets
 its own temporary folder (the current folder of every block; ``./.runtrack`` there is
-the default workspace) and its own environment (``TMPDIR`` inside the folder); its blocks run in page order.
+the default workspace) and its own environment (``TMPDIR`` inside the folder); its
+blocks run in page order.
 
 How to write a block (the convention, also in docs/CONTRIBUTING-docs.md):
 

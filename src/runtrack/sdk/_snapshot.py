@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtrack.errors import InvalidValueError
-from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, snapshot_files
+from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT, SnapshotFile, snapshot_files
 
 if TYPE_CHECKING:
     from runtrack.sdk.run import Run
@@ -18,12 +18,18 @@ if TYPE_CHECKING:
 SNAPSHOT_PATH = SNAPSHOT_ARTIFACT
 
 
+def source_files(folder: str) -> list[SnapshotFile]:
+    """The files of ``folder`` a snapshot takes; raises (ignore rules, limits) before any
+    run is touched."""
+    root = Path(folder).resolve()
+    if not root.is_dir():
+        raise InvalidValueError(f"snapshot_directory {folder!r} is not a folder")
+    return snapshot_files(root)
+
+
 def take_snapshot(run: Run, folder: str) -> str:
     """Zip ``folder`` into the run as ``snapshot.zip``; set property ContentSnapshotId."""
     from runtrack.sdk._submit import store_snapshot
 
-    root = Path(folder).resolve()
-    if not root.is_dir():
-        raise InvalidValueError(f"snapshot_directory {folder!r} is not a folder")
-    store_snapshot(run, snapshot_files(root))
+    store_snapshot(run, source_files(folder))
     return run.id

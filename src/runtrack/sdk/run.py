@@ -469,9 +469,14 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
 
 def _check_run_id(run_id: str) -> None:
-    if not isinstance(run_id, str) or not run_id or len(run_id) > limits.MAX_RUN_ID_LENGTH:
+    if not isinstance(run_id, str) or not run_id:
         raise InvalidValueError(
             f"run_id must be a non-empty str of at most {limits.MAX_RUN_ID_LENGTH} characters"
+        )
+    if len(run_id) > limits.MAX_RUN_ID_LENGTH:
+        raise LimitExceededError(
+            f"run_id of {len(run_id)} characters is over the limit of "
+            f"{limits.MAX_RUN_ID_LENGTH} (runtrack.limits.MAX_RUN_ID_LENGTH)"
         )
     if any(c in run_id for c in "/\\") or any(ord(c) < 32 for c in run_id):
         raise InvalidValueError(f"run_id {run_id!r} must not contain slashes or control characters")
