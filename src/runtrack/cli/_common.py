@@ -44,9 +44,8 @@ def one_line(exc: BaseException) -> str:
 
     if isinstance(exc, RuntrackError):
         text = exc.message
-    elif isinstance(exc, ImportError):
-        missing = exc.name or str(exc)
-        text = f"a module is missing: {missing}; install it (pip install {missing})"
+    elif isinstance(exc, ImportError) and exc.name:
+        text = f"a module is missing: {exc.name}; install it (pip install {exc.name})"
     elif isinstance(exc, OSError) and exc.filename:
         text = f"{exc.strerror or type(exc).__name__}: {exc.filename}"
     else:
