@@ -122,10 +122,17 @@ def test_runs_csv(tmp_path: Path) -> None:
 
 
 def test_ids_stay_on_one_line_in_an_80_column_table(tmp_path: Path) -> None:
-    uri = str(tmp_path / "ws")
-    run_id = _interactive(tmp_path / "ws")
-    out = CliRunner(env={"COLUMNS": "80"}).invoke(main, ["runs", "--uri", uri, "-m", "loss"])
-    assert run_id in out.output
+    ws = Workspace(str(tmp_path / "ws"))
+    run = Experiment(ws, "cifar10-resnet50").start_logging()
+    names = ["validation_loss", "validation_accuracy", "learning_rate"]
+    for name in names:
+        run.log(name, 0.123456)
+    run.complete()
+    ws.close()
+    args = ["runs", "--uri", str(tmp_path / "ws")] + [a for n in names for a in ("-m", n)]
+    out = CliRunner(env={"COLUMNS": "80"}).invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert run.id in out.output and "Completed" in out.output
 
 
 def test_logs_of_an_interactive_run_show_its_captured_output(tmp_path: Path) -> None:
