@@ -122,10 +122,17 @@ def test_runs_csv(tmp_path: Path) -> None:
 
 
 def test_ids_stay_on_one_line_in_an_80_column_table(tmp_path: Path) -> None:
-    uri = str(tmp_path / "ws")
-    run_id = _interactive(tmp_path / "ws")
-    out = CliRunner(env={"COLUMNS": "80"}).invoke(main, ["runs", "--uri", uri, "-m", "loss"])
-    assert run_id in out.output
+    ws = Workspace(str(tmp_path / "ws"))
+    run = Experiment(ws, "cifar10-resnet50").start_logging()
+    names = ["validation_loss", "validation_accuracy", "learning_rate"]
+    for name in names:
+        run.log(name, 0.123456)
+    run.complete()
+    ws.close()
+    args = ["runs", "--uri", str(tmp_path / "ws")] + [a for n in names for a in ("-m", n)]
+    out = CliRunner(env={"COLUMNS": "80"}).invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert run.id in out.output and "Completed" in out.output
 
 
 def test_logs_of_an_interactive_run_show_its_captured_output(tmp_path: Path) -> None:
@@ -159,3 +166,65 @@ def test_cancel_of_a_finished_run_is_one_line(tmp_path: Path) -> None:
     assert out.output.strip().splitlines() == [
         f"Error: run {run_id} is already Completed; terminal states are final"
     ]
+
+
+def test_an_object_store_root_without_its_package_is_one_line(tmp_path: Path) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed here")
+    _interactive(tmp_path / "ws")
+    out = CliRunner(env={"RUNTRACK_ARTIFACT_ROOT": "s3://bucket/runs"}).invoke(
+        main, ["runs", "--uri", str(tmp_path / "ws")]
+    )
+    assert out.exit_code == 1
+    assert len(out.output.strip().splitlines()) == 1
+    assert "needs s3fs" in out.output and "pip install s3fs" in out.output
+
+
+def test_shell_completion_completes_commands() -> None:
+    import os
+
+    env = {**os.environ, "_RUNTRACK_COMPLETE": "bash_complete", "COMP_WORDS": "runtrack ru",
+           "COMP_CWORD": "1"}
+    done = subprocess.run([sys.executable, "-m", "runtrack"], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert "plain,runs" in done.stdout.splitlines(), done.stdout + done.stderr
+
+
+def test_every_setting_is_in_the_configuration_reference() -> None:
+    from runtrack import config
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    names = [v for k, v in vars(config).items() if k.startswith("ENV_")]
+    keys = ["tracking_uri", "artifact_root", "name", "workspace_name"]
+    missing = [n for n in [*names, *keys, *config.CONFIG_CANDIDATES] if f"`{n}`" not in doc]
+    assert not missing, f"docs/configuration.md lacks {missing}"
+
+
+def test_submit_json(tmp_path: Path) -> None:
+    script = tmp_path / "hello.py"
+    script.write_text("print('hi')\n")
+    out = CliRunner().invoke(main, ["submit", "-e", "js", "--uri", str(tmp_path / "ws"),
+                                    "--json", "--follow", str(script)])
+    first = out.output.splitlines()[0]
+    data = json.loads(first)
+    assert data["experiment_name"] == "js" and data["run_type"] == "script"
+
+
+def test_a_missing_token_on_an_auth_server_is_one_line(tmp_path: Path) -> None:
+    from tests.live_server import start_server
+
+    server = start_server(tmp_path, "--auth")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "runtrack", "experiments", "--uri", server.url],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+    finally:
+        server.stop()
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "token" in lines[0], done.stderr

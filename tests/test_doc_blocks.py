@@ -2,7 +2,8 @@
 
 Pages are found by glob, so a new page is tested the moment it exists. Each page gets
 its own temporary folder (the current folder of every block; ``./.runtrack`` there is
-the default workspace) and its own environment; its blocks run in page order.
+the default workspace) and its own environment (``TMPDIR`` inside the folder); its
+blocks run in page order.
 
 How to write a block (the convention, also in docs/CONTRIBUTING-docs.md):
 
@@ -27,7 +28,8 @@ How to write a block (the convention, also in docs/CONTRIBUTING-docs.md):
 * ``json`` blocks must parse.
 * Other directives, an HTML comment right above the fence:
   ``<!-- docs-test: needs MODULE -->`` skips the block when MODULE is not installed
-  (fails instead under ``CI=true``, where CI installs it); ``<!-- docs-test: skip REASON -->``
+  (fails instead under ``CI=true``, where CI installs it; lines after ``needs MODULE`` are a
+  prelude, as after ``before``); ``<!-- docs-test: skip REASON -->``
   skips it (a reason is required; use it only for what cannot run here, such as S3).
 * Placeholders, written exactly as in ``PLACEHOLDERS`` below, are replaced before a block
   runs: a server URL by a live server over the page's workspace, ``RUN_ID`` by a completed
@@ -259,8 +261,7 @@ def _serve(command: str, page: Page, where: str) -> None:
 
 
 def run_bash(block: Block, page: Page) -> None:
-    for raw in commands_of(block.body):
-        command = page.fill(raw)
+    for command in commands_of(page.fill(block.body)):  # fill first: `<run id>` is 2 words
         words = shlex.split(command)
         if words[0] == "export":
             for assignment in words[1:]:
@@ -273,13 +274,12 @@ def run_bash(block: Block, page: Page) -> None:
         elif _SERVING.match(command) and "--no-serve" not in words:
             _serve(command, page, block.where)
         else:
-            run_checked(_with_interpreter(command), page, f"{block.where}: {raw}")
+            run_checked(_with_interpreter(command), page, f"{block.where}: {command}")
 
 
 def run_python(block: Block, page: Page) -> None:
-    prelude = ""
-    if block.directive.startswith("before"):
-        prelude = block.directive[len("before"):].strip("\n") + "\n"
+    head, _, rest = block.directive.partition("\n")
+    prelude = rest.strip("\n") + "\n" if head.startswith(("before", "needs")) and rest else ""
     script = page.folder / f"_block_{block.line}.py"
     script.write_text(page.fill(prelude + block.body))
     run_checked([sys.executable, str(script)], page, block.where)
@@ -301,7 +301,7 @@ def run_block(block: Block, page: Page) -> None:
         assert directive[4:].strip(), f"{block.where}: 'docs-test: skip' needs a reason"
         return
     if directive.startswith("needs"):
-        module = directive.split()[1]
+        module = directive.split()[1]  # the first line: needs MODULE
         if find_spec(module) is None:
             if os.environ.get("CI") == "true":
                 raise AssertionError(f"{block.where}: needs {module}, which CI installs")
@@ -319,6 +319,8 @@ def page_env(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
 
     Image.new("RGB", (8, 8), "white").save(folder / "actuals_vs_predictions.png")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNTRACK_", "MLFLOW_"))}
+    (folder / "tmp").mkdir()
+    env["TMPDIR"] = str(folder / "tmp")  # `runtrack gc --apply` and run folders stay here
     page = Page(folder, request, env)
     yield page
     for server in page.servers:

@@ -1,3 +1,4 @@
 from runtrack.cli import main
 
-main()
+# one program name, so usage lines and shell completion (_RUNTRACK_COMPLETE) match `runtrack`
+main(prog_name="runtrack")

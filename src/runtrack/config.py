@@ -237,3 +237,42 @@ def system_metrics_interval() -> float | None:
             "set it to e.g. 10, or to 0 (or off) to switch system metrics off"
         )
     return value
+
+
+# -- the UI serving a local workspace ---------------------------------------------------
+
+UI_MARKER = "ui.json"
+
+
+def workspace_folder(settings: Settings) -> Path | None:
+    """The folder of a SQLite workspace (where its database file is), else None."""
+    if settings.tracking_uri.startswith("sqlite:///"):
+        return Path(settings.tracking_uri[len("sqlite:///") :]).parent
+    return None
+
+
+def write_ui_marker(settings: Settings, url: str) -> Path | None:
+    """Note that ``url`` serves this workspace (``runtrack ui`` calls it while serving)."""
+    folder = workspace_folder(settings)
+    if folder is None:
+        return None
+    path = folder / UI_MARKER
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+    return path
+
+
+def ui_url(settings: Settings) -> str | None:
+    """Where the web UI of this workspace is: a server workspace's own URL, or the URL a
+    live ``runtrack ui`` over this folder noted; None when none is known."""
+    if settings.is_remote:
+        return settings.tracking_uri
+    folder = workspace_folder(settings)
+    if folder is None:
+        return None
+    try:
+        data = json.loads((folder / UI_MARKER).read_text(encoding="utf-8"))
+        os.kill(int(data["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(data["url"])

@@ -39,7 +39,7 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
-_FOLDING = frozenset({"experiment", "name", "path"})
+_ONE_LINE = frozenset({"id", "status"})
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -48,11 +48,31 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
     table = Table(title=title, show_lines=False)
     for column in columns:
-        # ids, statuses and numbers stay on one line (ids are copied); names fold
-        table.add_column(column, overflow="fold", no_wrap=column not in _FOLDING)
+        # ids and statuses stay on one line (ids are copied); names and values may fold
+        table.add_column(column, overflow="fold", no_wrap=column in _ONE_LINE)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    console = Console()
+    if _natural_width(console, table) > console.width:
+        table.box = None  # narrow terminal: drop the frame first
+        needed = _natural_width(console, table)
+        if needed > console.width:  # still too wide: never crop a cell, let lines run on
+            console = Console(width=needed)
+    console.print(table)
+
+
+def _natural_width(console: Any, table: Any) -> int:
+    """Width the table takes when no cell folds or is cut (names may still fold)."""
+    fixed = [c for c in table.columns if c.no_wrap]
+    widths = [
+        max([len(str(c.header)), *(len(str(cell)) for cell in c._cells)]) for c in fixed
+    ]
+    folding = sum(
+        min(10, max([len(str(c.header)), *(len(str(cell)) for cell in c._cells)]))
+        for c in table.columns if not c.no_wrap
+    )
+    per_column = 3 if table.box is not None else 2
+    return sum(widths) + folding + per_column * len(table.columns) + 1
 
 
 def _echo_json(data: Any) -> None:

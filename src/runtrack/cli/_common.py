@@ -44,9 +44,8 @@ def one_line(exc: BaseException) -> str:
 
     if isinstance(exc, RuntrackError):
         text = exc.message
-    elif isinstance(exc, ImportError):
-        missing = exc.name or str(exc)
-        text = f"a module is missing: {missing}; install it (pip install {missing})"
+    elif isinstance(exc, ImportError) and exc.name:
+        text = f"a module is missing: {exc.name}; install it (pip install {exc.name})"
     elif isinstance(exc, OSError) and exc.filename:
         text = f"{exc.strerror or type(exc).__name__}: {exc.filename}"
     else:
@@ -109,9 +108,9 @@ def resolve_run_id(store: Any, ref: str) -> str:
     return matches[0]
 
 
-def get_run(uri: str | None, ref: str, *, must_exist: bool = True) -> Any:
-    """The SDK ``Run`` that ``ref`` names in the workspace ``uri``."""
+def get_run(uri: str | None, ref: str) -> Any:
+    """The SDK ``Run`` that ``ref`` names in the existing workspace ``uri``."""
     from runtrack.sdk.run import Run
 
-    ws = open_workspace(uri, must_exist=must_exist)
+    ws = open_workspace(uri)
     return Run.get(ws, resolve_run_id(ws._store, ref))

@@ -30,12 +30,6 @@ def _token_path(backend_store_uri: str, token_file: str | None) -> Path:
     return settings.token_file
 
 
-def _when(ts: float | None) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "never"
-
-
 @click.group()
 def token() -> None:
     """Manage the server's access tokens (used with 'runtrack server --auth')."""
@@ -84,12 +78,12 @@ def token_list(backend_store_uri: str, token_file: str | None, as_json: bool) ->
     if not rows:
         click.echo(f"no tokens in {path}; create one with 'runtrack token create'")
         return
-    from runtrack.cli import _print_table
+    from runtrack.cli import _print_table, _when
 
     _print_table(
         f"Tokens in {path}", ["id", "name", "scope", "created", "last used"],
         [[r["id"], r["name"], r["scope"], _when(r["created"]),  # type: ignore[arg-type]
-          _when(r["last_used"])] for r in rows],  # type: ignore[arg-type]
+          _when(r["last_used"]) or "never"] for r in rows],  # type: ignore[arg-type]
     )
 
 

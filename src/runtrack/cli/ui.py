@@ -43,10 +43,14 @@ def _serve_workspace(uri: str | None, host: str, port: int) -> None:
     settings = ServerSettings(resolved.tracking_uri, resolved.artifact_root, host=host, port=port)
     click.echo(f"runtrack UI for {resolved.tracking_uri}")
     click.echo(f"  open http://{host}:{port}/   (Ctrl+C to stop)")
+    marker = config.write_ui_marker(resolved, f"http://{host}:{port}")
     try:
         serve(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
 
 
 _HOST = click.option("--host", default="127.0.0.1", show_default=True,

@@ -111,7 +111,8 @@ def _limit_message(
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+    """Sizes in the unit the limit is defined in (MB of 1024 * 1024 bytes): 300 MB."""
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def write_zip(files: Iterable[SnapshotFile], target: IO[bytes]) -> None:

@@ -109,7 +109,7 @@ def stream_run(
     deadline = None if timeout is None else time.monotonic() + timeout
     info = run._refresh()
     if header:
-        out.write(f"RunId: {run.id}\nWeb View: {run.get_portal_url()}\n")
+        out.write(f"RunId: {run.id}\nWeb View: {run.web_view()}\n")
     path = log_path_for(info, rank)
     follower = LogFollower(run._artifacts, run.id, path)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -151,7 +151,7 @@ def stream_run(
         if env_log:
             out.write("\n" + env_log.decode("utf-8", "replace")[-4000:])
     out.write(f"\nExecution Summary\n=================\nRunId: {run.id}\n")
-    out.write(f"Web View: {run.get_portal_url()}\nStatus: {info.status.value}\n")
+    out.write(f"Web View: {run.web_view()}\nStatus: {info.status.value}\n")
     if info.error is not None and info.status.value != "Completed":
         out.write(json.dumps({"error": info.error.to_json()}, indent=2) + "\n")
     out.flush()

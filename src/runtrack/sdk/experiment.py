@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from runtrack import limits
-from runtrack.errors import InvalidTypeError, InvalidValueError
+from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
 from runtrack.model import ExperimentInfo, RunQuery, RunStatus
 
 if TYPE_CHECKING:
@@ -21,6 +21,11 @@ NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][\w\-]{0,254}$")
 def check_experiment_name(name: object) -> str:
     if not isinstance(name, str):
         raise InvalidTypeError(f"experiment name must be a str, got {type(name).__name__}")
+    if len(name) > limits.MAX_EXPERIMENT_NAME_LENGTH:
+        raise LimitExceededError(
+            f"experiment name of {len(name)} characters is not valid: over the limit of "
+            f"{limits.MAX_EXPERIMENT_NAME_LENGTH} (runtrack.limits.MAX_EXPERIMENT_NAME_LENGTH)"
+        )
     if not NAME_PATTERN.match(name) or len(name) > limits.MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidValueError(
             f"experiment name {name!r} is not valid: use 1-255 letters, digits, '_' or '-', "
@@ -119,7 +124,11 @@ class Experiment:
         if files is not None:
             from runtrack.sdk._submit import store_snapshot
 
-            store_snapshot(run, files)
+            try:
+                store_snapshot(run, files)
+            except BaseException as exc:
+                run.fail(exc)
+                raise
         return run
 
     def submit(

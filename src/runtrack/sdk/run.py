@@ -540,6 +540,14 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         """The run's web-UI page (server or configured ``ui_url``), else its local folder."""
         return self.experiment.workspace._portal_url("runs", self.id)
 
+    def web_view(self) -> str:
+        """Where to look at this run, for the ``Web View:`` line of ``wait_for_completion``:
+        its page when a server or a ``runtrack ui`` serves the workspace, else the command
+        that opens one (``runtrack open <id>``)."""
+        base = self.experiment.workspace._ui_base()
+        if base is None:
+            return f"runtrack open {self.id}  (starts the web UI for this workspace)"
+        return f"{base.rstrip('/')}/runs/{self.id}"
 
     def register_model(
         self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
@@ -572,9 +580,14 @@ def get_run(
 
 
 def _check_run_id(run_id: str) -> None:
-    if not isinstance(run_id, str) or not run_id or len(run_id) > limits.MAX_RUN_ID_LENGTH:
+    if not isinstance(run_id, str) or not run_id:
         raise InvalidValueError(
             f"run_id must be a non-empty str of at most {limits.MAX_RUN_ID_LENGTH} characters"
+        )
+    if len(run_id) > limits.MAX_RUN_ID_LENGTH:
+        raise LimitExceededError(
+            f"run_id of {len(run_id)} characters is over the limit of "
+            f"{limits.MAX_RUN_ID_LENGTH} (runtrack.limits.MAX_RUN_ID_LENGTH)"
         )
     if any(c in run_id for c in "/\\") or any(ord(c) < 32 for c in run_id):
         raise InvalidValueError(f"run_id {run_id!r} must not contain slashes or control characters")

@@ -200,7 +200,7 @@ class Workspace:
         """The web-UI page of an experiment or run (``kind``: experiments|runs): the
         configured ``ui_url`` or the server; for a local workspace without a UI, the
         local folder that holds its files."""
-        base = self._ui_url or (self._settings.tracking_uri if self._settings.is_remote else None)
+        base = self._ui_base()
         if base is not None:
             return f"{base.rstrip('/')}/{kind}/{ident}"
         root = self._settings.artifact_root
@@ -215,6 +215,11 @@ class Workspace:
         from runtrack.sdk.run import Run
 
         return Run.get(self, run_id)
+
+    def _ui_base(self) -> str | None:
+        """The web UI's base URL: the configured ``ui_url``, the server's, or a running
+        ``runtrack ui``'s; else None."""
+        return self._ui_url or config.ui_url(self._settings)
 
     def close(self) -> None:
         self._store.close()

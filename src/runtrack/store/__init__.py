@@ -63,5 +63,16 @@ def open_artifacts(root: str) -> ArtifactStore:
     if root.startswith("file://"):
         return LocalArtifactStore(root[len("file://") :])
     if "://" in root:
-        return FsspecArtifactStore(root)
+        try:
+            return FsspecArtifactStore(root)
+        except ImportError as exc:
+            scheme = root.split("://", 1)[0]
+            hint = _FSSPEC_PACKAGES.get(scheme, f"the fsspec package for {scheme}://")
+            raise ConfigError(
+                f"artifact root {root} needs {hint}, which is not installed ({exc}): "
+                f"pip install {hint.split()[0] if scheme in _FSSPEC_PACKAGES else 'fsspec'}"
+            ) from exc
     return LocalArtifactStore(root)
+
+
+_FSSPEC_PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "az": "adlfs"}

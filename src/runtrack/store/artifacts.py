@@ -9,6 +9,11 @@ not UTF-8, put there by hand or by another tool) and logs a warning naming
 them, so every listed path can be opened and is a safe relative path to write out
 (in a zip archive or a download folder).
 
+Paths up to ``MAX_ARTIFACT_PATH_LENGTH`` (5,000 characters) work on a local folder
+although file systems allow 255 bytes per name and about 4,096 per path: a path that
+cannot be stored as it is goes to ``<run_id>/.runtrack-long-paths/<sha256 of the path>``
+with its real path beside it in ``<sha256>.path``; ``list`` reports the real path.
+
 Writes stream in 1 MiB blocks to a temporary file next to the target and rename it
 into place, so readers never see half a file. ``put(overwrite=False)`` is atomic on
 local folders (hard link, which fails if the name is taken); on other fsspec
@@ -17,6 +22,7 @@ filesystems it is check-then-write.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -41,6 +47,9 @@ __all__ = ["FsspecArtifactStore", "LocalArtifactStore", "normalize_path"]
 log = logging.getLogger("runtrack.artifacts")
 
 _TMP_PREFIX = ".tmp-"
+LONG_DIR = ".runtrack-long-paths"
+_NAME_MAX = 255  # bytes in one file name (ext4, xfs, apfs, ntfs)
+_PATH_ROOM = 3800  # bytes of a whole path, leaving room below PATH_MAX (4096) for temp names
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -109,7 +118,11 @@ class LocalArtifactStore:
     def _target(self, run_id: str, path: str) -> tuple[str, Path]:
         rel = normalize_path(path)
         run_dir = self._run_dir(run_id)
+        if rel.split("/", 1)[0] == LONG_DIR:
+            raise InvalidValueError(f"artifact path {path!r}: {LONG_DIR} is reserved")
         target = run_dir / rel
+        if _too_long(target):
+            target = run_dir / LONG_DIR / hashlib.sha256(rel.encode("utf-8")).hexdigest()
         base = os.path.realpath(run_dir)
         real = os.path.realpath(target)
         if real != base and not real.startswith(base + os.sep):
@@ -127,6 +140,7 @@ class LocalArtifactStore:
         if not overwrite and target.exists():
             raise ArtifactExistsError(_exists_message(run_id, rel))
         target.parent.mkdir(parents=True, exist_ok=True)
+        _note_long_path(target, rel)
         handle, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
         try:
             with os.fdopen(handle, "wb") as out:
@@ -146,8 +160,9 @@ class LocalArtifactStore:
         return ArtifactInfo(rel, stat.st_size, stat.st_mtime)
 
     def append(self, run_id: str, path: str, data: bytes) -> int:
-        _, target = self._target(run_id, path)
+        rel, target = self._target(run_id, path)
         target.parent.mkdir(parents=True, exist_ok=True)
+        _note_long_path(target, rel)
         with open(target, "ab") as out:
             out.write(data)
             return out.tell()
@@ -171,8 +186,11 @@ class LocalArtifactStore:
         if base.is_file():
             candidates.append(base)
         elif base.is_dir():
-            for folder, _dirs, files in os.walk(base):
+            for folder, dirs, files in os.walk(base):
+                if Path(folder) == run_dir and LONG_DIR in dirs:
+                    dirs.remove(LONG_DIR)
                 candidates.extend(Path(folder) / name for name in files)
+        found.extend(_long_paths(run_dir, rel_prefix))
         for file in candidates:
             if file.name.startswith(_TMP_PREFIX):
                 continue
@@ -195,6 +213,37 @@ class LocalArtifactStore:
             run_dir.unlink()
         elif run_dir.exists():
             shutil.rmtree(run_dir)
+
+
+def _too_long(target: Path) -> bool:
+    return len(os.fsencode(str(target))) > _PATH_ROOM or any(
+        len(part.encode("utf-8")) > _NAME_MAX for part in target.parts
+    )
+
+
+def _note_long_path(target: Path, rel: str) -> None:
+    """Record the real path of a file stored under :data:`LONG_DIR`."""
+    if target.parent.name == LONG_DIR:
+        note = target.with_name(target.name + ".path")
+        if not note.exists():
+            note.write_text(rel, encoding="utf-8")
+
+
+def _long_paths(run_dir: Path, rel_prefix: str) -> list[ArtifactInfo]:
+    folder = run_dir / LONG_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for note in folder.glob("*.path"):
+        data = note.with_suffix("")
+        if not data.is_file():
+            continue
+        rel = note.read_text(encoding="utf-8")
+        if rel_prefix and rel != rel_prefix and not rel.startswith(rel_prefix + "/"):
+            continue
+        stat = data.stat()
+        found.append(ArtifactInfo(rel, stat.st_size, stat.st_mtime))
+    return found
 
 
 def _link_new(tmp: str, target: Path, run_id: str, rel: str) -> None:
