@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runtrack.server.api import artifacts, experiments, logs, meta, metrics, registry, runs
+from runtrack.server.api import (
+    artifacts,
+    datasets,
+    experiments,
+    logs,
+    meta,
+    metrics,
+    registry,
+    runs,
+)
 
 ROUTERS: list[APIRouter] = [
     meta.router,
@@ -19,4 +28,5 @@ ROUTERS: list[APIRouter] = [
     artifacts.router,
     logs.router,
     registry.router,
+    datasets.router,
 ]

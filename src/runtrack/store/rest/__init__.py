@@ -22,12 +22,14 @@ from urllib.parse import quote
 from runtrack.errors import ConflictError
 from runtrack.model import (
     Bucket,
+    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
     ModelVersionInfo,
     RegisteredModelInfo,
     RunInfo,
+    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,
@@ -309,6 +311,37 @@ class RestStore:
     @staticmethod
     def _model(name: str) -> str:
         return f"/registered-models/{_q(name) or '%20'}"
+
+    # -- datasets and run inputs ---------------------------------------------------------------
+
+    def register_dataset(
+        self, name: str, *, kind: str, definition: dict[str, Any], digest: str,
+        description: str | None = None, tags: dict[str, str] | None = None,
+        create_new_version: bool = True,
+    ) -> DatasetInfo:
+        body = {"name": name, "kind": kind, "definition": definition, "digest": digest,
+                "description": description, "tags": tags,
+                "create_new_version": create_new_version}
+        return DatasetInfo.from_json(self._http.json("POST", "/datasets", body=body,
+                                                     idempotent=False))
+
+    def get_dataset(self, name: str, version: int | None = None) -> DatasetInfo:
+        params = {} if version is None else {"version": int(version)}
+        return DatasetInfo.from_json(
+            self._http.json("GET", f"/datasets/{_q(name) or '%20'}", params=params))
+
+    def list_datasets(self, name: str | None = None) -> list[DatasetInfo]:
+        params = {} if name is None else {"name": name}
+        data = self._http.json("GET", "/datasets", params=params)
+        return [DatasetInfo.from_json(d) for d in data["datasets"]]
+
+    def log_run_inputs(self, run_id: str, inputs: Sequence[RunInputInfo]) -> None:
+        self._http.request("POST", f"{self._run(run_id)}/inputs",
+                           body={"inputs": [i.to_json() for i in inputs]})
+
+    def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
+        data = self._http.json("POST", "/run-inputs", body={"run_ids": list(run_ids)})
+        return {k: [RunInputInfo.from_json(i) for i in v] for k, v in data["inputs"].items()}
 
     def close(self) -> None:
         self._http.close()
