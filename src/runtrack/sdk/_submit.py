@@ -92,6 +92,8 @@ def submit(
     ws = experiment.workspace
     try:
         store_snapshot(run, files)
+        if config.dataset_inputs:
+            ws._store.log_run_inputs(run.id, [d.to_run_input() for d in config.dataset_inputs])
         run.add_properties(
             {
                 "ProcessInfoFile": PROCESS_INFO,
