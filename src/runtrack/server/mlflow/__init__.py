@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request, Response
 
-from runtrack.server.mlflow import artifacts, experiments, metrics, models, registry, runs
+from runtrack.server.mlflow import (
+    artifacts,
+    datasets,
+    experiments,
+    metrics,
+    models,
+    registry,
+    runs,
+)
 from runtrack.server.mlflow._endpoint import MlflowState
 from runtrack.server.mlflow._errors import ENDPOINT_NOT_FOUND, MlflowRoute, response
 
@@ -38,7 +46,7 @@ def mount(app: FastAPI) -> None:
     """Add the MLflow routes, their state and their read-only search paths to ``app``."""
     app.state.mlflow = MlflowState()
     for router in (experiments.router, runs.router, metrics.router, models.router,
-                   registry.router, artifacts.router, _fallback):
+                   registry.router, datasets.router, artifacts.router, _fallback):
         app.include_router(router)
     app.state.read_only_posts.update(
         {
@@ -46,5 +54,7 @@ def mount(app: FastAPI) -> None:
             "/api/2.0/mlflow/runs/search",
             "/api/2.0/mlflow/logged-models/search",
             "/api/2.0/mlflow/registered-models/get-latest-versions",
+            "/api/2.0/mlflow/experiments/search-datasets",
+            "/ajax-api/2.0/mlflow/experiments/search-datasets",
         }
     )
