@@ -63,8 +63,13 @@ def submit(
     config: ScriptRunConfig,
     tags: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    *,
+    parent_id: str | None = None,
+    properties: Mapping[str, Any] | None = None,
+    display_name: str | None = None,
 ) -> Run:
-    """Start ``config`` as a new script run of ``experiment``; return it at once."""
+    """Start ``config`` as a new script run of ``experiment``; return it at once.
+    ``parent_id``/``properties``/``display_name`` are for sweeps' trials."""
     from runtrack.sdk.run import Run
 
     if not isinstance(config, ScriptRunConfig):
@@ -88,6 +93,9 @@ def submit(
         tags=tags,
         definition=config.definition(),
         compute_target=target.name,
+        parent_id=parent_id,
+        properties=properties,
+        display_name=display_name,
     )
     ws = experiment.workspace
     try:
