@@ -1,9 +1,11 @@
 """HyperDrive sweeps: samplings and policies on their own, then real sweeps of real
-script runs (Ridge alpha on the diabetes data with random sampling and a Bandit policy,
-whose best trial matches a plain grid search; Bayesian sampling; canceling the parent)."""
+script runs (examples/sweep: Ridge alpha on the diabetes data with random sampling and a
+Bandit policy, whose best trial matches a plain grid search; Bayesian sampling with
+max_concurrent_runs; canceling the parent)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
 from pathlib import Path
@@ -28,9 +30,11 @@ from runtrack.sdk.hyperdrive import (
     randint,
     uniform,
 )
+from runtrack.sdk.models import Model
 
 MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
 ALPHAS = [0.01, 0.1, 1.0, 10.0]
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sweep"
 
 
 def test_grid_and_random_sampling() -> None:
@@ -72,26 +76,6 @@ def test_policies() -> None:
         BanditPolicy()
 
 
-RIDGE = """
-    import argparse
-    from sklearn.datasets import load_diabetes
-    from sklearn.linear_model import Ridge
-    from sklearn.metrics import mean_squared_error
-    from sklearn.model_selection import train_test_split
-    from runtrack import Run
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--alpha", type=float)
-    args = parser.parse_args()
-    run = Run.get_context()
-    x, y = load_diabetes(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
-    mse = mean_squared_error(y_test, Ridge(alpha=args.alpha).fit(x_train, y_train).predict(x_test))
-    for _ in range(3):
-        run.log("mse", mse)
-"""
-
-
 def _grid_best() -> float:
     from sklearn.datasets import load_diabetes
     from sklearn.linear_model import Ridge
@@ -112,32 +96,32 @@ def _source(tmp_path: Path, body: str) -> str:
     return str(folder)
 
 
-def test_ridge_sweep_matches_a_grid_search(exp: Experiment, tmp_path: Path) -> None:
-    config = HyperDriveConfig(
-        run_config=ScriptRunConfig(_source(tmp_path, RIDGE), "train.py"),
-        hyperparameter_sampling=RandomParameterSampling({"alpha": choice(ALPHAS)}, seed=3),
-        policy=BanditPolicy(slack_factor=0.01, evaluation_interval=1, delay_evaluation=1),
-        primary_metric_name="mse", primary_metric_goal=PrimaryMetricGoal.MINIMIZE,
-        max_total_runs=8, max_concurrent_runs=4,
-    )
-    sweep = exp.submit(config)
-    sweep.wait_for_completion(raise_on_error=False, timeout_seconds=600)
+def test_ridge_sweep_example_matches_a_grid_search(exp: Experiment) -> None:
+    """examples/sweep: random sampling + Bandit over Ridge's alpha; the best trial is the
+    grid search's best alpha, and it is registered as a model."""
+    spec = importlib.util.spec_from_file_location("sweep_submit", EXAMPLE / "submit.py")
+    assert spec and spec.loader
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.ALPHAS == ALPHAS
+    sweep = example.main(exp.workspace, max_total_runs=8, seed=3)
     assert sweep.get_status() == "Completed" and sweep.type == "hyperdrive"
     children = list(sweep.get_children())
     assert len(children) == 8
     sampled = {json.loads(c.get_properties()["hyperparameters"])["alpha"] for c in children}
     assert sampled == set(ALPHAS)  # this seed covers the whole grid
     best = sweep.get_best_run_by_primary_metric()
-    assert best is not None
+    assert best is not None and best.get_status() == "Completed"
     assert json.loads(best.get_properties()["hyperparameters"])["alpha"] == _grid_best()
-    assert best.get_status() == "Completed"
     ranked = sweep.get_children_sorted_by_primary_metric(top=2)
     assert ranked[0]["run_id"] == best.id and len(ranked) == 2
     assert set(sweep.get_metrics()) == {c.id for c in children}
     assert "--alpha" in best.get_details()["runDefinition"]["arguments"]
-    stopped = [c for c in children if c.get_status() == "Canceled"]
-    for child in stopped:
-        assert "BanditPolicy" in child.get_properties()["runtrack.termination_reason"]
+    for child in children:
+        if child.get_status() == "Canceled":
+            assert "BanditPolicy" in child.get_properties()["runtrack.termination_reason"]
+    model = Model(exp.workspace, "diabetes-ridge")
+    assert model.run_id == best.id
 
 
 def test_bayesian_sampling_and_concurrency(exp: Experiment, tmp_path: Path) -> None:
