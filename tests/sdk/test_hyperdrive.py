@@ -150,6 +150,21 @@ def test_bayesian_sampling_and_concurrency(exp: Experiment, tmp_path: Path) -> N
     best = sweep.get_best_run_by_primary_metric()
     assert best is not None and best.get_metrics()["score"] <= 0
 
+    from click.testing import CliRunner
+
+    from runtrack.cli import main
+
+    shown = CliRunner().invoke(main, ["sweep", "status", sweep.id, "--uri", str(tmp_path / "ws"),
+                                      "--json"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads(shown.output)
+    assert status["status"] == "Completed" and status["trials"][0]["run_id"] == best.id
+    table = CliRunner().invoke(main, ["sweep", "status", sweep.id, "--uri", str(tmp_path / "ws")])
+    assert "4 trials, maximize score" in table.output
+    not_a_sweep = CliRunner().invoke(main, ["sweep", "status", best.id, "--uri",
+                                            str(tmp_path / "ws")])
+    assert not_a_sweep.exit_code != 0 and "not a sweep" in not_a_sweep.output
+
 
 def test_canceling_the_parent_cancels_every_trial(exp: Experiment, tmp_path: Path) -> None:
     script = """
