@@ -48,7 +48,7 @@ from runtrack.model import (
 
 @runtime_checkable
 class TrackingStore(Protocol):
-    """Experiments, runs and metric series."""
+    """Experiments, runs and metric series; the model registry; datasets and run inputs."""
 
     # -- experiments -------------------------------------------------------------
 
