@@ -621,3 +621,55 @@ def parse_since(text: str, now: float) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return when.timestamp()
+# -- datasets and run inputs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One version of a registered dataset: a definition (where the data is and how to
+    read it), not a copy of the data. ``kind`` is ``tabular`` or ``file``; ``digest``
+    fingerprints the definition and the files it named when registered."""
+
+    name: str
+    version: int
+    created_time: float
+    kind: str
+    definition: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetInfo:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RunInputInfo:
+    """A dataset a run read. ``name`` is the input's name (``as_named_input("train")``
+    or an MLflow dataset's name); ``dataset_name``/``dataset_version`` point at a
+    registered dataset when there is one. ``source_type``/``source``/``schema``/
+    ``profile`` are MLflow's dataset fields; ``context`` is MLflow's
+    ``mlflow.data.context`` tag (``training``, ``eval`` …). Inputs of a run are unique by
+    (name, digest, context)."""
+
+    name: str
+    digest: str = ""
+    dataset_name: str | None = None
+    dataset_version: int | None = None
+    source_type: str = ""
+    source: str = ""
+    schema: str = ""
+    profile: str = ""
+    context: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunInputInfo:
+        return cls(**data)

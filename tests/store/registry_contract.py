@@ -124,3 +124,47 @@ class RegistryContract:
             thread.join()
         assert not errors
         assert sorted(got) == list(range(1, 19))
+
+    # -- datasets and run inputs ----------------------------------------------------------------
+
+    def test_dataset_versions(self, store: TrackingStore) -> None:
+        definition = {"paths": ["/data/a.csv"], "format": "delimited"}
+        first = store.register_dataset("iris", kind="tabular", definition=definition,
+                                       digest="d1", description="flowers", tags={"a": "b"})
+        assert (first.name, first.version, first.kind, first.digest) == ("iris", 1, "tabular", "d1")
+        assert first.definition == definition and first.tags == {"a": "b"}
+        same = store.register_dataset("iris", kind="tabular", definition=definition, digest="d1",
+                                      create_new_version=False)
+        assert same == first
+        with pytest.raises(ConflictError, match="create_new_version=True"):
+            store.register_dataset("iris", kind="tabular", definition={}, digest="d2",
+                                   create_new_version=False)
+        second = store.register_dataset("iris", kind="tabular", definition={}, digest="d2")
+        assert second.version == 2
+        assert store.get_dataset("iris") == second
+        assert store.get_dataset("iris", 1) == first
+        assert [(d.name, d.version) for d in store.list_datasets()] == [("iris", 1), ("iris", 2)]
+        assert [d.version for d in store.list_datasets("iris")] == [1, 2]
+        with pytest.raises(NotFoundError, match="versions are: 1, 2"):
+            store.get_dataset("iris", 5)
+        with pytest.raises(NotFoundError, match="'iris'"):
+            store.get_dataset("nope")
+
+    def test_run_inputs(self, store: TrackingStore) -> None:
+        from runtrack.model import RunInputInfo
+        from tests.store.contract import new_run
+
+        new_run(store, "r1")
+        new_run(store, "r2")
+        train = RunInputInfo(name="train", digest="d1", dataset_name="iris", dataset_version=1,
+                             tags={"mode": "mount"})
+        evals = RunInputInfo(name="ds", digest="x", source_type="local", source='{"uri": "/a"}',
+                             schema="{}", profile="{}", context="eval")
+        store.log_run_inputs("r1", [train, evals])
+        store.log_run_inputs("r1", [train])  # the same input again: skipped
+        got = store.get_run_inputs(["r1", "r2"])
+        assert got == {"r1": [train, evals], "r2": []}
+        with pytest.raises(NotFoundError):
+            store.log_run_inputs("missing", [train])
+        store.delete_run("r1")
+        assert store.get_run_inputs(["r1"]) == {"r1": []}

@@ -1,5 +1,6 @@
 """The Models pages in a real headless Chromium: the list, a model's versions with
-their source run linked and their files downloadable."""
+their source run linked and their files downloadable; and a run page's lineage (the
+datasets it read, the models registered from it)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from tests.live_server import LiveServer
 
 def test_models_list_and_versions(page: Any, live_server: LiveServer, tmp_path: Path) -> None:
     from runtrack import Experiment, Workspace
+    from runtrack.model import RunInputInfo
     from runtrack.sdk.models import Model
 
     ws = Workspace(live_server.url)
     try:
         run = Experiment(ws, "ui-models").start_logging(outputs=False)
+        ws._store.log_run_inputs(run.id, [RunInputInfo(name="train", digest="abcdef0123456789",
+                                                      dataset_name="points", dataset_version=3,
+                                                      tags={"mode": "mount"})])
         (tmp_path / "model.pkl").write_bytes(b"weights-v1")
         run.upload_file("outputs/model.pkl", str(tmp_path / "model.pkl"))
         run.register_model("clf", "outputs/model.pkl", tags={"team": "vision"})
@@ -49,6 +54,11 @@ def test_models_list_and_versions(page: Any, live_server: LiveServer, tmp_path: 
     assert [v["version"] for v in twin["versions"]] == [2, 1]
     first.locator("a.source-run").click()
     page.wait_for_url(f"**/runs/{run.id}")
+    lineage = page.locator(".card.lineage")
+    assert "points:3" in lineage.locator("table.run-inputs").inner_text()
+    assert "abcdef012345" in lineage.inner_text()
+    lineage.locator("table.run-models a").click()
+    page.wait_for_url("**/models/clf")
 
 
 def test_unknown_model_page_says_what_exists(live_server: LiveServer) -> None:

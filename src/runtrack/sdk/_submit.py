@@ -55,12 +55,13 @@ def submit(
     config: ScriptRunConfig,
     tags: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    *,
     parent_id: str | None = None,
+    properties: Mapping[str, Any] | None = None,
+    display_name: str | None = None,
 ) -> Run:
     """Start ``config`` as a new script run of ``experiment``; return it at once.
-
-    ``parent_id``: the run becomes a child of that run (``run.submit_child(config)``).
-    """
+    ``parent_id``/``properties``/``display_name`` are for sweeps' trials."""
     from runtrack.sdk.run import Run
 
     if not isinstance(config, ScriptRunConfig):
@@ -93,10 +94,14 @@ def submit(
         definition=config.definition(),
         compute_target=rc.target or target.name,
         parent_id=parent_id,
+        properties=properties,
+        display_name=display_name,
     )
     ws = experiment.workspace
     try:
         store_snapshot(run, files)
+        if config.dataset_inputs:
+            ws._store.log_run_inputs(run.id, [d.to_run_input() for d in config.dataset_inputs])
         run.add_properties(
             {
                 "ProcessInfoFile": PROCESS_INFO,

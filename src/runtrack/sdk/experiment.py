@@ -148,7 +148,11 @@ class Experiment:
         """
         from runtrack.sdk._submit import submit
 
-        run = submit(self, config, tags=tags, run_id=run_id, parent_id=_parent_run_id)
+        sweep = getattr(config, "_submit_to", None)  # a HyperDriveConfig
+        if callable(sweep):
+            run: Run = sweep(self, tags)
+        else:
+            run = submit(self, config, tags=tags, run_id=run_id, parent_id=_parent_run_id)
         if show_output:
             run.wait_for_completion(show_output=True, raise_on_error=False)
         return run

@@ -385,7 +385,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             "startTimeUtc": _utc(info.start_time) if info.start_time else None,
             "properties": dict(info.properties),
             "tags": dict(info.tags),
-            "inputDatasets": [],
+            "inputDatasets": _input_details(self._store.get_run_inputs([self.id])[self.id]),
             "outputDatasets": [],
             "runDefinition": dict(info.definition),
             "logFiles": {
@@ -549,6 +549,14 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             return f"runtrack open {self.id}  (starts the web UI for this workspace)"
         return f"{base.rstrip('/')}/runs/{self.id}"
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The datasets given to this run (``ds.as_named_input("train")``): input name ->
+        local path (``as_mount()``/``as_download()``) or the dataset itself."""
+        from runtrack.sdk.datasets import input_datasets
+
+        return input_datasets(self.experiment.workspace, self.id)
+
     def register_model(
         self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None, model_framework: str | None = None,
@@ -577,6 +585,20 @@ def get_run(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _input_details(inputs: builtins.list[Any]) -> builtins.list[dict[str, Any]]:
+    """Azure's ``inputDatasets`` entries for a run's recorded inputs."""
+    return [
+        {
+            "dataset": {"name": i.dataset_name, "version": i.dataset_version,
+                        "id": f"{i.dataset_name}:{i.dataset_version}" if i.dataset_name else None,
+                        "digest": i.digest},
+            "consumptionDetails": {"type": "RunInput", "inputName": i.name,
+                                   "mechanism": i.tags.get("mode", "Direct").capitalize()},
+        }
+        for i in inputs
+    ]
 
 
 def _check_run_id(run_id: str) -> None:

@@ -124,6 +124,7 @@ class ScriptRunConfig:
         docker_runtime_config: Any = None,
     ) -> None:
         self.source_directory = str(source_directory)
+        self.dataset_inputs: list[Any] = []
         if run_config is not None:
             if any(
                 v is not None
@@ -166,6 +167,10 @@ class ScriptRunConfig:
         if script is not None:
             self.run_config.script = str(script)
         if arguments is not None:
+            # dataset inputs among the arguments (``ds.as_named_input(...)``), recorded on submit
+            self.dataset_inputs = [] if isinstance(arguments, str) else [
+                a for a in arguments if callable(getattr(a, "to_run_input", None))
+            ]
             self.run_config.arguments = _stringify(arguments, "arguments")
         if command is not None:
             self.run_config.command = (

@@ -152,6 +152,25 @@ class Workspace:
 
         return {m.name: m for m in Model.list(self, latest=True)}
 
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """Dataset name -> its latest registered version."""
+        from runtrack.sdk.datasets import Dataset
+
+        return Dataset.get_all(self)
+
+    def get_default_datastore(self) -> Any:
+        """The workspace's default :class:`runtrack.sdk.datasets.Datastore`."""
+        from runtrack.sdk.datasets import Datastore
+
+        return Datastore(self)
+
+    @property
+    def datastores(self) -> dict[str, Any]:
+        """Datastore name -> Datastore (the default one)."""
+        store = self.get_default_datastore()
+        return {store.name: store}
+
     def get_mlflow_tracking_uri(self) -> str:
         """The URI MLflow clients log to so their runs land in this workspace.
 

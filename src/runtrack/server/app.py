@@ -67,7 +67,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.store = store
     app.state.artifacts = artifacts
     app.state.read_only_posts = {
-        f"{API_PREFIX}/runs/search", f"{API_PREFIX}/runs/count", f"{API_PREFIX}/summaries"
+        f"{API_PREFIX}/runs/search", f"{API_PREFIX}/runs/count", f"{API_PREFIX}/summaries",
+        f"{API_PREFIX}/run-inputs",
     }
     errors.install(app)
     _include_api(app)

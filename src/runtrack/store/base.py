@@ -35,17 +35,19 @@ Optional extensions, found with ``getattr`` (a store without them stays complete
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from runtrack.model import (
     ArtifactInfo,
     Bucket,
+    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
     ModelVersionInfo,
     RegisteredModelInfo,
     RunInfo,
+    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,
@@ -55,7 +57,7 @@ from runtrack.model import (
 
 @runtime_checkable
 class TrackingStore(Protocol):
-    """Experiments, runs and metric series."""
+    """Experiments, runs and metric series; the model registry; datasets and run inputs."""
 
     # -- experiments -------------------------------------------------------------
 
@@ -294,6 +296,36 @@ class TrackingStore(Protocol):
 
     def delete_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias; NotFoundError if the model has no such alias."""
+        ...
+
+    # -- datasets and run inputs -------------------------------------------------------------
+
+    def register_dataset(
+        self, name: str, *, kind: str, definition: dict[str, Any], digest: str,
+        description: str | None = None, tags: dict[str, str] | None = None,
+        create_new_version: bool = True,
+    ) -> DatasetInfo:
+        """The next version of dataset ``name`` (1 for a new name). With
+        ``create_new_version=False`` an existing name returns its latest version when the
+        digest and kind match, else ConflictError."""
+        ...
+
+    def get_dataset(self, name: str, version: int | None = None) -> DatasetInfo:
+        """A version (the latest when None); NotFoundError naming what exists."""
+        ...
+
+    def list_datasets(self, name: str | None = None) -> list[DatasetInfo]:
+        """Versions of ``name`` (NotFoundError if unknown) or of every dataset, by name
+        and version."""
+        ...
+
+    def log_run_inputs(self, run_id: str, inputs: Sequence[RunInputInfo]) -> None:
+        """Record datasets the run read; an input equal in (name, digest, context) to
+        one already recorded is skipped. NotFoundError if the run does not exist."""
+        ...
+
+    def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
+        """The inputs of each run, in logged order (runs without inputs map to [])."""
         ...
 
     def close(self) -> None:

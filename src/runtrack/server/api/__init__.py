@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from runtrack.server.api import (
     artifacts,
+    datasets,
     diagnostics,
     experiments,
     logs,
@@ -31,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     registry.router,
     logsearch.router,
     diagnostics.router,
+    datasets.router,
 ]

@@ -3,7 +3,8 @@
 One read of everything the page's tabs start from: the run (with duration, error and
 traceback), its parent and children, its metric series with summaries, its files
 (the Outputs + logs tree), which of them are logs, and the images it logged, each
-with the time it was logged. Chart data is fetched by the page afterwards
+with the time it was logged, and its lineage: the datasets it read and the model
+versions registered from it. Chart data is fetched by the page afterwards
 (:mod:`runtrack.server.api._chart_data`), so this stays small for long series.
 """
 
@@ -78,4 +79,6 @@ def run_page(store: TrackingStore, artifacts: ArtifactStore, run_id: str) -> dic
         "files": files,
         "logs": [f["path"] for f in files if f["kind"] == "log"],
         "images": images,
+        "inputs": [i.to_json() for i in store.get_run_inputs([run_id]).get(run_id, [])],
+        "models": [v.to_json() for v in store.list_model_versions() if v.run_id == run_id],
     }

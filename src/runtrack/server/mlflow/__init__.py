@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runtrack.server.mlflow import (
     artifacts,
+    datasets,
     experiments,
     files,
     history,
@@ -51,12 +52,13 @@ def mount(app: FastAPI) -> None:
     search paths to ``app``."""
     app.state.mlflow = MlflowState()
     for router in (experiments.router, runs.router, metrics.router, history.router,
-                   models.router, registry.router, files.router, files.ajax_router,
+                   models.router, registry.router, datasets.router, files.router, files.ajax_router,
                    artifacts.router, _fallback):
         app.include_router(router)
     searches = {"/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/runs/search",
                 "/api/2.0/mlflow/logged-models/search",
-                "/api/2.0/mlflow/registered-models/get-latest-versions"}
+                "/api/2.0/mlflow/registered-models/get-latest-versions",
+                "/api/2.0/mlflow/experiments/search-datasets"}
     app.state.read_only_posts.update(searches | {"/ajax-" + p[1:] for p in searches})
     app.add_middleware(AjaxTwins)
 

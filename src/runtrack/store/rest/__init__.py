@@ -22,6 +22,7 @@ from urllib.parse import quote
 from runtrack.errors import ConflictError
 from runtrack.model import (
     Bucket,
+    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
     LogHit,
@@ -30,6 +31,7 @@ from runtrack.model import (
     ModelVersionInfo,
     RegisteredModelInfo,
     RunInfo,
+    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,
@@ -327,6 +329,37 @@ class RestStore:
     def search_logs(self, query: LogQuery) -> list[LogHit]:
         data = self._http.json("POST", "/logs/search", body=query.to_json())
         return [LogHit.from_json(h) for h in data["hits"]]
+
+    # -- datasets and run inputs ---------------------------------------------------------------
+
+    def register_dataset(
+        self, name: str, *, kind: str, definition: dict[str, Any], digest: str,
+        description: str | None = None, tags: dict[str, str] | None = None,
+        create_new_version: bool = True,
+    ) -> DatasetInfo:
+        body = {"name": name, "kind": kind, "definition": definition, "digest": digest,
+                "description": description, "tags": tags,
+                "create_new_version": create_new_version}
+        return DatasetInfo.from_json(self._http.json("POST", "/datasets", body=body,
+                                                     idempotent=False))
+
+    def get_dataset(self, name: str, version: int | None = None) -> DatasetInfo:
+        params = {} if version is None else {"version": int(version)}
+        return DatasetInfo.from_json(
+            self._http.json("GET", f"/datasets/{_q(name) or '%20'}", params=params))
+
+    def list_datasets(self, name: str | None = None) -> list[DatasetInfo]:
+        params = {} if name is None else {"name": name}
+        data = self._http.json("GET", "/datasets", params=params)
+        return [DatasetInfo.from_json(d) for d in data["datasets"]]
+
+    def log_run_inputs(self, run_id: str, inputs: Sequence[RunInputInfo]) -> None:
+        self._http.request("POST", f"{self._run(run_id)}/inputs",
+                           body={"inputs": [i.to_json() for i in inputs]})
+
+    def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
+        data = self._http.json("POST", "/run-inputs", body={"run_ids": list(run_ids)})
+        return {k: [RunInputInfo.from_json(i) for i in v] for k, v in data["inputs"].items()}
 
     def close(self) -> None:
         self._http.close()

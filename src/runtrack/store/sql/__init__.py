@@ -32,6 +32,7 @@ from runtrack.errors import (
 )
 from runtrack.model import (
     Bucket,
+    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
     LogHit,
@@ -41,12 +42,13 @@ from runtrack.model import (
     ModelVersionInfo,
     RegisteredModelInfo,
     RunInfo,
+    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.sql import ingest, logindex, migrations, points, registry
+from runtrack.store.sql import datasets, ingest, logindex, migrations, points, registry
 from runtrack.store.sql import query as _query
 from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
 from runtrack.store.sql.schema import (
@@ -56,6 +58,7 @@ from runtrack.store.sql.schema import (
     ingest_cursors,
     model_versions,
     registered_models,
+    run_inputs,
     run_properties,
     run_tags,
     runs,
@@ -322,7 +325,7 @@ class SqlStore:
                 ids = list(part)
                 owned = select(series.c.id).where(series.c.run_id.in_(ids))
                 conn.execute(delete(chunks).where(chunks.c.series_id.in_(owned)))
-                for table in (series, ingest_cursors, run_tags, run_properties):
+                for table in (series, ingest_cursors, run_tags, run_properties, run_inputs):
                     conn.execute(delete(table).where(table.c.run_id.in_(ids)))
             for part in ingest.in_batches(doomed[::-1]):
                 conn.execute(delete(runs).where(runs.c.id.in_(list(part))))
@@ -494,6 +497,34 @@ class SqlStore:
     def search_logs(self, query: LogQuery) -> list[LogHit]:
         with self._read() as conn:
             return logindex.search(conn, self.dialect, query)
+    # -- datasets and run inputs (helpers in ``datasets``) ----------------------------------------
+
+    def register_dataset(
+        self, name: str, *, kind: str, definition: dict[str, Any], digest: str,
+        description: str | None = None, tags: dict[str, str] | None = None,
+        create_new_version: bool = True,
+    ) -> DatasetInfo:
+        with self._write() as conn:
+            return datasets.register(conn, self.dialect, name, kind=kind, definition=definition,
+                                     digest=digest, description=description, tags=tags,
+                                     create_new_version=create_new_version)
+
+    def get_dataset(self, name: str, version: int | None = None) -> DatasetInfo:
+        with self._read() as conn:
+            return datasets.get(conn, name, None if version is None else int(version))
+
+    def list_datasets(self, name: str | None = None) -> list[DatasetInfo]:
+        with self._read() as conn:
+            return datasets.list_versions(conn, name)
+
+    def log_run_inputs(self, run_id: str, inputs: Sequence[RunInputInfo]) -> None:
+        with self._write() as conn:
+            _require_run(conn, run_id)
+            datasets.log_inputs(conn, run_id, inputs)
+
+    def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
+        with self._read() as conn:
+            return datasets.read_inputs(conn, run_ids)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -281,3 +281,46 @@ FULLTEXT_OBJECTS = frozenset(
 def managed_name(name: str | None, type_: str, parent_names: object) -> bool:
     """For Alembic's ``include_name``: False for the full-text objects above."""
     return name not in FULLTEXT_OBJECTS
+
+# -- datasets and run inputs (``datasets.py``) -----------------------------------------------
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("created_time", Float, nullable=False),
+    Column("next_version", Integer, nullable=False, default=1),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("created_time", Float, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("digest", String(128), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("tags", Text, nullable=False),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(256), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(128), nullable=False),
+    Column("context", String(250), nullable=False),
+    Column("dataset_name", String(255), nullable=True),
+    Column("dataset_version", Integer, nullable=True),
+    Column("source_type", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+)
+Index("ix_run_inputs_dataset", run_inputs.c.dataset_name, run_inputs.c.dataset_version)

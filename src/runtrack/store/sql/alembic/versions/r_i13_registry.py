@@ -1,4 +1,5 @@
-"""Model registry: registered models, their versions, tags, properties and aliases.
+"""Model registry (registered models, versions, tags, properties, aliases), datasets
+(names and versions) and run inputs.
 
 Revision ID: i13_registry
 Revises: 0001
@@ -64,9 +65,46 @@ def upgrade() -> None:
         sa.Column("alias", sa.String(255), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
     )
+    op.create_table(
+        "datasets",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(255), nullable=False, unique=True),
+        sa.Column("created_time", sa.Float, nullable=False),
+        sa.Column("next_version", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "dataset_versions",
+        sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("created_time", sa.Float, nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("definition", sa.Text, nullable=False),
+        sa.Column("digest", sa.String(128), nullable=False),
+        sa.Column("description", sa.Text, nullable=True),
+        sa.Column("tags", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "run_inputs",
+        sa.Column("run_id", sa.String(256), sa.ForeignKey("runs.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("position", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(500), nullable=False),
+        sa.Column("digest", sa.String(128), nullable=False),
+        sa.Column("context", sa.String(250), nullable=False),
+        sa.Column("dataset_name", sa.String(255), nullable=True),
+        sa.Column("dataset_version", sa.Integer, nullable=True),
+        sa.Column("source_type", sa.String(64), nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("schema", sa.Text, nullable=False),
+        sa.Column("profile", sa.Text, nullable=False),
+        sa.Column("tags", sa.Text, nullable=False),
+    )
+    op.create_index("ix_run_inputs_dataset", "run_inputs", ["dataset_name", "dataset_version"])
 
 
 def downgrade() -> None:
-    for name in ("model_aliases", "model_version_properties", "model_version_tags",
-                 "model_versions", "registered_model_tags", "registered_models"):
+    for name in ("run_inputs", "dataset_versions", "datasets", "model_aliases",
+                 "model_version_properties", "model_version_tags", "model_versions",
+                 "registered_model_tags", "registered_models"):
         op.drop_table(name)
