@@ -27,9 +27,12 @@ from pathlib import Path
 from runtrack.model import LogQuery, RunStatus
 from runtrack.store.sql import SqlStore
 
-WORDS = ("loss accuracy batch epoch step learning rate warmup gradient norm checkpoint saved "
-         "validation train eval tokens throughput samples per second memory allocated "
-         "dataloader worker shard node rank optimizer scheduler").split()
+_TEXT = (
+    "loss accuracy batch epoch step learning rate warmup gradient norm checkpoint saved "
+    "validation train eval tokens throughput samples per second memory allocated "
+    "dataloader worker shard node rank optimizer scheduler"
+)
+WORDS = tuple(_TEXT.split())
 OOM = [
     "Traceback (most recent call last):",
     '  File "/workspace/train.py", line 212, in <module>',

@@ -52,7 +52,7 @@ def test_error_box_shows_rank_and_hint(world: World, page: Any) -> None:
 
 
 def test_search_hit_opens_the_log_at_its_line(world: World, page: Any) -> None:
-    server, ids = world
+    server, _ = world
     page.goto(f"{server.url}/logs/search")
     page.fill("input[name=q]", "CUDA out of memory")
     page.click("form.logsearch-form button[type=submit]")
@@ -67,7 +67,7 @@ def test_search_hit_opens_the_log_at_its_line(world: World, page: Any) -> None:
 
 
 def test_failures_page_groups_the_same_error(world: World, page: Any) -> None:
-    server, ids = world
+    server, _ = world
     page.goto(f"{server.url}/failures")
     rows = page.locator("#failures-table tbody tr")
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]

@@ -21,9 +21,10 @@ Layout in brief:
 * ``log_files`` / ``log_lines``: the search index over runs' log files (see
   :mod:`runtrack.store.sql.logindex`): per (run, path) the next line number expected
   and the id range of its lines (``first_id``..``last_id``: a filtered search seeks
-  the full-text index by range), and one row per indexed line. The full-text part is dialect-specific and lives
-  outside this metadata: an FTS5 table ``log_lines_fts`` (external content, filled
-  in bulk at each index call, emptied of deleted lines by a trigger) on SQLite, a GIN index on ``to_tsvector('simple', text)`` on
+  the full-text index by range), and one row per indexed line. The full-text part is
+  dialect-specific and lives outside this metadata: an FTS5 table ``log_lines_fts``
+  (external content, filled in bulk at each index call, emptied of deleted lines by a
+  trigger) on SQLite, a GIN index on ``to_tsvector('simple', text)`` on
   PostgreSQL (see :data:`FULLTEXT_OBJECTS`).
 """
 
