@@ -134,3 +134,11 @@ def test_deleting_a_run_drops_its_lines(store: SqlStore) -> None:
     store.index_log_lines("b", LOG, 1, ["shared words"])
     store.delete_run("a")
     assert [h.run_id for h in store.search_logs(LogQuery("shared words"))] == ["b"]
+
+
+def test_filters_when_many_files_match(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtrack.store.sql import logindex
+
+    monkeypatch.setattr(logindex, "MAX_SEEK_FILES", 0)  # the chunked newest-first scan
+    monkeypatch.setattr(logindex, "SCAN_CHUNK", 2)
+    test_filters(store)

@@ -66,6 +66,7 @@ class Probe:
         self._ranks = ranks  # rank -> pid of its top process
         self._node = node
         self._procs: dict[int, psutil.Process] = {}
+        self._me = psutil.Process(os.getpid())
         self._nvml = nvml
         self._disk0 = _disk()
         self._net0 = _net()
@@ -73,10 +74,7 @@ class Probe:
     def sample(self) -> dict[str, float]:
         out: dict[str, float] = {}
         pids_of_rank: dict[int, set[int]] = {}
-        for rank, pid in self._ranks().items():
-            tree = self._tree(pid)
-            if not tree:
-                continue
+        for rank, tree in self._trees().items():
             pids_of_rank[rank] = {p.pid for p in tree}
             cpu = rss = files = 0.0
             for p in tree:
@@ -108,23 +106,38 @@ class Probe:
                 self._nvml = None
         return out
 
-    def _tree(self, pid: int) -> list[psutil.Process]:
-        top = self._procs.get(pid)
+    def _trees(self) -> dict[int, list[psutil.Process]]:
+        """Each rank's process and its descendants, from one scan of the process table
+        (the ranks are this process or its descendants: the supervisor's children, or an
+        interactive run's own process)."""
+        tops = {pid: rank for rank, pid in self._ranks().items()}
         try:
-            if top is None:
-                top = self._procs[pid] = psutil.Process(pid)
-                top.cpu_percent(None)
-            children = top.children(recursive=True)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            self._procs.pop(pid, None)
-            return []
-        tree = [top]
-        for child in children:
-            known = self._procs.get(child.pid)
+            found = [self._me, *self._me.children(recursive=True)]
+        except psutil.Error:
+            return {}
+        parent: dict[int, int] = {}
+        for proc in found[1:]:
+            try:
+                parent[proc.pid] = proc.ppid()
+            except psutil.Error:
+                continue
+        trees: dict[int, list[psutil.Process]] = {}
+        seen: dict[int, psutil.Process] = {}
+        for proc in found:
+            pid = proc.pid
+            while pid not in tops and pid in parent:
+                pid = parent[pid]
+            if pid not in tops:
+                continue
+            known = self._procs.get(proc.pid)
             if known is None:  # its first cpu_percent() is a baseline (0.0)
-                known = self._procs[child.pid] = child
-            tree.append(known)
-        return tree
+                known = self._procs[proc.pid] = proc
+                if proc.pid in tops:
+                    known.cpu_percent(None)
+            seen[proc.pid] = known
+            trees.setdefault(tops[pid], []).append(known)
+        self._procs = seen  # forget processes that ended
+        return trees
 
     def _gpus(self, node: str, pids_of_rank: dict[int, set[int]]) -> dict[str, float]:
         nvml: Any = self._nvml

@@ -356,13 +356,15 @@ def _entry(run: Run, now: float, color: str | None) -> dict[str, Any]:
 
 
 def _summaries(runs: list[Run]) -> dict[str, dict[str, SeriesInfo]]:
-    """Summaries of every run, one store call per workspace."""
+    """Summaries of every run, one store call per workspace (system metrics, ``sys/…``,
+    left out as ``get_metrics()`` leaves them out)."""
     groups: dict[int, tuple[Any, list[str]]] = {}
     for run in runs:
         groups.setdefault(id(run._store), (run._store, []))[1].append(run.id)
     out: dict[str, dict[str, SeriesInfo]] = {}
     for store, ids in groups.values():
-        out.update(store.get_summaries(list(dict.fromkeys(ids))))
+        for run_id, by_name in store.get_summaries(list(dict.fromkeys(ids))).items():
+            out[run_id] = {n: s for n, s in by_name.items() if not n.startswith("sys/")}
     return out
 
 

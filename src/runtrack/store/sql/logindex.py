@@ -19,18 +19,23 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.model import LogHit, LogQuery, RunStatus
 from runtrack.store.sql.dialects import Dialect
-from runtrack.store.sql.schema import log_files, log_lines, runs
+from runtrack.store.sql.schema import experiments, log_files, log_lines, runs
 
 MAX_QUERY_CHARS = 1_000
 MAX_HITS = 1_000
 MAX_CONTEXT = 20
 MAX_PATH_CHARS = 1_024
+#: a filtered search seeks each matching file in the index when there are at most this many
+MAX_SEEK_FILES = 64
+#: otherwise it scans matches newest first in chunks, at most this many lines in all
+SCAN_CHUNK = 2_000
+MAX_SCAN = 1_000_000
 _WORD = re.compile(r"\w+")
 
 
@@ -88,22 +93,40 @@ def index_lines(
     ).scalar_one()
     room = max(0, limits.MAX_INDEXED_LOG_LINES_PER_RUN - int(total))
     kept = fresh[:room]
+    values: dict[str, Any] = {"next_line": expected + len(fresh)}
     if kept:
-        dialect.insert_rows(
-            conn,
-            log_lines,
-            [
-                {"file_id": file_id, "line_no": expected + i, "text": _safe(line)}
-                for i, line in enumerate(kept)
-            ],
-        )
-    next_line = expected + len(fresh)
-    conn.execute(
-        update(log_files)
-        .where(log_files.c.id == file_id)
-        .values(next_line=next_line, indexed=log_files.c.indexed + len(kept))
-    )
-    return next_line
+        if dialect.is_sqlite:  # the driver's executemany: no per-row statement compiling
+            conn.exec_driver_sql(
+                "INSERT INTO log_lines (file_id, line_no, text) VALUES (?, ?, ?)",
+                [(file_id, expected + i, _safe(line)) for i, line in enumerate(kept)],
+            )
+        else:
+            dialect.insert_rows(
+                conn,
+                log_lines,
+                [
+                    {"file_id": file_id, "line_no": expected + i, "text": _safe(line)}
+                    for i, line in enumerate(kept)
+                ],
+            )
+        batch = {"f": file_id, "n": expected}
+        if dialect.is_sqlite:  # one bulk insert: far faster than a trigger per row
+            conn.execute(
+                text(
+                    "INSERT INTO log_lines_fts(rowid, text) SELECT id, text FROM log_lines "
+                    "WHERE file_id = :f AND line_no >= :n"
+                ),
+                batch,
+            )
+        low, high = conn.execute(
+            text("SELECT MIN(id), MAX(id) FROM log_lines WHERE file_id = :f AND line_no >= :n"),
+            batch,
+        ).one()
+        values["indexed"] = log_files.c.indexed + len(kept)
+        values["last_id"] = high
+        values["first_id"] = func.coalesce(log_files.c.first_id, low)
+    conn.execute(update(log_files).where(log_files.c.id == file_id).values(values))
+    return int(values["next_line"])
 
 
 def _safe(line: str) -> str:
@@ -137,74 +160,164 @@ def check_query(query: LogQuery) -> None:
 def search(conn: Connection, dialect: Dialect, query: LogQuery) -> list[LogHit]:
     """Hits for ``query``, newest line first (see the module doc)."""
     check_query(query)
-    params: dict[str, Any] = {"limit": query.limit}
-    where: list[str] = []
+    where, params = _filters(query)
+    if where is None:
+        return []
     if dialect.is_sqlite:
-        params["q"] = '"' + " ".join(_WORD.findall(query.text)) + '"'
-        source = (
-            "log_lines_fts JOIN log_lines l ON l.id = log_lines_fts.rowid"
-        )
-        where.append("log_lines_fts MATCH :q")
-        order = "log_lines_fts.rowid DESC"
+        ids = _sqlite_ids(conn, query, where, params)
     else:
-        params["q"] = query.text.replace("\x00", "")
-        source = "log_lines l"
-        where.append(
-            "to_tsvector('simple'::regconfig, l.text) @@ "
-            "phraseto_tsquery('simple'::regconfig, :q)"
-        )
-        order = "l.id DESC"
+        params = {**params, "q": query.text.replace("\x00", ""), "limit": query.limit}
+        ids = list(conn.execute(text(
+            "SELECT l.id FROM log_lines l JOIN log_files f ON f.id = l.file_id "
+            "JOIN runs r ON r.id = f.run_id WHERE to_tsvector('simple'::regconfig, l.text) @@ "
+            "phraseto_tsquery('simple'::regconfig, :q)" + "".join(f" AND {w}" for w in where)
+            + " ORDER BY l.id DESC LIMIT :limit"
+        ), params).scalars())
+    return _hits(conn, ids, query.context)
+
+
+def _filters(query: LogQuery) -> tuple[list[str] | None, dict[str, Any]]:
+    """SQL conditions on ``r`` (runs) for the query's filters; None: nothing can match."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
     if query.experiment_ids is not None:
         keys = [int(k) for k in query.experiment_ids if str(k).isdigit()]
         if not keys:
-            return []
-        names = []
-        for i, key in enumerate(keys):
-            params[f"e{i}"] = key
-            names.append(f":e{i}")
-        where.append(f"r.experiment_id IN ({', '.join(names)})")
+            return None, params
+        params.update({f"e{i}": key for i, key in enumerate(keys)})
+        where.append(f"r.experiment_id IN ({', '.join(f':e{i}' for i in range(len(keys)))})")
     if query.status is not None:
-        names = []
-        for i, status in enumerate(query.status):
-            params[f"s{i}"] = RunStatus(status).value
-            names.append(f":s{i}")
-        if not names:
-            return []
-        where.append(f"r.status IN ({', '.join(names)})")
+        if not query.status:
+            return None, params
+        params.update({f"s{i}": RunStatus(s).value for i, s in enumerate(query.status)})
+        where.append(f"r.status IN ({', '.join(f':s{i}' for i in range(len(query.status)))})")
     if query.since is not None:
         params["since"] = float(query.since)
         where.append("r.created_time >= :since")
     if query.run_id is not None:
         params["run"] = query.run_id
         where.append("r.id = :run")
-    sql = (
-        "SELECT l.file_id, l.line_no, l.text, f.path, r.id AS run_id, r.number, "
-        "r.display_name, r.experiment_id, e.name AS experiment_name, r.status, "
-        f"r.created_time FROM {source} "
-        "JOIN log_files f ON f.id = l.file_id "
-        "JOIN runs r ON r.id = f.run_id "
-        "JOIN experiments e ON e.id = r.experiment_id "
-        f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
-    )
-    hits = []
-    for row in conn.execute(text(sql), params):
-        before: list[str] = []
-        after: list[str] = []
-        if query.context:
-            for line_no, line in conn.execute(
-                select(log_lines.c.line_no, log_lines.c.text)
-                .where(
-                    log_lines.c.file_id == row.file_id,
-                    log_lines.c.line_no.between(
-                        row.line_no - query.context, row.line_no + query.context
-                    ),
+    return where, params
+
+
+def _sqlite_ids(
+    conn: Connection, query: LogQuery, where: list[str], params: dict[str, Any]
+) -> list[int]:
+    """Ids of the newest matching lines on SQLite.
+
+    Without filters: the FTS5 index's own newest-first order. With filters: the matching
+    files' id ranges, each sought in the FTS5 index (few files), or a newest-first scan
+    in chunks checked against the filters (many files), bounded by :data:`MAX_SCAN`.
+    """
+    phrase = '"' + " ".join(_WORD.findall(query.text)) + '"'
+    match = "SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q"
+    if not where:
+        return list(conn.execute(
+            text(f"{match} ORDER BY rowid DESC LIMIT :limit"), {"q": phrase, "limit": query.limit}
+        ).scalars())
+    cond = " AND ".join(where)
+    files = conn.execute(text(
+        "SELECT f.id, f.first_id, f.last_id FROM log_files f JOIN runs r ON r.id = f.run_id "
+        f"WHERE f.first_id IS NOT NULL AND {cond} ORDER BY f.last_id DESC LIMIT :n"
+    ), {**params, "n": MAX_SEEK_FILES + 1}).all()
+    if len(files) <= MAX_SEEK_FILES:
+        found: list[int] = []
+        for file_id, low, high in files:
+            if len(found) >= query.limit and high < found[query.limit - 1]:
+                break  # every later file holds only older lines
+            candidates = list(conn.execute(
+                text(f"{match} AND rowid BETWEEN :lo AND :hi ORDER BY rowid DESC"),
+                {"q": phrase, "lo": low, "hi": high},
+            ).scalars())
+            found += _in_file(conn, candidates, file_id, query.limit)
+            found.sort(reverse=True)
+        return found[: query.limit]
+    found, before, scanned = [], None, 0
+    while len(found) < query.limit and scanned < MAX_SCAN:
+        bound = "" if before is None else " AND rowid < :before"
+        chunk = list(conn.execute(
+            text(f"{match}{bound} ORDER BY rowid DESC LIMIT {SCAN_CHUNK}"),
+            {"q": phrase, "before": before},
+        ).scalars())
+        if not chunk:
+            break
+        scanned += len(chunk)
+        before = chunk[-1]
+        found += _filtered(conn, chunk, cond, params)
+    return sorted(found, reverse=True)[: query.limit]
+
+
+def _in_file(conn: Connection, ids: list[int], file_id: int, limit: int) -> list[int]:
+    out: list[int] = []
+    for part in _parts(ids):
+        out += conn.execute(
+            select(log_lines.c.id).where(log_lines.c.id.in_(part), log_lines.c.file_id == file_id)
+        ).scalars()
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _filtered(conn: Connection, ids: list[int], cond: str, params: dict[str, Any]) -> list[int]:
+    names = {f"i{n}": i for n, i in enumerate(ids)}
+    return list(conn.execute(text(
+        "SELECT l.id FROM log_lines l JOIN log_files f ON f.id = l.file_id "
+        f"JOIN runs r ON r.id = f.run_id WHERE l.id IN ({', '.join(':' + k for k in names)}) "
+        f"AND {cond}"
+    ), {**params, **names}).scalars())
+
+
+def _parts(ids: list[int], size: int = SCAN_CHUNK) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _hits(conn: Connection, ids: list[int], context: int) -> list[LogHit]:
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in conn.execute(
+            select(
+                log_lines.c.id, log_lines.c.file_id, log_lines.c.line_no, log_lines.c.text,
+                log_files.c.path, runs.c.id.label("run_id"), runs.c.number, runs.c.display_name,
+                runs.c.experiment_id, experiments.c.name.label("experiment_name"), runs.c.status,
+                runs.c.created_time,
+            )
+            .select_from(
+                log_lines.join(log_files, log_files.c.id == log_lines.c.file_id)
+                .join(runs, runs.c.id == log_files.c.run_id)
+                .join(experiments, experiments.c.id == runs.c.experiment_id)
+            )
+            .where(log_lines.c.id.in_(ids))
+        )
+    }
+    around: dict[tuple[int, int], str] = {}
+    found = [rows[i] for i in ids if i in rows]
+    if context and found:
+        ranges = [
+            and_(log_lines.c.file_id == row.file_id,
+                 log_lines.c.line_no.between(row.line_no - context, row.line_no + context))
+            for row in found
+        ]
+        for part in range(0, len(ranges), 200):  # one query for the context of many hits
+            for file_id, line_no, line in conn.execute(
+                select(log_lines.c.file_id, log_lines.c.line_no, log_lines.c.text).where(
+                    or_(*ranges[part : part + 200])
                 )
-                .order_by(log_lines.c.line_no)
             ):
-                if line_no < row.line_no:
-                    before.append(line)
-                elif line_no > row.line_no:
-                    after.append(line)
+                around[(file_id, line_no)] = line
+    hits = []
+    for row in found:
+        before = [
+            around[(row.file_id, n)]
+            for n in range(row.line_no - context, row.line_no)
+            if (row.file_id, n) in around
+        ]
+        after = [
+            around[(row.file_id, n)]
+            for n in range(row.line_no + 1, row.line_no + context + 1)
+            if (row.file_id, n) in around
+        ]
         hits.append(
             LogHit(
                 run_id=row.run_id,
@@ -222,4 +335,3 @@ def search(conn: Connection, dialect: Dialect, query: LogQuery) -> list[LogHit]:
             )
         )
     return hits
-

@@ -21,10 +21,12 @@ Layout in brief:
   :mod:`runtrack.store.sql.codec`) plus the metadata downsampling and range reads
   need without unpacking (value min/max, x extents, sortedness).
 * ``log_files`` / ``log_lines``: the search index over runs' log files (see
-  :mod:`runtrack.store.sql.logindex`): per (run, path) the next line number expected,
-  and one row per indexed line. The full-text part is dialect-specific and lives
-  outside this metadata: an FTS5 table ``log_lines_fts`` (external content, kept in
-  step by triggers) on SQLite, a GIN index on ``to_tsvector('simple', text)`` on
+  :mod:`runtrack.store.sql.logindex`): per (run, path) the next line number expected
+  and the id range of its lines (``first_id``..``last_id``: a filtered search seeks
+  the full-text index by range), and one row per indexed line. The full-text part is
+  dialect-specific and lives outside this metadata: an FTS5 table ``log_lines_fts``
+  (external content, filled in bulk at each index call, emptied of deleted lines by a
+  trigger) on SQLite, a GIN index on ``to_tsvector('simple', text)`` on
   PostgreSQL (see :data:`FULLTEXT_OBJECTS`).
 """
 
@@ -257,6 +259,8 @@ log_files = Table(
     Column("path", String(1024), nullable=False),
     Column("next_line", BigInteger, nullable=False, default=1),
     Column("indexed", BigInteger, nullable=False, default=0),
+    Column("first_id", BigInteger, nullable=True),
+    Column("last_id", BigInteger, nullable=True),
     UniqueConstraint("run_id", "path", name="uq_log_files_run_path"),
 )
 

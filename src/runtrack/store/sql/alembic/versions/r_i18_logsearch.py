@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column("path", sa.String(1024), nullable=False),
         sa.Column("next_line", sa.BigInteger, nullable=False),
         sa.Column("indexed", sa.BigInteger, nullable=False),
+        sa.Column("first_id", sa.BigInteger, nullable=True),
+        sa.Column("last_id", sa.BigInteger, nullable=True),
         sa.UniqueConstraint("run_id", "path", name="uq_log_files_run_path"),
     )
     op.create_table(
@@ -46,10 +48,6 @@ def upgrade() -> None:
             "text, content='log_lines', content_rowid='id', tokenize='unicode61')"
         )
         op.execute(
-            "CREATE TRIGGER log_lines_fts_ai AFTER INSERT ON log_lines BEGIN "
-            "INSERT INTO log_lines_fts(rowid, text) VALUES (new.id, new.text); END"
-        )
-        op.execute(
             "CREATE TRIGGER log_lines_fts_ad AFTER DELETE ON log_lines BEGIN "
             "INSERT INTO log_lines_fts(log_lines_fts, rowid, text) "
             "VALUES ('delete', old.id, old.text); END"
@@ -64,7 +62,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS log_lines_fts_ad")
-        op.execute("DROP TRIGGER IF EXISTS log_lines_fts_ai")
         op.execute("DROP TABLE IF EXISTS log_lines_fts")
     op.drop_table("log_lines")
     op.drop_table("log_files")
