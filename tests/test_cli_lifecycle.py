@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -31,8 +32,15 @@ def _seed(path: Path, experiment: str = "life", *, finish: bool = True) -> str:
         child = run.child_run()
         child.upload_file("child.txt", __file__)
         child.complete()
+    if not finish:
+        _LIVE.append(run)
     ws.close()
     return str(run.id)
+
+
+#: runs seeded without finishing stay referenced: their owner (this process) holds them, so
+#: recovery does not settle them as ProcessDied
+_LIVE: list[Any] = []
 
 
 class _nothing:

@@ -54,9 +54,18 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 
 def test_an_unexpected_error_is_one_line_with_a_debug_hint(tmp_path: Path) -> None:
+    # a database at the current schema revision whose tables are not runtrack's: the
+    # query fails in a way no message of runtrack's foresees
+    import sqlite3
+
+    from runtrack.store.sql.migrations import HEAD
+
     folder = tmp_path / "ws"
     folder.mkdir()
-    (folder / "runtrack.db").write_text("this is not a database")
+    with sqlite3.connect(folder / "runtrack.db") as db:
+        db.execute("CREATE TABLE alembic_version(version_num TEXT)")
+        db.execute("INSERT INTO alembic_version VALUES (?)", (HEAD,))
+        db.execute("CREATE TABLE experiments(x INT)")
     out = CliRunner().invoke(main, ["experiments", "--uri", str(folder)])
     assert out.exit_code == 1
     assert len(out.output.strip().splitlines()) == 1, out.output

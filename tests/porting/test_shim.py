@@ -82,9 +82,12 @@ def test_the_shim_can_be_turned_off(tmp_path: Path, shim_env: dict[str, str]) ->
 
 
 def test_without_the_pth_there_is_no_azureml(tmp_path: Path, shim_env: dict[str, str]) -> None:
+    """runtrack's sources alone serve no ``azureml``: only the .pth turns the shim on (``-S``
+    skips every .pth, whether or not this interpreter has runtrack installed)."""
     script = tmp_path / "plain.py"
     script.write_text("import azureml\n")
-    out = run_python(script, {**shim_env, "PYTHONPATH": str(SRC)})
+    out = subprocess.run([sys.executable, "-S", str(script)], cwd=tmp_path,
+                         env={**shim_env, "PYTHONPATH": str(SRC)}, capture_output=True, text=True)
     assert "No module named 'azureml'" in out.stderr
 
 
@@ -103,44 +106,45 @@ def test_the_build_puts_the_pth_at_the_site_packages_root(tmp_path: Path) -> Non
     ).read_text()
     assert (build / "runtrack_azureml" / "azureml" / "core" / "__init__.py").is_file()
     probe = tmp_path / "probe.py"
+    # -S: no .pth of this interpreter runs (runtrack may be installed here); the build's .pth
+    # is the only one, and site-packages joins the path afterwards for the dependencies
     probe.write_text(
         f"import site, sys; sys.path.insert(0, {str(build)!r}); site.addsitedir({str(build)!r})\n"
+        "sys.path.extend(site.getsitepackages())\n"
         "import azureml.core.run, runtrack_azureml\n"
         f"assert azureml.core.run.__file__.startswith({str(build)!r}), azureml.core.run.__file__\n"
     )
     env = {"PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, str(probe)], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-S", str(probe)], env=env, capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr
 
 
 @pytest.mark.parametrize(
     ("expr", "feature"),
     [
-        ("Dataset.get_by_name(ws, 'iris')", "datasets"),
-        ("Dataset.Tabular.from_delimited_files('x.csv')", "datasets"),
-        ("Datastore.get_default(ws)", "datasets"),
-        ("Model.register(ws, 'model.pkl', 'm')", "model registry"),
-        ("Model(ws, 'm')", "model registry"),
-        ("HyperDriveConfig(run_config=None)", "HyperDrive"),
-        ("choice(0.1, 0.2)", "HyperDrive"),
+        ("OutputFileDatasetConfig(name='out')", "output datasets"),
+        ("DataPath(None, 'x')", "output datasets"),
+        ("qnormal(0, 1, 0.1)", "qnormal"),
+        ("lognormal(0, 1)", "lognormal"),
     ],
 )
-def test_pending_names_import_and_refuse_clearly(expr: str, feature: str) -> None:
-    from runtrack.sdk._pending import Dataset, Datastore, HyperDriveConfig, Model, choice
+def test_names_not_implemented_import_and_refuse_clearly(expr: str, feature: str) -> None:
+    from runtrack.sdk._pending import DataPath, OutputFileDatasetConfig, lognormal, qnormal
 
-    ws = None
+    names = {"OutputFileDatasetConfig": OutputFileDatasetConfig, "DataPath": DataPath,
+             "qnormal": qnormal, "lognormal": lognormal}
     with pytest.raises(NotImplementedError, match=feature):
-        eval(
-            expr,
-            {
-                "Dataset": Dataset,
-                "Datastore": Datastore,
-                "Model": Model,
-                "HyperDriveConfig": HyperDriveConfig,
-                "choice": choice,
-                "ws": ws,
-            },
-        )
+        eval(expr, names)
+
+
+def test_the_shim_serves_the_registry_datasets_and_hyperdrive() -> None:
+    from runtrack.sdk import datasets, hyperdrive, models
+    from runtrack_azureml.azureml.core import Dataset, Datastore, Model
+    from runtrack_azureml.azureml.train.hyperdrive import HyperDriveConfig, choice
+
+    assert (Dataset, Datastore, Model) == (datasets.Dataset, datasets.Datastore, models.Model)
+    assert (HyperDriveConfig, choice) == (hyperdrive.HyperDriveConfig, hyperdrive.choice)
 
 
 def test_an_editable_install_gets_the_pth_too(tmp_path: Path) -> None:

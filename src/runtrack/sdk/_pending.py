@@ -1,23 +1,22 @@
-"""Azure ML names whose runtrack feature is still being built (datasets, the model
-registry, HyperDrive sweeps).
+"""Azure ML names runtrack does not implement (yet): output datasets, data paths, and
+the rarer HyperDrive distributions.
 
-The ``azureml`` import shim takes these names from here, and only here, so code that
-imports them keeps importing; using one raises :class:`NotImplementedError` naming the
-feature. When a feature lands, point its names at the real classes in this one module
-(``runtrack.sdk.datasets``, ``runtrack.sdk.models``, ``runtrack.sweep``).
+The ``azureml`` import shim takes these names from here, so code that imports them keeps
+importing; using one raises :class:`NotImplementedError` naming the feature. Datasets,
+the model registry and HyperDrive themselves live in ``runtrack.sdk.datasets``,
+``runtrack.sdk.models`` and ``runtrack.sdk.hyperdrive``.
 """
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
-DATASETS = "datasets (Dataset, Datastore, TabularDataset, FileDataset)"
-MODELS = "the model registry (Model, run.register_model)"
-SWEEPS = "HyperDrive sweeps (HyperDriveConfig, parameter sampling, early termination)"
+DATASETS = "output datasets and data paths (OutputFileDatasetConfig, DataPath)"
+SWEEPS = "the HyperDrive distributions qnormal, lognormal and qlognormal"
 _UNTIL = {
-    DATASETS: "pass local file paths as script arguments",
-    MODELS: "keep model files in the run's outputs/ folder and download them from the run",
-    SWEEPS: "submit one ScriptRunConfig per parameter set as child runs (run.submit_child)",
+    DATASETS: "write outputs to the run's outputs/ folder and register them with "
+    "Dataset.File.from_files(...).register(...)",
+    SWEEPS: "use normal, loguniform or qloguniform",
 }
 
 
@@ -55,35 +54,10 @@ def _pending_function(name: str, feature: str) -> Any:
 
 
 # datasets
-Dataset = _pending_class("Dataset", DATASETS)
-Datastore = _pending_class("Datastore", DATASETS)
-TabularDataset = _pending_class("TabularDataset", DATASETS)
-FileDataset = _pending_class("FileDataset", DATASETS)
 OutputFileDatasetConfig = _pending_class("OutputFileDatasetConfig", DATASETS)
 DataPath = _pending_class("DataPath", DATASETS)
-DatasetConsumptionConfig = _pending_class("DatasetConsumptionConfig", DATASETS)
-
-# model registry
-Model = _pending_class("Model", MODELS)
 
 # HyperDrive
-HyperDriveConfig = _pending_class("HyperDriveConfig", SWEEPS)
-HyperDriveRun = _pending_class("HyperDriveRun", SWEEPS)
-RandomParameterSampling = _pending_class("RandomParameterSampling", SWEEPS)
-GridParameterSampling = _pending_class("GridParameterSampling", SWEEPS)
-BayesianParameterSampling = _pending_class("BayesianParameterSampling", SWEEPS)
-BanditPolicy = _pending_class("BanditPolicy", SWEEPS)
-MedianStoppingPolicy = _pending_class("MedianStoppingPolicy", SWEEPS)
-TruncationSelectionPolicy = _pending_class("TruncationSelectionPolicy", SWEEPS)
-NoTerminationPolicy = _pending_class("NoTerminationPolicy", SWEEPS)
-PrimaryMetricGoal = _pending_class("PrimaryMetricGoal", SWEEPS)
-choice = _pending_function("choice", SWEEPS)
-randint = _pending_function("randint", SWEEPS)
-uniform = _pending_function("uniform", SWEEPS)
-quniform = _pending_function("quniform", SWEEPS)
-loguniform = _pending_function("loguniform", SWEEPS)
-qloguniform = _pending_function("qloguniform", SWEEPS)
-normal = _pending_function("normal", SWEEPS)
 qnormal = _pending_function("qnormal", SWEEPS)
 lognormal = _pending_function("lognormal", SWEEPS)
 qlognormal = _pending_function("qlognormal", SWEEPS)

@@ -16,7 +16,8 @@
   ``Host``, answers 403; a write authenticated by the ``runtrack_token`` cookie (no
   ``Authorization`` header) must also prove it comes from this server's own pages with
   one of those two headers. Paths in ``app.state.form_posts`` (a login form) may post
-  forms, and always need that proof;
+  forms, and always need that proof; the file upload of :data:`RAW_POSTS` may carry any
+  type, with the same cross-site checks;
 * **adds page headers**: every answer gets ``X-Content-Type-Options: nosniff`` and
   ``X-Frame-Options: DENY``; HTML answers get the :data:`PAGE_POLICY`
   Content-Security-Policy (scripts only from this server, no framing), the interactive
@@ -49,6 +50,9 @@ STREAMED_UPLOADS = (
     ("PUT", re.compile(r"^/api/v1/runs/[^/]+/artifacts/.+")),
     ("PUT", re.compile(r"^/api/2\.0/mlflow-artifacts/artifacts/.+")),
 )
+#: POST paths whose body is a file of any type (MLflow's web-UI upload): no Content-Type
+#: rule, but the cross-site and cookie checks still apply.
+RAW_POSTS = frozenset({"/ajax-api/2.0/mlflow/upload-artifact"})
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
@@ -133,7 +137,7 @@ class RequestGuard:
         if method in _SAFE_METHODS:
             return None
         form = path in self.form_posts
-        if method == "POST" and not form:
+        if method == "POST" and not form and path not in RAW_POSTS:
             kind = headers.get("content-type", "").split(";")[0].strip().lower()
             if kind not in BODY_TYPES:
                 return 415, (

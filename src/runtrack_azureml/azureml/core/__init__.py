@@ -9,8 +9,9 @@ from runtrack import (
     Workspace,
 )
 from runtrack._version import __version__ as VERSION
-from runtrack.sdk._pending import Dataset, Datastore, Model
 from runtrack.sdk.compute import ComputeTarget
+from runtrack.sdk.datasets import Dataset, Datastore
+from runtrack.sdk.models import Model
 from runtrack.sdk.run import get_run
 
 ScriptRun = Run

@@ -1,5 +1,5 @@
-"""``azureml.core.dataset``: datasets are pending (NotImplementedError on use)."""
+"""``azureml.core.dataset``: runtrack's datasets (``runtrack.sdk.datasets``)."""
 
-from runtrack.sdk._pending import Dataset
+from runtrack.sdk.datasets import Dataset
 
 __all__ = ["Dataset"]

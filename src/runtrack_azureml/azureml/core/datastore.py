@@ -1,5 +1,5 @@
-"""``azureml.core.datastore``: datastores are pending (NotImplementedError on use)."""
+"""``azureml.core.datastore``: runtrack's datastores (``runtrack.sdk.datasets``)."""
 
-from runtrack.sdk._pending import Datastore
+from runtrack.sdk.datasets import Datastore
 
 __all__ = ["Datastore"]

@@ -1,5 +1,5 @@
-"""``azureml.core.model``: the model registry is pending (NotImplementedError on use)."""
+"""``azureml.core.model``: runtrack's model registry (``runtrack.sdk.models``)."""
 
-from runtrack.sdk._pending import Model
+from runtrack.sdk.models import Model
 
 __all__ = ["Model"]

@@ -1,5 +1,6 @@
-"""``azureml.data``: datasets are pending (NotImplementedError on use)."""
+"""``azureml.data``: runtrack's datasets (``runtrack.sdk.datasets``); output datasets are not implemented."""
 
-from runtrack.sdk._pending import FileDataset, OutputFileDatasetConfig, TabularDataset
+from runtrack.sdk._pending import OutputFileDatasetConfig
+from runtrack.sdk.datasets import FileDataset, TabularDataset
 
 __all__ = ["FileDataset", "OutputFileDatasetConfig", "TabularDataset"]

@@ -1,4 +1,4 @@
-"""``azureml.data.datapath`` (pending: NotImplementedError on use)."""
+"""``azureml.data.datapath`` (not implemented: NotImplementedError on use)."""
 
 from runtrack.sdk._pending import DataPath
 

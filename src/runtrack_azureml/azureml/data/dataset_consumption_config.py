@@ -1,5 +1,5 @@
-"""``azureml.data.dataset_consumption_config`` (pending: NotImplementedError on use)."""
+"""``azureml.data.dataset_consumption_config`` (``runtrack.sdk.datasets``)."""
 
-from runtrack.sdk._pending import DatasetConsumptionConfig
+from runtrack.sdk.datasets import DatasetConsumptionConfig
 
 __all__ = ["DatasetConsumptionConfig"]

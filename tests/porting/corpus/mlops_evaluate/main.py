@@ -29,9 +29,12 @@ assert promote is False
 new_run.tag("evaluated", str(promote))
 assert Run.get(ws, new_run.id).get_tags()["evaluated"] == "False"
 
-try:  # the registry is another feature: the name imports, using it says so
-    Model.register(workspace=ws, model_path="outputs/model.pkl", model_name="diabetes")
-    raise AssertionError("Model.register is pending")
-except NotImplementedError as exc:
-    assert "model registry" in str(exc)
+import os
+
+os.makedirs("outputs", exist_ok=True)
+with open("outputs/model.pkl", "wb") as fh:
+    fh.write(b"a pickled model")
+model = Model.register(workspace=ws, model_path="outputs/model.pkl", model_name="diabetes")
+assert (model.name, model.version) == ("diabetes", 1)
+assert [m.version for m in Model.list(ws, name="diabetes")] == [1]
 print("CORPUS OK")

@@ -1,23 +1,21 @@
-"""``azureml.train.hyperdrive``: HyperDrive is pending (NotImplementedError on use)."""
+"""``azureml.train.hyperdrive``: runtrack's HyperDrive sweeps (``runtrack.sdk.hyperdrive``)."""
 
-from runtrack.sdk._pending import (
+from runtrack.sdk._pending import lognormal, qlognormal, qnormal
+from runtrack.sdk._sweep import HyperDriveRun
+from runtrack.sdk.hyperdrive import (
     BanditPolicy,
     BayesianParameterSampling,
     GridParameterSampling,
     HyperDriveConfig,
-    HyperDriveRun,
     MedianStoppingPolicy,
     NoTerminationPolicy,
     PrimaryMetricGoal,
     RandomParameterSampling,
     TruncationSelectionPolicy,
     choice,
-    lognormal,
     loguniform,
     normal,
-    qlognormal,
     qloguniform,
-    qnormal,
     quniform,
     randint,
     uniform,

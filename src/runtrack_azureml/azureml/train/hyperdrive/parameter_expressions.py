@@ -1,13 +1,11 @@
-"""``azureml.train.hyperdrive.parameter_expressions`` (pending: NotImplementedError)."""
+"""``azureml.train.hyperdrive.parameter_expressions`` (runtrack.sdk.hyperdrive)."""
 
-from runtrack.sdk._pending import (
+from runtrack.sdk._pending import lognormal, qlognormal, qnormal
+from runtrack.sdk.hyperdrive import (
     choice,
-    lognormal,
     loguniform,
     normal,
-    qlognormal,
     qloguniform,
-    qnormal,
     quniform,
     randint,
     uniform,
