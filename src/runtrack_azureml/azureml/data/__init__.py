@@ -1,4 +1,5 @@
-"""``azureml.data``: runtrack's datasets (``runtrack.sdk.datasets``); output datasets are not implemented."""
+"""``azureml.data``: runtrack's datasets (``runtrack.sdk.datasets``); output datasets are
+not implemented."""
 
 from runtrack.sdk._pending import OutputFileDatasetConfig
 from runtrack.sdk.datasets import FileDataset, TabularDataset

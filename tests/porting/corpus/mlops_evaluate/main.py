@@ -1,4 +1,5 @@
 # MLOpsPython-style evaluate step: compare the new run with the best earlier one
+import os
 from azureml.core import Experiment, Run, Workspace
 from azureml.core.model import Model
 
@@ -28,8 +29,6 @@ print("New model performs better, promoting" if promote else "Keeping the curren
 assert promote is False
 new_run.tag("evaluated", str(promote))
 assert Run.get(ws, new_run.id).get_tags()["evaluated"] == "False"
-
-import os
 
 os.makedirs("outputs", exist_ok=True)
 with open("outputs/model.pkl", "wb") as fh:
