@@ -1,5 +1,6 @@
 # MLOpsPython-style evaluate step: compare the new run with the best earlier one
 import os
+
 from azureml.core import Experiment, Run, Workspace
 from azureml.core.model import Model
 
