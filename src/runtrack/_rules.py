@@ -51,7 +51,7 @@ def check_name(name: Any, what: str = "metric") -> str:
             "remove them"
         )
     if not name.isascii():
-        _check_utf8(name, f"{what} name")
+        check_text(name, f"{what} name")
     return name
 
 
@@ -83,7 +83,7 @@ def check_cell(value: Any, where: str) -> None:
                 "as a file"
             )
         if not value.isascii():
-            _check_utf8(value, where)
+            check_text(value, where)
         return
     raise InvalidTypeError(
         f"{where} is a {kind.__name__}; a metric point holds a number, string, boolean or null"
@@ -120,7 +120,7 @@ def check_value(kind: str, value: Any, where: str) -> None:
             f"{where}: a {kind} metric holds the artifact path of its file (a string)"
         )
     elif not value.isascii():
-        _check_utf8(value, f"{where}: the artifact path")
+        check_text(value, f"{where}: the artifact path")
 
 
 def check_values(kind: str, values: Sequence[Any], where: str) -> None:
@@ -197,11 +197,15 @@ def check_step(step: Any, where: str) -> None:
         )
 
 
-def _check_utf8(text: str, what: str) -> None:
+def check_text(text: str, what: str) -> str:
+    """``text`` if UTF-8 can store it. A lone surrogate (what ``os.fsdecode`` makes of
+    undecodable bytes) is refused, so local and remote workspaces agree."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidValueError(
-            f"{what} {text[:40]!r} holds a lone surrogate at position {exc.start}, which "
-            "UTF-8 cannot store; decode file names with errors='replace'"
+            f"{what} {text[:40]!r} holds a lone surrogate ({text[exc.start]!r} at position "
+            f"{exc.start}), which UTF-8 cannot store; it usually comes from os.fsdecode() of "
+            "a non-UTF-8 file name: decode the bytes with errors='replace' instead"
         ) from None
+    return text

@@ -16,7 +16,7 @@ import click
 
 from runtrack import __version__
 from runtrack.cli._common import URI as _URI
-from runtrack.cli._common import RuntrackGroup, open_workspace, resolve_run_id
+from runtrack.cli._common import RuntrackGroup, open_workspace, resolve_run_id, workspace_settings
 
 if TYPE_CHECKING:
     from runtrack.model import SeriesInfo
@@ -253,9 +253,10 @@ def sync(uri: str | None, as_json: bool) -> None:
     from rich.progress import Progress
 
     from runtrack.spool.sync import pending_streams, ship_leftovers, spool_size
+    from runtrack.store import open_store
 
-    ws = open_workspace(uri)
-    settings, store = ws._settings, ws._store
+    settings = workspace_settings(uri)  # not a Workspace: its open would recover first
+    store = open_store(settings.tracking_uri)
     pending = pending_streams(settings.spool_dir)
     total_bytes = sum(spool_size(settings.spool_dir, r, s) for r, s in pending)
     with Progress(transient=True, disable=as_json or total_bytes < 8 << 20) as progress:

@@ -56,9 +56,17 @@ def one_line(exc: BaseException) -> str:
 def open_workspace(uri: str | None, *, must_exist: bool = True) -> Any:
     """The workspace ``uri`` names. A read-only command passes ``must_exist`` so that a
     mistyped folder is refused instead of created."""
+    from runtrack.sdk.workspace import Workspace
+
+    return Workspace(_settings=workspace_settings(uri, must_exist=must_exist))
+
+
+def workspace_settings(uri: str | None, *, must_exist: bool = True) -> Any:
+    """The settings of the workspace ``uri`` names, refusing a missing one (see
+    :func:`open_workspace`) without opening it (``sync`` must see leftovers before an
+    open recovers them)."""
     from runtrack import config
     from runtrack.errors import ConfigError
-    from runtrack.sdk.workspace import Workspace
 
     settings = config.resolve(uri)
     if must_exist and settings.tracking_uri.startswith("sqlite:///"):
@@ -69,7 +77,7 @@ def open_workspace(uri: str | None, *, must_exist: bool = True) -> Any:
                 f"{settings.source}): check --uri or RUNTRACK_TRACKING_URI; a workspace is "
                 "created by logging or submitting a run"
             )
-    return Workspace(_settings=settings)
+    return settings
 
 
 def resolve_run_id(store: Any, ref: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
-from runtrack import limits
+from runtrack import _rules, limits
 from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
 from runtrack.model import MetricKind, SeriesData, SeriesInfo
 from runtrack.sdk import _media, _values
@@ -65,9 +65,9 @@ class MetricsMixin:
 
     def _register(self, name: str, kind: str, description: str | None) -> int:
         """Check ``name`` and its kind, intern it in this thread's spool writer."""
-        _values.check_name(name)
+        _rules.check_name(name)
         if description:
-            _values.check_text(str(description), "description")
+            _rules.check_text(str(description), "description")
         known = self._kinds.get(name)
         if known is None:
             if len(self._kinds) >= limits.MAX_METRIC_NAMES_PER_RUN:
@@ -136,7 +136,7 @@ class MetricsMixin:
         self._log_slow(name, value, description, step)
 
     def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
-        _values.check_name(name)
+        _rules.check_name(name)
         s = self._step(step, name)
         converted = _values.log_value(value, name)  # everything checked before any write
         nid = self._register(name, "scalar", description)
@@ -157,7 +157,7 @@ class MetricsMixin:
         """Append every element of an iterable (list, tuple, generator, 1-D array).
 
         A 1-D numpy array of floats goes into the spool as one block of its bytes."""
-        _values.check_name(name)
+        _rules.check_name(name)
         if _values.float_array(value):
             nid = self._register(name, "list", description)
             packed = value.astype("<f8", order="C", copy=False)
@@ -169,19 +169,19 @@ class MetricsMixin:
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Append one row to table metric ``name``; each keyword is a column."""
-        _values.check_name(name)
+        _rules.check_name(name)
         self._log_many(name, "table", description, [_values.row(kwargs, name)])
 
     def log_table(self, name: str, value: Any, description: str = "") -> None:
         """Append the rows of a dict of equal-length columns to table metric ``name``."""
-        _values.check_name(name)
+        _rules.check_name(name)
         self._log_many(name, "table", description, _values.table_rows(value, name))
 
     def log_image(
         self, name: str, path: Any = None, plot: Any = None, description: str = ""
     ) -> None:
         """Log an image from a file (``path``) or a matplotlib figure (``plot``)."""
-        _values.check_name(name)
+        _rules.check_name(name)
         if (path is None) == (plot is None):
             raise InvalidValueError(
                 f"log_image({name!r}) needs exactly one of path= (an image file) or plot= "
@@ -216,7 +216,7 @@ class MetricsMixin:
         self._open_spool().writer_for_thread().write_json(nid, NO_STEP, _clock(), path)
 
     def _log_json(self, name: str, kind: str, value: Any, description: str) -> None:
-        _values.check_name(name)
+        _rules.check_name(name)
         _values.check_document_name(name)
         if isinstance(value, str):
             try:

@@ -12,29 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runtrack import limits
+from runtrack._rules import check_name, check_text
 from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
 from runtrack.types import Scalar
 
 _NATIVE = (bool, int, float, str, type(None))
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SEQUENCES = (list, tuple, range, set, frozenset, types.GeneratorType)
-
-
-def check_name(name: object, what: str = "metric") -> str:
-    if not isinstance(name, str):
-        raise InvalidTypeError(f"{what} name must be a str, got {type(name).__name__}: {name!r}")
-    if not name or not name.strip():
-        raise InvalidValueError(f"{what} name must not be empty")
-    if len(name) > limits.MAX_METRIC_NAME_LENGTH:
-        raise LimitExceededError(
-            f"{what} name {name[:40]!r}… is {len(name)} characters; the limit is "
-            f"{limits.MAX_METRIC_NAME_LENGTH} (runtrack.limits.MAX_METRIC_NAME_LENGTH)"
-        )
-    if any(ord(c) < 32 for c in name):
-        raise InvalidValueError(f"{what} name {name!r} contains control characters; remove them")
-    if not name.isascii():
-        check_text(name, f"{what} name")
-    return name
 
 
 def check_document_name(name: str) -> str:
@@ -48,20 +32,6 @@ def check_document_name(name: str) -> str:
             "must not start or end with '/', nor have '//', '.' or '..' parts"
         )
     return name
-
-
-def check_text(text: str, what: str) -> str:
-    """``text`` if UTF-8 can store it; a lone surrogate (what ``os.fsdecode`` makes of
-    undecodable bytes) is refused here, so local and remote workspaces agree."""
-    try:
-        text.encode()
-    except UnicodeEncodeError as exc:
-        raise InvalidValueError(
-            f"{what} {text[:40]!r} holds a lone surrogate ({text[exc.start]!r} at position "
-            f"{exc.start}), which UTF-8 cannot store; it usually comes from os.fsdecode() of "
-            "a non-UTF-8 file name: decode the bytes with errors='replace' instead"
-        ) from None
-    return text
 
 
 def _numpy_scalar(value: Any, metric: str, where: str) -> Scalar | None:
