@@ -116,7 +116,7 @@ def test_system_metrics_route_and_tab(server: Served) -> None:
     assert (cpu["quantity"], cpu["source"]) == ("cpu_percent", "rank0")
     assert len(cpu["x"]) == len(cpu["y"]) >= 1
     page = _get(live, f"/runs/{ids['printer']}").text
-    assert 'data-tab="system"' in page and "/static/js/run_system.js" in page
+    assert 'data-tab="system"' in page and "js/run_system.js" in page
     metrics = _get(live, f"/api/v1/views/runs/{ids['printer']}").json()
     assert not any(s["name"].startswith("sys/") for s in metrics["series"])
 

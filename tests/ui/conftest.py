@@ -49,8 +49,8 @@ def seed(server: LiveServer, tmp: Path) -> Seeded:
         # loss maxima: a=5, b=9, c=7; last values order them differently (a < c < b reversed)
         shapes = {"a": [5, 1, 0.9], "b": [9, 3, 0.1], "c": [7, 2, 0.5]}
         for name, values in shapes.items():
-            run = exp.start_logging(outputs=False, display_name=f"run-{name}",
-                                    tags={"letter": name})
+            run = exp.start_logging(outputs=False, snapshot_directory=None,
+                                    display_name=f"run-{name}", tags={"letter": name})
             for step, value in enumerate(values):
                 run.log("loss", value, step=step)
                 run.log("acc", 1 - value / 10, step=step)
@@ -58,14 +58,16 @@ def seed(server: LiveServer, tmp: Path) -> Seeded:
             run.upload_file("logs/train.log", _text(tmp / f"{name}.log", LOG_TEXT))
             run.complete()
             out.runs[f"run-{name}"] = run.id
-        failing = exp.start_logging(outputs=False, display_name="run-fails")
+        failing = exp.start_logging(outputs=False, snapshot_directory=None,
+                                    display_name="run-fails")
         try:
             with failing:
                 raise RuntimeError("the data loader broke")
         except RuntimeError:
             pass
         out.failed_id = failing.id
-        kinds = Experiment(ws, "ui-kinds").start_logging(outputs=False, display_name="kinds")
+        kinds = Experiment(ws, "ui-kinds").start_logging(outputs=False, snapshot_directory=None,
+                                                         display_name="kinds")
         kinds.log("single", 3)
         for i in range(50):
             kinds.log("curve", i * i, step=i)

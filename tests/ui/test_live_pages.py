@@ -9,6 +9,8 @@ import httpx
 
 from tests.ui.conftest import LOG_TEXT, Seeded
 
+OCTETS = {"content-type": "application/octet-stream"}  # appends are binary bodies
+
 
 def _run(api: str, experiment: str, run_id: str, **extra: Any) -> str:
     exp = httpx.post(f"{api}/experiments", json={"name": experiment}).json()
@@ -89,7 +91,8 @@ def test_a_failed_distributed_run_opens_the_failing_ranks_traceback(
     files = {"user_logs/std_log_process_00.txt": "rank 0 training\nstep 1\n",
              "user_logs/std_log_process_01.txt": LOG_TEXT + "retrying\n" + LOG_TEXT}
     for path, text in files.items():
-        httpx.post(f"{api}/runs/ddp-run/artifacts/{path}", content=text.encode()).raise_for_status()
+        httpx.post(f"{api}/runs/ddp-run/artifacts/{path}", content=text.encode(),
+                   headers=OCTETS).raise_for_status()
     httpx.put(f"{api}/runs/ddp-run/status", json={"status": "Failed", "error": {
         "code": "UserError",
         "message": "User program (rank 1) failed with ValueError: bad value 42",
@@ -134,7 +137,7 @@ def test_search_in_a_20k_line_log_marks_only_the_matches(page: Any, seeded: Seed
     lines = [f"step {i} loss {1 / (i + 1):.5f}" for i in range(20_000)]
     for i in (10, 12_345, 19_999):
         lines[i] += " needle"
-    httpx.post(f"{api}/runs/big-log/artifacts/logs/train.log",
+    httpx.post(f"{api}/runs/big-log/artifacts/logs/train.log", headers=OCTETS,
                content=("\n".join(lines) + "\n").encode()).raise_for_status()
     page.goto(f"{seeded.server.url}/runs/big-log#outputs")
     page.wait_for_selector("#viewer .ln:has-text('step 19999 ')", timeout=60_000)

@@ -52,7 +52,7 @@ STREAMED_UPLOADS = (
 )
 #: POST paths whose body is a file of any type (MLflow's web-UI upload): no Content-Type
 #: rule, but the cross-site and cookie checks still apply.
-RAW_POSTS = frozenset({"/ajax-api/2.0/mlflow/upload-artifact"})
+RAW_POSTS = frozenset({"/ajax-api/2.0/mlflow/upload-artifact", "/api/2.0/mlflow/upload-artifact"})
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
