@@ -70,7 +70,8 @@ def ingest(reps: int) -> dict[str, object]:
                 log(name, i * 0.5, step=i)
         run.complete()
         rates.append(100_000 / (time.perf_counter() - start))
-        assert ws._store.list_series(run.id)[0].count == 10_000
+        counts = {s.name: s.count for s in ws._store.list_series(run.id)}
+        assert all(counts[name] == 10_000 for name in NAMES), counts
     ws.close()
     return {"workload": "ingest", "points_per_s": statistics.median(rates), "reps": reps}
 
