@@ -459,7 +459,13 @@ def test_a_live_owner_without_metrics_is_not_settled(exp: Experiment) -> None:
 # -- item 10: an abandoned run releases its thread, mapping and descriptors ---------------
 
 
-def test_a_run_never_completed_releases_its_resources(exp: Experiment) -> None:
+def test_a_run_never_completed_releases_its_resources(
+    exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the spool's resources are under test; the system-metrics sampler of an abandoned run
+    # (a daemon thread until the process ends) is not
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0")
+
     def fds() -> int:
         return len(os.listdir("/proc/self/fd"))
 
