@@ -24,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runtrack.model import LogQuery, RunStatus
+from runtrack.logsearch import LogQuery
+from runtrack.model import RunStatus
 from runtrack.store.sql import SqlStore
 
 _TEXT = (

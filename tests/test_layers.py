@@ -15,6 +15,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "runtrack"
 CORE = {
     "runtrack._rules",
     "runtrack.model",
+    "runtrack.catalog",
+    "runtrack.logsearch",
     "runtrack.errors",
     "runtrack.types",
     "runtrack.config",

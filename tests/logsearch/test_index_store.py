@@ -10,7 +10,8 @@ import pytest
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError
-from runtrack.model import LogQuery, RunStatus
+from runtrack.logsearch import LogQuery
+from runtrack.model import RunStatus
 from runtrack.store.sql import SqlStore
 
 LOG = "user_logs/std_log.txt"

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from runtrack import Experiment
-from runtrack.model import LogQuery, RunStatus
+from runtrack.logsearch import LogQuery
+from runtrack.model import RunStatus
 from runtrack.runner.logindex import LogIndexer
 from runtrack.store.artifacts import LocalArtifactStore
 from runtrack.store.sql import SqlStore

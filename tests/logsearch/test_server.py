@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runtrack.model import LogQuery
+from runtrack.logsearch import LogQuery
 from tests.live_server import LiveServer, start_server
 
 Served = tuple[LiveServer, dict[str, str]]

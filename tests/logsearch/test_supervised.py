@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from runtrack import Experiment, PyTorchConfiguration, Run, ScriptRunConfig, Workspace
 from runtrack.cli import main
-from runtrack.model import LogQuery, RunStatus
+from runtrack.logsearch import LogQuery
+from runtrack.model import RunStatus
 from runtrack.runner.spec import rank_log_paths
 
 WAIT = 120.0

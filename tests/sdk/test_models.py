@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from runtrack import Experiment, Workspace
+from runtrack.catalog import MODEL_FILES_KEY
 from runtrack.errors import InvalidValueError, NotFoundError, PropertyConflictError
-from runtrack.model import MODEL_FILES_KEY
 from runtrack.sdk.models import Model
 from tests.live_server import LiveServer
 

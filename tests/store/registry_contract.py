@@ -151,7 +151,7 @@ class RegistryContract:
             store.get_dataset("nope")
 
     def test_run_inputs(self, store: TrackingStore) -> None:
-        from runtrack.model import RunInputInfo
+        from runtrack.catalog import RunInputInfo
         from tests.store.contract import new_run
 
         new_run(store, "r1")

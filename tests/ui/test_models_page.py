@@ -14,7 +14,7 @@ from tests.live_server import LiveServer
 
 def test_models_list_and_versions(page: Any, live_server: LiveServer, tmp_path: Path) -> None:
     from runtrack import Experiment, Workspace
-    from runtrack.model import RunInputInfo
+    from runtrack.catalog import RunInputInfo
     from runtrack.sdk.models import Model
 
     ws = Workspace(live_server.url)

@@ -70,7 +70,8 @@ def search(
     Case and punctuation are ignored; the newest lines come first, each with its run,
     file, line number and the lines around it."""
     from runtrack.errors import RuntrackError
-    from runtrack.model import LogQuery, RunStatus, parse_since
+    from runtrack.logsearch import LogQuery, parse_since
+    from runtrack.model import RunStatus
     from runtrack.sdk.workspace import Workspace
 
     ws = Workspace(uri)

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runtrack.catalog import DatasetInfo, RunInputInfo, check_model_name
 from runtrack.errors import ConfigError, InvalidTypeError, InvalidValueError, NotFoundError
-from runtrack.model import DatasetInfo, RunInputInfo, check_model_name
 
 if TYPE_CHECKING:
     from runtrack.sdk.workspace import Workspace

@@ -1,7 +1,7 @@
 """``Model``: the Azure ML v1 face of the model registry.
 
 ``Model.register(ws, model_path, model_name)`` and ``run.register_model(name, path)``
-copy the files into the artifact store (under :data:`runtrack.model.MODEL_FILES_KEY`,
+copy the files into the artifact store (under :data:`runtrack.catalog.MODEL_FILES_KEY`,
 in a folder of their own, never overwritten) and then create the next version of the
 name in the tracking store. MLflow clients see the same rows through the server's
 ``registered-models`` / ``model-versions`` routes.
@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runtrack.catalog import MODEL_FILES_KEY, ModelVersionInfo, check_model_name
 from runtrack.errors import InvalidValueError, NotFoundError
-from runtrack.model import MODEL_FILES_KEY, ModelVersionInfo, check_model_name
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 if TYPE_CHECKING:

@@ -37,17 +37,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
+from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.model import (
     ArtifactInfo,
     Bucket,
-    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
-    ModelVersionInfo,
-    RegisteredModelInfo,
     RunInfo,
-    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,

@@ -20,8 +20,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from runtrack.catalog import MODEL_FILES_KEY
 from runtrack.errors import InvalidValueError, LimitExceededError
-from runtrack.model import MODEL_FILES_KEY
 from runtrack.server.api._wire import WireJSONResponse, wire
 from runtrack.server.deps import get_artifacts, get_settings, get_store
 from runtrack.server.settings import ServerSettings

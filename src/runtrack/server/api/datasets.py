@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from runtrack import limits
-from runtrack.model import RunInputInfo, check_model_name
+from runtrack.catalog import RunInputInfo, check_model_name
 from runtrack.server.api._wire import WireJSONResponse, check_tags, wire
 from runtrack.server.deps import get_store
 from runtrack.store.base import TrackingStore

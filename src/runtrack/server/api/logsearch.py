@@ -3,7 +3,7 @@
 ``GET /logs/search?q=…`` takes ``experiment`` (repeatable id), ``status`` (repeatable),
 ``since`` (``7d``, ``12h``, a date …), ``run``, ``limit`` and ``context``, and answers
 ``{"query": …, "hits": [LogHit…]}`` newest line first; ``POST /logs/search`` takes the
-same as a :class:`~runtrack.model.LogQuery` JSON body (what ``RestStore`` sends). The
+same as a :class:`~runtrack.logsearch.LogQuery` JSON body (what ``RestStore`` sends). The
 query text is plain words, never full-text syntax. ``…/log-index`` is how a remote
 runner feeds the index (see ``store.base``). A store without the log-search extension
 answers 400 with a message saying so.
@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError
-from runtrack.model import LogQuery, RunStatus, parse_since
+from runtrack.logsearch import LogQuery, parse_since
+from runtrack.model import RunStatus
 from runtrack.server.api._wire import WireJSONResponse, wire
 from runtrack.server.deps import get_store
 from runtrack.store.base import TrackingStore

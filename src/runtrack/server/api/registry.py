@@ -1,6 +1,6 @@
 """``/api/v1/registered-models``: the model registry (models, versions, tags, properties,
 aliases). A version's files are uploaded first under the reserved artifact key
-:data:`runtrack.model.MODEL_FILES_KEY` (``PUT /runs/.models/artifacts/<folder>/...``,
+:data:`runtrack.catalog.MODEL_FILES_KEY` (``PUT /runs/.models/artifacts/<folder>/...``,
 never overwriting), then the version is created pointing at that folder."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from runtrack import limits
-from runtrack.model import MODEL_FILES_KEY, check_model_name
+from runtrack.catalog import MODEL_FILES_KEY, check_model_name
 from runtrack.server.api._wire import WireJSONResponse, check_tags, wire
 from runtrack.server.deps import get_artifacts, get_store
 from runtrack.store.base import ArtifactStore, TrackingStore

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from runtrack.catalog import RunInputInfo
 from runtrack.errors import NotFoundError
-from runtrack.model import RunInputInfo
 from runtrack.server.mlflow._endpoint import Ctx
 from runtrack.server.mlflow._errors import invalid
 

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from runtrack.catalog import MODEL_FILES_KEY
 from runtrack.errors import InvalidValueError, NotFoundError
-from runtrack.model import MODEL_FILES_KEY
 from runtrack.server.mlflow._endpoint import Ctx, context
 from runtrack.server.mlflow._errors import (
     NOT_IMPLEMENTED,

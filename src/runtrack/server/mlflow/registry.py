@@ -3,7 +3,7 @@
 
 ``model-versions/create`` copies the source's files (a run's folder given as
 ``runs:/…``, ``mlflow-artifacts:/…`` or a logged model ``models:/m-…``) into a folder
-of their own under :data:`runtrack.model.MODEL_FILES_KEY`, so later changes to the run
+of their own under :data:`runtrack.catalog.MODEL_FILES_KEY`, so later changes to the run
 never change a registered version. ``get-download-uri`` answers
 ``mlflow-artifacts:/registered-models/<folder>``, which the artifact proxy
 (:mod:`.artifacts`) serves read-only; that is how ``models:/name/1`` and
@@ -19,13 +19,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from runtrack.errors import ConflictError, NotFoundError
-from runtrack.model import (
+from runtrack.catalog import (
     MODEL_FILES_KEY,
     ModelVersionInfo,
     RegisteredModelInfo,
     check_model_name,
 )
+from runtrack.errors import ConflictError, NotFoundError
 from runtrack.server.mlflow import convert, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import (

@@ -19,19 +19,15 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.errors import ConflictError
+from runtrack.logsearch import LogHit, LogQuery
 from runtrack.model import (
     Bucket,
-    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
-    LogHit,
-    LogQuery,
     MetricBatch,
-    ModelVersionInfo,
-    RegisteredModelInfo,
     RunInfo,
-    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,

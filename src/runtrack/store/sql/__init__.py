@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from runtrack import limits
+from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.errors import (
     ConflictError,
     LimitExceededError,
@@ -30,19 +31,14 @@ from runtrack.errors import (
     PropertyConflictError,
     RunStateError,
 )
+from runtrack.logsearch import LogHit, LogQuery
 from runtrack.model import (
     Bucket,
-    DatasetInfo,
     ErrorInfo,
     ExperimentInfo,
-    LogHit,
-    LogQuery,
     MetricBatch,
     MetricKind,
-    ModelVersionInfo,
-    RegisteredModelInfo,
     RunInfo,
-    RunInputInfo,
     RunQuery,
     RunStatus,
     SeriesData,

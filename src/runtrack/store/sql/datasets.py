@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from runtrack.catalog import DatasetInfo, RunInputInfo
 from runtrack.errors import ConflictError, NotFoundError
-from runtrack.model import DatasetInfo, RunInputInfo
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import dataset_versions, datasets, run_inputs
 

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError
-from runtrack.model import LogHit, LogQuery, RunStatus
+from runtrack.logsearch import LogHit, LogQuery
+from runtrack.model import RunStatus
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import experiments, log_files, log_lines, runs
 

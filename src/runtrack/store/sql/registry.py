@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from runtrack.catalog import ModelVersionInfo, RegisteredModelInfo
 from runtrack.errors import ConflictError, NotFoundError, PropertyConflictError
-from runtrack.model import ModelVersionInfo, RegisteredModelInfo
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import (
     model_aliases,
