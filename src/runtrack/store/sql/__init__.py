@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from runtrack import limits
-from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.errors import (
     ConflictError,
     LimitExceededError,
@@ -31,7 +29,6 @@ from runtrack.errors import (
     PropertyConflictError,
     RunStateError,
 )
-from runtrack.logsearch import LogHit, LogQuery
 from runtrack.model import (
     Bucket,
     ErrorInfo,
@@ -44,16 +41,16 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.sql import datasets, ingest, logindex, migrations, points, registry
+from runtrack.store.sql import ingest, migrations, points
 from runtrack.store.sql import query as _query
-from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
+from runtrack.store.sql._connected import require_run
+from runtrack.store.sql.catalog import CatalogMethods
+from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import (
     chunks,
     experiment_tags,
     experiments,
     ingest_cursors,
-    model_versions,
-    registered_models,
     run_inputs,
     run_properties,
     run_tags,
@@ -64,7 +61,7 @@ from runtrack.store.sql.schema import (
 __all__ = ["SqlStore"]
 
 
-class SqlStore:
+class SqlStore(CatalogMethods):
     """Tracking data in a SQL database given by a SQLAlchemy-style URL.
 
     ``sqlite:///path/file.db`` creates the file (and its folder) if needed;
@@ -75,20 +72,6 @@ class SqlStore:
         self.dialect = Dialect(url)
         self.engine = self.dialect.create_engine()
         migrations.ensure_schema(self.engine, self.dialect)
-
-    # -- units of work -----------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.dialect.write_lock, self.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -173,7 +156,7 @@ class SqlStore:
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
                 raise ConflictError(f"a run with id {run_id!r} already exists; use a new id")
             if parent_id is not None:
-                _require_run(conn, parent_id)
+                require_run(conn, parent_id)
             conn.execute(
                 update(experiments)
                 .where(experiments.c.id == key)
@@ -215,7 +198,7 @@ class SqlStore:
         self, run_id: str, *, display_name: str | None = None, description: str | None = None
     ) -> RunInfo:
         with self._write() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             values: dict[str, Any] = {}
             if display_name is not None:
                 values["display_name"] = display_name
@@ -231,7 +214,7 @@ class SqlStore:
     ) -> RunInfo:
         status = RunStatus(status)
         with self._write() as conn:
-            row = _require_run(conn, run_id)
+            row = require_run(conn, run_id)
             current = RunStatus(row.status)
             if current is status:
                 return _run(conn, run_id)
@@ -268,7 +251,7 @@ class SqlStore:
         None leaves a field as it is.
         """
         with self._write() as conn:
-            row = _require_run(conn, run_id)
+            row = require_run(conn, run_id)
             now = time.time()
             values: dict[str, Any] = {"last_activity": now}
             if status is not None:
@@ -290,24 +273,24 @@ class SqlStore:
 
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
         with self._write() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, tags)
 
     def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
         with self._write() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             conn.execute(
                 delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key.in_(list(keys)))
             )
 
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         with self._write() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             _add_properties(conn, run_id, properties)
 
     def delete_run(self, run_id: str) -> None:
         with self._write() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             doomed, frontier = [run_id], [run_id]
             while frontier:
                 frontier = [
@@ -334,7 +317,7 @@ class SqlStore:
 
     def ingest_position(self, run_id: str, stream: str) -> int:
         with self._read() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             position = conn.execute(
                 select(ingest_cursors.c.next_seq).where(
                     ingest_cursors.c.run_id == run_id, ingest_cursors.c.stream == stream
@@ -344,7 +327,7 @@ class SqlStore:
 
     def list_series(self, run_id: str) -> list[SeriesInfo]:
         with self._read() as conn:
-            _require_run(conn, run_id)
+            require_run(conn, run_id)
             return list(_query.summaries(conn, [run_id], None)[run_id].values())
 
     def read_series(
@@ -386,142 +369,6 @@ class SqlStore:
         with self._read() as conn:
             return _query.summaries(conn, run_ids, names)
 
-    # -- model registry (helpers in ``registry``) ------------------------------------------------
-
-    def create_registered_model(
-        self, name: str, *, description: str | None = None,
-        tags: dict[str, str | None] | None = None,
-    ) -> RegisteredModelInfo:
-        with self._write() as conn:
-            key = registry.create_model(conn, self.dialect, name, description=description,
-                                        tags=tags, must_be_new=True)
-            return registry.load_models(conn, registered_models.c.id == key)[0]
-
-    def get_registered_model(self, name: str) -> RegisteredModelInfo:
-        with self._read() as conn:
-            key = registry.model_key(conn, name)
-            return registry.load_models(conn, registered_models.c.id == key)[0]
-
-    def list_registered_models(self) -> list[RegisteredModelInfo]:
-        with self._read() as conn:
-            return registry.load_models(conn)
-
-    def update_registered_model(
-        self, name: str, *, new_name: str | None = None, description: str | None = None
-    ) -> RegisteredModelInfo:
-        with self._write() as conn:
-            return registry.update_model(conn, name, new_name=new_name, description=description)
-
-    def delete_registered_model(self, name: str) -> list[ModelVersionInfo]:
-        with self._write() as conn:
-            return registry.delete_model(conn, name)
-
-    def create_model_version(
-        self, name: str, *, source: str, files: str | None = None, run_id: str | None = None,
-        description: str | None = None, tags: dict[str, str | None] | None = None,
-        properties: dict[str, str] | None = None,
-    ) -> ModelVersionInfo:
-        with self._write() as conn:
-            return registry.create_version(
-                conn, self.dialect, name, source=source, files=files, run_id=run_id,
-                description=description, tags=tags, properties=properties,
-            )
-
-    def get_model_version(self, name: str, version: int) -> ModelVersionInfo:
-        with self._read() as conn:
-            key = registry.version_key(conn, name, version)
-            return registry.load_versions(conn, [(key, int(version))])[0]
-
-    def list_model_versions(self, name: str | None = None) -> list[ModelVersionInfo]:
-        with self._read() as conn:
-            if name is None:
-                return registry.load_versions(conn)
-            key = registry.model_key(conn, name)
-            return registry.load_versions(conn, None, model_versions.c.model_id == key)
-
-    def update_model_version(
-        self, name: str, version: int, *, description: str | None = None,
-        stage: str | None = None,
-    ) -> ModelVersionInfo:
-        with self._write() as conn:
-            return registry.update_version(conn, name, int(version), description=description,
-                                           stage=stage)
-
-    def delete_model_version(self, name: str, version: int) -> ModelVersionInfo:
-        with self._write() as conn:
-            return registry.delete_version(conn, name, int(version))
-
-    def set_model_tags(
-        self, name: str, tags: dict[str, str | None], *, version: int | None = None
-    ) -> None:
-        if tags:
-            with self._write() as conn:
-                registry.set_tags(conn, name, tags, None if version is None else int(version))
-
-    def remove_model_tags(
-        self, name: str, keys: Sequence[str], *, version: int | None = None
-    ) -> None:
-        with self._write() as conn:
-            registry.remove_tags(conn, name, keys, None if version is None else int(version))
-
-    def add_model_version_properties(
-        self, name: str, version: int, properties: dict[str, str]
-    ) -> None:
-        with self._write() as conn:
-            registry.add_properties(conn, name, int(version), properties)
-
-    def set_model_alias(self, name: str, alias: str, version: int) -> None:
-        with self._write() as conn:
-            registry.set_alias(conn, name, alias, int(version))
-
-    def delete_model_alias(self, name: str, alias: str) -> None:
-        with self._write() as conn:
-            registry.delete_alias(conn, name, alias)
-
-    # -- log search (optional extension, see store.base) ---------------------------------------
-
-    def index_log_lines(
-        self, run_id: str, path: str, first_line: int, lines: Sequence[str]
-    ) -> int:
-        with self._write() as conn:
-            return logindex.index_lines(conn, self.dialect, run_id, path, first_line, lines)
-
-    def log_index_position(self, run_id: str, path: str) -> int:
-        with self._read() as conn:
-            return logindex.position(conn, run_id, path)
-
-    def search_logs(self, query: LogQuery) -> list[LogHit]:
-        with self._read() as conn:
-            return logindex.search(conn, self.dialect, query)
-    # -- datasets and run inputs (helpers in ``datasets``) ----------------------------------------
-
-    def register_dataset(
-        self, name: str, *, kind: str, definition: dict[str, Any], digest: str,
-        description: str | None = None, tags: dict[str, str] | None = None,
-        create_new_version: bool = True,
-    ) -> DatasetInfo:
-        with self._write() as conn:
-            return datasets.register(conn, self.dialect, name, kind=kind, definition=definition,
-                                     digest=digest, description=description, tags=tags,
-                                     create_new_version=create_new_version)
-
-    def get_dataset(self, name: str, version: int | None = None) -> DatasetInfo:
-        with self._read() as conn:
-            return datasets.get(conn, name, None if version is None else int(version))
-
-    def list_datasets(self, name: str | None = None) -> list[DatasetInfo]:
-        with self._read() as conn:
-            return datasets.list_versions(conn, name)
-
-    def log_run_inputs(self, run_id: str, inputs: Sequence[RunInputInfo]) -> None:
-        with self._write() as conn:
-            _require_run(conn, run_id)
-            datasets.log_inputs(conn, run_id, inputs)
-
-    def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
-        with self._read() as conn:
-            return datasets.read_inputs(conn, run_ids)
-
     def close(self) -> None:
         self.engine.dispose()
 
@@ -537,15 +384,6 @@ def _experiment(conn: Connection, experiment_id: str) -> ExperimentInfo:
     return found[0]
 
 
-def _require_run(conn: Connection, run_id: str) -> Any:
-    row = conn.execute(
-        select(runs.c.id, runs.c.status, runs.c.start_time).where(runs.c.id == run_id)
-    ).first()
-    if row is None:
-        raise NotFoundError(f"run {run_id!r} does not exist")
-    return row
-
-
 def _run(conn: Connection, run_id: str) -> RunInfo:
     found = _query.load_runs(conn, [run_id])
     if run_id not in found:
@@ -558,7 +396,7 @@ def _series(conn: Connection, run_id: str, name: str) -> tuple[int, MetricKind]:
         select(series.c.id, series.c.kind).where(series.c.run_id == run_id, series.c.name == name)
     ).first()
     if row is None:
-        _require_run(conn, run_id)
+        require_run(conn, run_id)
         raise NotFoundError(f"run {run_id!r} has no metric called {name!r}")
     return int(row.id), MetricKind(row.kind)
 

@@ -1,0 +1,44 @@
+"""The units of work every part of :class:`~runtrack.store.sql.SqlStore` runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from runtrack.errors import NotFoundError
+from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
+from runtrack.store.sql.schema import runs
+
+
+class Connected:
+    """A database (``dialect`` and ``engine``, set by the subclass) and its transactions:
+    ``_write`` holds the dialect's write lock (``BEGIN IMMEDIATE`` on SQLite), ``_read``
+    a plain transaction."""
+
+    dialect: Dialect
+    engine: Engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.dialect.write_lock, self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+
+def require_run(conn: Connection, run_id: str) -> Any:
+    """The run's (id, status, start_time) row; NotFoundError when it does not exist."""
+    row = conn.execute(
+        select(runs.c.id, runs.c.status, runs.c.start_time).where(runs.c.id == run_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"run {run_id!r} does not exist")
+    return row
