@@ -105,7 +105,8 @@ class Experiment:
         ``.gitignore`` and the snapshot limits; ``None`` skips it. Use the run as a
         context manager to complete it (or fail it on an exception) automatically.
         """
-        from runtrack.sdk.run import Run, _outputs_dir
+        from runtrack.sdk._run_fields import outputs_dir
+        from runtrack.sdk.run import Run
 
         files = None
         if snapshot_directory is not None:
@@ -120,7 +121,7 @@ class Experiment:
             description=description,
             tags=tags,
         )
-        run._outputs = _outputs_dir(outputs)
+        run._outputs = outputs_dir(outputs)
         if files is not None:
             from runtrack.sdk._submit import store_snapshot
 
@@ -174,14 +175,15 @@ class Experiment:
 
         ``tags``/``properties``: a key (has it), a list of keys, or a {key: value} dict.
         """
-        from runtrack.sdk.run import Run, _filter
+        from runtrack.sdk._run_fields import tag_filter
+        from runtrack.sdk.run import Run
 
         statuses = [status] if isinstance(status, str) else status
         query = RunQuery(
             experiment_ids=[self.id],
             run_type=type,
-            tags=_filter(tags),
-            properties=_filter(properties),
+            tags=tag_filter(tags),
+            properties=tag_filter(properties),
             status=[RunStatus(s) for s in statuses] if statuses else None,
             include_children=include_children,
         )
@@ -194,9 +196,9 @@ class Experiment:
         self.set_tags({key: value})
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        from runtrack.sdk.run import _tags
+        from runtrack.sdk._run_fields import tag_strings
 
-        self.workspace._store.set_experiment_tags(self.id, _tags(tags))
+        self.workspace._store.set_experiment_tags(self.id, tag_strings(tags))
         self._refresh()
 
     def remove_tags(self, tags: str | Sequence[str]) -> None:

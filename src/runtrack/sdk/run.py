@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import logging
-import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -14,18 +13,26 @@ from runtrack import limits
 from runtrack.config import submitted_context
 from runtrack.errors import (
     ConfigError,
-    InvalidTypeError,
     InvalidValueError,
     LimitExceededError,
     RunStateError,
     StoreUnavailableError,
 )
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
-from runtrack.sdk import _values
+from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._observe import RunObservers
 from runtrack.sdk._offline import OfflineRun
+from runtrack.sdk._run_fields import (
+    artifact_prefix,
+    check_display_name,
+    check_run_id,
+    error_info,
+    outputs_dir,
+    tag_filter,
+    tag_strings,
+)
 from runtrack.sdk._run_files import FilesMixin
 from runtrack.sdk._run_metrics import MetricsMixin
 from runtrack.sdk._script_run import ScriptRunMixin
@@ -42,7 +49,7 @@ log = logging.getLogger("runtrack")
 
 _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
-__all__ = ["OfflineRun", "Run", "_OfflineRun", "get_run"]
+__all__ = ["OfflineRun", "Run", "_OfflineRun"]
 
 RUN_TYPES = ("interactive", "script", "child", "mlflow")
 
@@ -148,16 +155,16 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         compute_target: str = "local",
     ) -> Run:
         if run_id is not None:
-            _check_run_id(run_id)
+            check_run_id(run_id)
         info = experiment.workspace._store.create_run(
             experiment.id,
             run_id or new_run_id(experiment.name),
-            display_name=_check_display_name(display_name) or new_display_name(),
+            display_name=check_display_name(display_name) or new_display_name(),
             run_type=run_type,
             status=status,
             parent_id=parent_id,
-            tags=_tags(tags or {}),
-            properties={k: v for k, v in _tags(properties or {}).items() if v is not None},
+            tags=tag_strings(tags or {}),
+            properties={k: v for k, v in tag_strings(properties or {}).items() if v is not None},
             description=description,
             compute_target=compute_target,
             definition=definition,
@@ -191,7 +198,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     @display_name.setter
     def display_name(self, value: str) -> None:
-        self._info = self._store.update_run(self.id, display_name=_check_display_name(value))
+        self._info = self._store.update_run(self.id, display_name=check_display_name(value))
 
     @property
     def description(self) -> str | None:
@@ -279,7 +286,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         try:
             self._close_spool()
             if self._outputs is not None and self._outputs.is_dir():
-                self._upload_tree(self._outputs, _artifact_prefix(self._outputs))
+                self._upload_tree(self._outputs, artifact_prefix(self._outputs))
             if self._submitted:
                 if error is not None and status is RunStatus.FAILED:
                     self._store.add_properties(
@@ -322,7 +329,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def fail(self, error_details: Any = None, error_code: str | None = None) -> None:
         """Mark the run Failed. ``error_details``: a message or an exception."""
-        self._finish(RunStatus.FAILED, _error_info(error_details, error_code))
+        self._finish(RunStatus.FAILED, error_info(error_details, error_code))
 
     def cancel(self) -> None:
         """Mark the run Canceled (a submitted run: its process tree is stopped)."""
@@ -382,19 +389,19 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             "displayName": info.display_name,
             "target": info.compute_target,
             "status": info.status.value,
-            "startTimeUtc": _utc(info.start_time) if info.start_time else None,
+            "startTimeUtc": utc(info.start_time) if info.start_time else None,
             "properties": dict(info.properties),
             "tags": dict(info.tags),
-            "inputDatasets": _input_details(self._store.get_run_inputs([self.id])[self.id]),
+            "inputDatasets": input_details(self._store.get_run_inputs([self.id])[self.id]),
             "outputDatasets": [],
             "runDefinition": dict(info.definition),
             "logFiles": {
-                p: f"{_ref_prefix(self.id)}{p}" for p in self.get_file_names() if _is_log(p)
+                p: f"{ref_prefix(self.id)}{p}" for p in self.get_file_names() if is_log(p)
             },
-            "submittedBy": _user(),
+            "submittedBy": user_name(),
         }
         if info.end_time is not None and info.status.is_terminal:
-            details["endTimeUtc"] = _utc(info.end_time)
+            details["endTimeUtc"] = utc(info.end_time)
         if info.error is not None:
             details["error"] = {"error": info.error.to_json()}
         return details
@@ -410,7 +417,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     def get_all_logs(self, destination: str | None = None) -> builtins.list[str]:
         """Download every log file; return the local paths."""
         base = Path(destination or ".")
-        return [self.download_file(p, base / p) for p in self.get_file_names() if _is_log(p)]
+        return [self.download_file(p, base / p) for p in self.get_file_names() if is_log(p)]
 
     # -- tags and properties -----------------------------------------------------------
 
@@ -420,7 +427,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Add or overwrite tags; non-str values are stored as str()."""
-        self._store.set_tags(self.id, _tags(tags))
+        self._store.set_tags(self.id, tag_strings(tags))
         self._refresh()
 
     def get_tags(self) -> dict[str, str | None]:
@@ -436,7 +443,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         PropertyConflictError."""
         if not properties:
             return
-        values = {k: v for k, v in _tags(properties).items() if v is not None}
+        values = {k: v for k, v in tag_strings(properties).items() if v is not None}
         self._store.add_properties(self.id, values)
         self._refresh()
 
@@ -457,7 +464,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             parent_id=self.id,
             compute_target=self._info.compute_target,
         )
-        child._outputs = _outputs_dir(outputs) if outputs else None
+        child._outputs = outputs_dir(outputs) if outputs else None
         child._submitted = False
         return child
 
@@ -506,8 +513,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         """Child runs (all descendants with ``recursive=True``), oldest first."""
         query = RunQuery(
             parent_id=self.id,
-            tags=_filter(tags),
-            properties=_filter(properties),
+            tags=tag_filter(tags),
+            properties=tag_filter(properties),
             run_type=type,
             status=[RunStatus(status)] if status else None,
             order_by=[("created_time", False)],
@@ -577,139 +584,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         )
 
 
-def get_run(
-    experiment: Experiment, run_id: str, rehydrate: bool = True, clean_up: bool = True
-) -> Run:
-    """Azure's module helper ``azureml.core.get_run``: the run ``run_id`` of ``experiment``."""
-    return Run(experiment, run_id)
-
-
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _input_details(inputs: builtins.list[Any]) -> builtins.list[dict[str, Any]]:
-    """Azure's ``inputDatasets`` entries for a run's recorded inputs."""
-    return [
-        {
-            "dataset": {"name": i.dataset_name, "version": i.dataset_version,
-                        "id": f"{i.dataset_name}:{i.dataset_version}" if i.dataset_name else None,
-                        "digest": i.digest},
-            "consumptionDetails": {"type": "RunInput", "inputName": i.name,
-                                   "mechanism": i.tags.get("mode", "Direct").capitalize()},
-        }
-        for i in inputs
-    ]
-
-
-def _check_run_id(run_id: str) -> None:
-    if not isinstance(run_id, str) or not run_id:
-        raise InvalidValueError(
-            f"run_id must be a non-empty str of at most {limits.MAX_RUN_ID_LENGTH} characters"
-        )
-    if len(run_id) > limits.MAX_RUN_ID_LENGTH:
-        raise LimitExceededError(
-            f"run_id of {len(run_id)} characters is over the limit of "
-            f"{limits.MAX_RUN_ID_LENGTH} (runtrack.limits.MAX_RUN_ID_LENGTH)"
-        )
-    if any(c in run_id for c in "/\\") or any(ord(c) < 32 for c in run_id):
-        raise InvalidValueError(f"run_id {run_id!r} must not contain slashes or control characters")
-
-
-def _check_display_name(name: str | None) -> str | None:
-    if name is not None and len(name) > limits.MAX_DISPLAY_NAME_LENGTH:
-        raise LimitExceededError(
-            f"display name is {len(name)} characters; the limit is {limits.MAX_DISPLAY_NAME_LENGTH}"
-        )
-    return name
-
-
-def _tags(tags: Mapping[str, Any]) -> dict[str, str | None]:
-    if not isinstance(tags, Mapping):
-        raise InvalidTypeError(f"tags must be a dict, got {type(tags).__name__}")
-    out: dict[str, str | None] = {}
-    for key, value in tags.items():
-        if not isinstance(key, str) or not key:
-            raise InvalidTypeError(f"tag/property keys must be non-empty str, got {key!r}")
-        if len(key) > limits.MAX_TAG_KEY_LENGTH:
-            raise LimitExceededError(
-                f"key {key[:40]!r}… is {len(key)} characters; "
-                f"the limit is {limits.MAX_TAG_KEY_LENGTH}"
-            )
-        text = _values.tag_value(value)
-        if text is not None and len(text) > limits.MAX_TAG_VALUE_LENGTH:
-            raise LimitExceededError(
-                f"value of {key!r} is {len(text)} characters; the limit is "
-                f"{limits.MAX_TAG_VALUE_LENGTH}"
-            )
-        out[key] = text
-    return out
-
-
-def _filter(value: Any) -> dict[str, str | None]:
-    """Azure-style tag/property filter: a key, a list of keys, or a {key: value} dict."""
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {value: None}
-    if isinstance(value, Mapping):
-        return {str(k): _values.tag_value(v) for k, v in value.items()}
-    return {str(k): None for k in value}
-
-
-def _error_info(details: Any, code: str | None) -> ErrorInfo:
-    if isinstance(details, BaseException):
-        text = "".join(traceback.format_exception(type(details), details, details.__traceback__))
-        return ErrorInfo(
-            code=code or "UserError",
-            message=f"User program failed with {type(details).__name__}: {details}"[
-                : limits.MAX_ERROR_MESSAGE_LENGTH
-            ],
-            type=type(details).__name__,
-            traceback=text[-limits.MAX_ERROR_MESSAGE_LENGTH :],
-        )
-    message = "" if details is None else str(details)
-    return ErrorInfo(code=code or "UserError", message=message[: limits.MAX_ERROR_MESSAGE_LENGTH])
-
-
-def _outputs_dir(outputs: Any) -> Path | None:
-    """``start_logging(outputs=…)``: None/''/True → ./outputs, False → none, str → that."""
-    if outputs is False:
-        return None
-    folder = Path("outputs" if outputs in (None, "", True) else str(outputs))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder.resolve()
-
-
-def _artifact_prefix(folder: Path) -> str:
-    try:
-        return folder.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return folder.name
-
-
-def _utc(ts: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _is_log(path: str) -> bool:
-    return path.startswith(("logs/", "user_logs/", "system_logs/"))
-
-
-def _ref_prefix(run_id: str) -> str:
-    from runtrack.sdk._artifacts import artifact_ref
-
-    return artifact_ref(run_id, "")
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _experiment_of(workspace: Workspace, info: RunInfo) -> Experiment:

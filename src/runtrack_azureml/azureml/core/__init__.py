@@ -12,7 +12,8 @@ from runtrack._version import __version__ as VERSION
 from runtrack.sdk.compute import ComputeTarget
 from runtrack.sdk.datasets import Dataset, Datastore
 from runtrack.sdk.models import Model
-from runtrack.sdk.run import get_run
+
+from .run import get_run
 
 ScriptRun = Run
 
