@@ -1,6 +1,5 @@
 """``azureml.train.hyperdrive``: runtrack's HyperDrive sweeps (``runtrack.sdk.hyperdrive``)."""
 
-from runtrack.sdk._pending import lognormal, qlognormal, qnormal
 from runtrack.sdk._sweep import HyperDriveRun
 from runtrack.sdk.hyperdrive import (
     BanditPolicy,
@@ -12,10 +11,16 @@ from runtrack.sdk.hyperdrive import (
     PrimaryMetricGoal,
     RandomParameterSampling,
     TruncationSelectionPolicy,
+)
+
+from .parameter_expressions import (
     choice,
+    lognormal,
     loguniform,
     normal,
+    qlognormal,
     qloguniform,
+    qnormal,
     quniform,
     randint,
     uniform,
