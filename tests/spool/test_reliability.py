@@ -494,6 +494,29 @@ def test_a_run_never_completed_releases_its_resources(
         assert store.read_series(run_id, "x").values == [1.0]  # shipped on the way out
 
 
+def test_points_logged_through_a_dropped_handle_are_stored_before_the_process_ends(
+    tmp_path: Path,
+) -> None:
+    # `run.parent.log(...)` in a step script: the parent's handle is garbage at once and
+    # the process exits right after; its shipper must finish before the interpreter ends
+    # (the workspace here is opened first, so its recovery on open cannot hide a loss)
+    ws = Workspace(str(tmp_path / "ws"))
+    run = Experiment(ws, "dropped").start_logging(snapshot_directory=None)
+    out = _python(
+        """
+        import sys
+        from runtrack import Experiment, Run, Workspace
+        exp = Experiment(Workspace(sys.argv[1]), "dropped")
+        Run(exp, sys.argv[2]).log("trained", 1)  # a handle nobody keeps
+        """,
+        str(tmp_path / "ws"), run.id,
+        RUNTRACK_SYSTEM_METRICS_INTERVAL="0",
+    )
+    assert out.returncode == 0, out.stderr
+    assert ws._store.read_series(run.id, "trained").values == [1.0]
+    run.complete()
+
+
 @pytest.mark.parametrize("name", ["./cm", "a/../cm", "/cm", "cm/", "a//cm", "a\\..\\cm"])
 def test_document_names_that_are_not_plain_paths_are_refused(exp: Experiment, name: str) -> None:
     run = exp.start_logging()

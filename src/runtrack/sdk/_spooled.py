@@ -9,7 +9,8 @@ position.
 
 A ``SpooledMetrics`` that becomes garbage without ``close()`` (a run never completed)
 ends its streams, lets its shipper finish in the background and releases the
-thread, mappings and file descriptors; open ones are closed at interpreter exit.
+thread, mappings and file descriptors; open ones are closed at interpreter exit, and
+the exit waits for shippers still finishing such streams (bounded; an outage ends it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from runtrack.store.base import TrackingStore
 log = logging.getLogger("runtrack")
 
 _OPEN: weakref.WeakSet[SpooledMetrics] = weakref.WeakSet()
+#: shippers finishing a stream nobody holds; the interpreter waits for them at exit
+_FINISHING: set[BackgroundShipper] = set()
+_FINISHING_LOCK = threading.Lock()
 EXIT_DRAIN_SECONDS = 30.0
 OUTAGE_GIVE_UP_SECONDS = 10.0  # close() stops waiting once the store failed this long
 
@@ -141,7 +145,7 @@ class SpooledMetrics:
         if self.shipper is not None:
             self.shipper.stop(timeout=1.0 if ok else 0.0)
             if ok and self.shipper.running:  # slow to end: it cleans up when it does
-                self.shipper.finish_in_background(EXIT_DRAIN_SECONDS)
+                _finish_in_background(self.shipper)
             elif ok:  # never two threads on one stream
                 for shipper in self.shipper.shippers:
                     shipper.drain()
@@ -163,7 +167,17 @@ def _abandon(holder: list[dict[int, SpoolWriter]], shipper: BackgroundShipper | 
         except Exception as exc:  # a finalizer must not raise
             log.debug("runtrack: closing an abandoned spool stream: %s", exc)
     if shipper is not None:
-        shipper.finish_in_background(EXIT_DRAIN_SECONDS)
+        _finish_in_background(shipper)
+
+
+def _finish_in_background(shipper: BackgroundShipper) -> None:
+    """Let ``shipper`` finish on its own thread; exit waits for it (a daemon thread
+    would otherwise be cut off with points still in the spool)."""
+    with _FINISHING_LOCK:
+        for done in [s for s in _FINISHING if not s.running]:
+            _FINISHING.discard(done)
+        _FINISHING.add(shipper)
+    shipper.finish_in_background(EXIT_DRAIN_SECONDS)
 
 
 def flush_run(run_id: str, timeout: float) -> None:
@@ -180,3 +194,16 @@ def _drain_at_exit() -> None:
             spooled.close(EXIT_DRAIN_SECONDS)
         except Exception as exc:
             log.warning("runtrack: %s", exc)
+    deadline = time.monotonic() + EXIT_DRAIN_SECONDS
+    with _FINISHING_LOCK:
+        finishing = list(_FINISHING)
+    for shipper in finishing:  # an outage ends the wait early: the spool keeps the rest
+        while shipper.running and time.monotonic() < deadline:
+            failing = shipper.failing_since
+            if failing is not None and time.monotonic() - failing > OUTAGE_GIVE_UP_SECONDS:
+                log.warning(
+                    "runtrack: the store is unreachable; run %s keeps its unshipped metrics "
+                    "in the spool until `runtrack sync`", shipper.run_id,
+                )
+                break
+            shipper.join(0.1)

@@ -260,6 +260,10 @@ class BackgroundShipper:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def join(self, timeout: float) -> None:
+        """Wait up to ``timeout`` s for the thread to end (after a stop or finish)."""
+        self._thread.join(max(timeout, 0.0))
+
     def stop(self, timeout: float) -> None:
         """Finish shipping what is readable (up to ``timeout`` s), then end the thread."""
         self._stop_deadline = time.monotonic() + timeout
