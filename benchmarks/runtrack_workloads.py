@@ -1,6 +1,6 @@
 """runtrack's side of ``benchmarks/run.py``: each workload prints one JSON line.
 
-Run alone: ``python benchmarks/runtrack_workloads.py calls|ingest|rss|read [--reps N]``.
+Run alone: ``python benchmarks/runtrack_workloads.py calls|ingest|rss|read|lifecycle [--reps N]``.
 """
 
 from __future__ import annotations
@@ -150,14 +150,46 @@ def read(reps: int) -> dict[str, object]:
     return result
 
 
+def lifecycle(reps: int, runs: int) -> dict[str, object]:
+    """Whole short runs: ``start_logging()``, 5 tags, 5 metrics x 100 steps, ``complete()``,
+    ``runs`` of them per repetition; milliseconds per run (median repetition).
+
+    ``snapshot_directory=None``: the default ``start_logging()`` also copies the working
+    directory into the run (Azure ML's behaviour), which is a file copy, not tracking.
+    System metrics stay on (the default): each run samples once when it ends."""
+    ws = _workspace()
+    exp = Experiment(ws, "lifecycle")
+    names = NAMES[:5]
+    per_run: list[float] = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(runs):
+            run = exp.start_logging(snapshot_directory=None)
+            for t in range(5):
+                run.tag(f"tag_{t}", "value")
+            for i in range(100):
+                for name in names:
+                    run.log(name, i * 0.5, step=i)
+            run.complete()
+        per_run.append((time.perf_counter() - start) / runs)
+    last = ws.store.list_series(run.id)
+    assert sorted((s.name, s.count) for s in last if s.name in names) == [(n, 100) for n in names]
+    ws.close()
+    return {"workload": "lifecycle", "s_per_run": statistics.median(per_run), "runs": runs,
+            "reps": reps}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["calls", "ingest", "rss", "read"])
+    parser.add_argument("workload", choices=["calls", "ingest", "rss", "read", "lifecycle"])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--points", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=200, help="runs per lifecycle repetition")
     args = parser.parse_args()
     if args.workload == "rss":
         out = rss(args.points)
+    elif args.workload == "lifecycle":
+        out = lifecycle(args.reps, args.runs)
     else:
         out = {"calls": calls, "ingest": ingest, "read": read}[args.workload](args.reps)
     print(json.dumps(out), flush=True)

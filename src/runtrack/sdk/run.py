@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -427,8 +428,9 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Add or overwrite tags; non-str values are stored as str()."""
-        self._store.set_tags(self.id, tag_strings(tags))
-        self._refresh()
+        values = tag_strings(tags)
+        self._store.set_tags(self.id, values)
+        self._info = replace(self._info, tags={**self._info.tags, **values})
 
     def get_tags(self) -> dict[str, str | None]:
         return dict(self._refresh().tags)
@@ -436,7 +438,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     def remove_tags(self, tags: str | Sequence[str]) -> None:
         keys = [tags] if isinstance(tags, str) else list(tags)
         self._store.remove_tags(self.id, keys)
-        self._refresh()
+        kept = {k: v for k, v in self._info.tags.items() if k not in keys}
+        self._info = replace(self._info, tags=kept)
 
     def add_properties(self, properties: Mapping[str, Any]) -> None:
         """Add properties. They are add-only: a different value for a key raises
@@ -445,7 +448,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             return
         values = {k: v for k, v in tag_strings(properties).items() if v is not None}
         self._store.add_properties(self.id, values)
-        self._refresh()
+        self._info = replace(self._info, properties={**self._info.properties, **values})
 
     def get_properties(self) -> dict[str, str]:
         return dict(self._refresh().properties)
