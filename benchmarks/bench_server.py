@@ -78,7 +78,7 @@ def bench_runtrack(folder: Path, repeat: int) -> list[float]:
                     run.log(name, step * 0.001, step=step)
             run.complete()
             times.append(time.perf_counter() - start)
-            series = ws._store.list_series(run.id)
+            series = ws.store.list_series(run.id)
             assert sum(s.count for s in series) == POINTS, "points missing on the server"
         ws.close()
         return times

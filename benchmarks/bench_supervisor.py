@@ -57,7 +57,7 @@ def supervised(exp: object, folder: Path, lines: int) -> tuple[float, float]:
     run = exp.submit(config)  # type: ignore[attr-defined]
     run.wait_for_completion(timeout_seconds=600)
     total = time.perf_counter() - start
-    size = run._artifacts.list(run.id, "user_logs")[0].size
+    size = run.experiment.workspace.artifacts.list(run.id, "user_logs")[0].size
     expected = sum(len(str(i)) + 1 for i in range(lines))
     assert size == expected, f"log holds {size} bytes, expected {expected}"
     return float(timing.read_text()), total

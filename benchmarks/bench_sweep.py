@@ -72,8 +72,8 @@ def main() -> None:
         wall = time.perf_counter() - started
         to_metric = []
         for child in sweep.get_children():
-            info = ws._store.get_run(child.id)
-            first = ws._store.read_series(child.id, "m").times[0]
+            info = ws.store.get_run(child.id)
+            first = ws.store.read_series(child.id, "m").times[0]
             to_metric.append(first - info.created_time)
         ws.close()
     median = statistics.median(to_metric)

@@ -106,12 +106,12 @@ def kill_drill(folder: Path, rounds: int, seed: int) -> dict[str, int]:
         ws = Workspace(str(folder))
         try:
             for name in ("x", "n"):
-                values = ws._store.read_series(run_id, name).values
+                values = ws.store.read_series(run_id, name).values
                 want = [float(i) if name == "x" else i for i in range(len(values))]
                 doubled += sum(1 for a, b in zip(values, want, strict=True) if a != b)
                 lost += max(0, acknowledged - len(values))
             acknowledged_total += 2 * acknowledged
-            not_failed += ws._store.get_run(run_id).status.value != "Failed"
+            not_failed += ws.store.get_run(run_id).status.value != "Failed"
         finally:
             ws.close()
     return {"rounds": rounds, "acknowledged_points": acknowledged_total, "lost": lost,
@@ -141,11 +141,11 @@ def writers_drill(folder: Path, writers: int, points: int) -> dict[str, int]:
     wrong_status = lost = doubled = 0
     try:
         for run_id in ids:
-            values = ws._store.read_series(run_id, "x").values
+            values = ws.store.read_series(run_id, "x").values
             lost += max(0, points - len(values))
             doubled += max(0, len(values) - points)
             doubled += sum(1 for i, v in enumerate(values) if v != float(i))
-            wrong_status += ws._store.get_run(run_id).status.value != "Completed"
+            wrong_status += ws.store.get_run(run_id).status.value != "Completed"
     finally:
         ws.close()
     return {"writers": writers, "points": writers * points, "workspace_reopens": reopens,

@@ -70,7 +70,7 @@ def ingest(reps: int) -> dict[str, object]:
                 log(name, i * 0.5, step=i)
         run.complete()
         rates.append(100_000 / (time.perf_counter() - start))
-        counts = {s.name: s.count for s in ws._store.list_series(run.id)}
+        counts = {s.name: s.count for s in ws.store.list_series(run.id)}
         assert all(counts[name] == 10_000 for name in NAMES), counts
     ws.close()
     return {"workload": "ingest", "points_per_s": statistics.median(rates), "reps": reps}
@@ -143,7 +143,7 @@ def read(reps: int) -> dict[str, object]:
         "workload": "read",
         "get_metrics_s": median_time(lambda: run.get_metrics("loss")),
         "get_metric_array_s": median_time(lambda: run.get_metric_array("loss")),
-        "downsample_2000_s": median_time(lambda: ws._store.downsample(run.id, "loss", 2000)),
+        "downsample_2000_s": median_time(lambda: ws.store.downsample(run.id, "loss", 2000)),
         "reps": reps,
     }
     ws.close()

@@ -54,7 +54,7 @@ def test_web_view_of_a_local_run_says_how_to_open_it(tmp_path: Path) -> None:
     ws = Workspace(str(tmp_path / "ws"))
     run = Experiment(ws, "web").start_logging()
     assert run.web_view() == f"runtrack open {run.id}  (starts the web UI for this workspace)"
-    config.write_ui_marker(ws._settings, "http://127.0.0.1:5999")  # this process is alive
+    config.write_ui_marker(ws.settings, "http://127.0.0.1:5999")  # this process is alive
     assert run.web_view() == f"http://127.0.0.1:5999/runs/{run.id}"
     assert Run.get(ws, run.id).web_view().startswith("http://127.0.0.1:5999")
     assert run.get_portal_url() == f"http://127.0.0.1:5999/runs/{run.id}"  # Azure's name too
@@ -65,7 +65,7 @@ def test_web_view_of_a_local_run_says_how_to_open_it(tmp_path: Path) -> None:
 def test_open_starts_a_ui_once_and_then_finds_it(tmp_path: Path) -> None:
     ws = Workspace(str(tmp_path / "ws"))
     run_id = _run(ws, "0.1", [1.0], {})
-    settings = ws._settings
+    settings = ws.settings
     ws.close()
     uri = str(tmp_path / "ws")
     try:

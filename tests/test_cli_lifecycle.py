@@ -161,9 +161,9 @@ def test_backup_while_a_run_logs_and_restore(tmp_path: Path) -> None:
     (tmp_path / "bk").rename(restored)
     again = Workspace(str(restored))
     try:
-        back = again._store.get_run(run.id)
+        back = again.store.get_run(run.id)
         assert back.experiment_name == "busy"
-        assert [f.path for f in again._artifacts.list(run.id, "outputs")] == [
+        assert [f.path for f in again.artifacts.list(run.id, "outputs")] == [
             "outputs/weights.bin"
         ]
     finally:

@@ -83,5 +83,5 @@ def test_interactive_run_indexes_its_output_and_notes_a_printed_traceback(
     assert details["status"] == "Completed"
     error = details["error"]["error"]
     assert error["code"] == "TracebackInLog" and error["type"] == "OSError"
-    hits = exp.workspace._store.search_logs(LogQuery("disk quota exceeded"))
+    hits = exp.workspace.store.search_logs(LogQuery("disk quota exceeded"))
     assert {(h.run_id, h.path) for h in hits} == {(run.id, "logs/user_log.txt")}

@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             except ValueError:
                 ids[name] = failing.id
         ids["experiment"] = exp.id
-        ids["remote_hits"] = str(len(ws._store.search_logs(LogQuery("cuda out of memory"))))
+        ids["remote_hits"] = str(len(ws.store.search_logs(LogQuery("cuda out of memory"))))
     finally:
         ws.close()
     yield live, ids

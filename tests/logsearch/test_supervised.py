@@ -123,19 +123,19 @@ def test_signal_hints(world: dict[str, Any], name: str, words: str) -> None:
 
 def test_logs_indexed_safely_with_line_numbers(world: dict[str, Any]) -> None:
     ws, run = world["ws"], world["runs"]["junk"]
-    hits = ws._store.search_logs(LogQuery("needle after junk", context=1))
+    hits = ws.store.search_logs(LogQuery("needle after junk", context=1))
     assert [(h.run_id, h.path, h.line_no) for h in hits] == [
         (run.id, "user_logs/std_log.txt", 5)
     ]
     assert hits[0].before == ["#### progress 100%"]
-    huge = ws._store.search_logs(LogQuery("invalid utf 8", run_id=run.id, context=1))
+    huge = ws.store.search_logs(LogQuery("invalid utf 8", run_id=run.id, context=1))
     assert len(huge) == 1 and len(huge[0].after[0]) <= 2000
     assert "x" * 100 in huge[0].after[0]
 
 
 def test_search_filters_and_cli(world: dict[str, Any]) -> None:
     ws, runs = world["ws"], world["runs"]
-    failed = ws._store.search_logs(LogQuery("early problem", status=[RunStatus.FAILED]))
+    failed = ws.store.search_logs(LogQuery("early problem", status=[RunStatus.FAILED]))
     assert {h.run_id for h in failed} == {runs["ranks_fail"].id}
     assert {h.path for h in failed} == set(rank_log_paths(1, 2))  # both ranks printed it
     result = CliRunner().invoke(main, ["logs", "search", "--uri", str(world["root"] / "ws"),

@@ -37,7 +37,7 @@ def test_log_input_is_a_run_input(mlflow: Any, live_server: LiveServer, tmp_path
 
     ws = Workspace(live_server.url)
     try:
-        rows = ws._store.get_run_inputs([run.info.run_id])[run.info.run_id]
+        rows = ws.store.get_run_inputs([run.info.run_id])[run.info.run_id]
         assert [(r.name, r.context, r.tags) for r in rows] == [
             ("train", "training", {}), ("train", "eval", {"split": "holdout"})]
     finally:

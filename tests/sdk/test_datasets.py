@@ -120,7 +120,7 @@ def test_submitted_script_reads_its_named_inputs(exp: Experiment, tmp_path: Path
     run.wait_for_completion(raise_on_error=False)
     assert run.get_status() == "Completed", run.get_details()
     assert run.get_metrics() == {"rows": 3, "files": 2}
-    inputs = exp.workspace._store.get_run_inputs([run.id])[run.id]
+    inputs = exp.workspace.store.get_run_inputs([run.id])[run.id]
     assert [(i.name, i.dataset_name, i.dataset_version) for i in inputs] == [
         ("points", "points", 1), ("raw", None, None)]
     assert inputs[0].digest == table.digest and inputs[1].tags["mode"] == "mount"

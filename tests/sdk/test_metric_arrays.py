@@ -20,7 +20,7 @@ def test_packed_and_point_reads_agree(exp: Experiment) -> None:
     run.log("mixed", 1.5)
     run.log("mixed", "text")
     run.flush()
-    store = run._store
+    store = run.experiment.workspace.store
     assert store.read_series_values(run.id, "f")[0] == "f"  # type: ignore[attr-defined]
     assert store.read_series_values(run.id, "i")[0] == "i"  # type: ignore[attr-defined]
     assert store.read_series_values(run.id, "mixed") is None  # type: ignore[attr-defined]

@@ -80,7 +80,7 @@ def test_the_same_on_a_server_workspace(live_server: LiveServer, tmp_path: Path)
     try:
         _exercise(ws, tmp_path)
         with pytest.raises(InvalidValueError):  # model files are not replaced over HTTP either
-            ws._artifacts.delete_run(MODEL_FILES_KEY)
+            ws.artifacts.delete_run(MODEL_FILES_KEY)
     finally:
         ws.close()
 

@@ -153,7 +153,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _log(run: Run, path: str = "user_logs/std_log.txt") -> str:
-    with run._artifacts.open(run.id, path) as fh:
+    with run.experiment.workspace.artifacts.open(run.id, path) as fh:
         return fh.read().decode()
 
 
@@ -305,7 +305,8 @@ def test_logs_are_live_while_the_script_runs(world: Any, tmp_path: Path) -> None
     try:
         _wait_for(
             lambda: (
-                run._artifacts.exists(run.id, "user_logs/std_log.txt") and "first line" in _log(run)
+                run.experiment.workspace.artifacts.exists(run.id, "user_logs/std_log.txt")
+                and "first line" in _log(run)
             )
         )
         assert run.get_status() == "Running"

@@ -61,9 +61,9 @@ def test_training_carries_on_while_the_server_is_down(
         run.complete()
         reader = Workspace(again.url)
         try:
-            data = reader._store.read_series(run.id, "loss")
+            data = reader.store.read_series(run.id, "loss")
             assert data.values == [float(i) for i in range(5000)]  # nothing lost, no doubles
-            assert reader._store.get_run(run.id).status.value == "Completed"
+            assert reader.store.get_run(run.id).status.value == "Completed"
         finally:
             reader.close()
     finally:
@@ -117,10 +117,10 @@ def test_submitted_runs_inherit_the_server(
         )
         run.wait_for_completion(timeout_seconds=240)
         with Workspace(live_server.url) as reader:
-            info = reader._store.get_run(run.id)
+            info = reader.store.get_run(run.id)
             assert info.status.value == "Completed", info.error
-            assert len(reader._store.read_series(run.id, "loss").values) == 50
-            files = [a.path for a in reader._artifacts.list(run.id)]
+            assert len(reader.store.read_series(run.id, "loss").values) == 50
+            files = [a.path for a in reader.artifacts.list(run.id)]
             assert "outputs/model.txt" in files
             logs = httpx.get(f"{live_server.api}/runs/{run.id}/logs").json()["logs"]
             assert logs, files

@@ -74,8 +74,8 @@ def _runtrack(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _check_prefix(ws: Workspace, run_id: str, acknowledged: int) -> int:
     """The stored series of ``run_id`` are exactly 0..k-1 with k > acknowledged."""
-    xs = ws._store.read_series(run_id, "x")
-    ns = ws._store.read_series(run_id, "n")
+    xs = ws.store.read_series(run_id, "x")
+    ns = ws.store.read_series(run_id, "n")
     k = len(xs.values)
     assert k > acknowledged, f"lost acknowledged points: stored {k}, acknowledged {acknowledged}"
     assert xs.values == [float(i) for i in range(k)], "x is not a gap-free prefix"
@@ -117,7 +117,7 @@ def test_kill_9_at_random_moments_loses_nothing_acknowledged(tmp_path: Path) -> 
             ws = Workspace(str(folder))  # opening the workspace recovers leftovers
         try:
             _check_prefix(ws, run_id, acknowledged)
-            assert ws._store.get_run(run_id).status.value == "Failed"
+            assert ws.store.get_run(run_id).status.value == "Failed"
             assert not (folder / "spool" / run_id).exists()
         finally:
             ws.close()
@@ -142,7 +142,7 @@ def test_logging_goes_on_while_another_process_locks_the_database(exp: Experimen
     run = exp.start_logging()
     run.log("x", -1.0)
     run.flush()
-    db = ws._settings.tracking_uri[len("sqlite:///") :]
+    db = ws.settings.tracking_uri[len("sqlite:///") :]
     holder = subprocess.Popen(
         [sys.executable, "-c", LOCK_HOLDER, db],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -167,7 +167,7 @@ def test_logging_goes_on_while_another_process_locks_the_database(exp: Experimen
         holder.stdin.flush()
         holder.wait(timeout=WAIT)
     run.complete()
-    data = ws._store.read_series(run.id, "x")
+    data = ws.store.read_series(run.id, "x")
     assert data.values == [-1.0, *(float(i) for i in range(200_000))]
 
 
@@ -181,8 +181,8 @@ READ_ONLY_CHILD = textwrap.dedent(
     db = settings.tracking_uri[len("sqlite:///"):]
     ro = dataclasses.replace(settings, tracking_uri=f"sqlite:///file:{db}?mode=ro&uri=true")
     ws = Workspace(_settings=ro)
-    info = ws._store.get_run(run_id)
-    experiment = ws._store.get_experiment(info.experiment_id)
+    info = ws.store.get_run(run_id)
+    experiment = ws.store.get_experiment(info.experiment_id)
     run = Run(Experiment(ws, experiment.name, _info=experiment), run_id, _info=info)
     for i in range(50_000):
         run.log("x", float(i), step=i)
@@ -219,7 +219,7 @@ def test_read_only_store_keeps_everything_for_sync_exactly_once(tmp_path: Path) 
     second = _runtrack("sync", "--uri", str(folder))
     assert "nothing to sync" in second.stdout
     with Workspace(str(folder)) as ws:
-        data = ws._store.read_series(run_id, "x")
+        data = ws.store.read_series(run_id, "x")
         assert data.values == [-1.0, *(float(i) for i in range(50_000))]
         assert data.steps == [None, *range(50_000)]
 
@@ -258,5 +258,5 @@ def test_sync_ships_a_large_crashed_spool_with_progress(tmp_path: Path) -> None:
     assert f"run {run_id}: shipped 300000 points from crashed" in result.output
     assert "marked Failed" in result.output
     with Workspace(str(folder)) as ws:
-        data = ws._store.read_series(run_id, "x")
+        data = ws.store.read_series(run_id, "x")
         assert data.values == [float(i) for i in range(300_000)]

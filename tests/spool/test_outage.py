@@ -48,10 +48,10 @@ def test_complete_during_an_outage_is_settled_by_recovery(
     try:
         back = Workspace(server.url)  # opening it recovers the leftovers
         try:
-            info = back._store.get_run(run.id)
+            info = back.store.get_run(run.id)
             assert info.status is RunStatus.COMPLETED
-            assert back._store.read_series(run.id, "x").values == [float(i) for i in range(250)]
-            with back._artifacts.open(run.id, "logs/user_log.txt") as fh:
+            assert back.store.read_series(run.id, "x").values == [float(i) for i in range(250)]
+            with back.artifacts.open(run.id, "logs/user_log.txt") as fh:
                 log = fh.read().decode()
             assert log == (
                 "line 1 before the outage\nline 2 during the outage\nline 3 during the outage\n"

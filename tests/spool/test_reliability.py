@@ -215,7 +215,7 @@ def test_segments_an_in_process_shipper_already_has_carry_no_checksum(tmp_path: 
 def test_sync_settles_other_runs_when_one_spool_is_damaged(ws: Workspace) -> None:
     exp = Experiment(ws, "damaged")
     broken, fine = exp.start_logging(), exp.start_logging()
-    spool = ws._settings.spool_dir
+    spool = ws.settings.spool_dir
     _damaged_stream(spool / broken.id)
     w = SpoolWriter(spool / fine.id, "s")
     w.write_float(w.intern("x", "scalar"), R.NO_STEP, 0.0, 1.0)
@@ -223,14 +223,14 @@ def test_sync_settles_other_runs_when_one_spool_is_damaged(ws: Workspace) -> Non
     for run in (broken, fine):
         assert run._ownership is not None
         run._ownership.release(settled=False)  # and so did the owner of the run
-    report = ship_leftovers(ws._store, spool)
+    report = ship_leftovers(ws.store, spool)
     by_run = {item.run_id: item for item in report}
     assert by_run[broken.id].points == 7 and by_run[broken.id].problems
     assert by_run[fine.id].points == 1 and by_run[fine.id].marked_failed
     for run in (broken, fine):
-        assert ws._store.get_run(run.id).status is RunStatus.FAILED
+        assert ws.store.get_run(run.id).status is RunStatus.FAILED
         assert not (spool / run.id).exists()
-    assert ws._store.read_series(fine.id, "x").values == [1.0]
+    assert ws.store.read_series(fine.id, "x").values == [1.0]
 
 
 # -- item 2: liveness by the writer's lock, never by file contents --------------------
@@ -273,14 +273,14 @@ def test_recovery_never_touches_a_live_writer_in_its_segment_roll(tmp_path: Path
         for line in proc.stdout:
             if line.strip() == "rolling":
                 rolls += 1
-                assert ship_leftovers(ws._store, ws._settings.spool_dir) == []
+                assert ship_leftovers(ws.store, ws.settings.spool_dir) == []
                 Workspace(str(folder)).close()  # every open runs recovery too
             if line.strip() == "done":
                 break
         assert proc.wait(timeout=WAIT) == 0
         assert rolls >= 2
-        assert ws._store.get_run(run_id).status is RunStatus.COMPLETED
-        assert ws._store.read_series(run_id, "x").values == [float(i) for i in range(8000)]
+        assert ws.store.get_run(run_id).status is RunStatus.COMPLETED
+        assert ws.store.read_series(run_id, "x").values == [float(i) for i in range(8000)]
     finally:
         proc.kill()
         ws.close()
@@ -350,8 +350,8 @@ def test_a_full_disk_degrades_to_memory_and_training_goes_on(tmp_path: Path,
     assert dropped == "0"
     ws = Workspace(str(folder))
     try:
-        assert ws._store.get_run(run_id).status is RunStatus.COMPLETED
-        assert ws._store.read_series(run_id, "x").values == [float(i) for i in range(60000)]
+        assert ws.store.get_run(run_id).status is RunStatus.COMPLETED
+        assert ws.store.read_series(run_id, "x").values == [float(i) for i in range(60000)]
     finally:
         ws.close()
 
@@ -435,25 +435,25 @@ def test_sync_settles_every_run_whose_owner_is_gone(tmp_path: Path, how: str) ->
     assert f"run {run_id}" in out.stdout and "marked Failed" in out.stdout
     ws = Workspace(str(folder))
     try:
-        info = ws._store.get_run(run_id)
+        info = ws.store.get_run(run_id)
         assert info.status is RunStatus.FAILED
         assert info.error is not None and info.error.code == "ProcessDied"
         last = "no step was stored" if how == "before-first-metric" else "last step stored is 99"
         assert last in info.error.message
         if how != "before-first-metric":
-            assert len(ws._store.read_series(run_id, "loss").values) == 100
-        assert not (ws._settings.spool_dir / run_id).exists()
+            assert len(ws.store.read_series(run_id, "loss").values) == 100
+        assert not (ws.settings.spool_dir / run_id).exists()
     finally:
         ws.close()
 
 
 def test_a_live_owner_without_metrics_is_not_settled(exp: Experiment) -> None:
     run = exp.start_logging()
-    assert ship_leftovers(exp.workspace._store, exp.workspace._settings.spool_dir) == []
+    assert ship_leftovers(exp.workspace.store, exp.workspace.settings.spool_dir) == []
     Workspace(exp.workspace.tracking_uri).close()
     assert run.get_status() == "Running"
     run.complete()
-    assert not (exp.workspace._settings.spool_dir / run.id).exists()
+    assert not (exp.workspace.settings.spool_dir / run.id).exists()
 
 
 # -- item 10: an abandoned run releases its thread, mapping and descriptors ---------------
@@ -489,7 +489,7 @@ def test_a_run_never_completed_releases_its_resources(
         time.sleep(0.05)
     assert shippers(ids) == []
     assert fds() <= before
-    store = exp.workspace._store
+    store = exp.workspace.store
     for run_id in ids:
         assert store.read_series(run_id, "x").values == [1.0]  # shipped on the way out
 
@@ -513,7 +513,7 @@ def test_points_logged_through_a_dropped_handle_are_stored_before_the_process_en
         RUNTRACK_SYSTEM_METRICS_INTERVAL="0",
     )
     assert out.returncode == 0, out.stderr
-    assert ws._store.read_series(run.id, "trained").values == [1.0]
+    assert ws.store.read_series(run.id, "trained").values == [1.0]
     run.complete()
 
 

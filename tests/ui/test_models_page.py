@@ -20,7 +20,7 @@ def test_models_list_and_versions(page: Any, live_server: LiveServer, tmp_path: 
     ws = Workspace(live_server.url)
     try:
         run = Experiment(ws, "ui-models").start_logging(outputs=False)
-        ws._store.log_run_inputs(run.id, [RunInputInfo(name="train", digest="abcdef0123456789",
+        ws.store.log_run_inputs(run.id, [RunInputInfo(name="train", digest="abcdef0123456789",
                                                       dataset_name="points", dataset_version=3,
                                                       tags={"mode": "mount"})])
         (tmp_path / "model.pkl").write_bytes(b"weights-v1")
@@ -29,7 +29,7 @@ def test_models_list_and_versions(page: Any, live_server: LiveServer, tmp_path: 
         run.complete()
         (tmp_path / "model.pkl").write_bytes(b"weights-v2")
         Model.register(ws, str(tmp_path / "model.pkl"), "clf", description="retrained")
-        ws._store.set_model_alias("clf", "champion", 1)
+        ws.store.set_model_alias("clf", "champion", 1)
     finally:
         ws.close()
 

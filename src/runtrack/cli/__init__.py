@@ -95,7 +95,7 @@ def main(debug: bool) -> None:
 def experiments(uri: str | None, as_json: bool, include_archived: bool) -> None:
     """List experiments with their number of runs and last activity."""
     ws = open_workspace(uri)
-    infos = ws._store.list_experiments(include_archived=include_archived)
+    infos = ws.store.list_experiments(include_archived=include_archived)
     if as_json:
         _echo_json([i.to_json() for i in infos])
         return
@@ -128,14 +128,14 @@ def runs(
     ws = open_workspace(uri)
     ids = None
     if experiment is not None:
-        info = ws._store.get_experiment_by_name(experiment)
+        info = ws.store.get_experiment_by_name(experiment)
         if info is None:
             raise click.ClickException(
                 f"no experiment named {experiment!r}; 'runtrack experiments' lists them"
             )
         ids = [info.id]
-    found = ws._store.search_runs(RunQuery(experiment_ids=ids, limit=limit))
-    summaries = ws._store.get_summaries([r.id for r in found], list(metrics) or None)
+    found = ws.store.search_runs(RunQuery(experiment_ids=ids, limit=limit))
+    summaries = ws.store.get_summaries([r.id for r in found], list(metrics) or None)
     unknown = [m for m in metrics if found and not any(m in v for v in summaries.values())]
     if unknown:
         raise click.BadParameter(
@@ -204,10 +204,10 @@ def _fmt_last(series: SeriesInfo) -> str:
 def show(uri: str | None, as_json: bool, run_id: str) -> None:
     """Show one run: details, tags, properties, metric summaries and files."""
     ws = open_workspace(uri)
-    run_id = resolve_run_id(ws._store, run_id)
-    info = ws._store.get_run(run_id)
-    series = [s for s in ws._store.list_series(run_id) if not s.name.startswith("sys/")]
-    files = ws._artifacts.list(run_id)
+    run_id = resolve_run_id(ws.store, run_id)
+    info = ws.store.get_run(run_id)
+    series = [s for s in ws.store.list_series(run_id) if not s.name.startswith("sys/")]
+    files = ws.artifacts.list(run_id)
     if as_json:
         _echo_json(
             {

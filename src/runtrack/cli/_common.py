@@ -121,4 +121,4 @@ def get_run(uri: str | None, ref: str) -> Any:
     from runtrack.sdk.run import Run
 
     ws = open_workspace(uri)
-    return Run.get(ws, resolve_run_id(ws._store, ref))
+    return Run.get(ws, resolve_run_id(ws.store, ref))

@@ -75,7 +75,7 @@ def search(
     from runtrack.sdk.workspace import Workspace
 
     ws = Workspace(uri)
-    store: Any = ws._store
+    store: Any = ws.store
     find = getattr(store, "search_logs", None)
     if find is None:
         raise click.ClickException("this workspace's store has no log search index")

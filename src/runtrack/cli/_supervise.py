@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     spec = RunSpec.from_json(Path(argv[0]).read_text(encoding="utf-8"))
     ws = Workspace(spec.tracking_uri, artifact_root=spec.artifact_root)
     try:
-        status = supervise(spec, ws._store, ws._artifacts)
+        status = supervise(spec, ws.store, ws.artifacts)
     finally:
         ws.close()
     logging.getLogger("runtrack.runner").info("run %s ended: %s", spec.run_id, status.value)

@@ -61,13 +61,13 @@ def open_(uri: str | None, run: str | None, no_browser: bool) -> None:
     from runtrack import config
 
     ws = open_workspace(uri)
-    path = f"/runs/{resolve_run_id(ws._store, run)}" if run else "/runs"
-    base = config.ui_url(ws._settings)
-    if base is not None and not ws._settings.is_remote and not _answers(base):
+    path = f"/runs/{resolve_run_id(ws.store, run)}" if run else "/runs"
+    base = config.ui_url(ws.settings)
+    if base is not None and not ws.settings.is_remote and not _answers(base):
         base = None  # a stale note: its process is gone or is something else now
     started = base is None
     if base is None:
-        base = _start_ui(ws._settings)
+        base = _start_ui(ws.settings)
     url = base + path
     click.echo(url)
     if started:
@@ -81,7 +81,7 @@ def open_(uri: str | None, run: str | None, no_browser: bool) -> None:
 
 
 def _summary_rows(ws: Any, run_id: str) -> dict[tuple[str, str], str]:
-    info = ws._store.get_run(run_id)
+    info = ws.store.get_run(run_id)
     rows: dict[tuple[str, str], str] = {
         ("run", "experiment"): info.experiment_name,
         ("run", "status"): info.status.value,
@@ -92,7 +92,7 @@ def _summary_rows(ws: Any, run_id: str) -> dict[tuple[str, str], str]:
         rows[("run", "duration s")] = f"{info.end_time - info.start_time:.1f}"
     rows.update({("property", k): str(v) for k, v in info.properties.items()})
     rows.update({("tag", k): "" if v is None else str(v) for k, v in info.tags.items()})
-    for s in ws._store.get_summaries([run_id]).get(run_id, {}).values():
+    for s in ws.store.get_summaries([run_id]).get(run_id, {}).values():
         if s.count and s.last is not None:
             rows[("metric", s.name)] = (
                 f"last {s.last:.6g} · min {s.minimum:.6g} · max {s.maximum:.6g} · n {s.count}"
@@ -110,7 +110,7 @@ def diff(uri: str | None, run_a: str, run_b: str, show_all: bool, as_json: bool)
     """Compare two runs side by side: status, properties, tags and metric summaries
     (last, min, max, count). Only differences unless --all."""
     ws = open_workspace(uri)
-    a, b = (resolve_run_id(ws._store, ref) for ref in (run_a, run_b))
+    a, b = (resolve_run_id(ws.store, ref) for ref in (run_a, run_b))
     left, right = _summary_rows(ws, a), _summary_rows(ws, b)
     keys = sorted(set(left) | set(right), key=lambda k: (
         ["run", "property", "tag", "metric"].index(k[0]), k[1]))

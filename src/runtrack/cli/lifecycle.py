@@ -42,7 +42,7 @@ def delete(uri: str | None, runs: tuple[str, ...], yes: bool) -> None:
 
     A run that has not ended is refused: cancel it first."""
     ws = open_workspace(uri)
-    store = ws._store
+    store = ws.store
     ids = [resolve_run_id(store, ref) for ref in runs]
     for run_id in ids:
         status = store.get_run(run_id).status
@@ -57,7 +57,7 @@ def delete(uri: str | None, runs: tuple[str, ...], yes: bool) -> None:
     for run_id, tree in trees.items():
         store.delete_run(run_id)
         for member in tree:
-            ws._artifacts.delete_run(member)
+            ws.artifacts.delete_run(member)
         click.echo(f"deleted {run_id}" + (f" and {len(tree) - 1} child run(s)"
                                           if len(tree) > 1 else ""))
 
@@ -65,7 +65,7 @@ def delete(uri: str | None, runs: tuple[str, ...], yes: bool) -> None:
 def _experiment(ws: Any, name: str) -> Any:
     from runtrack.sdk.experiment import Experiment
 
-    info = ws._store.get_experiment_by_name(name)
+    info = ws.store.get_experiment_by_name(name)
     if info is None:
         raise click.ClickException(
             f"no experiment named {name!r}; 'runtrack experiments --all' lists them"
@@ -113,7 +113,7 @@ def find_garbage(ws: Any, older_than_days: float, temp_dir: Path | None = None) 
     from runtrack.errors import NotFoundError
     from runtrack.store.artifacts import LocalArtifactStore
 
-    store = ws._store
+    store = ws.store
 
     def status_of(run_id: str) -> Any:
         try:
@@ -122,7 +122,7 @@ def find_garbage(ws: Any, older_than_days: float, temp_dir: Path | None = None) 
             return None
 
     found: list[Garbage] = []
-    artifacts = ws._artifacts
+    artifacts = ws.artifacts
     if isinstance(artifacts, LocalArtifactStore) and artifacts.root.is_dir():
         for folder in sorted(artifacts.root.iterdir()):
             if folder.is_dir() and status_of(folder.name) is None:
@@ -204,7 +204,7 @@ def du(uri: str | None, experiment: str | None, as_json: bool) -> None:
     from runtrack.model import RunQuery
 
     ws = open_workspace(uri)
-    store = ws._store
+    store = ws.store
     infos = store.list_experiments(include_archived=True)
     if experiment is not None:
         infos = [i for i in infos if i.name == experiment]
@@ -215,7 +215,7 @@ def du(uri: str | None, experiment: str | None, as_json: bool) -> None:
         runs = store.search_runs(RunQuery(experiment_ids=[info.id], include_children=True))
         metric = _metric_bytes(store, [r.id for r in runs])
         for run in runs:
-            files = ws._artifacts.list(run.id)
+            files = ws.artifacts.list(run.id)
             logs = sum(f.size for f in files if f.path.startswith(LOG_FOLDERS))
             rows.append({"experiment": info.name, "run": run.id,
                          "metrics": metric.get(run.id, 0),

@@ -140,7 +140,7 @@ def logs(uri: str | None, run_id: str, follow: bool, rank: int, raw: bool) -> No
     if follow:
         info = stream_run(run, rank=rank, raw=keep, header=False)
         sys.exit(_exit_code(info.status.value))
-    data = LogFollower(run._artifacts, run.id, path).read_new(1 << 30)
+    data = LogFollower(run.experiment.workspace.artifacts, run.id, path).read_new(1 << 30)
     if not data:
         if run.type == "script":
             click.echo(f"no output yet in {path} (run is {run.get_status()})", err=True)
@@ -186,7 +186,7 @@ def download(
     if output is not None and zip_file is not None:
         raise click.UsageError("give either -o/--output or --zip, not both")
     run = _run(uri, run_id)
-    listed = run._artifacts.list(run.id, prefix.strip("/"))
+    listed = run.experiment.workspace.artifacts.list(run.id, prefix.strip("/"))
     files = [f for f in listed if is_safe_path(f.path)]
     for unsafe in (f for f in listed if not is_safe_path(f.path)):
         click.secho(f"skipped {unsafe.path!r}: not a safe relative file name", fg="yellow",
@@ -201,7 +201,7 @@ def download(
         task = progress.add_task("downloading", total=total)
         for info in files:
             progress.update(task, description=info.path)
-            with run._artifacts.open(run.id, info.path) as src:
+            with run.experiment.workspace.artifacts.open(run.id, info.path) as src:
                 if archive is not None:
                     with archive.open(info.path, "w", force_zip64=True) as dst:
                         _copy(src, dst, lambda n: progress.advance(task, n))

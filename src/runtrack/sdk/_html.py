@@ -113,7 +113,7 @@ def number_text(value: object) -> str:
 
 def ui_base(workspace: Workspace) -> str | None:
     """Base URL of the web UI, when the workspace is a server; else None."""
-    settings = workspace._settings
+    settings = workspace.settings
     return settings.tracking_uri.rstrip("/") if settings.is_remote else None
 
 
@@ -195,7 +195,7 @@ def experiment_html(experiment: Experiment, *, limit: int = 10) -> str:
     from runtrack.model import RunQuery
     from runtrack.sdk.run import Run
 
-    store = experiment.workspace._store
+    store = experiment.workspace.store
     total = store.count_runs(RunQuery(experiment_ids=[experiment.id]))
     infos = store.search_runs(RunQuery(experiment_ids=[experiment.id], limit=limit))
     runs = [Run(experiment, info.id, _info=info) for info in infos]

@@ -111,7 +111,7 @@ def stream_run(
     if header:
         out.write(f"RunId: {run.id}\nWeb View: {run.web_view()}\n")
     path = log_path_for(info, rank)
-    follower = LogFollower(run._artifacts, run.id, path)
+    follower = LogFollower(run.experiment.workspace.artifacts, run.id, path)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pending = ""
     started = False
@@ -147,7 +147,8 @@ def stream_run(
         out.flush()
         return info
     if info.status.value == "Failed" and not started:
-        env_log = LogFollower(run._artifacts, run.id, ENVIRONMENT_LOG).read_new()
+        artifacts = run.experiment.workspace.artifacts
+        env_log = LogFollower(artifacts, run.id, ENVIRONMENT_LOG).read_new()
         if env_log:
             out.write("\n" + env_log.decode("utf-8", "replace")[-4000:])
     out.write(f"\nExecution Summary\n=================\nRunId: {run.id}\n")

@@ -46,7 +46,7 @@ def store_snapshot(run: Run, files: list[snap.SnapshotFile]) -> None:
     with tempfile.TemporaryFile() as buf:
         snap.write_zip(files, buf)
         buf.seek(0)
-        run._artifacts.put(run.id, snap.SNAPSHOT_ARTIFACT, buf)
+        run.experiment.workspace.artifacts.put(run.id, snap.SNAPSHOT_ARTIFACT, buf)
     run.add_properties({"ContentSnapshotId": run.id})
 
 
@@ -101,7 +101,7 @@ def submit(
     try:
         store_snapshot(run, files)
         if config.dataset_inputs:
-            ws._store.log_run_inputs(run.id, [d.to_run_input() for d in config.dataset_inputs])
+            ws.store.log_run_inputs(run.id, [d.to_run_input() for d in config.dataset_inputs])
         run.add_properties(
             {
                 "ProcessInfoFile": PROCESS_INFO,
@@ -115,14 +115,14 @@ def submit(
         spec = RunSpec(
             run_id=run.id,
             experiment_name=experiment.name,
-            tracking_uri=ws._settings.tracking_uri,
-            artifact_root=ws._settings.artifact_root,
-            spool_dir=str(ws._settings.spool_dir),
+            tracking_uri=ws.settings.tracking_uri,
+            artifact_root=ws.settings.artifact_root,
+            spool_dir=str(ws.settings.spool_dir),
             workdir=str(workdir),
             command=argv,
             python=env.python.interpreter_path or sys.executable,
             requirements=env.python.resolved_requirements(),
-            env_cache=str(Path(ws._settings.spool_dir).parent / "envs"),
+            env_cache=str(Path(ws.settings.spool_dir).parent / "envs"),
             environment_variables={
                 **{str(k): str(v) for k, v in env.environment_variables.items()},
                 **{str(k): str(v) for k, v in rc.environment_variables.items()},
@@ -133,7 +133,7 @@ def submit(
         )
         run.add_properties(target.submit(spec))
     except BaseException as exc:
-        ws._store.set_status(
+        ws.store.set_status(
             run.id, RunStatus.FAILED, error=ErrorInfo("SubmitFailed", f"submitting failed: {exc}")
         )
         raise

@@ -133,7 +133,7 @@ class _Driver:
         self.experiment = experiment
         self.config = config
         self.parent = parent
-        self.store = experiment.workspace._store
+        self.store = experiment.workspace.store
         self.active: dict[str, tuple[Run, Any]] = {}
         self.values: dict[str, list[float]] = {}
 

@@ -52,7 +52,7 @@ class Datastore:
                 f"datastore {DEFAULT_DATASTORE!r} (ws.get_default_datastore()), and datasets "
                 "also take local paths and fsspec URLs directly"
             )
-        root = workspace._settings.artifact_root
+        root = workspace.settings.artifact_root
         if root is None:
             raise ConfigError(
                 "a server workspace has no datastore on this machine: give Dataset factories "
@@ -277,7 +277,7 @@ class _Dataset:
         ``create_new_version=False`` (Azure's default) a name that exists keeps its
         version when the definition and files are unchanged, else ConflictError."""
         check_model_name(name)
-        info = workspace._store.register_dataset(
+        info = workspace.store.register_dataset(
             name, kind=self._kind, definition=self._definition, digest=_digest(self._definition),
             description=description, tags={str(k): str(v) for k, v in (tags or {}).items()},
             create_new_version=create_new_version,
@@ -425,14 +425,14 @@ class DatasetConsumptionConfig:
 def input_datasets(workspace: Workspace, run_id: str) -> dict[str, Any]:
     """``run.input_datasets``: input name -> local path (mount/download) or dataset."""
     out: dict[str, Any] = {}
-    for item in workspace._store.get_run_inputs([run_id]).get(run_id, []):
+    for item in workspace.store.get_run_inputs([run_id]).get(run_id, []):
         if item.tags.get("path"):
             out[item.name] = item.tags["path"]
         elif item.source_type.startswith(_SOURCE_TYPE + "."):
             cls = TabularDataset if item.source_type.endswith(".tabular") else FileDataset
             info = None
             if item.dataset_name is not None:
-                info = workspace._store.get_dataset(item.dataset_name, item.dataset_version)
+                info = workspace.store.get_dataset(item.dataset_name, item.dataset_version)
             out[item.name] = cls(json.loads(item.source), workspace=workspace, info=info)
     return out
 
@@ -477,7 +477,7 @@ class Dataset:
     @staticmethod
     def get_by_name(workspace: Workspace, name: str, version: int | str = "latest") -> _Dataset:
         wanted = None if version == "latest" else int(version)
-        info = workspace._store.get_dataset(name, wanted)
+        info = workspace.store.get_dataset(name, wanted)
         cls = TabularDataset if info.kind == "tabular" else FileDataset
         return cls(info.definition, workspace=workspace, info=info)
 
@@ -485,7 +485,7 @@ class Dataset:
     def get_all(workspace: Workspace) -> dict[str, _Dataset]:
         """Name -> latest version of every registered dataset."""
         latest: dict[str, DatasetInfo] = {}
-        for info in workspace._store.list_datasets():
+        for info in workspace.store.list_datasets():
             latest[info.name] = info
         return {
             name: (TabularDataset if info.kind == "tabular" else FileDataset)(

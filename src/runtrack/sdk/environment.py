@@ -341,4 +341,4 @@ class Environment:
 def _registry(workspace: Workspace) -> Path:
     """Where ``workspace`` keeps registered environments (its folder; for a server or
     database workspace, this machine's cache folder of that workspace)."""
-    return Path(workspace._settings.spool_dir).parent / REGISTRY_FOLDER
+    return Path(workspace.settings.spool_dir).parent / REGISTRY_FOLDER

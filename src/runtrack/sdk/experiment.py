@@ -39,7 +39,7 @@ class Experiment:
 
     def __init__(self, workspace: Workspace, name: str, _info: ExperimentInfo | None = None):
         self.workspace = workspace
-        self._info = _info or workspace._store.get_or_create_experiment(check_experiment_name(name))
+        self._info = _info or workspace.store.get_or_create_experiment(check_experiment_name(name))
 
     @property
     def name(self) -> str:
@@ -75,13 +75,13 @@ class Experiment:
         return hash(self.id)
 
     def _refresh(self) -> None:
-        self._info = self.workspace._store.get_experiment(self.id)
+        self._info = self.workspace.store.get_experiment(self.id)
 
     @classmethod
     def list(cls, workspace: Workspace, experiment_name: str | None = None) -> list[Experiment]:
         return [
             cls(workspace, info.name, _info=info)
-            for info in workspace._store.list_experiments()
+            for info in workspace.store.list_experiments()
             if experiment_name is None or info.name == experiment_name
         ]
 
@@ -187,7 +187,7 @@ class Experiment:
             status=[RunStatus(s) for s in statuses] if statuses else None,
             include_children=include_children,
         )
-        for info in self.workspace._store.search_runs(query):
+        for info in self.workspace.store.search_runs(query):
             yield Run(self, info.id, _info=info)
 
     # -- tags --------------------------------------------------------------------------
@@ -198,18 +198,18 @@ class Experiment:
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         from runtrack.sdk._run_fields import tag_strings
 
-        self.workspace._store.set_experiment_tags(self.id, tag_strings(tags))
+        self.workspace.store.set_experiment_tags(self.id, tag_strings(tags))
         self._refresh()
 
     def remove_tags(self, tags: str | Sequence[str]) -> None:
         keys = [tags] if isinstance(tags, str) else list(tags)
-        self.workspace._store.remove_experiment_tags(self.id, keys)
+        self.workspace.store.remove_experiment_tags(self.id, keys)
         self._refresh()
 
     def archive(self) -> None:
-        self._info = self.workspace._store.update_experiment(self.id, archived=True)
+        self._info = self.workspace.store.update_experiment(self.id, archived=True)
 
     def reactivate(self, new_name: str | None = None) -> None:
-        self._info = self.workspace._store.update_experiment(
+        self._info = self.workspace.store.update_experiment(
             self.id, archived=False, name=check_experiment_name(new_name) if new_name else None
         )

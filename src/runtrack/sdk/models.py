@@ -30,7 +30,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _stores(workspace: Workspace) -> tuple[TrackingStore, ArtifactStore]:
-    return workspace._store, workspace._artifacts
+    return workspace.store, workspace.artifacts
 
 
 def _texts(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:

@@ -65,9 +65,9 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     def __init__(self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None):
         self.experiment = experiment
         ws = experiment.workspace
-        self._store = ws._store
-        self._artifacts = ws._artifacts
-        self._spool_dir = ws._settings.spool_dir
+        self._store = ws.store
+        self._artifacts = ws.artifacts
+        self._spool_dir = ws.settings.spool_dir
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
@@ -91,7 +91,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     @classmethod
     def get(cls, workspace: Workspace, run_id: str) -> Run:
         """The run ``run_id`` of any experiment in ``workspace``."""
-        info = workspace._store.get_run(run_id)
+        info = workspace.store.get_run(run_id)
         return cls(_experiment_of(workspace, info), run_id, _info=info)
 
     @classmethod
@@ -128,7 +128,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         from runtrack.sdk.workspace import Workspace
 
         ws = Workspace()
-        info = ws._store.get_run(ctx.run_id)
+        info = ws.store.get_run(ctx.run_id)
         run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
         run._submitted = True
         run._ship_in_process = ctx.stream is None
@@ -157,7 +157,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     ) -> Run:
         if run_id is not None:
             check_run_id(run_id)
-        info = experiment.workspace._store.create_run(
+        info = experiment.workspace.store.create_run(
             experiment.id,
             run_id or new_run_id(experiment.name),
             display_name=check_display_name(display_name) or new_display_name(),
@@ -594,5 +594,5 @@ def _experiment_of(workspace: Workspace, info: RunInfo) -> Experiment:
     """The run's experiment, read (never created: the store may be read-only)."""
     from runtrack.sdk.experiment import Experiment
 
-    exp_info = workspace._store.get_experiment(info.experiment_id)
+    exp_info = workspace.store.get_experiment(info.experiment_id)
     return Experiment(workspace, exp_info.name, _info=exp_info)

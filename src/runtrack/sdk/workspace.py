@@ -28,6 +28,11 @@ class Workspace:
     positional form ``Workspace(subscription_id, resource_group, workspace_name)`` (a
     resource group given, no ``subscription_id=``) resolves the location as
     ``Workspace()`` does.
+
+    Below the Azure face, ``store`` (a :class:`~runtrack.store.base.TrackingStore`),
+    ``artifacts`` (an :class:`~runtrack.store.base.ArtifactStore`) and ``settings`` (the
+    resolved :class:`~runtrack.config.Settings`) are public: the CLI, the widgets and
+    tools built on runtrack read and write through them.
     """
 
     def __init__(
@@ -48,19 +53,19 @@ class Workspace:
             # Azure's positional form Workspace(subscription_id, resource_group, name):
             # the location then resolves as for Workspace() (variable > config > default).
             subscription_id, uri = uri, None
-        self._settings = _settings or config.resolve(uri, artifact_root=artifact_root)
+        self.settings = _settings or config.resolve(uri, artifact_root=artifact_root)
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.location = location or _location or "local"
-        self._name = workspace_name or self._settings.name
-        remote = {"token": self._settings.token} if self._settings.is_remote else {}
-        self._store: TrackingStore = open_store(self._settings.tracking_uri, **remote)
-        root = self._settings.artifact_root
+        self._name = workspace_name or self.settings.name
+        remote = {"token": self.settings.token} if self.settings.is_remote else {}
+        self.store: TrackingStore = open_store(self.settings.tracking_uri, **remote)
+        root = self.settings.artifact_root
         # A server owns its files: its RestStore hands out the matching ArtifactStore.
-        self._artifacts: ArtifactStore = (
-            open_artifacts(root) if root is not None else self._store.artifacts  # type: ignore[attr-defined]
+        self.artifacts: ArtifactStore = (
+            open_artifacts(root) if root is not None else self.store.artifacts  # type: ignore[attr-defined]
         )
-        file = config.read_config(self._settings.config_path) if self._settings.config_path else {}
+        file = config.read_config(self.settings.config_path) if self.settings.config_path else {}
         self._target_kinds: dict[str, str] = {}
         for target, kind in dict(file.get("compute_targets") or {}).items():  # type: ignore[call-overload]
             self.map_compute_target(str(target), kind)
@@ -120,8 +125,8 @@ class Workspace:
         from runtrack.spool.sync import ship_leftovers
 
         try:
-            spool = self._settings.spool_dir
-            for item in ship_leftovers(self._store, spool, artifacts=self._artifacts):
+            spool = self.settings.spool_dir
+            for item in ship_leftovers(self.store, spool, artifacts=self.artifacts):
                 if item.points > 0:
                     log.info("runtrack: recovered %d points of run %s", item.points, item.run_id)
         except Exception as exc:  # recovery must never stop a workspace from opening
@@ -133,7 +138,7 @@ class Workspace:
 
     @property
     def tracking_uri(self) -> str:
-        return self._settings.tracking_uri
+        return self.settings.tracking_uri
 
     @property
     def experiments(self) -> dict[str, Any]:
@@ -142,7 +147,7 @@ class Workspace:
 
         return {
             info.name: Experiment(self, info.name, _info=info)
-            for info in self._store.list_experiments()
+            for info in self.store.list_experiments()
         }
 
     @property
@@ -182,8 +187,8 @@ class Workspace:
         runs that show up in runtrack, serve the workspace (``runtrack server
         --backend-store-uri <this workspace>``) and open it by its URL.
         """
-        uri = self._settings.tracking_uri
-        if self._settings.is_remote:
+        uri = self.settings.tracking_uri
+        if self.settings.is_remote:
             return uri.rstrip("/")
         if uri.startswith("sqlite:///"):
             return f"sqlite:///{Path(uri[len('sqlite:///') :]).parent / MLFLOW_DB}"
@@ -222,10 +227,10 @@ class Workspace:
         base = self._ui_base()
         if base is not None:
             return f"{base.rstrip('/')}/{kind}/{ident}"
-        root = self._settings.artifact_root
+        root = self.settings.artifact_root
         if kind == "runs" and root is not None and "://" not in root:
             return Path(root, ident).resolve().as_uri()
-        db = self._settings.tracking_uri
+        db = self.settings.tracking_uri
         if db.startswith("sqlite:///"):
             return Path(db[len("sqlite:///") :]).parent.as_uri()
         return db
@@ -238,10 +243,10 @@ class Workspace:
     def _ui_base(self) -> str | None:
         """The web UI's base URL: the configured ``ui_url``, the server's, or a running
         ``runtrack ui``'s; else None."""
-        return self._ui_url or config.ui_url(self._settings)
+        return self._ui_url or config.ui_url(self.settings)
 
     def close(self) -> None:
-        self._store.close()
+        self.store.close()
 
     def __enter__(self) -> Workspace:
         return self

@@ -1,9 +1,9 @@
 """What :class:`RunDetails` shows, collected as plain Python data (no HTML, no widgets).
 
-:class:`Collector` reads through the SDK objects and the two store protocols they hold
-(``run._store`` for series and summaries, ``run._artifacts`` for log tails); it never
-touches a database itself. Series are fetched incrementally between refreshes (only
-points after the last one seen); long series are downsampled by the store
+:class:`Collector` reads through the SDK objects and the two store protocols of the
+run's workspace (``workspace.store`` for series and summaries, ``workspace.artifacts``
+for log tails); it never touches a database itself. Series are fetched incrementally
+between refreshes (only points after the last one seen); long series are downsampled by the store
 (per-bucket first/min/max/last, so spikes survive).
 """
 
@@ -222,7 +222,7 @@ class Collector:
 
     def _points(self, run: Run, info: SeriesInfo) -> tuple[list[float], list[float], bool, bool]:
         """(xs, ys, x is step, downsampled) of one scalar series, numeric points only."""
-        store = run._store
+        store = run.experiment.workspace.store
         if info.count > self.max_points:
             x = "step" if info.last_step is not None else "index"
             try:
@@ -272,7 +272,7 @@ class Collector:
     # -- log -----------------------------------------------------------------------
 
     def _log(self, run: Run) -> dict[str, Any]:
-        files = {a.path: a.size for a in run._artifacts.list(run.id)}
+        files = {a.path: a.size for a in run.experiment.workspace.artifacts.list(run.id)}
         path = _pick_log(files)
         status = run._info.status
         out: dict[str, Any] = {
@@ -292,7 +292,7 @@ class Collector:
             return out
         size = files[path]
         offset = max(0, size - LOG_TAIL_BYTES)
-        raw = run._artifacts.read_range(run.id, path, offset, size - offset)
+        raw = run.experiment.workspace.artifacts.read_range(run.id, path, offset, size - offset)
         text = raw.decode("utf-8", "replace")
         if offset > 0:
             text = text.split("\n", 1)[1] if "\n" in text else ""
@@ -360,7 +360,8 @@ def _summaries(runs: list[Run]) -> dict[str, dict[str, SeriesInfo]]:
     left out as ``get_metrics()`` leaves them out)."""
     groups: dict[int, tuple[Any, list[str]]] = {}
     for run in runs:
-        groups.setdefault(id(run._store), (run._store, []))[1].append(run.id)
+        store = run.experiment.workspace.store
+        groups.setdefault(id(store), (store, []))[1].append(run.id)
     out: dict[str, dict[str, SeriesInfo]] = {}
     for store, ids in groups.values():
         for run_id, by_name in store.get_summaries(list(dict.fromkeys(ids))).items():
