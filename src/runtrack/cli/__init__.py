@@ -296,10 +296,11 @@ def sync(uri: str | None, as_json: bool) -> None:
 def _artifacts_for(settings: Any, store: Any) -> Any:
     """The workspace's artifact store, as ``Workspace`` wires it (None if it has none)."""
     from runtrack.store import open_artifacts
+    from runtrack.store.base import ServesArtifacts
 
     if settings.artifact_root is not None:
         return open_artifacts(settings.artifact_root)
-    return getattr(store, "artifacts", None)
+    return store.artifacts if isinstance(store, ServesArtifacts) else None
 
 
 def _register_subcommands() -> None:

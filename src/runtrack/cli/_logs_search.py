@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import click
 
@@ -73,12 +72,13 @@ def search(
     from runtrack.logsearch import LogQuery, parse_since
     from runtrack.model import RunStatus
     from runtrack.sdk.workspace import Workspace
+    from runtrack.store.base import LogSearchStore
 
     ws = Workspace(uri)
-    store: Any = ws.store
-    find = getattr(store, "search_logs", None)
-    if find is None:
+    store = ws.store
+    if not isinstance(store, LogSearchStore):
         raise click.ClickException("this workspace's store has no log search index")
+    find = store.search_logs
     try:
         ids = []
         for name in experiments:

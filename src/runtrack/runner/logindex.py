@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 
 from runtrack.runner.logscan import LineSplitter, TracebackScanner
-from runtrack.store.base import ArtifactStore, TrackingStore
+from runtrack.store.base import ArtifactStore, LogSearchStore, TrackingStore
 
 log = logging.getLogger("runtrack.runner")
 
@@ -53,7 +53,7 @@ class LogIndexer:
     def __init__(self, store: TrackingStore, artifacts: ArtifactStore, run_id: str) -> None:
         self.run_id = run_id
         self._artifacts = artifacts
-        self._index = getattr(store, "index_log_lines", None)
+        self._index = store.index_log_lines if isinstance(store, LogSearchStore) else None
         self.files: dict[str, _File] = {}
 
     def step(self, final: bool = False) -> int:

@@ -18,7 +18,7 @@ from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artif
 from runtrack.sdk._spooled import SpooledMetrics, flush_run, new_stream_name
 from runtrack.spool import record as R
 from runtrack.spool.record import NO_STEP
-from runtrack.store.base import ArtifactStore, TrackingStore
+from runtrack.store.base import ArtifactStore, SeriesValuesReader, TrackingStore
 
 if TYPE_CHECKING:
     from runtrack.sdk.run import Run
@@ -325,8 +325,9 @@ class MetricsMixin:
 
     def _packed_values(self, run_id: str, name: str) -> list[Any] | None:
         """Values of a numeric series through the store's optional packed read."""
-        fast = getattr(self._store, "read_series_values", None)
-        packed = fast(run_id, name) if fast is not None else None
+        if not isinstance(self._store, SeriesValuesReader):
+            return None
+        packed = self._store.read_series_values(run_id, name)
         if packed is None:
             return None
         encoding, blob = packed
@@ -352,8 +353,10 @@ class MetricsMixin:
                 "get_metric_array() needs numpy: pip install 'runtrack[numpy]'"
             ) from exc
         flush_run(self.id, 300)
-        fast = getattr(self._store, "read_series_values", None)
-        packed = fast(self.id, name) if fast is not None else None
+        store = self._store
+        packed = store.read_series_values(self.id, name) if isinstance(
+            store, SeriesValuesReader
+        ) else None
         if packed is not None:
             encoding, blob = packed
             dtype = {"f": "<f8", "i": "<i8", "b": "i1"}[encoding]

@@ -8,8 +8,9 @@ from typing import Any
 
 from runtrack import config
 from runtrack.config import Settings
+from runtrack.errors import ConfigError
 from runtrack.store import open_artifacts, open_store
-from runtrack.store.base import ArtifactStore, TrackingStore
+from runtrack.store.base import ArtifactStore, ServesArtifacts, TrackingStore
 
 log = logging.getLogger("runtrack")
 #: MLflow's own SQLite store next to a local workspace (get_mlflow_tracking_uri)
@@ -62,9 +63,15 @@ class Workspace:
         self.store: TrackingStore = open_store(self.settings.tracking_uri, **remote)
         root = self.settings.artifact_root
         # A server owns its files: its RestStore hands out the matching ArtifactStore.
-        self.artifacts: ArtifactStore = (
-            open_artifacts(root) if root is not None else self.store.artifacts  # type: ignore[attr-defined]
-        )
+        if root is not None:
+            self.artifacts: ArtifactStore = open_artifacts(root)
+        elif isinstance(self.store, ServesArtifacts):
+            self.artifacts = self.store.artifacts
+        else:
+            raise ConfigError(
+                f"{self.settings.tracking_uri} keeps no files: give an artifact_root "
+                "(a folder or an object store URI) beside a database URI"
+            )
         file = config.read_config(self.settings.config_path) if self.settings.config_path else {}
         self._target_kinds: dict[str, str] = {}
         for target, kind in dict(file.get("compute_targets") or {}).items():  # type: ignore[call-overload]
@@ -192,8 +199,6 @@ class Workspace:
             return uri.rstrip("/")
         if uri.startswith("sqlite:///"):
             return f"sqlite:///{Path(uri[len('sqlite:///') :]).parent / MLFLOW_DB}"
-        from runtrack.errors import ConfigError
-
         raise ConfigError(
             f"workspace {uri!r} is a database without a local folder for MLflow: run "
             "'runtrack server --backend-store-uri <this workspace>' and use its URL"

@@ -14,28 +14,34 @@ Contract, shared by all implementations:
 * Returned values are fresh (never views of internal state).
 * Times are unix seconds (float).
 
-Optional extensions, found with ``getattr`` (a store without them stays complete):
+Optional extensions, each a small runtime-checkable protocol below, found with
+``isinstance(store, SeriesValuesReader)`` and so on (a store without them stays complete):
 
-* ``read_series_values(run_id, name, start=0, end=None) -> (encoding, bytes) | None``:
+* :class:`SeriesValuesReader`,
+  ``read_series_values(run_id, name, start=0, end=None) -> (encoding, bytes) | None``:
   the values of a series range packed little-endian — ``"f"`` float64, ``"i"`` int64,
   ``"b"`` int8 booleans — or None when the range is not one such encoding. Lets the
   SDK build a list or a numpy array of a long series without a Python object per
   point (``SqlStore`` has it).
-* ``restate_run(run_id, *, status=None, start_time=None, end_time=None) -> RunInfo``:
+* :class:`RunRestater`,
+  ``restate_run(run_id, *, status=None, start_time=None, end_time=None) -> RunInfo``:
   set status and times as a client reports them, terminal states included (MLflow's
   face: client clocks, resumed runs). Without it the MLflow routes keep the
   lifecycle rules of ``set_status`` (``SqlStore`` has it).
-* Log search (``SqlStore`` and ``RestStore`` have it; see docs/logs.md):
+* :class:`LogSearchStore`, log search (``SqlStore`` and ``RestStore`` have it; see
+  docs/logs.md):
   ``index_log_lines(run_id, path, first_line, lines) -> int`` adds cleaned lines of a
   run's log file numbered from ``first_line`` (1-based), idempotently, and returns the
   next line number expected; ``log_index_position(run_id, path) -> int`` is that
   number; ``search_logs(LogQuery) -> list[LogHit]`` finds lines across runs.
+* :class:`ServesArtifacts`, ``artifacts``: the :class:`ArtifactStore` that belongs with
+  the tracking store (``RestStore``: the server owns the files).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.model import (
@@ -50,6 +56,9 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
+
+if TYPE_CHECKING:
+    from runtrack.logsearch import LogHit, LogQuery
 
 
 @runtime_checkable
@@ -391,3 +400,61 @@ def is_safe_path(path: str) -> bool:
     except UnicodeEncodeError:
         return False
     return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+# -- optional extensions of TrackingStore (see the module doc) -------------------------------
+
+
+@runtime_checkable
+class SeriesValuesReader(Protocol):
+    """A store that hands out a numeric series' values packed, without Python objects."""
+
+    def read_series_values(
+        self, run_id: str, name: str, start: int = 0, end: int | None = None
+    ) -> tuple[str, bytes] | None:
+        """``(encoding, little-endian bytes)`` — ``"f"`` float64, ``"i"`` int64, ``"b"``
+        int8 booleans — or None when the range is not one such encoding."""
+        ...
+
+
+@runtime_checkable
+class RunRestater(Protocol):
+    """A store that takes a run's status and times as a client reports them."""
+
+    def restate_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        start_time: float | None = None,
+        end_time: float | None = None,
+    ) -> RunInfo:
+        """Set what is given, terminal states included (no lifecycle rules)."""
+        ...
+
+
+@runtime_checkable
+class LogSearchStore(Protocol):
+    """A store with a log search index (see docs/logs.md)."""
+
+    def index_log_lines(self, run_id: str, path: str, first_line: int, lines: Sequence[str]) -> int:
+        """Index cleaned lines numbered from ``first_line``; the next line expected."""
+        ...
+
+    def log_index_position(self, run_id: str, path: str) -> int:
+        """The next line number :meth:`index_log_lines` expects for ``path``."""
+        ...
+
+    def search_logs(self, query: LogQuery) -> list[LogHit]:
+        """Lines across runs that match ``query``, newest first."""
+        ...
+
+
+@runtime_checkable
+class ServesArtifacts(Protocol):
+    """A tracking store that comes with its own artifact store."""
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """The artifact store that goes with this tracking store."""
+        ...

@@ -23,21 +23,20 @@ from runtrack.logsearch import LogQuery, parse_since
 from runtrack.model import RunStatus
 from runtrack.server.api._wire import WireJSONResponse, wire
 from runtrack.server.deps import get_store
-from runtrack.store.base import TrackingStore
+from runtrack.store.base import LogSearchStore, TrackingStore
 
 router = APIRouter(tags=["logs"], default_response_class=WireJSONResponse)
 
 MAX_LINES_PER_CALL = 100_000
 
 
-def _extension(store: TrackingStore, name: str) -> Any:
-    found = getattr(store, name, None)
-    if found is None:
+def _extension(store: TrackingStore) -> LogSearchStore:
+    if not isinstance(store, LogSearchStore):
         raise InvalidValueError(
             "this server's store has no log search index; serve a SQLite or PostgreSQL "
             "workspace to search logs"
         )
-    return found
+    return store
 
 
 def build_query(
@@ -72,7 +71,7 @@ def build_query(
 
 def search(store: TrackingStore, query: LogQuery) -> dict[str, Any]:
     """The payload of the search page and of ``/logs/search``."""
-    hits = _extension(store, "search_logs")(query)
+    hits = _extension(store).search_logs(query)
     return {"query": query.to_json(), "hits": [h.to_json() for h in hits]}
 
 
@@ -113,7 +112,7 @@ class IndexBody(BaseModel):
 
 @router.post("/runs/{run_id}/log-index", summary="Add lines of a log file to the search index")
 def index_lines(run_id: str, body: IndexBody, store: TrackingStore = Depends(get_store)) -> Any:
-    index = _extension(store, "index_log_lines")
+    index = _extension(store).index_log_lines
     return wire({"next_line": index(run_id, body.path, body.first_line, body.lines)})
 
 
@@ -123,4 +122,4 @@ def index_position(
     path: str = Query(min_length=1, max_length=1024),
     store: TrackingStore = Depends(get_store),
 ) -> Any:
-    return wire({"next_line": _extension(store, "log_index_position")(run_id, path)})
+    return wire({"next_line": _extension(store).log_index_position(run_id, path)})

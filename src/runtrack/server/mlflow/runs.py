@@ -22,6 +22,7 @@ from runtrack.server.mlflow import convert, run_search, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
 from runtrack.server.mlflow._inputs import read_io
+from runtrack.store.base import RunRestater
 
 router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
 
@@ -121,9 +122,8 @@ def create_run(ctx: Ctx, args: Args) -> dict[str, Any]:
         exp.id, uuid.uuid4().hex, display_name=name, run_type=convert.RUN_TYPE,
         status=RunStatus.RUNNING, parent_id=parent_id, tags=tags, compute_target="mlflow",
     )
-    restate = getattr(ctx.store, "restate_run", None)
-    if start_ms and restate is not None:
-        info = restate(info.id, start_time=convert.seconds(start_ms))
+    if start_ms and isinstance(ctx.store, RunRestater):
+        info = ctx.store.restate_run(info.id, start_time=convert.seconds(start_ms))
     return {"run": run_response(ctx, info)}
 
 
@@ -148,10 +148,9 @@ def update_run(ctx: Ctx, args: Args) -> dict[str, Any]:
         info = ctx.store.update_run(info.id, display_name=name)
     wanted = convert.mlflow_status(status) if status else None
     if info.run_type == convert.RUN_TYPE and (wanted is not None or end_ms is not None):
-        restate = getattr(ctx.store, "restate_run", None)
-        if restate is not None:
+        if isinstance(ctx.store, RunRestater):
             end = None if end_ms is None else convert.seconds(end_ms)
-            info = restate(info.id, status=wanted, end_time=end)
+            info = ctx.store.restate_run(info.id, status=wanted, end_time=end)
         elif wanted is not None and not info.status.is_terminal:
             try:
                 info = ctx.store.set_status(info.id, wanted)
