@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from runtrack.logsearch import LogQuery
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.store.sql import SqlStore
 
 _TEXT = (
@@ -60,8 +60,8 @@ def build(store: SqlStore, runs: int, lines: int, batch: int = 10_000) -> float:
     for r in range(runs):
         run_id = f"bench-{r}"
         failed = r % 50 == 0
-        store.create_run(exp.id, run_id, display_name=run_id, run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, run_id, display_name=run_id, run_type="script",
+                         status=RunStatus.RUNNING))
         body = [_line(rng, r, i) for i in range(lines)]
         if failed:
             body[-len(OOM):] = OOM

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.runner import sysmetrics
 from runtrack.store.sql import SqlStore
 
@@ -40,8 +40,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = SqlStore(f"sqlite:///{Path(tmp) / 'bench.db'}")
             exp = store.get_or_create_experiment("bench")
-            store.create_run(exp.id, "r", display_name="r", run_type="script",
-                             status=RunStatus.RUNNING)
+            store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script",
+                             status=RunStatus.RUNNING))
             ranks = {i: c.pid for i, c in enumerate(children)}
             nvml = sysmetrics.load_nvml()
             sampler = sysmetrics.SystemSampler(

@@ -51,7 +51,7 @@ CHROMIUM_ARGS = [
 
 
 def _fill(folder: Path, runs: int, points: int) -> str:
-    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.model import MetricBatch, NewRun, RunStatus
     from runtrack.store import open_store
 
     store = open_store(f"sqlite:///{folder / 'runtrack.db'}")
@@ -60,15 +60,15 @@ def _fill(folder: Path, runs: int, points: int) -> str:
         now = time.time()
         for i in range(runs):
             run_id = f"bench-{i:05d}"
-            store.create_run(exp.id, run_id, display_name=f"run {i}", run_type="interactive",
-                             status=RunStatus.COMPLETED, tags={"i": str(i % 7)})
+            store.create_run(NewRun(exp.id, run_id, display_name=f"run {i}", run_type="interactive",
+                             status=RunStatus.COMPLETED, tags={"i": str(i % 7)}))
             records = [("loss", "scalar", s, now + s, 1.0 / (s + 1) + (i % 97) / 100.0)
                        for s in range(20)]
             records += [("acc", "scalar", s, now + s, 1 - 1.0 / (s + 2)) for s in range(20)]
             store.ingest(run_id, MetricBatch("main", 0, records))  # type: ignore[arg-type]
         big = store.get_or_create_experiment("bench-charts")
-        store.create_run(big.id, "bench-charts-run", display_name="10 x 100k",
-                         run_type="interactive", status=RunStatus.RUNNING)
+        store.create_run(NewRun(big.id, "bench-charts-run", display_name="10 x 100k",
+                         run_type="interactive", status=RunStatus.RUNNING))
         seq = 0
         for m in range(10):
             for start in range(0, points, 50_000):
@@ -88,7 +88,7 @@ def _fill_sweep(folder: Path, runs: int, steps: int) -> str:
     """A sweep of ``runs`` runs with noisy ``loss`` and ``acc`` curves of ``steps`` steps."""
     import random
 
-    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.model import MetricBatch, NewRun, RunStatus
     from runtrack.store import open_store
 
     rng = random.Random(7)
@@ -98,8 +98,8 @@ def _fill_sweep(folder: Path, runs: int, steps: int) -> str:
         now = time.time()
         for i in range(runs):
             run_id = f"sweep-{i:03d}"
-            store.create_run(exp.id, run_id, display_name=f"lr-{i}", run_type="interactive",
-                             status=RunStatus.COMPLETED)
+            store.create_run(NewRun(exp.id, run_id, display_name=f"lr-{i}", run_type="interactive",
+                             status=RunStatus.COMPLETED))
             records: list[Any] = []
             for s in range(steps):
                 noise = rng.gauss(0, 0.02)

@@ -304,6 +304,39 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class NewRun:
+    """A run to create (:meth:`runtrack.store.base.TrackingStore.create_run`).
+
+    The fields are checked by the caller (``runtrack.sdk``, the server routes); the
+    store only guarantees a unique id and the run's ``number``."""
+
+    experiment_id: str
+    run_id: str
+    display_name: str
+    run_type: str
+    status: RunStatus = RunStatus.RUNNING
+    parent_id: str | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    compute_target: str = "local"
+    description: str | None = None
+    definition: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> JSONDict:
+        data: JSONDict = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NewRun:
+        values = dict(data)
+        values["status"] = RunStatus(values["status"])
+        for key in ("tags", "properties", "definition"):
+            values[key] = dict(values.get(key) or {})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class SeriesInfo:
     """A metric series of a run, with its summary (kept current at ingest).
 

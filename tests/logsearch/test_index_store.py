@@ -11,7 +11,7 @@ import pytest
 from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.logsearch import LogQuery
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.store.sql import SqlStore
 
 LOG = "user_logs/std_log.txt"
@@ -32,7 +32,7 @@ def _run(
     store: SqlStore, run_id: str, exp: str = "e", status: RunStatus = RunStatus.RUNNING
 ) -> None:
     e = store.get_or_create_experiment(exp)
-    store.create_run(e.id, run_id, display_name=run_id, run_type="script", status=status)
+    store.create_run(NewRun(e.id, run_id, display_name=run_id, run_type="script", status=status))
 
 
 def test_phrase_search_with_context_newest_first(store: SqlStore) -> None:

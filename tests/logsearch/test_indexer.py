@@ -10,7 +10,7 @@ import pytest
 
 from runtrack import Experiment
 from runtrack.logsearch import LogQuery
-from runtrack.model import RunStatus
+from runtrack.model import NewRun
 from runtrack.runner.logindex import LogIndexer
 from runtrack.store.artifacts import LocalArtifactStore
 from runtrack.store.sql import SqlStore
@@ -21,7 +21,7 @@ def parts(tmp_path: Path) -> Any:
     store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
     artifacts = LocalArtifactStore(str(tmp_path / "artifacts"))
     exp = store.get_or_create_experiment("e")
-    store.create_run(exp.id, "r", display_name="r", run_type="script", status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script"))
     yield store, artifacts
     store.close()
 

@@ -13,7 +13,7 @@ import psutil
 from click.testing import CliRunner
 
 from runtrack.cli import main
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.runner.spec import SUPERVISOR_PROPERTY
 from runtrack.runner.target import LocalTarget, reap_orphans
 from runtrack.store.sql import SqlStore
@@ -38,14 +38,14 @@ def test_reap_orphans_marks_only_runs_whose_supervisor_is_gone(tmp_path: Path) -
         "reused": _record(me.pid, me.create_time() - 100),  # same pid, other process
     }
     for run_id, props in cases.items():
-        store.create_run(
+        store.create_run(NewRun(
             exp.id,
             run_id,
             display_name=run_id,
             run_type="script",
             status=RunStatus.RUNNING,
             properties=props,
-        )
+        ))
     store.set_status("reused", RunStatus.CANCEL_REQUESTED)
     changed = {info.id: info for info in reap_orphans(store, LocalTarget())}
     assert sorted(changed) == ["gone", "reused"]
@@ -66,14 +66,14 @@ def test_sync_command_resolves_orphans(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     started = psutil.Process(dead.pid).create_time()
     dead.wait()
-    store.create_run(
+    store.create_run(NewRun(
         exp.id,
         "r1",
         display_name="r1",
         run_type="script",
         status=RunStatus.QUEUED,
         properties=_record(dead.pid, started),
-    )
+    ))
     store.close()
     result = CliRunner().invoke(main, ["sync", "--uri", str(ws)])
     assert result.exit_code == 0, result.output

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from runtrack.errors import AuthError
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.store.rest import RestStore
 from tests.live_server import LiveServer, free_port, start_server
 
@@ -105,8 +105,8 @@ def test_rest_store_with_tokens(auth_server: tuple[LiveServer, str, str]) -> Non
     anonymous = RestStore(server.url, attempts=1)
     try:
         exp = store.get_or_create_experiment("auth")
-        store.create_run(exp.id, "auth-run", display_name="a", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "auth-run", display_name="a", run_type="script",
+                         status=RunStatus.RUNNING))
         assert reader.get_run("auth-run").id == "auth-run"
         with pytest.raises(AuthError, match="read-only"):
             reader.set_tags("auth-run", {"a": "b"})

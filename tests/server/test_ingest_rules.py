@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from runtrack.errors import InvalidValueError
-from runtrack.model import POINT_FLOAT, POINT_OBJECT, MetricBatch, PointColumns, RunStatus
+from runtrack.model import POINT_FLOAT, POINT_OBJECT, MetricBatch, NewRun, PointColumns, RunStatus
 from runtrack.server.api import _columns
 from runtrack.server.app import create_app
 from runtrack.server.settings import ServerSettings
@@ -29,7 +29,7 @@ def app(tmp_path: Path) -> Iterator[Any]:
     app = create_app(ServerSettings.for_uri(str(tmp_path / "ws")))
     store = app.state.store
     exp = store.get_or_create_experiment("rules")
-    store.create_run(exp.id, RUN, display_name="r", run_type="script", status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, RUN, display_name="r", run_type="script"))
     store.ingest(RUN, MetricBatch("seed", 0, [("scalar_m", "scalar", None, 1.0, 1.0),
                                               ("table_m", "table", None, 1.0, {"x": 1})]))
     yield app
@@ -160,8 +160,8 @@ def test_the_store_refuses_a_kind_change(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'k.db'}")
     try:
         exp = store.get_or_create_experiment("k")
-        store.create_run(exp.id, "k-run", display_name="k", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "k-run", display_name="k", run_type="script",
+                         status=RunStatus.RUNNING))
         store.ingest("k-run", MetricBatch("a", 0, [("m", "scalar", None, 1.0, 1.0)]))
         with pytest.raises(InvalidValueError, match="holds scalar values"):
             store.ingest("k-run", MetricBatch("b", 0, [("m", "table", None, 1.0, {"x": 1})]))

@@ -12,7 +12,15 @@ import httpx
 import pytest
 
 from runtrack.errors import InvalidValueError, LimitExceededError
-from runtrack.model import NO_STEP, POINT_FLOAT, POINT_INT, POINT_OBJECT, MetricBatch, PointColumns
+from runtrack.model import (
+    NO_STEP,
+    POINT_FLOAT,
+    POINT_INT,
+    POINT_OBJECT,
+    MetricBatch,
+    NewRun,
+    PointColumns,
+)
 from runtrack.server.api import _columns as server_side
 from runtrack.store.rest import RestStore
 from runtrack.store.rest import _columns as client_side
@@ -87,8 +95,8 @@ def test_columnar_batch_through_a_server(live_server: LiveServer) -> None:
         from runtrack.model import RunStatus
 
         exp = store.get_or_create_experiment("wire")
-        store.create_run(exp.id, "wire-run", display_name="w", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "wire-run", display_name="w", run_type="script",
+                         status=RunStatus.RUNNING))
         columns = _columns()
         batch = MetricBatch.from_columns("s", 0, columns)
         assert store.ingest("wire-run", batch) == 4

@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from runtrack import limits
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.store.rest import RestStore
 from tests.live_server import LiveServer, start_server
 
@@ -27,7 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = start_server(tmp_path_factory.mktemp("safety"), "--max-request-bytes", "1000000")
     store = RestStore(live.url)
     exp = store.get_or_create_experiment("safety")
-    store.create_run(exp.id, RUN, display_name="s", run_type="script", status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, RUN, display_name="s", run_type="script"))
     store.close()
     yield live
     live.stop()
@@ -108,8 +108,8 @@ def test_request_size_limit_is_named(server: LiveServer) -> None:
 def test_batch_limit_is_named(live_server: LiveServer) -> None:
     store = RestStore(live_server.url)
     exp = store.get_or_create_experiment("limits")
-    store.create_run(exp.id, "limit-run", display_name="l", run_type="script",
-                     status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, "limit-run", display_name="l", run_type="script",
+                     status=RunStatus.RUNNING))
     store.close()
     records = [["m", "scalar", None, 0, 0]] * (limits.MAX_BATCH_RECORDS + 1)
     body = json.dumps({"stream": "s", "first_seq": 0, "records": records}, separators=(",", ":"))

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runtrack.model import RunStatus
+from runtrack.model import NewRun
 from runtrack.server.app import create_app
 from runtrack.server.auth import create_token
 from runtrack.server.settings import ServerSettings
@@ -37,7 +37,7 @@ def _app(tmp: Path, **options: Any) -> Any:
     app = create_app(settings)
     store = app.state.store
     exp = store.get_or_create_experiment("guard")
-    store.create_run(exp.id, RUN, display_name="g", run_type="script", status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, RUN, display_name="g", run_type="script"))
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtrack.model import MetricBatch, RunStatus
+from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.store.rest import RestStore
 from tests.live_server import start_server
 
@@ -15,8 +15,8 @@ def test_server_on_postgres(postgres_url: str, tmp_path: Path) -> None:
     store = RestStore(server.url)
     try:
         exp = store.get_or_create_experiment("pg")
-        store.create_run(exp.id, "pg-run", display_name="p", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "pg-run", display_name="p", run_type="script",
+                         status=RunStatus.RUNNING))
         records = [("m", "scalar", i, float(i), i * 0.5) for i in range(20_000)]
         assert store.ingest("pg-run", MetricBatch("s", 0, records)) == 20_000
         assert store.list_series("pg-run")[0].maximum == 19_999 * 0.5

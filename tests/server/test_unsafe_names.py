@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from runtrack.cli import main
-from runtrack.model import RunStatus
+from runtrack.model import NewRun, RunStatus
 from runtrack.server.app import create_app
 from runtrack.server.settings import ServerSettings
 from runtrack.store.base import is_safe_path
@@ -30,8 +30,8 @@ def workspace(tmp_path: Path) -> Path:
     app = create_app(ServerSettings.for_uri(str(ws)))
     store = app.state.store
     exp = store.get_or_create_experiment("names")
-    store.create_run(exp.id, RUN, display_name="n", run_type="script",
-                     status=RunStatus.COMPLETED)
+    store.create_run(NewRun(exp.id, RUN, display_name="n", run_type="script",
+                     status=RunStatus.COMPLETED))
     app.state.artifacts.put(RUN, "outputs/good.txt", b"good")
     store.close()
     folder = ws / "artifacts" / RUN

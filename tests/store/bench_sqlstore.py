@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runtrack.model import MetricBatch, RunStatus
+from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.store.sql import SqlStore
 
 
@@ -26,8 +26,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp())
     store = SqlStore(f"sqlite:///{folder / 'bench.db'}")
     exp = store.get_or_create_experiment("bench")
-    store.create_run(exp.id, "big", display_name="big", run_type="script",
-                     status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, "big", display_name="big", run_type="script",
+                     status=RunStatus.RUNNING))
     n = 1_000_000
     for start in range(0, n, 100_000):
         records = [("m", "scalar", i, 1e9 + i, math.sin(i / 1000)) for i in
@@ -42,8 +42,8 @@ def main() -> None:
     def ingest_100k() -> None:
         run_id = f"r{seq[0]}"
         seq[0] += 1
-        store.create_run(exp.id, run_id, display_name="x", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, run_id, display_name="x", run_type="script",
+                         status=RunStatus.RUNNING))
         records = [(f"m{k}", "scalar", i, 1e9 + i, i * 0.5) for k in range(10)
                    for i in range(10_000)]
         start = time.perf_counter()

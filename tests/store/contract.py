@@ -22,7 +22,7 @@ from runtrack.errors import (
     PropertyConflictError,
     RunStateError,
 )
-from runtrack.model import ErrorInfo, MetricBatch, RunQuery, RunStatus
+from runtrack.model import ErrorInfo, MetricBatch, NewRun, RunQuery, RunStatus
 from runtrack.store.base import TrackingStore
 from tests.store.registry_contract import RegistryContract
 
@@ -45,8 +45,8 @@ def same(a: Any, b: Any) -> bool:
 def new_run(store: TrackingStore, run_id: str = "r1", experiment: str = "exp", **kw: Any) -> str:
     exp = store.get_or_create_experiment(experiment)
     kw.setdefault("status", RunStatus.RUNNING)
-    store.create_run(exp.id, run_id, display_name=kw.pop("display_name", run_id),
-                     run_type=kw.pop("run_type", "script"), **kw)
+    store.create_run(NewRun(exp.id, run_id, display_name=kw.pop("display_name", run_id),
+                     run_type=kw.pop("run_type", "script"), **kw))
     return run_id
 
 
@@ -83,8 +83,8 @@ class TrackingStoreContract(RegistryContract):
         with pytest.raises(NotFoundError):
             store.update_experiment(bad, name="x")
         with pytest.raises(NotFoundError):
-            store.create_run(bad, "r", display_name="r", run_type="script",
-                             status=RunStatus.NOT_STARTED)
+            store.create_run(NewRun(bad, "r", display_name="r", run_type="script",
+                             status=RunStatus.NOT_STARTED))
 
     def test_list_experiments(self, store: TrackingStore) -> None:
         beta = store.get_or_create_experiment("beta")
@@ -131,11 +131,11 @@ class TrackingStoreContract(RegistryContract):
     def test_create_run_fields_and_numbering(self, store: TrackingStore) -> None:
         exp = store.get_or_create_experiment("e")
         before = time.time()
-        run = store.create_run(
+        run = store.create_run(NewRun(
             exp.id, "r1", display_name="first", run_type="script", status=RunStatus.RUNNING,
             tags={"t": "1", "n": None}, properties={"p": "x"}, compute_target="gpu",
             description="d", definition={"script": "train.py", "args": [1, 2]},
-        )
+        ))
         assert run.id == "r1" and run.number == 1 and run.experiment_id == exp.id
         assert run.experiment_name == "e" and run.display_name == "first"
         assert run.status is RunStatus.RUNNING and run.run_type == "script"
@@ -145,22 +145,22 @@ class TrackingStoreContract(RegistryContract):
         assert run.compute_target == "gpu" and run.description == "d"
         assert run.definition == {"script": "train.py", "args": [1, 2]}
         assert store.get_run("r1") == run
-        queued = store.create_run(exp.id, "r2", display_name="b", run_type="script",
-                                  status=RunStatus.NOT_STARTED)
+        queued = store.create_run(NewRun(exp.id, "r2", display_name="b", run_type="script",
+                                  status=RunStatus.NOT_STARTED))
         assert queued.number == 2 and queued.start_time is None
         other = store.get_or_create_experiment("other")
-        assert store.create_run(other.id, "r3", display_name="c", run_type="script",
-                                status=RunStatus.QUEUED).number == 1
+        assert store.create_run(NewRun(other.id, "r3", display_name="c", run_type="script",
+                                status=RunStatus.QUEUED)).number == 1
 
     def test_create_run_errors(self, store: TrackingStore) -> None:
         new_run(store, "r1")
         exp = store.get_or_create_experiment("exp")
         with pytest.raises(ConflictError):
-            store.create_run(exp.id, "r1", display_name="x", run_type="script",
-                             status=RunStatus.RUNNING)
+            store.create_run(NewRun(exp.id, "r1", display_name="x", run_type="script",
+                             status=RunStatus.RUNNING))
         with pytest.raises(NotFoundError):
-            store.create_run(exp.id, "r2", display_name="x", run_type="script",
-                             status=RunStatus.RUNNING, parent_id="missing")
+            store.create_run(NewRun(exp.id, "r2", display_name="x", run_type="script",
+                             status=RunStatus.RUNNING, parent_id="missing"))
         with pytest.raises(NotFoundError):
             store.get_run("missing")
 
@@ -171,8 +171,8 @@ class TrackingStoreContract(RegistryContract):
         def create(worker: int) -> None:
             try:
                 for i in range(10):
-                    store.create_run(exp.id, f"w{worker}-{i}", display_name="x",
-                                     run_type="script", status=RunStatus.RUNNING)
+                    store.create_run(NewRun(exp.id, f"w{worker}-{i}", display_name="x",
+                                     run_type="script", status=RunStatus.RUNNING))
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -549,15 +549,15 @@ class TrackingStoreContract(RegistryContract):
             ("d", RunStatus.COMPLETED, {}, {"seed": "1"}, None),
         ]
         for run_id, status, tags, props, acc in specs:
-            store.create_run(exp.id, run_id, display_name=f"run {run_id}", run_type="script",
-                             status=RunStatus.RUNNING, tags=tags, properties=props)
+            store.create_run(NewRun(exp.id, run_id, display_name=f"run {run_id}", run_type="script",
+                             status=RunStatus.RUNNING, tags=tags, properties=props))
             if acc is not None:
                 log(store, run_id, "acc", acc)
             if status is not RunStatus.RUNNING:
                 store.set_status(run_id, status)
             time.sleep(0.002)
-        store.create_run(exp.id, "a.child", display_name="child", run_type="child",
-                         status=RunStatus.RUNNING, parent_id="a")
+        store.create_run(NewRun(exp.id, "a.child", display_name="child", run_type="child",
+                         status=RunStatus.RUNNING, parent_id="a"))
         return exp.id
 
     def _ids(self, store: TrackingStore, **kw: Any) -> list[str]:

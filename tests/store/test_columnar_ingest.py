@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from runtrack.model import MetricBatch, PointColumns, RunStatus
+from runtrack.model import MetricBatch, NewRun, PointColumns, RunStatus
 from runtrack.spool import record as R
 from runtrack.spool.reader import Position, SpoolReader
 from runtrack.spool.writer import SpoolWriter
@@ -122,8 +122,8 @@ def test_columnar_and_record_ingest_store_the_same(
     for columnar in (True, False):
         store = SqlStore(f"sqlite:///{tmp_path / f'db-{columnar}.sqlite'}")
         exp = store.get_or_create_experiment("e")
-        store.create_run(exp.id, "r", display_name="r", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script",
+                         status=RunStatus.RUNNING))
         _ship(store, tmp_path / "spool", columnar, random.Random(seed + 1000))
         assert store.ingest_position("r", "s") == total
         dumps.append(_dump(store))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtrack.errors import StoreUnavailableError
-from runtrack.model import MetricBatch, RunQuery, RunStatus
+from runtrack.model import MetricBatch, NewRun, RunQuery, RunStatus
 from runtrack.store import open_store
 
 
@@ -43,8 +43,8 @@ def test_a_damaged_database_is_named_on_later_calls(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{path}")
     exp = store.get_or_create_experiment("e")
     for i in range(200):
-        store.create_run(exp.id, f"run-{i}", display_name="x" * 200, run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, f"run-{i}", display_name="x" * 200, run_type="script",
+                         status=RunStatus.RUNNING))
     store.ingest("run-0", MetricBatch("s", 0, [("m", "scalar", None, 1.0, 1.0)]))
     store.close()
     data = bytearray(path.read_bytes())

@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from runtrack.errors import ConfigError
-from runtrack.model import MetricBatch, RunStatus
+from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
@@ -65,8 +65,8 @@ def test_upgrade_from(tmp_path: Path, start: str | None) -> None:
     try:
         assert _diff(store) == []
         exp = store.get_or_create_experiment("e")
-        store.create_run(exp.id, "r", display_name="r", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script",
+                         status=RunStatus.RUNNING))
         store.ingest("r", MetricBatch("s", 0, [("m", "scalar", 0, 1.0, 1.5)]))
         assert store.read_series("r", "m").values == [1.5]
     finally:

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from runtrack.model import MetricBatch, RunStatus
+from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.store.sql import SqlStore, migrations, schema
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
@@ -50,8 +50,8 @@ def test_upgrade_from(postgres_url: str, start: str | None) -> None:
             metadata,
         )) == []
         exp = store.get_or_create_experiment("e")
-        store.create_run(exp.id, "r", display_name="r", run_type="script",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script",
+                         status=RunStatus.RUNNING))
         store.ingest("r", MetricBatch("s", 0, [("m", "scalar", 0, 1.0, 1.5)]))
         assert store.read_series("r", "m").values == [1.5]
     finally:

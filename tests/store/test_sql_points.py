@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from runtrack.model import MetricBatch, RunStatus
+from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.store.sql import SqlStore, codec, ingest
 from tests.store.contract import same
 
@@ -26,8 +26,8 @@ def store(
         monkeypatch.setattr(codec, "optional_numpy", lambda: None)
     sql_store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
     exp = sql_store.get_or_create_experiment("e")
-    sql_store.create_run(exp.id, "r", display_name="r", run_type="script",
-                         status=RunStatus.RUNNING)
+    sql_store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script",
+                         status=RunStatus.RUNNING))
     yield sql_store
     sql_store.close()
 

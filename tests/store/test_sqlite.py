@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from runtrack.model import NewRun
 from runtrack.store.sql import SqlStore
 from tests.store.contract import TrackingStoreContract
 
@@ -43,12 +44,12 @@ def test_two_stores_on_one_file_share_data(store: SqlStore, tmp_path: Path) -> N
 def test_points_are_packed_in_chunks(store: SqlStore) -> None:
     from sqlalchemy import func, select
 
-    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.model import MetricBatch
     from runtrack.store.sql.ingest import TARGET_CHUNK
     from runtrack.store.sql.schema import chunks
 
     exp = store.get_or_create_experiment("e")
-    store.create_run(exp.id, "r", display_name="r", run_type="script", status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script"))
     n = TARGET_CHUNK * 2 + 10
     for start in range(0, n, 1000):
         records = [("m", "scalar", i, 0.0, float(i)) for i in range(start, min(n, start + 1000))]

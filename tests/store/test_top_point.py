@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runtrack.model import MetricBatch, PointColumns, RunStatus
+from runtrack.model import MetricBatch, NewRun, PointColumns
 from runtrack.store.sql import SqlStore, migrations
 from runtrack.store.sql.dialects import Dialect
 
@@ -17,7 +17,7 @@ from runtrack.store.sql.dialects import Dialect
 def store(tmp_path: Path) -> SqlStore:
     store = SqlStore(f"sqlite:///{tmp_path / 'rt.db'}")
     exp = store.get_or_create_experiment("e")
-    store.create_run(exp.id, "r", display_name="r", run_type="script", status=RunStatus.RUNNING)
+    store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script"))
     return store
 
 

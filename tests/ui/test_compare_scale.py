@@ -20,7 +20,7 @@ STEPS = 2000
 
 def fill(folder: Path) -> tuple[str, list[str]]:
     """A sweep of noisy loss/acc curves written through the store (fast)."""
-    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.model import MetricBatch, NewRun, RunStatus
     from runtrack.store import open_store
 
     rng = random.Random(7)
@@ -31,8 +31,8 @@ def fill(folder: Path) -> tuple[str, list[str]]:
         now = time.time()
         for i in range(RUNS):
             run_id = f"sweep-{i:02d}"
-            store.create_run(exp.id, run_id, display_name=f"lr-{i}", run_type="interactive",
-                             status=RunStatus.COMPLETED, tags={"opt": "adam" if i % 2 else "sgd"})
+            store.create_run(NewRun(exp.id, run_id, display_name=f"lr-{i}", run_type="interactive",
+                             status=RunStatus.COMPLETED, tags={"opt": "adam" if i % 2 else "sgd"}))
             records: list[Any] = []
             for s in range(STEPS):
                 noise = rng.gauss(0, 0.02)

@@ -19,7 +19,7 @@ from runtrack.errors import (
     RunStateError,
     StoreUnavailableError,
 )
-from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
+from runtrack.model import ErrorInfo, NewRun, RunInfo, RunQuery, RunStatus
 from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
@@ -157,7 +157,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     ) -> Run:
         if run_id is not None:
             check_run_id(run_id)
-        info = experiment.workspace.store.create_run(
+        info = experiment.workspace.store.create_run(NewRun(
             experiment.id,
             run_id or new_run_id(experiment.name),
             display_name=check_display_name(display_name) or new_display_name(),
@@ -168,8 +168,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             properties={k: v for k, v in tag_strings(properties or {}).items() if v is not None},
             description=description,
             compute_target=compute_target,
-            definition=definition,
-        )
+            definition=definition or {},
+        ))
         run = cls(experiment, info.id, _info=info)
         if run_type in ("interactive", "child") and not status.is_terminal:
             from runtrack.spool.owner import RunOwnership

@@ -50,6 +50,7 @@ from runtrack.model import (
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
+    NewRun,
     RunInfo,
     RunQuery,
     RunStatus,
@@ -104,22 +105,8 @@ class TrackingStore(Protocol):
 
     # -- runs ----------------------------------------------------------------------
 
-    def create_run(
-        self,
-        experiment_id: str,
-        run_id: str,
-        *,
-        display_name: str,
-        run_type: str,
-        status: RunStatus,
-        parent_id: str | None = None,
-        tags: dict[str, str | None] | None = None,
-        properties: dict[str, str] | None = None,
-        compute_target: str = "local",
-        description: str | None = None,
-        definition: dict[str, object] | None = None,
-    ) -> RunInfo:
-        """Create a run; its ``number`` is the next one in its experiment.
+    def create_run(self, new: NewRun) -> RunInfo:
+        """Create the run ``new`` describes; its ``number`` is the next one in its experiment.
 
         ``start_time`` is set when ``status`` is Running. ConflictError if the id
         is taken; NotFoundError if the experiment or parent does not exist.

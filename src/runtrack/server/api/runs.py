@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from runtrack import limits
-from runtrack.model import ErrorInfo, RunQuery, RunStatus
+from runtrack.model import ErrorInfo, NewRun, RunQuery, RunStatus
 from runtrack.server.api._wire import WireJSONResponse, check_tags, wire
 from runtrack.server.deps import get_store
 from runtrack.store.base import TrackingStore
@@ -93,19 +93,7 @@ class QueryBody(BaseModel):
 def create_run(body: RunCreate, store: TrackingStore = Depends(get_store)) -> Any:
     if body.tags:
         check_tags(body.tags)
-    info = store.create_run(
-        body.experiment_id,
-        body.run_id,
-        display_name=body.display_name,
-        run_type=body.run_type,
-        status=body.status,
-        parent_id=body.parent_id,
-        tags=body.tags,
-        properties=body.properties,
-        compute_target=body.compute_target,
-        description=body.description,
-        definition=body.definition,
-    )
+    info = store.create_run(NewRun.from_json(body.model_dump()))
     return wire(info.to_json())
 
 

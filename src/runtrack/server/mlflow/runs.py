@@ -17,7 +17,7 @@ from fastapi import APIRouter
 
 from runtrack import limits
 from runtrack.errors import NotFoundError, RunStateError
-from runtrack.model import RunInfo, RunQuery, RunStatus, SeriesInfo
+from runtrack.model import NewRun, RunInfo, RunQuery, RunStatus, SeriesInfo
 from runtrack.server.mlflow import convert, run_search, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
@@ -118,10 +118,10 @@ def create_run(ctx: Ctx, args: Args) -> dict[str, Any]:
     if user and convert.USER_TAG not in tags:
         tags[convert.USER_TAG] = tag_value(user)
     start_ms = args.integer("start_time")
-    info = ctx.store.create_run(
+    info = ctx.store.create_run(NewRun(
         exp.id, uuid.uuid4().hex, display_name=name, run_type=convert.RUN_TYPE,
         status=RunStatus.RUNNING, parent_id=parent_id, tags=tags, compute_target="mlflow",
-    )
+    ))
     if start_ms and isinstance(ctx.store, RunRestater):
         info = ctx.store.restate_run(info.id, start_time=convert.seconds(start_ms))
     return {"run": run_response(ctx, info)}

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.errors import ConflictError
 from runtrack.logsearch import LogHit, LogQuery
@@ -27,6 +29,7 @@ from runtrack.model import (
     ErrorInfo,
     ExperimentInfo,
     MetricBatch,
+    NewRun,
     RunInfo,
     RunQuery,
     RunStatus,
@@ -45,11 +48,22 @@ def _q(value: str) -> str:
 
 
 class RestStore:
-    """Tracking data on a runtrack server. ``options`` tune retries (see HttpClient)."""
+    """Tracking data on a runtrack server. ``options`` tune retries (see HttpClient).
 
-    def __init__(self, uri: str, token: str | None = None, **options: Any) -> None:
+    ``transport``: an ``httpx.BaseTransport`` to send requests through instead of the
+    network, for example one into a server app running in this process (the test
+    suite's ``tests/inprocess.py``)."""
+
+    def __init__(
+        self,
+        uri: str,
+        token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **options: Any,
+    ) -> None:
         self.uri = uri.rstrip("/")
-        self._http = HttpClient(self.uri, token, **options)
+        self._http = HttpClient(self.uri, token, transport=transport, **options)
         self.artifacts = RestArtifactStore(self._http)
 
     # -- experiments ---------------------------------------------------------------------
@@ -90,34 +104,16 @@ class RestStore:
 
     # -- runs ------------------------------------------------------------------------------
 
-    def create_run(
-        self,
-        experiment_id: str,
-        run_id: str,
-        *,
-        display_name: str,
-        run_type: str,
-        status: RunStatus,
-        parent_id: str | None = None,
-        tags: dict[str, str | None] | None = None,
-        properties: dict[str, str] | None = None,
-        compute_target: str = "local",
-        description: str | None = None,
-        definition: dict[str, object] | None = None,
-    ) -> RunInfo:
-        body = {
-            "experiment_id": experiment_id, "run_id": run_id, "display_name": display_name,
-            "run_type": run_type, "status": status.value, "parent_id": parent_id,
-            "tags": tags, "properties": properties, "compute_target": compute_target,
-            "description": description, "definition": definition,
-        }
+    def create_run(self, new: NewRun) -> RunInfo:
         try:
-            return RunInfo.from_json(self._http.json("POST", "/runs", body=body))
+            return RunInfo.from_json(self._http.json("POST", "/runs", body=new.to_json()))
         except ConflictError:
             if not self._http.last_call_was_resent:
                 raise
-            existing = self.get_run(run_id)  # our first try did arrive
-            if existing.experiment_id != experiment_id or existing.display_name != display_name:
+            existing = self.get_run(new.run_id)  # our first try did arrive
+            if (existing.experiment_id, existing.display_name) != (
+                new.experiment_id, new.display_name
+            ):
                 raise
             return existing
 

@@ -35,6 +35,7 @@ from runtrack.model import (
     ExperimentInfo,
     MetricBatch,
     MetricKind,
+    NewRun,
     RunInfo,
     RunQuery,
     RunStatus,
@@ -135,24 +136,10 @@ class SqlStore(CatalogMethods):
 
     # -- runs --------------------------------------------------------------------------------
 
-    def create_run(
-        self,
-        experiment_id: str,
-        run_id: str,
-        *,
-        display_name: str,
-        run_type: str,
-        status: RunStatus,
-        parent_id: str | None = None,
-        tags: dict[str, str | None] | None = None,
-        properties: dict[str, str] | None = None,
-        compute_target: str = "local",
-        description: str | None = None,
-        definition: dict[str, object] | None = None,
-    ) -> RunInfo:
-        status = RunStatus(status)
+    def create_run(self, new: NewRun) -> RunInfo:
+        status, run_id, parent_id = RunStatus(new.status), new.run_id, new.parent_id
         with self._write() as conn:
-            key = int(_experiment(conn, experiment_id).id)
+            key = int(_experiment(conn, new.experiment_id).id)
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
                 raise ConflictError(f"a run with id {run_id!r} already exists; use a new id")
             if parent_id is not None:
@@ -168,18 +155,19 @@ class SqlStore(CatalogMethods):
             now = time.time()
             conn.execute(
                 insert(runs).values(
-                    id=run_id, experiment_id=key, number=number, display_name=display_name,
-                    status=status.value, run_type=run_type, parent_id=parent_id,
+                    id=run_id, experiment_id=key, number=number, display_name=new.display_name,
+                    status=status.value, run_type=new.run_type, parent_id=parent_id,
                     created_time=now, start_time=now if status is RunStatus.RUNNING else None,
                     end_time=now if status.is_terminal else None, last_activity=now,
-                    description=description, compute_target=compute_target,
-                    definition=json.dumps(definition) if definition else None, error=None,
+                    description=new.description, compute_target=new.compute_target,
+                    definition=json.dumps(new.definition) if new.definition else None,
+                    error=None,
                 )
             )
-            if tags:
-                _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, tags)
-            if properties:
-                _add_properties(conn, run_id, properties)
+            if new.tags:
+                _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, new.tags)
+            if new.properties:
+                _add_properties(conn, run_id, new.properties)
             return _run(conn, run_id)
 
     def get_run(self, run_id: str) -> RunInfo:
