@@ -1,7 +1,7 @@
 """Plain values every layer shares, and their JSON form (the /api/v1 wire format).
 
-Nothing here does I/O. Dataclasses are frozen; collections inside them are fresh
-copies owned by the value.
+Nothing here does I/O. Dataclasses are frozen; the collections inside them are not
+copied on the way in, so treat them as read-only (the SDK hands out copies).
 """
 
 from __future__ import annotations

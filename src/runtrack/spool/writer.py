@@ -3,7 +3,7 @@
 A record is committed when its length word is written, which happens last; the
 mapping is shared with the page cache, so a point whose call returned survives a
 SIGKILL of the process (not a power cut: that needs ``sync()``). One writer per
-stream; not thread-safe on its own (the SDK serialises calls per run).
+stream; not thread-safe: the SDK gives each logging thread a writer of its own.
 
 Liveness: the writer holds an exclusive ``flock`` on ``<stream>.lock`` from before
 its first segment exists until ``close()`` (or its process ends), so recovery

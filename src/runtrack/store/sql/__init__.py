@@ -1,9 +1,10 @@
 """``SqlStore``: the :class:`~runtrack.store.base.TrackingStore` on SQLite or PostgreSQL.
 
 Built on SQLAlchemy 2 Core. Every public method is exactly one transaction: writes go
-through :meth:`SqlStore._write` (the process-wide write lock, then ``BEGIN IMMEDIATE``
-on SQLite), reads through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query`` and
-``points`` receive that connection and never open another. The schema is migrated to
+through :meth:`SqlStore._write` (this store's write lock, then ``BEGIN IMMEDIATE``
+on SQLite, where other stores and processes wait on the database's lock), reads
+through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query`` and ``points``
+receive that connection and never open another. The schema is migrated to
 head when the store opens (see :mod:`runtrack.store.sql.migrations`).
 
 Beyond the protocol: :attr:`SqlStore.engine` and :attr:`SqlStore.dialect`, for tests

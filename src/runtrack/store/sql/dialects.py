@@ -7,8 +7,8 @@ SQLite (the zero-setup default):
   and runtrack emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes, so a write
   transaction takes the database lock up front instead of failing half-way with
   SQLITE_BUSY, plain (deferred) ``BEGIN`` for reads, which WAL lets run beside a writer;
-* one writer: :class:`Dialect.write_lock` serialises writes inside this process
-  (other processes wait on the file lock through ``busy_timeout``).
+* one writer: :class:`Dialect.write_lock` serialises the writes of one store
+  (other stores and processes wait on the file lock through ``busy_timeout``).
 
 PostgreSQL: ``postgresql://`` URLs are routed to psycopg 3; row locks make the same
 statements safe without the process lock (kept anyway: it is cheap). Bulk inserts
