@@ -20,6 +20,7 @@ import warnings
 BATCH_STEPS = 1_000  # x 10 metrics = 10,000 points per log_batch repetition
 ASYNC_STEPS = 100  # x 10 metrics = 1,000 points per async repetition
 READ_POINTS = 10_000
+LIFECYCLE_RUNS = 50  # per repetition: create, 5 tags, 5 metrics x 100 steps, terminate
 NAMES = [f"metric_{k}" for k in range(10)]
 
 
@@ -66,6 +67,19 @@ def main() -> None:
         async_rates.append(points / (time.perf_counter() - start))
         async_call_rates.append(ASYNC_STEPS / calls)
 
+    lifecycle_times: list[float] = []
+    for _ in range(args.reps):
+        start = time.perf_counter()
+        for _ in range(LIFECYCLE_RUNS):
+            run_id = client.create_run(exp_id).info.run_id
+            for t in range(5):
+                client.set_tag(run_id, f"tag_{t}", "value")
+            now = int(time.time() * 1000)
+            points = [Metric(n, i * 0.5, now, i) for i in range(100) for n in NAMES[:5]]
+            client.log_batch(run_id, metrics=points)  # MLflow's fastest way in: one call
+            client.set_terminated(run_id)
+        lifecycle_times.append((time.perf_counter() - start) / LIFECYCLE_RUNS)
+
     run_id = client.create_run(exp_id).info.run_id
     now = int(time.time() * 1000)
     series = [Metric("loss", math.sin(i / 1000.0), now, i) for i in range(READ_POINTS)]
@@ -88,6 +102,7 @@ def main() -> None:
                 "async_calls_per_s": statistics.median(async_call_rates),
                 "async_points_logged_per_s": statistics.median(async_call_rates) * len(NAMES),
                 "read_points_per_s": READ_POINTS / statistics.median(read_times),
+                "lifecycle_s_per_run": statistics.median(lifecycle_times),
                 "reps": args.reps,
             }
         ),

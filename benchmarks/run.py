@@ -65,6 +65,7 @@ def main() -> None:
     read = _run("runtrack_workloads.py", "read", "--reps", str(max(args.reps, 5))) or {}
     points = "1000000" if args.quick else "10000000"
     rss = _run("runtrack_workloads.py", "rss", "--points", points) or {}
+    life = _run("runtrack_workloads.py", "lifecycle", "--reps", reps) or {}
     ml: dict[str, Any] = {}
     if not args.no_mlflow:
         print("running MLflow workloads ...", flush=True)
@@ -103,11 +104,18 @@ def main() -> None:
         print(f"{'read points/s, get_metrics() vs get_metric_history':62} "
               f"{_fmt(ours, 'pts/s'):>16} {_fmt(ml['read_points_per_s'], 'pts/s'):>14}  "
               f"{_ratio(ours, ml['read_points_per_s'])}")
+    if life.get("s_per_run"):
+        theirs = ml.get("lifecycle_s_per_run")
+        line = (f"{'run lifecycle: create, 5 tags, 500 points, complete (per run)':62} "
+                f"{_fmt(life['s_per_run'], 's'):>16} {_fmt(theirs, 's') if theirs else '':>14}")
+        if theirs:
+            line += f"  {theirs / life['s_per_run']:,.1f}x faster  (MLflow log_batch)"
+        print(line)
     if ml:
         print(f"\nMLflow {ml.get('version')} on SQLite; medians of {reps} repetitions.")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(json.dumps({"calls": calls, "ingest": ingest, "read": read, "rss": rss,
-                      "mlflow": ml}))
+                      "lifecycle": life, "mlflow": ml}))
 
 
 if __name__ == "__main__":

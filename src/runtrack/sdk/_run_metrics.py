@@ -39,7 +39,7 @@ class MetricsMixin:
     _spool_dir: Path
     _ship_in_process: bool
     _spooled: SpooledMetrics | None
-    _kinds: dict[str, str]
+    _kinds: dict[str, str] | None
     _scalar_ids: dict[str, int]
     _owner: int
     #: set in a submitted run: stream names start with the supervisor's stream (rankN),
@@ -68,15 +68,18 @@ class MetricsMixin:
         _rules.check_name(name)
         if description:
             _rules.check_text(str(description), "description")
-        known = self._kinds.get(name)
+        kinds = self._kinds
+        if kinds is None:
+            kinds = self._kinds = {s.name: s.kind.value for s in self._store.list_series(self.id)}
+        known = kinds.get(name)
         if known is None:
-            if len(self._kinds) >= limits.MAX_METRIC_NAMES_PER_RUN:
+            if len(kinds) >= limits.MAX_METRIC_NAMES_PER_RUN:
                 raise LimitExceededError(
-                    f"run {self.id} already has {len(self._kinds)} metric names; the limit is "
+                    f"run {self.id} already has {len(kinds)} metric names; the limit is "
                     f"{limits.MAX_METRIC_NAMES_PER_RUN}: put the variable part into a column "
                     "of a log_row metric instead of the name"
                 )
-            self._kinds[name] = kind
+            kinds[name] = kind
         elif known != kind:
             raise InvalidValueError(
                 f"metric {name!r} of run {self.id} holds {known} values; it cannot also take "

@@ -71,9 +71,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
-        self._kinds: dict[str, str] = {
-            s.name: s.kind.value for s in self._store.list_series(self.id)
-        }
+        self._kinds: dict[str, str] | None = None  # metric name -> kind, read on first use
         self._scalar_ids: dict[str, int] = {}
         self._owner = 0
         self._outputs: Path | None = None
@@ -171,6 +169,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
             definition=definition or {},
         ))
         run = cls(experiment, info.id, _info=info)
+        run._kinds = {}  # a new run has no metrics yet
         if run_type in ("interactive", "child") and not status.is_terminal:
             from runtrack.spool.owner import RunOwnership
 
