@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.inprocess import inprocess_server  # noqa: F401  (shared fixture)
 from tests.live_server import live_server  # noqa: F401  (shared fixture)
 from tests.postgres import postgres_server, postgres_url  # noqa: F401  (shared fixtures)
 

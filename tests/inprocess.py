@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from runtrack.server.app import create_app
 from runtrack.server.settings import ServerSettings
@@ -67,6 +69,9 @@ class InProcessServer:
         self.app = create_app(self.settings)
         self.transport = ASGIThreadTransport(self.app)
         self.url = BASE_URL
+        self.api = f"{BASE_URL}/api/v1"
+        #: an httpx client into the app, for raw requests (``.get(f"{server.api}/…")``)
+        self.http = httpx.Client(transport=self.transport, base_url=BASE_URL)
         self._stores: list[RestStore] = []
 
     def store(self, token: str | None = None, **options: Any) -> RestStore:
@@ -78,5 +83,14 @@ class InProcessServer:
     def close(self) -> None:
         for store in self._stores:
             store.close()
+        self.http.close()
         self.transport.shutdown()
         self.app.state.store.close()
+
+
+@pytest.fixture
+def inprocess_server(tmp_path: Path) -> Iterator[InProcessServer]:
+    """A fresh in-process server over ``tmp_path / "server-ws"`` (re-exported by conftest)."""
+    server = InProcessServer(tmp_path / "server-ws")
+    yield server
+    server.close()

@@ -8,7 +8,6 @@ import math
 import struct
 from array import array
 
-import httpx
 import pytest
 
 from runtrack.errors import InvalidValueError, LimitExceededError
@@ -22,9 +21,8 @@ from runtrack.model import (
     PointColumns,
 )
 from runtrack.server.api import _columns as server_side
-from runtrack.store.rest import RestStore
 from runtrack.store.rest import _columns as client_side
-from tests.live_server import LiveServer
+from tests.inprocess import InProcessServer
 
 
 def _columns() -> PointColumns:
@@ -89,8 +87,8 @@ def test_batch_limit_is_named() -> None:
         server_side.decode(_body({"stream": "s", "first_seq": 0, "n": 10**9, "names": []}))
 
 
-def test_columnar_batch_through_a_server(live_server: LiveServer) -> None:
-    store = RestStore(live_server.url)
+def test_columnar_batch_through_a_server(inprocess_server: InProcessServer) -> None:
+    store = inprocess_server.store()
     try:
         from runtrack.model import RunStatus
 
@@ -105,7 +103,8 @@ def test_columnar_batch_through_a_server(live_server: LiveServer) -> None:
         assert data.values[:2] == [0.5, 2**62] and math.isnan(data.values[2])  # type: ignore[arg-type]
         assert data.steps == [0, None, 3]
         assert store.read_series("wire-run", "label").values == ["cat"]
-        bad = httpx.post(f"{live_server.api}/runs/wire-run/metrics", content=b"RTC1junk",
+        bad = inprocess_server.http.post(f"{inprocess_server.api}/runs/wire-run/metrics",
+                                         content=b"RTC1junk",
                          headers={"content-type": client_side.MEDIA_TYPE})
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_VALUE"
     finally:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from runtrack import limits
 from runtrack.model import NewRun, RunStatus
 from runtrack.store.rest import RestStore
+from tests.inprocess import InProcessServer
 from tests.live_server import LiveServer, start_server
 
 RUN = "safe-run"
@@ -105,32 +106,33 @@ def test_request_size_limit_is_named(server: LiveServer) -> None:
     assert "max_request_bytes" in answer.json()["error"]["message"]
 
 
-def test_batch_limit_is_named(live_server: LiveServer) -> None:
-    store = RestStore(live_server.url)
+def test_batch_limit_is_named(inprocess_server: InProcessServer) -> None:
+    store = inprocess_server.store()
     exp = store.get_or_create_experiment("limits")
     store.create_run(NewRun(exp.id, "limit-run", display_name="l", run_type="script",
                      status=RunStatus.RUNNING))
     store.close()
     records = [["m", "scalar", None, 0, 0]] * (limits.MAX_BATCH_RECORDS + 1)
     body = json.dumps({"stream": "s", "first_seq": 0, "records": records}, separators=(",", ":"))
-    answer = httpx.post(f"{live_server.api}/runs/limit-run/metrics", content=body,
-                        headers={"content-type": "application/json"})
+    answer = inprocess_server.http.post(f"{inprocess_server.api}/runs/limit-run/metrics",
+                                        content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "LIMIT_EXCEEDED"
     assert "MAX_BATCH_RECORDS" in answer.json()["error"]["message"]
 
 
-def test_error_shape(server: LiveServer) -> None:
-    missing = httpx.get(f"{server.api}/runs/nope")
+def test_error_shape(inprocess_server: InProcessServer) -> None:
+    http, api = inprocess_server.http, inprocess_server.api
+    missing = http.get(f"{api}/runs/nope")
     assert missing.status_code == 404
     assert set(missing.json()) == {"error"}
     assert set(missing.json()["error"]) == {"code", "message"}
     assert missing.json()["error"]["code"] == "NOT_FOUND"
-    invalid = httpx.post(f"{server.api}/runs", json={"run_id": 5})
+    invalid = http.post(f"{api}/runs", json={"run_id": 5})
     assert invalid.status_code == 422
     assert invalid.json()["error"]["code"] == "INVALID_REQUEST"
-    broken = httpx.post(f"{server.api}/runs", content=b"{not json",
-                        headers={"content-type": "application/json"})
+    broken = http.post(f"{api}/runs", content=b"{not json",
+                       headers={"content-type": "application/json"})
     assert broken.status_code == 422 and "error" in broken.json()
 
 
