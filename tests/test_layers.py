@@ -14,6 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "runtrack"
 
 CORE = {
     "runtrack._rules",
+    "runtrack._wire",
     "runtrack.model",
     "runtrack.catalog",
     "runtrack.logsearch",
