@@ -15,6 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "runtrack"
 CORE = {
     "runtrack._rules",
     "runtrack._wire",
+    "runtrack._format",
     "runtrack.model",
     "runtrack.catalog",
     "runtrack.logsearch",
