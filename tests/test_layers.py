@@ -14,6 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "runtrack"
 
 CORE = {
     "runtrack._rules",
+    "runtrack._wire",
+    "runtrack._format",
     "runtrack.model",
     "runtrack.catalog",
     "runtrack.logsearch",

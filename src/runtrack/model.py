@@ -83,6 +83,11 @@ NO_STEP = -(2**63)
 POINT_FLOAT, POINT_INT, POINT_OBJECT = 0, 1, 2
 
 
+#: A packed column of :class:`PointColumns`: ``bytes`` or any C-contiguous buffer of
+#: the same bytes (a numpy array); read it with ``numpy.frombuffer`` or ``array``.
+Packed = Any
+
+
 @dataclass(frozen=True)
 class PointColumns:
     """The points of a batch as parallel packed arrays, in sequence order.
@@ -97,14 +102,18 @@ class PointColumns:
     * ``types`` uint8: :data:`POINT_FLOAT` / :data:`POINT_INT` — ``values`` holds the
       float64 / int64; :data:`POINT_OBJECT` — the value is ``objects[i]`` (str, bool,
       None, table row …) and its 8 bytes in ``values`` are zero.
+
+    Each array is :data:`Packed`: ``bytes``, or a C-contiguous numpy array of that
+    dtype (the spool reader hands its arrays on as they are, without copying them
+    into bytes).
     """
 
     names: dict[int, tuple[str, str]]
-    ids: bytes
-    steps: bytes
-    times: bytes
-    values: bytes
-    types: bytes
+    ids: Packed
+    steps: Packed
+    times: Packed
+    values: Packed
+    types: Packed
     objects: dict[int, CellValue] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -131,9 +140,9 @@ class PointColumns:
         return out
 
 
-def _unpack(code: str, blob: bytes) -> array[Any]:
+def _unpack(code: str, blob: Packed) -> array[Any]:
     packed = array(code)
-    packed.frombytes(blob)
+    packed.frombytes(memoryview(blob).cast("B"))
     return packed
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from runtrack import _wire
 from runtrack.errors import InvalidValueError
 from runtrack.model import POINT_FLOAT, POINT_OBJECT, MetricBatch, NewRun, PointColumns, RunStatus
-from runtrack.server.api import _columns
 from runtrack.server.app import create_app
 from runtrack.server.settings import ServerSettings
 from runtrack.store import open_store
@@ -113,7 +113,7 @@ def _columnar(names: dict[int, tuple[str, str]], points: list[tuple[int, int, An
         bytes(t for _, t, _ in points),
         {k: v for k, (_, t, v) in enumerate(points) if t == POINT_OBJECT},
     )
-    return _columns.encode(MetricBatch("c", 0, []), columns)
+    return _wire.encode(MetricBatch("c", 0, []), columns)
 
 
 @pytest.mark.parametrize("names, points, words", [
@@ -129,7 +129,7 @@ def test_the_columnar_ingest_refuses_the_same(
     app: Any, names: dict[int, tuple[str, str]], points: list[Any], words: str
 ) -> None:
     answer = _call(app, "POST", f"/api/v1/runs/{RUN}/metrics", content=_columnar(names, points),
-                   headers={"content-type": _columns.MEDIA_TYPE})
+                   headers={"content-type": _wire.MEDIA_TYPE})
     assert answer.status_code == 400, answer.text
     assert words in answer.json()["error"]["message"]
 

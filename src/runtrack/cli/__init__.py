@@ -9,34 +9,27 @@ keeps its commands in a sibling module exposing ``COMMANDS = [...]``.
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from runtrack import __version__
+from runtrack._format import duration_text, run_seconds, time_text
 from runtrack.cli._common import URI as _URI
 from runtrack.cli._common import RuntrackGroup, open_workspace, resolve_run_id, workspace_settings
 
 if TYPE_CHECKING:
-    from runtrack.model import SeriesInfo
+    from runtrack.model import RunInfo, SeriesInfo
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
-def _duration(start: float | None, end: float | None) -> str:
-    if start is None:
-        return ""
-    seconds = (end or time.time()) - start
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{sec:02d}s" if hours else f"{minutes}m{sec:02d}s"
+def _duration(info: RunInfo) -> str:
+    return duration_text(run_seconds(info), empty="")
 
 
 def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+    return time_text(ts, empty="")
 
 
 _ONE_LINE = frozenset({"id", "status"})
@@ -165,7 +158,7 @@ def runs(
     for r in found:
         values = summaries.get(r.id, {})
         rows.append(
-            [r.id, r.experiment_name, r.number, r.status.value, _duration(r.start_time, r.end_time)]
+            [r.id, r.experiment_name, r.number, r.status.value, _duration(r)]
             + [_fmt(values[m].last) if m in values else "" for m in metrics]
         )
     columns = ["id", "experiment", "number", "status", "duration", *metrics]
@@ -224,7 +217,7 @@ def show(uri: str | None, as_json: bool, run_id: str) -> None:
     console.print(
         f"experiment {info.experiment_name} · #{info.number} · {info.status.value} · "
         f"type {info.run_type} · started {_when(info.start_time)} · "
-        f"duration {_duration(info.start_time, info.end_time)}"
+        f"duration {_duration(info)}"
     )
     if info.error:
         console.print(f"[red]error[/] {info.error.code}: {info.error.message}")

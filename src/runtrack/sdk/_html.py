@@ -8,13 +8,12 @@ The live widget (``runtrack.widgets``) reuses these helpers.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from runtrack.model import RunInfo
+from runtrack._format import duration_text, time_text
+from runtrack._format import run_seconds as duration_seconds
 
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
@@ -63,38 +62,6 @@ def status_badge(status: str) -> str:
         f'<span style="display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;'
         f'font-weight:600;color:{fg};background:{bg};white-space:nowrap">{esc(status)}</span>'
     )
-
-
-def duration_seconds(info: RunInfo, now: float | None = None) -> float | None:
-    """Seconds the run has been (or was) running; None before it started."""
-    if info.start_time is None:
-        return None
-    end = info.end_time if info.status.is_terminal and info.end_time else None
-    return max(0.0, (end if end is not None else (now or time.time())) - info.start_time)
-
-
-def duration_text(seconds: float | None) -> str:
-    """``850 ms``, ``42 s``, ``3m 07s``, ``2h 05m``, ``3d 4h`` (``—`` for None)."""
-    if seconds is None:
-        return "—"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        short = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}".removesuffix(".0")
-        return f"{short} s"
-    s = int(seconds)
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600}h"
-
-
-def time_text(ts: float | None) -> str:
-    """Local time, ``YYYY-MM-DD HH:MM:SS`` (``—`` for None)."""
-    if ts is None:
-        return "—"
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def number_text(value: object) -> str:

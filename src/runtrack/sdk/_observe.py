@@ -10,14 +10,15 @@ said (see :func:`runtrack.runner.explain.explain`).
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from runtrack import config
 from runtrack.errors import ConfigError
 from runtrack.model import ErrorInfo, RunStatus
-from runtrack.runner import sysmetrics
-from runtrack.runner.explain import explain
-from runtrack.runner.logindex import IndexerThread, LogIndexer
 from runtrack.store.base import ArtifactStore, TrackingStore
+
+if TYPE_CHECKING:  # imported when a run starts: `import runtrack` stays light (no psutil)
+    from runtrack.runner.logindex import IndexerThread
 
 log = logging.getLogger("runtrack")
 
@@ -35,10 +36,14 @@ class RunObservers:
         except ConfigError as exc:  # never stop the user's run over its monitoring
             log.warning("runtrack: system metrics off: %s", exc)
             interval = None
+        from runtrack.runner import sysmetrics
+
         self._sampler = sysmetrics.start(store, run_id, sysmetrics.this_process, interval)
 
     def watch_logs(self) -> None:
         if self._indexer is None:
+            from runtrack.runner.logindex import IndexerThread, LogIndexer
+
             self._indexer = IndexerThread(LogIndexer(self._store, self._artifacts, self._run_id))
             self._indexer.start()
 
@@ -48,5 +53,7 @@ class RunObservers:
             self._sampler = None
         if self._indexer is None:
             return error
+        from runtrack.runner.explain import explain
+
         indexer, self._indexer = self._indexer.stop(), None
         return explain(status, error, indexer.tracebacks())

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from runtrack import _rules, limits
@@ -16,8 +15,8 @@ from runtrack.model import MetricKind, SeriesData, SeriesInfo
 from runtrack.sdk import _media, _values
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
 from runtrack.sdk._spooled import SpooledMetrics, flush_run, new_stream_name
-from runtrack.spool import record as R
 from runtrack.spool.record import NO_STEP
+from runtrack.spool.writer import refuse_scalar
 from runtrack.store.base import ArtifactStore, SeriesValuesReader, TrackingStore
 
 if TYPE_CHECKING:
@@ -25,9 +24,6 @@ if TYPE_CHECKING:
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _clock = time.time
-_pack_float = R.FLOAT_REC.pack_into
-_pack_int = R.INT_REC.pack_into
-assert (R.FLOAT, R.INT, R.COMMIT, R.POINT_SIZE, R.NO_STEP) == (2, 3, 0xC0FFEE01, 40, -(2**63))
 
 
 class MetricsMixin:
@@ -40,8 +36,8 @@ class MetricsMixin:
     _ship_in_process: bool
     _spooled: SpooledMetrics | None
     _kinds: dict[str, str] | None
-    _scalar_ids: dict[str, int]
-    _owner: int
+    #: the main writer's SpoolWriter.append_scalar (spool.writer.refuse_scalar when none)
+    _append_scalar: Callable[[str, Any, Any], bool]
     #: set in a submitted run: stream names start with the supervisor's stream (rankN),
     #: and ranks above 0 log their metrics as ``rank<N>/<name>`` (kept apart per rank)
     _stream_prefix: str | None = None
@@ -59,8 +55,7 @@ class MetricsMixin:
                 ship_in_process=self._ship_in_process,
                 stream=f"{prefix}-{new_stream_name()}" if prefix else None,
             )
-            self._scalar_ids = {}
-            self._owner = self._spooled.owner
+            self._append_scalar = self._spooled.writer.append_scalar
         return self._spooled
 
     def _register(self, name: str, kind: str, description: str | None) -> int:
@@ -89,8 +84,8 @@ class MetricsMixin:
         nid = writer.intern(self._metric_prefix + name, kind)
         if description:
             writer.describe(nid, str(description))
-        if kind == "scalar" and get_ident() == self._owner:
-            self._scalar_ids[name] = nid
+        if kind == "scalar":
+            writer.enable_append(name, nid)
         return nid
 
     def _step(self, step: Any, name: str) -> int:
@@ -111,32 +106,12 @@ class MetricsMixin:
 
         The point is in the run's spool when this returns (it survives a crash of this
         process). The common case — a float or int under a known name, from the thread
-        that started logging — is one struct pack into a memory map.
+        that started logging — is one struct pack into a memory map
+        (:meth:`runtrack.spool.writer.SpoolWriter.append_scalar`); anything else takes
+        the checked slow path.
         """
-        nid = self._scalar_ids.get(name)
-        if nid is not None and not description and get_ident() == self._owner:
-            # Literals, not module constants: LOAD_CONST is the cheapest load there is.
-            # -2**63 is NO_STEP; 40 is POINT_SIZE; 2 / 3 are FLOAT / INT; 0xC0FFEE01 COMMIT.
-            if step is None:
-                s = -0x8000000000000000
-            elif type(step) is int and -0x8000000000000000 < step <= 0x7FFFFFFFFFFFFFFF:
-                s = step
-            else:
-                s = self._step(step, name)
-            w = self._spooled.writer  # type: ignore[union-attr]
-            off = w.offset
-            if off + 40 <= w.limit:
-                if type(value) is float:
-                    _pack_float(w.mm, off, 40, 2, nid, s, _clock(), value, 0xC0FFEE01)
-                    w.offset = off + 40
-                    w.seq += 1
-                    return
-                if type(value) is int and -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:
-                    _pack_int(w.mm, off, 40, 3, nid, s, _clock(), value, 0xC0FFEE01)
-                    w.offset = off + 40
-                    w.seq += 1
-                    return
-        self._log_slow(name, value, description, step)
+        if description or not self._append_scalar(name, step, value):
+            self._log_slow(name, value, description, step)
 
     def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
         _rules.check_name(name)
@@ -259,7 +234,7 @@ class MetricsMixin:
             self._spooled.flush(timeout_seconds)
 
     def _close_spool(self, timeout: float = 300) -> None:
-        self._scalar_ids = {}  # the next log() reopens a spool through the slow path
+        self._append_scalar = refuse_scalar  # the next log() reopens a spool (slow path)
         if self._spooled is not None:
             self._spooled.close(timeout)
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from runtrack.errors import NotFoundError, RunFailedError, RunStateError
 from runtrack.model import RunInfo, RunStatus
 from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT
-from runtrack.runner.target import LocalTarget, reap_if_orphaned
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 if TYPE_CHECKING:
@@ -40,6 +39,8 @@ class ScriptRunMixin:
     def _reap_orphan(self) -> None:
         """Resolve a script run whose supervisor died (called by get_status)."""
         if self._info.run_type == "script" and not self._submitted:
+            from runtrack.runner.target import LocalTarget, reap_if_orphaned  # psutil: lazy
+
             self._info = reap_if_orphaned(self._store, self._info, LocalTarget())
 
     def wait_for_completion(
@@ -94,6 +95,8 @@ class ScriptRunMixin:
         except RunStateError:
             self._refresh()
             return
+        from runtrack.runner.target import LocalTarget, reap_if_orphaned  # psutil: lazy
+
         target = LocalTarget()
         if not target.request_cancel(self._info):
             self._info = reap_if_orphaned(self._store, self._info, target)

@@ -23,11 +23,14 @@ import time
 import uuid
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtrack.errors import StoreUnavailableError
-from runtrack.spool.shipper import BackgroundShipper, StreamShipper
 from runtrack.spool.writer import SpoolWriter
 from runtrack.store.base import TrackingStore
+
+if TYPE_CHECKING:  # the shipper (reader, numpy decoding) loads with the first spool
+    from runtrack.spool.shipper import BackgroundShipper, StreamShipper
 
 log = logging.getLogger("runtrack")
 
@@ -64,6 +67,8 @@ class SpooledMetrics:
         self._writers: dict[int, SpoolWriter] = {self.owner: self.writer}
         self.shipper: BackgroundShipper | None = None
         if ship_in_process:
+            from runtrack.spool.shipper import BackgroundShipper
+
             self.shipper = BackgroundShipper(self._stream_shipper(self.writer))
         self.closed = False
         _OPEN.add(self)
@@ -74,6 +79,8 @@ class SpooledMetrics:
         self._finalizer.atexit = False  # _drain_at_exit closes what is still open
 
     def _stream_shipper(self, writer: SpoolWriter) -> StreamShipper:
+        from runtrack.spool.shipper import StreamShipper
+
         shipper = StreamShipper(
             self.store, self.run_id, self.folder, writer.stream, memory=writer.memory
         )

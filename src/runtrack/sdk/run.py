@@ -39,6 +39,7 @@ from runtrack.sdk._run_metrics import MetricsMixin
 from runtrack.sdk._script_run import ScriptRunMixin
 from runtrack.sdk._spooled import SpooledMetrics
 from runtrack.sdk._tee import OutputTee
+from runtrack.spool.writer import refuse_scalar
 
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
@@ -72,8 +73,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
         self._kinds: dict[str, str] | None = None  # metric name -> kind, read on first use
-        self._scalar_ids: dict[str, int] = {}
-        self._owner = 0
+        self._append_scalar = refuse_scalar  # run.log's fast path; set by the spool
         self._outputs: Path | None = None
         self._submitted = False
         self._ship_in_process = True

@@ -159,19 +159,20 @@ class ColumnBuilder:
 
     def build(self, names: dict[int, tuple[str, str]]) -> PointColumns:
         """The points added so far; ``names`` maps every id used (and maybe more) to
-        (name, kind)."""
+        (name, kind). The columns are the numpy arrays themselves (no copy into bytes):
+        the store reads them with ``numpy.frombuffer``, the wire joins their buffers."""
         self._flush_small()
         np = self.np
         parts: list[Any] = list(zip(*self._pieces, strict=True)) or [()] * 5
         codes = ("<u4", "<i8", "<f8", "<i8", "u1")
 
-        def packed(i: int) -> bytes:
+        def packed(i: int) -> Any:
             items = parts[i]
             if not items:
                 return b""
             if len(items) == 1:
-                return bytes(np.ascontiguousarray(items[0], dtype=codes[i]).tobytes())
-            return bytes(np.concatenate(items).astype(codes[i], copy=False).tobytes())
+                return np.ascontiguousarray(items[0], dtype=codes[i])
+            return np.concatenate(items).astype(codes[i], copy=False)
 
         return PointColumns(
             names=dict(names),

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from runtrack._format import run_seconds
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo, RunQuery, RunStatus
 from runtrack.server.api._error_text import error_text
@@ -236,10 +237,7 @@ def _natural(text: str) -> tuple[int, float, str]:
 
 
 def duration(run: RunInfo, now: float | None = None) -> float | None:
-    if run.start_time is None:
-        return None
-    end = run.end_time if run.end_time is not None else (now or time.time())
-    return max(0.0, end - run.start_time)
+    return run_seconds(run, now)
 
 
 def run_row(run: RunInfo, values: dict[str, Any] | None = None) -> dict[str, Any]:

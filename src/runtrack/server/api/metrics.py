@@ -8,7 +8,7 @@ Ingest bodies are parsed by hand rather than by Pydantic: a batch holds up to
 ``MAX_BATCH_RECORDS`` records and this is the hot path. Two forms are accepted: JSON
 (``records`` as ``[name, kind, step, time, value]`` lists, their shape checked record by
 record, 400 naming the first bad one) and the binary columnar form of
-:mod:`runtrack.server.api._columns`, which the RestStore sends for columnar batches.
+:mod:`runtrack._wire`, which the RestStore sends for columnar batches.
 What values, steps and kinds a metric may hold is checked by the store's ingest, with
 the rules of :mod:`runtrack._rules` that every entry point shares.
 """
@@ -21,10 +21,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from runtrack import limits
+from runtrack import _wire, limits
 from runtrack.errors import InvalidValueError, LimitExceededError
 from runtrack.model import MetricBatch, Record
-from runtrack.server.api import _columns
 from runtrack.server.api._wire import WireJSONResponse, read_body, read_json, require, wire
 from runtrack.server.deps import get_settings, get_store
 from runtrack.server.settings import ServerSettings
@@ -64,7 +63,7 @@ class SummariesBody(BaseModel):
             "required": True,
             "content": {
                 "application/json": {"schema": _INGEST_SCHEMA},
-                _columns.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                _wire.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -75,8 +74,8 @@ async def ingest(
     store: TrackingStore = Depends(get_store),
     settings: ServerSettings = Depends(get_settings),
 ) -> Any:
-    if request.headers.get("content-type", "").startswith(_columns.MEDIA_TYPE):
-        batch = _columns.decode(await read_body(request, settings.max_request_bytes))
+    if request.headers.get("content-type", "").startswith(_wire.MEDIA_TYPE):
+        batch = _wire.decode(await read_body(request, settings.max_request_bytes))
     else:
         batch = parse_batch(await read_json(request, settings.max_request_bytes))
     next_seq = await run_in_threadpool(store.ingest, run_id, batch)
@@ -109,7 +108,7 @@ def parse_batch(data: Any) -> MetricBatch:
             raise InvalidValueError(f"records[{i}] must be [name, kind, step, time, value]")
         name, kind, step, when, value = item
         if type(name) is not str or name not in known:
-            _columns.check_name_and_kind(name, kind, f"records[{i}]: ")
+            _wire.check_name_and_kind(name, kind, f"records[{i}]: ")
             known.add(name)
         if type(when) not in (float, int):
             raise InvalidValueError(f"records[{i}]: time must be a number")

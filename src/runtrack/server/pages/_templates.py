@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import QueryParams
 
+from runtrack._format import duration_text
 from runtrack.server.pages._assets import asset, plotly_url
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,16 +33,7 @@ def short_when(ts: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours >= 24:
-        days, hours = divmod(hours, 24)
-        return f"{days}d {hours}h"
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {sec:02d}s"
+    return duration_text(seconds, empty="")
 
 
 def number(value: Any) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from runtrack import _wire
 from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
 from runtrack.errors import ConflictError
 from runtrack.logsearch import LogHit, LogQuery
@@ -36,7 +37,6 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.rest import _columns
 from runtrack.store.rest._http import HttpClient
 from runtrack.store.rest.artifacts import RestArtifactStore
 
@@ -160,9 +160,9 @@ class RestStore:
         if batch.columns is None:
             data = self._http.json("POST", path, body=batch.to_json())
         else:
-            raw = _columns.encode(batch, batch.columns)
+            raw = _wire.encode(batch, batch.columns)
             data = self._http.json("POST", path, content=lambda: raw,
-                                   content_type=_columns.MEDIA_TYPE)
+                                   content_type=_wire.MEDIA_TYPE)
         return int(data["next_seq"])
 
     def ingest_position(self, run_id: str, stream: str) -> int:

@@ -16,6 +16,7 @@ import itertools
 import math
 from typing import Any
 
+from runtrack import _wire
 from runtrack.errors import InvalidValueError
 from runtrack.model import NO_STEP, POINT_FLOAT, POINT_INT, CellValue, MetricKind, PointColumns
 from runtrack.store.sql import codec
@@ -245,7 +246,4 @@ def _lists(
 
 
 def _check(name: object, kind: str) -> None:
-    from runtrack import _rules
-
-    _rules.check_name(name)
-    _rules.check_kind(kind, f"metric {name!r}: ")
+    _wire.check_name_and_kind(name, kind, f"metric {name!r}: ")

@@ -21,14 +21,18 @@ export function artifactUrl(runId, path, params) {
   return params ? `${url}?${new URLSearchParams(params)}` : url;
 }
 
+// The rules of runtrack/_format.py duration_text (tests/test_format.py runs both).
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined) return "";
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  let s = Math.floor(seconds);
-  const m = Math.floor(s / 60) % 60, h = Math.floor(s / 3600);
-  s %= 60;
-  if (h >= 24) return `${Math.floor(h / 24)}d ${h % 24}h`;
-  return h ? `${h}h ${String(m).padStart(2, "0")}m` : `${m}m ${String(s).padStart(2, "0")}s`;
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) {
+    const short = seconds >= 10 ? seconds.toFixed(0) : seconds.toFixed(1).replace(/\.0$/, "");
+    return `${short} s`;
+  }
+  const s = Math.floor(seconds), p = (n) => String(n).padStart(2, "0");
+  if (s < 3600) return `${Math.floor(s / 60)}m ${p(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${p(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
 export function formatWhen(ts) {

@@ -1,7 +1,9 @@
-"""The binary columnar ingest body (``application/vnd.runtrack.columns``).
+"""The one wire format of metric points: the binary columnar ingest body
+(``application/vnd.runtrack.columns``) and the metric name/kind check.
 
-A :class:`~runtrack.model.PointColumns` batch travels as its packed arrays, so neither
-side builds one Python object per point::
+At the bottom layer, so the RestStore (:func:`encode`) and the server (:func:`decode`)
+share one definition. A :class:`~runtrack.model.PointColumns` batch travels as its
+packed arrays, so neither side builds one Python object per point::
 
     b"RTC1" | uint32 LE header length H | H bytes of JSON header |
     ids (4n) | steps (8n) | times (8n) | values (8n) | types (n)
@@ -10,7 +12,6 @@ The header holds ``stream``, ``first_seq``, ``n``, ``names`` (``[[id, name, kind
 ``descriptions`` and ``objects`` (``[[index, value], …]`` for the points of type
 ``POINT_OBJECT``). :func:`decode` checks every invariant the store relies on with
 C-speed operations and raises InvalidValueError/LimitExceededError naming the problem.
-The RestStore encodes with :func:`runtrack.store.rest` 's twin of :func:`encode`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ _MAX_HEADER = 64 << 20
 
 def check_name_and_kind(name: Any, kind: Any, where: str) -> None:
     """Refuse a metric name or kind :mod:`runtrack._rules` refuses; ``where``
-    ("records[3]: ") prefixes the message."""
+    ("records[3]: ") prefixes the message. Every layer that receives metric names
+    from outside (the server, the SQL store's ingest) checks them with this."""
     try:
         _rules.check_name(name)
     except InvalidValueError as exc:  # LimitExceededError keeps its type (413)
@@ -96,7 +98,8 @@ def decode(body: bytes) -> MetricBatch:
 
 
 def encode(batch: MetricBatch, columns: PointColumns) -> bytes:
-    """The columnar body of ``batch`` (for tests; RestStore has its own copy)."""
+    """The columnar body of ``batch`` whose points are ``columns`` (bytes or numpy
+    arrays: their buffers are joined as they are)."""
     header = {
         "stream": batch.stream, "first_seq": batch.first_seq, "n": len(columns),
         "names": [[i, name, kind] for i, (name, kind) in columns.names.items()],
