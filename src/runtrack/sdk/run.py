@@ -18,7 +18,7 @@ from runtrack.errors import (
     RunStateError,
     StoreUnavailableError,
 )
-from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
+from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus, SeriesInfo
 from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
@@ -61,7 +61,10 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     ``experiment.start_logging()``, ``experiment.submit()`` or ``run.child_run()``.
     """
 
-    def __init__(self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None):
+    def __init__(
+        self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None,
+        _series: Sequence[SeriesInfo] | None = None,
+    ):
         self.experiment = experiment
         ws = experiment.workspace
         self._store = ws._store
@@ -70,9 +73,9 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
-        self._kinds: dict[str, str] = {
-            s.name: s.kind.value for s in self._store.list_series(self.id)
-        }
+        if _series is None:  # a listing passes the series it read for all its runs
+            _series = self._store.list_series(self.id)
+        self._kinds: dict[str, str] = {s.name: s.kind.value for s in _series}
         self._scalar_ids: dict[str, int] = {}
         self._owner = 0
         self._outputs: Path | None = None
