@@ -74,8 +74,9 @@ def runtrack_side(runs: int, repeat: int, folder: Path) -> dict[str, Any]:
 
 
 def mlflow_side(runs: int, repeat: int, folder: Path) -> dict[str, Any]:
-    import mlflow
     from mlflow.entities import Metric, RunTag
+
+    import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
     client = mlflow.MlflowClient()
