@@ -4,7 +4,7 @@ Both tools get the same experiment in a local SQLite store: ``--runs`` runs (def
 1,000), each with 5 tags and 5 metrics x 100 steps, completed. Then, timed (median of
 ``--repeat``, default 5, after one untimed warm-up call that pays imports):
 
-* runtrack ``exp.runs_table()``: one row per run with last/min/max of every metric,
+* runtrack ``exp.search_runs()``: one row per run with last/min/max of every metric,
   properties and tags (a pandas DataFrame);
 * runtrack's v1 loop ``for r in exp.get_runs(): r.get_metrics()`` (every point);
 * MLflow ``mlflow.search_runs([exp_id])`` (a DataFrame with the latest metric values,
@@ -65,7 +65,7 @@ def runtrack_side(runs: int, repeat: int, folder: Path) -> dict[str, Any]:
         assert total == runs * METRICS, total
 
     def table() -> None:
-        frame = exp.runs_table()
+        frame = exp.search_runs()
         assert len(frame) == runs and f"metrics_max.m{METRICS - 1}" in frame.columns
 
     result = {"setup_s": setup, "table_s": _timed(table, repeat), "loop_s": _timed(loop, repeat)}
@@ -129,12 +129,12 @@ def main() -> None:
     print(f"  logging the runs:           runtrack {ours['setup_s']:8.2f} s", end="")
     theirs = results.get("mlflow")
     print(f"   mlflow {theirs['setup_s']:8.2f} s" if theirs else "")
-    print(f"  exp.runs_table():           runtrack {ours['table_s'] * 1000:8.1f} ms")
+    print(f"  exp.search_runs():          runtrack {ours['table_s'] * 1000:8.1f} ms")
     print(f"  get_runs() + get_metrics(): runtrack {ours['loop_s'] * 1000:8.1f} ms")
     if theirs:
         search = theirs["search_s"]
         print(f"  mlflow.search_runs():       mlflow   {search * 1000:8.1f} ms")
-        print(f"  ratio mlflow search_runs / runs_table: {search / ours['table_s']:6.1f}x; "
+        print(f"  ratio mlflow.search_runs / exp.search_runs: {search / ours['table_s']:6.1f}x; "
               f"/ v1 loop: {search / ours['loop_s']:6.1f}x")
 
 

@@ -1,4 +1,4 @@
-"""Listing many runs: ``get_runs()`` + ``get_metrics()`` in bulk, and ``runs_table()``.
+"""Listing many runs: ``get_runs()`` + ``get_metrics()`` in bulk, and ``search_runs()``.
 
 Each test runs on a local folder (SQLite), a PostgreSQL database and a runtrack
 server, through the public SDK.
@@ -126,14 +126,14 @@ def test_a_budget_of_points_splits_the_bulk_reads(tmp_path: Path,
     ws.close()
 
 
-# -- runs_table ---------------------------------------------------------------------------
+# -- search_runs ---------------------------------------------------------------------------
 
 
-def test_runs_table_columns_and_values(where: Workspace) -> None:
+def test_search_runs_columns_and_values(where: Workspace) -> None:
     pytest.importorskip("pandas")
     exp = Experiment(where, "table")
     ids = _fill(exp, 3)
-    frame = exp.runs_table()
+    frame = exp.search_runs()
     assert list(frame["run_id"]) == ids[::-1]  # get_runs' order: newest first
     columns = list(frame.columns)
     assert columns[:3] == ["run_id", "display_name", "number"]
@@ -152,14 +152,14 @@ def test_runs_table_columns_and_values(where: Workspace) -> None:
     assert row["properties.lr"] == str(0.1 * 2)
 
 
-def test_runs_table_without_pandas_is_a_list_of_dicts(
+def test_search_runs_without_pandas_is_a_list_of_dicts(
     where: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exp = Experiment(where, "dicts")
     ids = _fill(exp, 2)
     running = exp.start_logging(snapshot_directory=None)
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
-    rows = exp.runs_table(["loss", "sys/cpu", "missing"], status="Completed")
+    rows = exp.search_runs(["loss", "sys/cpu", "missing"], status="Completed")
     assert isinstance(rows, list) and [r["run_id"] for r in rows] == ids[::-1]
     assert [k for k in rows[0] if k.startswith("metrics")] == [
         "metrics.loss", "metrics_min.loss", "metrics_max.loss",
@@ -167,22 +167,22 @@ def test_runs_table_without_pandas_is_a_list_of_dicts(
     ]
     assert rows[1]["metrics_max.loss"] == 1.0 and rows[1]["metrics.sys/cpu"] == 50.0
     with pytest.raises(ImportError, match="frame=False"):
-        exp.runs_table(frame=True)
-    both = exp.runs_table(frame=False)
+        exp.search_runs(frame=True)
+    both = exp.search_runs(frame=False)
     assert len(both) == 3 and both[0]["run_id"] == running.id
     assert both[0]["metrics.loss"] is None and both[0]["tags.fold"] is None
     running.complete()
 
 
-def test_runs_table_of_no_runs_and_bad_arguments(ws: Workspace) -> None:
+def test_search_runs_of_no_runs_and_bad_arguments(ws: Workspace) -> None:
     exp = Experiment(ws, "empty")
-    assert exp.runs_table(frame=False) == []
+    assert exp.search_runs(frame=False) == []
     with pytest.raises(InvalidTypeError, match="list of metric names"):
-        exp.runs_table("loss")
+        exp.search_runs("loss")
     with pytest.raises(InvalidTypeError, match="list of metric names"):
-        exp.runs_table([1])  # type: ignore[list-item]
+        exp.search_runs([1])  # type: ignore[list-item]
     run = exp.start_logging(snapshot_directory=None)
     run.log("nan", math.nan)
     run.complete()
-    (row,) = exp.runs_table(frame=False)
+    (row,) = exp.search_runs(frame=False)
     assert math.isnan(row["metrics.nan"])

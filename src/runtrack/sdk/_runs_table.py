@@ -1,4 +1,4 @@
-"""``Experiment.runs_table``: one row per run, metric summaries as columns.
+"""``Experiment.search_runs``: one row per run, metric summaries as columns.
 
 Two store calls whatever the number of runs: ``search_runs`` (the runs with their tags
 and properties) and ``get_summaries`` (every run's series summaries, no point read).
@@ -56,7 +56,7 @@ def _pandas(frame: bool | None) -> Any:
     except ImportError as exc:
         if frame:
             raise ImportError(
-                "runs_table(frame=True) needs pandas: pip install pandas, or pass "
+                "search_runs(frame=True) needs pandas: pip install pandas, or pass "
                 "frame=False for a list of dicts"
             ) from exc
         return None

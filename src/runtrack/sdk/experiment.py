@@ -192,7 +192,7 @@ class Experiment:
             run._listing = batch
             yield run
 
-    def runs_table(
+    def search_runs(
         self,
         metrics: Sequence[str] | None = None,
         *,
