@@ -56,6 +56,7 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
     "==": operator.eq, "!=": operator.ne,
 }
+_COUNT = list(series.c).index(series.c["count"])  # position: ``row.count`` is tuple.count
 _FIELDS = {"last": series.c.last, "min": series.c.vmin, "max": series.c.vmax,
            "top": series.c.top_value}
 _ATTRIBUTES = {
@@ -337,12 +338,15 @@ def count(conn: Connection, query: RunQuery) -> int:
 # -- series summaries -------------------------------------------------------------------------
 
 
+_KINDS = {kind.value: kind for kind in MetricKind}
+
+
 def series_info(row: Any) -> SeriesInfo:
-    """A ``series`` row as :class:`SeriesInfo` (no points read)."""
+    """A row of ``select(series)`` as :class:`SeriesInfo` (no points read)."""
     return SeriesInfo(
         name=row.name,
-        kind=MetricKind(row.kind),
-        count=row._mapping["count"],
+        kind=_KINDS.get(row.kind) or MetricKind(row.kind),
+        count=row[_COUNT],
         description=row.description or "",
         columns=json.loads(row.columns) if row.columns else [],
         last=math.nan if row.last_nan else row.last,
