@@ -328,8 +328,10 @@ class SqlStore(CatalogMethods):
 
     def list_series(self, run_id: str) -> list[SeriesInfo]:
         with self._read() as conn:
-            require_run(conn, run_id)
-            return list(_query.summaries(conn, [run_id], None)[run_id].values())
+            found = _query.run_summaries(conn, run_id)
+            if not found:
+                require_run(conn, run_id)  # no series, or no such run
+            return found
 
     def read_series(
         self, run_id: str, name: str, start: int = 0, end: int | None = None

@@ -375,3 +375,10 @@ def summaries(
         for row in conn.execute(statement):
             result[row.run_id][row.name] = series_info(row)
     return result
+
+
+def run_summaries(conn: Connection, run_id: str) -> list[SeriesInfo]:
+    """The summaries of one run's series in first-logged order (one plain equality
+    query: a get_metrics() call makes one per run)."""
+    statement = select(series).where(series.c.run_id == run_id).order_by(series.c.id)
+    return [series_info(row) for row in conn.execute(statement)]
