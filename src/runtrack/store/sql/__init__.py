@@ -369,7 +369,7 @@ class SqlStore(CatalogMethods):
                 if names is not None:
                     statement = statement.where(series.c.name.in_(list(names)))
                 wanted += [(r.run_id, r.id, r.name, MetricKind(r.kind))
-                           for r in conn.execute(statement)]
+                           for r in conn.execute(statement).all()]
             data = points.read_many(conn, [(sid, name, kind) for _, sid, name, kind in wanted])
         for run_id, sid, name, _ in wanted:
             result[run_id][name] = data[sid]

@@ -73,7 +73,7 @@ def read_many(
             .where(chunks.c.series_id.in_(part))
             .order_by(chunks.c.series_id, chunks.c.chunk_no)
         )
-        for row in conn.execute(statement):
+        for row in conn.execute(statement).all():
             found[row.series_id].append((row, 0, row.npts))
     result: dict[int, SeriesData] = {}
     for sid, name, kind in wanted:
