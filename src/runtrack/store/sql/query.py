@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -387,8 +388,11 @@ def summaries(
     return result
 
 
+#: built once: SQLAlchemy then reuses its compiled form and cache key on every call
+_RUN_SERIES = select(series).where(series.c.run_id == bindparam("run_id")).order_by(series.c.id)
+
+
 def run_summaries(conn: Connection, run_id: str) -> list[SeriesInfo]:
-    """The summaries of one run's series in first-logged order (one plain equality
+    """The summaries of one run's series in first-logged order (one prepared equality
     query: a get_metrics() call makes one per run)."""
-    statement = select(series).where(series.c.run_id == run_id).order_by(series.c.id)
-    return [series_info(row) for row in conn.execute(statement).all()]
+    return [series_info(row) for row in conn.execute(_RUN_SERIES, {"run_id": run_id}).all()]
