@@ -461,6 +461,33 @@ class TrackingStoreContract(RegistryContract):
         assert list(only["r1"]) == ["acc"] and only["r2"]["acc"].last == 0.2
         assert store.get_summaries(["r1"], names=[]) == {"r1": {}}
 
+    def test_read_all_series_equals_one_read_per_series(self, store: TrackingStore) -> None:
+        for run_id in ("r1", "r2", "r3"):
+            new_run(store, run_id)
+        for part in range(3):  # several ingest calls: several chunks per series
+            log(store, "r1", "loss", [1.0 / (i + 1) for i in range(part * 50, part * 50 + 50)],
+                steps=list(range(part * 50, part * 50 + 50)))
+        log(store, "r1", "mixed", [1, 2.5, NAN, "x", None, True, 2**60],
+            steps=[None, 5, 3, None, 7, 8, 9])
+        log(store, "r1", "rows", [{"a": 1, "b": "x"}, {"a": 2}], kind="table")
+        log(store, "r2", "loss", [0.5])
+        log(store, "r2", "flags", [True, False, True])
+        got = store.read_all_series(["r1", "r2", "r3", "nope"])
+        assert set(got) == {"r1", "r2", "r3", "nope"}
+        assert got["r3"] == {} and got["nope"] == {}
+        assert list(got["r1"]) == ["loss", "mixed", "rows"]
+        for run_id, by_name in got.items():
+            for name, data in by_name.items():
+                one = store.read_series(run_id, name)
+                assert (data.name, data.kind, data.start) == (name, one.kind, 0)
+                assert data.steps == one.steps and data.times == one.times
+                assert same(data.values, one.values), (run_id, name)
+        assert got["r1"]["loss"].values[149] == 1.0 / 150 and len(got["r1"]["loss"].values) == 150
+        only = store.read_all_series(["r1", "r2"], names=["loss"])
+        assert list(only["r1"]) == ["loss"] and only["r2"]["loss"].values == [0.5]
+        assert store.read_all_series(["r1"], names=[]) == {"r1": {}}
+        assert store.read_all_series([]) == {}
+
     # -- downsampling ----------------------------------------------------------------------------
 
     def test_spike_in_a_million_points_survives(self, store: TrackingStore) -> None:

@@ -14,6 +14,7 @@ from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededEr
 from runtrack.model import MetricKind, SeriesData, SeriesInfo
 from runtrack.sdk import _media, _values
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
+from runtrack.sdk._listing import RunBatch
 from runtrack.sdk._spooled import SpooledMetrics, flush_run, new_stream_name
 from runtrack.spool.record import NO_STEP
 from runtrack.spool.writer import refuse_scalar
@@ -42,6 +43,8 @@ class MetricsMixin:
     #: and ranks above 0 log their metrics as ``rank<N>/<name>`` (kept apart per rank)
     _stream_prefix: str | None = None
     _metric_prefix: str = ""
+    #: set on the runs of an ``Experiment.get_runs`` listing: reads their points in bulk
+    _listing: RunBatch | None = None
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -277,17 +280,26 @@ class MetricsMixin:
     ) -> dict[str, Any]:
         flush_run(run_id, 300)
         out: dict[str, Any] = {}
-        for info in self._store.list_series(run_id):
+        infos = self._store.list_series(run_id)
+        listed = self._listing
+        ahead = listed.current_series(run_id, infos) if listed and run_id == self.id else {}
+        for info in infos:
             if name is not None and info.name != name:
                 continue
             if info.name.startswith(SYSTEM_PREFIX) is not system:
                 continue
-            out[info.name] = self._shape(run_id, info, populate)
+            out[info.name] = self._shape(run_id, info, populate, ahead.get(info.name))
         return out
 
-    def _shape(self, run_id: str, info: SeriesInfo, populate: bool) -> Any:
+    def _shape(
+        self, run_id: str, info: SeriesInfo, populate: bool, data: SeriesData | None = None
+    ) -> Any:
+        """``info``'s series as get_metrics shows it, from ``data`` (its points, read
+        ahead by a listing) when given, else read now."""
         if info.kind.is_artifact:
-            first = self._store.read_series(run_id, info.name, 0, 1).values[0]
+            if data is None:
+                data = self._store.read_series(run_id, info.name, 0, 1)
+            first = data.values[0]
             path = str(first)
             if populate:
                 cls = ImageArtifact if info.kind is MetricKind.IMAGE else JsonArtifact
@@ -295,8 +307,8 @@ class MetricsMixin:
                 return artifact
             return artifact_ref(run_id, path)
         if info.kind is MetricKind.TABLE:
-            return _columns(self._store.read_series(run_id, info.name))
-        values = self._packed_values(run_id, info.name)
+            return _columns(data or self._store.read_series(run_id, info.name))
+        values = data.values if data is not None else self._packed_values(run_id, info.name)
         if values is None:
             values = self._store.read_series(run_id, info.name).values
         return values[0] if len(values) == 1 else values

@@ -174,12 +174,56 @@ class Experiment:
         """Runs newest first: top-level ones, and descendants with ``include_children``.
 
         ``tags``/``properties``: a key (has it), a list of keys, or a {key: value} dict.
+        The metric summaries of all the runs are read in one store call, and
+        ``get_metrics()`` on the runs of one listing reads their points in bulk (many
+        runs per store call), never returning points older than the store's.
         """
-        from runtrack.sdk._run_fields import tag_filter
+        from runtrack.sdk._listing import RunBatch
         from runtrack.sdk.run import Run
 
+        store = self.workspace.store
+        found = store.search_runs(self._run_query(type, tags, properties, status,
+                                                  include_children))
+        summaries = store.get_summaries([info.id for info in found]) if found else {}
+        batch = RunBatch(store, {info.id: summaries.get(info.id, {}) for info in found})
+        for info in found:
+            run = Run(self, info.id, _info=info,
+                      _series=list(summaries.get(info.id, {}).values()))
+            run._listing = batch
+            yield run
+
+    def search_runs(
+        self,
+        metrics: Sequence[str] | None = None,
+        *,
+        type: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        status: str | Sequence[str] | None = None,
+        include_children: bool = False,
+        frame: bool | None = None,
+    ) -> Any:
+        """The runs of ``get_runs`` (same filters, same order) as a table, one row per
+        run: a pandas DataFrame when pandas is installed (``frame=False``: a list of
+        dicts). Columns: the run's fields, then ``metrics.<name>`` (last value),
+        ``metrics_min.<name>`` and ``metrics_max.<name>`` for every scalar metric (only
+        ``metrics`` when given; system metrics only when named), then
+        ``properties.<key>`` and ``tags.<key>``. Two store reads for any number of runs;
+        see docs/listing.md.
+        """
+        from runtrack.sdk._runs_table import runs_table
+
+        query = self._run_query(type, tags, properties, status, include_children)
+        return runs_table(self.workspace.store, query, metrics, frame)
+
+    def _run_query(
+        self, type: str | None, tags: Any, properties: Any,
+        status: str | Sequence[str] | None, include_children: bool,
+    ) -> RunQuery:
+        from runtrack.sdk._run_fields import tag_filter
+
         statuses = [status] if isinstance(status, str) else status
-        query = RunQuery(
+        return RunQuery(
             experiment_ids=[self.id],
             run_type=type,
             tags=tag_filter(tags),
@@ -187,8 +231,6 @@ class Experiment:
             status=[RunStatus(s) for s in statuses] if statuses else None,
             include_children=include_children,
         )
-        for info in self.workspace.store.search_runs(query):
-            yield Run(self, info.id, _info=info)
 
     # -- tags --------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from runtrack.errors import (
     RunStateError,
     StoreUnavailableError,
 )
-from runtrack.model import ErrorInfo, NewRun, RunInfo, RunQuery, RunStatus
+from runtrack.model import ErrorInfo, NewRun, RunInfo, RunQuery, RunStatus, SeriesInfo
 from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
@@ -63,7 +63,10 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     ``experiment.start_logging()``, ``experiment.submit()`` or ``run.child_run()``.
     """
 
-    def __init__(self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None):
+    def __init__(
+        self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None,
+        _series: Sequence[SeriesInfo] | None = None,
+    ):
         self.experiment = experiment
         ws = experiment.workspace
         self._store = ws.store
@@ -72,7 +75,11 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
-        self._kinds: dict[str, str] | None = None  # metric name -> kind, read on first use
+        # metric name -> kind: a listing passes the series it read for all its runs,
+        # otherwise they are read on first use
+        self._kinds: dict[str, str] | None = (
+            None if _series is None else {s.name: s.kind.value for s in _series}
+        )
         self._append_scalar = refuse_scalar  # run.log's fast path; set by the spool
         self._outputs: Path | None = None
         self._submitted = False

@@ -68,7 +68,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.artifacts = artifacts
     app.state.read_only_posts = {
         f"{API_PREFIX}/runs/search", f"{API_PREFIX}/runs/count", f"{API_PREFIX}/summaries",
-        f"{API_PREFIX}/run-inputs",
+        f"{API_PREFIX}/run-inputs", f"{API_PREFIX}/series",
     }
     errors.install(app)
     _include_api(app)

@@ -207,6 +207,15 @@ class TrackingStore(Protocol):
         reading points. Runs with no series map to an empty dict."""
         ...
 
+    def read_all_series(
+        self, run_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> dict[str, dict[str, SeriesData]]:
+        """Every point of every series of the given runs (only ``names`` when given),
+        by run id then name in first-logged order, in one read: the bulk twin of
+        ``read_series`` for listings that need many runs' values. Runs with no series
+        (or unknown ids) map to an empty dict."""
+        ...
+
     # -- model registry ---------------------------------------------------------------------
 
     def create_registered_model(

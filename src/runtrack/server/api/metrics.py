@@ -167,3 +167,14 @@ def get_summaries(body: SummariesBody, store: TrackingStore = Depends(get_store)
             for run_id, by_name in found.items()
         }
     })
+
+
+@router.post("/series", summary="Every point of the series of many runs")
+def read_all_series(body: SummariesBody, store: TrackingStore = Depends(get_store)) -> Any:
+    found = store.read_all_series(body.run_ids, body.names)
+    return wire({
+        "series": {
+            run_id: [data.to_json() for data in by_name.values()]
+            for run_id, by_name in found.items()
+        }
+    })

@@ -42,6 +42,9 @@ from runtrack.store.rest.artifacts import RestArtifactStore
 
 __all__ = ["RestArtifactStore", "RestStore"]
 
+#: runs per ``POST /series`` request of ``read_all_series`` (the server takes 10,000)
+_SERIES_PER_REQUEST = 1_000
+
 
 def _q(value: str) -> str:
     return quote(value, safe="")
@@ -210,6 +213,19 @@ class RestStore:
             run_id: {name: SeriesInfo.from_json(info) for name, info in by_name.items()}
             for run_id, by_name in data["summaries"].items()
         }
+
+    def read_all_series(
+        self, run_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> dict[str, dict[str, SeriesData]]:
+        result: dict[str, dict[str, SeriesData]] = {}
+        wanted = list(run_ids)
+        for start in range(0, max(len(wanted), 1), _SERIES_PER_REQUEST):
+            body = {"run_ids": wanted[start : start + _SERIES_PER_REQUEST],
+                    "names": None if names is None else list(names)}
+            data = self._http.json("POST", "/series", body=body)
+            for run_id, found in data["series"].items():
+                result[run_id] = {s["name"]: SeriesData.from_json(s) for s in found}
+        return result
 
     # -- model registry ----------------------------------------------------------------------
 

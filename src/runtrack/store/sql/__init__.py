@@ -48,6 +48,7 @@ from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
 from runtrack.store.sql.dialects import Dialect
+from runtrack.store.sql.ingest import in_batches
 from runtrack.store.sql.schema import (
     chunks,
     experiment_tags,
@@ -316,8 +317,10 @@ class SqlStore(CatalogMethods):
 
     def list_series(self, run_id: str) -> list[SeriesInfo]:
         with self._read() as conn:
-            require_run(conn, run_id)
-            return list(_query.summaries(conn, [run_id], None)[run_id].values())
+            found = _query.run_summaries(conn, run_id)
+            if not found:
+                require_run(conn, run_id)  # no series, or no such run
+            return found
 
     def read_series(
         self, run_id: str, name: str, start: int = 0, end: int | None = None
@@ -337,6 +340,29 @@ class SqlStore(CatalogMethods):
         with self._read() as conn:
             series_id, _ = _series(conn, run_id, name)
             return points.read_values_packed(conn, series_id, start, end)
+
+    def read_all_series(
+        self, run_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> dict[str, dict[str, SeriesData]]:
+        result: dict[str, dict[str, SeriesData]] = {run_id: {} for run_id in run_ids}
+        if names is not None and not names:
+            return result
+        with self._read() as conn:
+            wanted: list[tuple[str, int, str, MetricKind]] = []
+            for part in in_batches(list(result)):
+                statement = (
+                    select(series.c.run_id, series.c.id, series.c.name, series.c.kind)
+                    .where(series.c.run_id.in_(part))
+                    .order_by(series.c.id)
+                )
+                if names is not None:
+                    statement = statement.where(series.c.name.in_(list(names)))
+                wanted += [(r.run_id, r.id, r.name, MetricKind(r.kind))
+                           for r in conn.execute(statement).all()]
+            data = points.read_many(conn, [(sid, name, kind) for _, sid, name, kind in wanted])
+        for run_id, sid, name, _ in wanted:
+            result[run_id][name] = data[sid]
+        return result
 
     def downsample(
         self,

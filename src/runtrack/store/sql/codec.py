@@ -92,11 +92,20 @@ def dumps_cell(value: object) -> str:
 
 
 def loads_cell(text: str | None) -> CellValue:
-    """Inverse of :func:`dumps_cell`; None (SQL NULL) reads as None."""
+    """Inverse of :func:`dumps_cell`; None (SQL NULL) reads as None. A plain number
+    (the common cell: a series' first or last value) skips the JSON decoder."""
     if text is None:
         return None
+    if text[:1] in _NUMBER_START:
+        try:
+            return float(text) if "." in text or "e" in text or "E" in text else int(text)
+        except ValueError:
+            pass
     value: CellValue = _CELL_DECODER.decode(text)
     return value
+
+
+_NUMBER_START = frozenset("-0123456789")
 
 
 def dumps_cells(values: Sequence[object]) -> bytes:

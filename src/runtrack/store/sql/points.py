@@ -57,6 +57,35 @@ def read_series(
     )
 
 
+def read_many(
+    conn: Connection, wanted: Sequence[tuple[int, str, MetricKind]]
+) -> dict[int, SeriesData]:
+    """Every point of each ``(series id, name, kind)`` in ``wanted``, keyed by series id:
+    one chunk query per batch of series instead of one per series."""
+    found: dict[int, list[tuple[Any, int, int]]] = {sid: [] for sid, _, _ in wanted}
+    for part in in_batches(list(found)):
+        statement = (
+            select(
+                chunks.c.series_id, chunks.c.count.label("npts"), chunks.c.encoding,
+                chunks.c.steps_kind, chunks.c.step_min, chunks.c.steps, chunks.c.times,
+                chunks.c.vals,
+            )
+            .where(chunks.c.series_id.in_(part))
+            .order_by(chunks.c.series_id, chunks.c.chunk_no)
+        )
+        for row in conn.execute(statement).all():
+            found[row.series_id].append((row, 0, row.npts))
+    result: dict[int, SeriesData] = {}
+    for sid, name, kind in wanted:
+        rows = found[sid]
+        times = codec.unpack_array("d", b"".join(row.times for row, _, _ in rows))
+        result[sid] = SeriesData(
+            name=name, kind=kind, start=0, steps=_steps(rows), times=times.tolist(),
+            values=_values(rows),
+        )
+    return result
+
+
 def read_values_packed(
     conn: Connection, series_id: int, start: int, end: int | None
 ) -> tuple[str, bytes] | None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -139,9 +140,11 @@ def _with_sides(conn: Connection, rows: Sequence[Any]) -> dict[str, RunInfo]:
     tags: dict[str, dict[str, str | None]] = {run_id: {} for run_id in ids}
     props: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     for part in in_batches(ids):
-        for tag in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(part))):
+        for tag in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(part))).all():
             tags[tag.run_id][tag.key] = tag.value
-        for prop in conn.execute(select(run_properties).where(run_properties.c.run_id.in_(part))):
+        for prop in conn.execute(
+            select(run_properties).where(run_properties.c.run_id.in_(part))
+        ).all():
             props[prop.run_id][prop.key] = prop.value
     return {row.id: _run_info(row, tags[row.id], props[row.id]) for row in rows}
 
@@ -337,24 +340,36 @@ def count(conn: Connection, query: RunQuery) -> int:
 # -- series summaries -------------------------------------------------------------------------
 
 
+_KINDS = {kind.value: kind for kind in MetricKind}
+_AT = {column.name: i for i, column in enumerate(series.c)}  # positions in select(series)
+_COUNT = _AT["count"]  # by position: ``row.count`` is the tuple method
+_NAME, _KIND, _DESCRIPTION, _COLUMNS = _AT["name"], _AT["kind"], _AT["description"], _AT["columns"]
+_LAST, _LAST_NAN, _VMIN, _VMAX = _AT["last"], _AT["last_nan"], _AT["vmin"], _AT["vmax"]
+_LAST_STEP, _FIRST_VALUE, _LAST_VALUE = _AT["last_step"], _AT["first_value"], _AT["last_value"]
+_LAST_TIME, _TOP_STEP, _TOP_TIME = _AT["last_time"], _AT["top_step"], _AT["top_time"]
+_TOP_VALUE, _TOP_NAN = _AT["top_value"], _AT["top_nan"]
+
+
 def series_info(row: Any) -> SeriesInfo:
-    """A ``series`` row as :class:`SeriesInfo` (no points read)."""
+    """A row of ``select(series)`` as :class:`SeriesInfo` (no points read). Columns are
+    read by position: this runs once per series of every listed run."""
+    kind, columns = row[_KIND], row[_COLUMNS]
     return SeriesInfo(
-        name=row.name,
-        kind=MetricKind(row.kind),
-        count=row._mapping["count"],
-        description=row.description or "",
-        columns=json.loads(row.columns) if row.columns else [],
-        last=math.nan if row.last_nan else row.last,
-        minimum=row.vmin,
-        maximum=row.vmax,
-        last_step=row.last_step,
-        first_value=loads_cell(row.first_value),
-        last_value=loads_cell(row.last_value),
-        last_time=row.last_time,
-        top_step=row.top_step,
-        top_time=row.top_time,
-        top_value=math.nan if row.top_nan else row.top_value,
+        name=row[_NAME],
+        kind=_KINDS.get(kind) or MetricKind(kind),
+        count=row[_COUNT],
+        description=row[_DESCRIPTION] or "",
+        columns=json.loads(columns) if columns else [],
+        last=math.nan if row[_LAST_NAN] else row[_LAST],
+        minimum=row[_VMIN],
+        maximum=row[_VMAX],
+        last_step=row[_LAST_STEP],
+        first_value=loads_cell(row[_FIRST_VALUE]),
+        last_value=loads_cell(row[_LAST_VALUE]),
+        last_time=row[_LAST_TIME],
+        top_step=row[_TOP_STEP],
+        top_time=row[_TOP_TIME],
+        top_value=math.nan if row[_TOP_NAN] else row[_TOP_VALUE],
     )
 
 
@@ -368,6 +383,16 @@ def summaries(
         statement = select(series).where(series.c.run_id.in_(part)).order_by(series.c.id)
         if names is not None:
             statement = statement.where(series.c.name.in_(list(names)))
-        for row in conn.execute(statement):
+        for row in conn.execute(statement).all():  # one fetch, not one per row
             result[row.run_id][row.name] = series_info(row)
     return result
+
+
+#: built once: SQLAlchemy then reuses its compiled form and cache key on every call
+_RUN_SERIES = select(series).where(series.c.run_id == bindparam("run_id")).order_by(series.c.id)
+
+
+def run_summaries(conn: Connection, run_id: str) -> list[SeriesInfo]:
+    """The summaries of one run's series in first-logged order (one prepared equality
+    query: a get_metrics() call makes one per run)."""
+    return [series_info(row) for row in conn.execute(_RUN_SERIES, {"run_id": run_id}).all()]
