@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, text, update
@@ -64,7 +65,7 @@ def index_lines(
     if not isinstance(first_line, int) or first_line < 1:
         raise InvalidValueError(f"first_line must be an int >= 1 (lines count from 1), not "
                                 f"{first_line!r}")
-    if any(not isinstance(line, str) for line in lines):
+    if not all(map(isinstance, lines, repeat(str))):
         raise InvalidValueError("log lines must be strings (decode bytes first)")
     row = conn.execute(
         select(log_files.c.id, log_files.c.next_line).where(
@@ -93,41 +94,56 @@ def index_lines(
         text("SELECT COALESCE(SUM(indexed), 0) FROM log_files WHERE run_id = :r"), {"r": run_id}
     ).scalar_one()
     room = max(0, limits.MAX_INDEXED_LOG_LINES_PER_RUN - int(total))
-    kept = fresh[:room]
+    kept = _safe_lines(fresh[:room])
     values: dict[str, Any] = {"next_line": expected + len(fresh)}
     if kept:
-        if dialect.is_sqlite:  # the driver's executemany: no per-row statement compiling
+        numbers = range(expected, expected + len(kept))
+        if dialect.is_sqlite:
+            # the driver's executemany (no per-row statement compiling); one statement in
+            # this write transaction gives the rows consecutive ids, so the new lines are
+            # the id range ending at last_insert_rowid(), which the FTS5 insert reads
+            # by primary key
             conn.exec_driver_sql(
                 "INSERT INTO log_lines (file_id, line_no, text) VALUES (?, ?, ?)",
-                [(file_id, expected + i, _safe(line)) for i, line in enumerate(kept)],
+                list(zip(repeat(file_id), numbers, kept)),
+            )
+            high = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+            low = high - len(kept) + 1
+            conn.exec_driver_sql(
+                "INSERT INTO log_lines_fts(rowid, text) "
+                "SELECT id, text FROM log_lines WHERE id BETWEEN ? AND ?",
+                (low, high),
             )
         else:
             dialect.insert_rows(
                 conn,
                 log_lines,
-                [
-                    {"file_id": file_id, "line_no": expected + i, "text": _safe(line)}
-                    for i, line in enumerate(kept)
-                ],
+                [{"file_id": file_id, "line_no": n, "text": line}
+                 for n, line in enumerate(kept, expected)],
             )
-        batch = {"f": file_id, "n": expected}
-        if dialect.is_sqlite:  # one bulk insert: far faster than a trigger per row
-            conn.execute(
-                text(
-                    "INSERT INTO log_lines_fts(rowid, text) SELECT id, text FROM log_lines "
-                    "WHERE file_id = :f AND line_no >= :n"
-                ),
-                batch,
-            )
-        low, high = conn.execute(
-            text("SELECT MIN(id), MAX(id) FROM log_lines WHERE file_id = :f AND line_no >= :n"),
-            batch,
-        ).one()
+            low, high = conn.execute(
+                text("SELECT MIN(id), MAX(id) FROM log_lines WHERE file_id = :f "
+                     "AND line_no >= :n"),
+                {"f": file_id, "n": expected},
+            ).one()
         values["indexed"] = log_files.c.indexed + len(kept)
         values["last_id"] = high
         values["first_id"] = func.coalesce(log_files.c.first_id, low)
     conn.execute(update(log_files).where(log_files.c.id == file_id).values(values))
     return int(values["next_line"])
+
+
+def _safe_lines(lines: Sequence[str]) -> list[str]:
+    """:func:`_safe` for many lines; the usual case (short ASCII lines without NUL) is
+    checked on the whole batch at once."""
+    whole = "".join(lines)
+    if (
+        whole.isascii()
+        and "\x00" not in whole
+        and max(map(len, lines), default=0) <= limits.MAX_LOG_LINE_CHARS
+    ):
+        return list(lines)
+    return [_safe(line) for line in lines]
 
 
 def _safe(line: str) -> str:
