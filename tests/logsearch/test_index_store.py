@@ -49,6 +49,21 @@ def test_phrase_search_with_context_newest_first(store: SqlStore) -> None:
     assert store.search_logs(LogQuery("memory of out cuda")) == []
 
 
+def test_context_across_batches_of_interleaved_files(store: SqlStore) -> None:
+    _run(store, "a")
+    store.index_log_lines("a", LOG, 1, ["a1", "a2", "a3"])
+    store.index_log_lines("a", "logs/other.txt", 1, ["o1", "o2 needle", "o3"])
+    store.index_log_lines("a", LOG, 4, ["a4 needle", "a5"])
+    store.index_log_lines("a", "logs/other.txt", 4, ["o4"])
+    hits = store.search_logs(LogQuery("needle", context=2))
+    assert [(h.path, h.before, h.line, h.after) for h in hits] == [
+        (LOG, ["a2", "a3"], "a4 needle", ["a5"]),
+        ("logs/other.txt", ["o1"], "o2 needle", ["o3", "o4"]),
+    ]
+    many = store.search_logs(LogQuery("needle", context=0, limit=1))
+    assert [(h.line, h.before, h.after) for h in many] == [("a4 needle", [], [])]
+
+
 def test_filters(store: SqlStore) -> None:
     _run(store, "a", exp="one")
     _run(store, "b", exp="two")

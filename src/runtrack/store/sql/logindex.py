@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.logsearch import LogHit, LogQuery
 from runtrack.model import RunStatus
 from runtrack.store.sql.dialects import Dialect
-from runtrack.store.sql.schema import experiments, log_files, log_lines, runs
+from runtrack.store.sql.schema import log_files, log_lines, runs
 
 MAX_QUERY_CHARS = 1_000
 MAX_HITS = 1_000
@@ -288,67 +288,62 @@ def _parts(ids: list[int], size: int = SCAN_CHUNK) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+_HIT_ROWS = text(
+    "SELECT l.id, l.file_id, l.line_no, l.text, f.path, r.id AS run_id, r.number, "
+    "r.display_name, r.experiment_id, e.name AS experiment_name, r.status, r.created_time "
+    "FROM log_lines l JOIN log_files f ON f.id = l.file_id JOIN runs r ON r.id = f.run_id "
+    "JOIN experiments e ON e.id = r.experiment_id WHERE l.id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_LINES_BY_ID = text(
+    "SELECT file_id, line_no, text FROM log_lines WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_LINES_AROUND = text(
+    "SELECT line_no, text FROM log_lines WHERE file_id = :f AND line_no BETWEEN :lo AND :hi"
+)
+
+
 def _hits(conn: Connection, ids: list[int], context: int) -> list[LogHit]:
+    """The hits of line ``ids`` (in that order) with ``context`` lines around each: the
+    returned page only, in a few statements whatever the limit."""
     if not ids:
         return []
-    rows = {
-        row.id: row
-        for row in conn.execute(
-            select(
-                log_lines.c.id, log_lines.c.file_id, log_lines.c.line_no, log_lines.c.text,
-                log_files.c.path, runs.c.id.label("run_id"), runs.c.number, runs.c.display_name,
-                runs.c.experiment_id, experiments.c.name.label("experiment_name"), runs.c.status,
-                runs.c.created_time,
-            )
-            .select_from(
-                log_lines.join(log_files, log_files.c.id == log_lines.c.file_id)
-                .join(runs, runs.c.id == log_files.c.run_id)
-                .join(experiments, experiments.c.id == runs.c.experiment_id)
-            )
-            .where(log_lines.c.id.in_(ids))
-        )
-    }
-    around: dict[tuple[int, int], str] = {}
+    rows = {row.id: row for row in conn.execute(_HIT_ROWS, {"ids": ids})}
     found = [rows[i] for i in ids if i in rows]
+    around: dict[tuple[int, int], str] = {}
     if context and found:
-        ranges = [
-            and_(log_lines.c.file_id == row.file_id,
-                 log_lines.c.line_no.between(row.line_no - context, row.line_no + context))
-            for row in found
-        ]
-        for part in range(0, len(ranges), 200):  # one query for the context of many hits
-            for file_id, line_no, line in conn.execute(
-                select(log_lines.c.file_id, log_lines.c.line_no, log_lines.c.text).where(
-                    or_(*ranges[part : part + 200])
-                )
-            ):
+        # a line's neighbours usually sit at the neighbouring ids (lines arrive in
+        # batches): one primary-key read for all of them ...
+        near = sorted({i + d for i in rows for d in range(-context, context + 1) if d})
+        for part in _parts(near, 5_000):
+            for file_id, line_no, line in conn.execute(_LINES_BY_ID, {"ids": part}):
                 around[(file_id, line_no)] = line
-    hits = []
-    for row in found:
-        before = [
-            around[(row.file_id, n)]
-            for n in range(row.line_no - context, row.line_no)
-            if (row.file_id, n) in around
-        ]
-        after = [
-            around[(row.file_id, n)]
-            for n in range(row.line_no + 1, row.line_no + context + 1)
-            if (row.file_id, n) in around
-        ]
-        hits.append(
-            LogHit(
-                run_id=row.run_id,
-                run_number=int(row.number),
-                display_name=row.display_name,
-                experiment_id=str(row.experiment_id),
-                experiment_name=row.experiment_name,
-                status=RunStatus(row.status),
-                created_time=float(row.created_time),
-                path=row.path,
-                line_no=int(row.line_no),
-                line=row.text,
-                before=before,
-                after=after,
-            )
+        # ... and the hits at a batch edge (another file's lines next to it) look theirs up
+        for row in found:
+            wanted = range(max(1, row.line_no - context), row.line_no + context + 1)
+            if any((row.file_id, n) not in around for n in wanted if n != row.line_no):
+                for line_no, line in conn.execute(_LINES_AROUND, {
+                    "f": row.file_id, "lo": wanted.start, "hi": wanted.stop - 1,
+                }):
+                    around[(row.file_id, line_no)] = line
+    return [
+        LogHit(
+            run_id=row.run_id,
+            run_number=int(row.number),
+            display_name=row.display_name,
+            experiment_id=str(row.experiment_id),
+            experiment_name=row.experiment_name,
+            status=RunStatus(row.status),
+            created_time=float(row.created_time),
+            path=row.path,
+            line_no=int(row.line_no),
+            line=row.text,
+            before=_context(around, row.file_id, range(row.line_no - context, row.line_no)),
+            after=_context(around, row.file_id,
+                           range(row.line_no + 1, row.line_no + context + 1)),
         )
-    return hits
+        for row in found
+    ]
+
+
+def _context(around: dict[tuple[int, int], str], file_id: int, numbers: range) -> list[str]:
+    return [around[(file_id, n)] for n in numbers if (file_id, n) in around]
