@@ -35,9 +35,10 @@ MAX_CONTEXT = 20
 MAX_PATH_CHARS = 1_024
 #: a filtered search seeks each matching file in the index when there are at most this many
 MAX_SEEK_FILES = 64
-#: otherwise it scans matches newest first in chunks, at most this many lines in all
+#: otherwise it checks the newest matches in chunks of this many, at most SCAN_BUDGET of
+#: them, before it seeks file by file (see ``_sqlite_ids``)
 SCAN_CHUNK = 2_000
-MAX_SCAN = 1_000_000
+SCAN_BUDGET = 20_000
 _WORD = re.compile(r"\w+")
 
 
@@ -222,57 +223,79 @@ def _sqlite_ids(
 ) -> list[int]:
     """Ids of the newest matching lines on SQLite.
 
-    Without filters: the FTS5 index's own newest-first order. With filters: the matching
-    files' id ranges, each sought in the FTS5 index (few files), or a newest-first scan
-    in chunks checked against the filters (many files), bounded by :data:`MAX_SCAN`.
+    Without filters: the FTS5 index's own newest-first order, stopped at the limit.
+    With filters, whatever the filters keep and however common the phrase:
+
+    * few matching files (at most :data:`MAX_SEEK_FILES`): each file's id range is
+      sought in the FTS5 index, newest file first, until no later file can hold a
+      newer line than the ``limit`` found;
+    * many: the newest matches of the whole index are checked against the filters in
+      chunks, up to :data:`SCAN_BUDGET` of them (a rare phrase ends there, complete, and
+      so does a filter that keeps most lines); past that the phrase is common, and the
+      files are sought as above (each seek stops at the limit).
     """
     phrase = '"' + " ".join(_WORD.findall(query.text)) + '"'
-    match = "SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q"
     if not where:
         return list(conn.execute(
-            text(f"{match} ORDER BY rowid DESC LIMIT :limit"), {"q": phrase, "limit": query.limit}
+            text("SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q "
+                 "ORDER BY rowid DESC LIMIT :limit"), {"q": phrase, "limit": query.limit}
         ).scalars())
     cond = " AND ".join(where)
-    files = conn.execute(text(
+    files_sql = (
         "SELECT f.id, f.first_id, f.last_id FROM log_files f JOIN runs r ON r.id = f.run_id "
-        f"WHERE f.first_id IS NOT NULL AND {cond} ORDER BY f.last_id DESC LIMIT :n"
-    ), {**params, "n": MAX_SEEK_FILES + 1}).all()
-    if len(files) <= MAX_SEEK_FILES:
-        found: list[int] = []
-        for file_id, low, high in files:
-            if len(found) >= query.limit and high < found[query.limit - 1]:
-                break  # every later file holds only older lines
-            candidates = list(conn.execute(
-                text(f"{match} AND rowid BETWEEN :lo AND :hi ORDER BY rowid DESC"),
-                {"q": phrase, "lo": low, "hi": high},
-            ).scalars())
-            found += _in_file(conn, candidates, file_id, query.limit)
-            found.sort(reverse=True)
-        return found[: query.limit]
-    found, before, scanned = [], None, 0
-    while len(found) < query.limit and scanned < MAX_SCAN:
+        f"WHERE f.first_id IS NOT NULL AND {cond} ORDER BY f.last_id DESC"
+    )
+    files = conn.execute(text(f"{files_sql} LIMIT :n"), {**params, "n": MAX_SEEK_FILES + 1}).all()
+    if len(files) > MAX_SEEK_FILES:
+        found, complete = _scan(conn, phrase, cond, params, query.limit)
+        if complete:
+            return found
+        files = conn.execute(text(files_sql), params).all()
+    return _seek(conn, phrase, files, query.limit)
+
+
+_SEEK = text(
+    "SELECT log_lines_fts.rowid FROM log_lines_fts JOIN log_lines l ON l.id = "
+    "log_lines_fts.rowid WHERE log_lines_fts MATCH :q AND log_lines_fts.rowid BETWEEN :lo "
+    "AND :hi AND l.file_id = :f ORDER BY log_lines_fts.rowid DESC LIMIT :limit"
+)
+
+
+def _seek(conn: Connection, phrase: str, files: Sequence[Any], limit: int) -> list[int]:
+    """The newest ``limit`` matches in ``files`` (id, first_id, last_id; newest first)."""
+    found: list[int] = []
+    for file_id, low, high in files:
+        if len(found) >= limit and high < found[limit - 1]:
+            break  # every later file holds only older lines
+        found += conn.execute(
+            _SEEK, {"q": phrase, "lo": low, "hi": high, "f": file_id, "limit": limit}
+        ).scalars()
+        found.sort(reverse=True)
+    return found[:limit]
+
+
+def _scan(
+    conn: Connection, phrase: str, cond: str, params: dict[str, Any], limit: int
+) -> tuple[list[int], bool]:
+    """The newest matches that pass ``cond``, and whether that is the answer (the limit
+    was reached or the matches ran out before :data:`SCAN_BUDGET`)."""
+    found: list[int] = []
+    before: int | None = None
+    scanned = 0
+    while scanned < SCAN_BUDGET:
         bound = "" if before is None else " AND rowid < :before"
         chunk = list(conn.execute(
-            text(f"{match}{bound} ORDER BY rowid DESC LIMIT {SCAN_CHUNK}"),
+            text(f"SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q{bound} "
+                 f"ORDER BY rowid DESC LIMIT {SCAN_CHUNK}"),
             {"q": phrase, "before": before},
         ).scalars())
-        if not chunk:
-            break
-        scanned += len(chunk)
-        before = chunk[-1]
-        found += _filtered(conn, chunk, cond, params)
-    return sorted(found, reverse=True)[: query.limit]
-
-
-def _in_file(conn: Connection, ids: list[int], file_id: int, limit: int) -> list[int]:
-    out: list[int] = []
-    for part in _parts(ids):
-        out += conn.execute(
-            select(log_lines.c.id).where(log_lines.c.id.in_(part), log_lines.c.file_id == file_id)
-        ).scalars()
-        if len(out) >= limit:
-            break
-    return out
+        if chunk:
+            scanned += len(chunk)
+            before = chunk[-1]
+            found += sorted(_filtered(conn, chunk, cond, params), reverse=True)
+        if len(found) >= limit or len(chunk) < SCAN_CHUNK:
+            return found[:limit], True
+    return found, False
 
 
 def _filtered(conn: Connection, ids: list[int], cond: str, params: dict[str, Any]) -> list[int]:
