@@ -94,7 +94,10 @@ def build_via_store(store: SqlStore, runs: int, lines: int, batch: int = 20_000)
             store.index_log_lines(run_id, PATH, first + 1, body[first : first + batch])
 
 
-_WORD = "(SELECT w FROM words WHERE k = (abs(random()) + i * 0) % {n})"
+#: WORDS padded to one width in one string: a random word is a substr() of it
+_WIDTH = max(map(len, WORDS))
+_PADDED = "".join(w.ljust(_WIDTH) for w in WORDS)
+_WORD = f"rtrim(substr(:words, 1 + {_WIDTH} * (abs(random()) % {len(WORDS)}), {_WIDTH}))"
 _GENERATE = f"""
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :lines)
 INSERT INTO log_lines (file_id, line_no, text)
@@ -107,7 +110,7 @@ SELECT :file, i + 1, CASE
     ELSE printf('epoch %d step %d loss %.4f %s %s %s %s %s %s', i / 500, i,
                 (abs(random()) % 10000) / 10000.0, {", ".join([_WORD] * 6)})
 END FROM n
-""".format(n=len(WORDS))
+"""
 
 
 def build_sql(store: SqlStore, db: Path, runs: int, lines: int) -> None:
@@ -116,8 +119,6 @@ def build_sql(store: SqlStore, db: Path, runs: int, lines: int) -> None:
     con = sqlite3.connect(db, isolation_level=None)
     try:
         con.execute("PRAGMA synchronous=OFF")  # a throwaway database
-        con.execute("CREATE TEMP TABLE words (k INTEGER PRIMARY KEY, w TEXT)")
-        con.executemany("INSERT INTO words VALUES (?, ?)", enumerate(WORDS))
         con.execute("CREATE TEMP TABLE oom (k INTEGER PRIMARY KEY, t TEXT)")
         con.executemany("INSERT INTO oom VALUES (?, ?)", enumerate(OOM))
         in_fts = 0
@@ -128,7 +129,7 @@ def build_sql(store: SqlStore, db: Path, runs: int, lines: int) -> None:
                 (run_id, PATH, lines + 1, lines),
             ).lastrowid
             con.execute(_GENERATE, {"lines": lines, "file": file_id, "failed": _failed(r),
-                                    "run": r})
+                                    "run": r, "words": _PADDED})
             con.execute(
                 "UPDATE log_files SET first_id = (SELECT MIN(id) FROM log_lines WHERE file_id "
                 "= :f), last_id = (SELECT MAX(id) FROM log_lines WHERE file_id = :f) "
