@@ -38,7 +38,7 @@ MAX_SEEK_FILES = 64
 #: otherwise it checks the newest matches in chunks of this many, at most SCAN_BUDGET of
 #: them, before it seeks file by file (see ``_sqlite_ids``)
 SCAN_CHUNK = 2_000
-SCAN_BUDGET = 20_000
+SCAN_BUDGET = 10_000
 _WORD = re.compile(r"\w+")
 
 
@@ -299,12 +299,10 @@ def _scan(
 
 
 def _filtered(conn: Connection, ids: list[int], cond: str, params: dict[str, Any]) -> list[int]:
-    names = {f"i{n}": i for n, i in enumerate(ids)}
     return list(conn.execute(text(
         "SELECT l.id FROM log_lines l JOIN log_files f ON f.id = l.file_id "
-        f"JOIN runs r ON r.id = f.run_id WHERE l.id IN ({', '.join(':' + k for k in names)}) "
-        f"AND {cond}"
-    ), {**params, **names}).scalars())
+        f"JOIN runs r ON r.id = f.run_id WHERE l.id IN :ids AND {cond}"
+    ).bindparams(bindparam("ids", expanding=True)), {**params, "ids": ids}).scalars())
 
 
 def _parts(ids: list[int], size: int = SCAN_CHUNK) -> list[list[int]]:
