@@ -49,6 +49,21 @@ def test_phrase_search_with_context_newest_first(store: SqlStore) -> None:
     assert store.search_logs(LogQuery("memory of out cuda")) == []
 
 
+def test_context_across_batches_of_interleaved_files(store: SqlStore) -> None:
+    _run(store, "a")
+    store.index_log_lines("a", LOG, 1, ["a1", "a2", "a3"])
+    store.index_log_lines("a", "logs/other.txt", 1, ["o1", "o2 needle", "o3"])
+    store.index_log_lines("a", LOG, 4, ["a4 needle", "a5"])
+    store.index_log_lines("a", "logs/other.txt", 4, ["o4"])
+    hits = store.search_logs(LogQuery("needle", context=2))
+    assert [(h.path, h.before, h.line, h.after) for h in hits] == [
+        (LOG, ["a2", "a3"], "a4 needle", ["a5"]),
+        ("logs/other.txt", ["o1"], "o2 needle", ["o3", "o4"]),
+    ]
+    many = store.search_logs(LogQuery("needle", context=0, limit=1))
+    assert [(h.line, h.before, h.after) for h in many] == [("a4 needle", [], [])]
+
+
 def test_filters(store: SqlStore) -> None:
     _run(store, "a", exp="one")
     _run(store, "b", exp="two")
@@ -143,3 +158,27 @@ def test_filters_when_many_files_match(store: SqlStore, monkeypatch: pytest.Monk
     monkeypatch.setattr(logindex, "MAX_SEEK_FILES", 0)  # the chunked newest-first scan
     monkeypatch.setattr(logindex, "SCAN_CHUNK", 2)
     test_filters(store)
+
+
+def test_filters_when_many_files_match_a_common_phrase(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtrack.store.sql import logindex
+
+    # many files, a phrase in every line of them: the newest matches (of other runs)
+    # exhaust the scan's budget before the filter keeps any, then the files are sought
+    monkeypatch.setattr(logindex, "MAX_SEEK_FILES", 1)
+    monkeypatch.setattr(logindex, "SCAN_CHUNK", 2)
+    monkeypatch.setattr(logindex, "SCAN_BUDGET", 4)
+    for name in ("old1", "old2", "old3", "new1", "new2"):
+        _run(store, name, status=RunStatus.FAILED if name.startswith("old") else
+             RunStatus.COMPLETED)
+    for name in ("old1", "old2", "old3", "new1", "new2"):
+        store.index_log_lines(name, LOG, 1, [f"step loss {name} {i}" for i in range(1, 5)])
+    failed = store.search_logs(LogQuery("step loss", status=[RunStatus.FAILED], limit=6))
+    assert [(h.run_id, h.line_no) for h in failed] == [
+        ("old3", 4), ("old3", 3), ("old3", 2), ("old3", 1), ("old2", 4), ("old2", 3)
+    ]
+    few = store.search_logs(LogQuery("old1 3", status=[RunStatus.FAILED]))
+    assert [(h.run_id, h.line_no) for h in few] == [("old1", 3)]
+    assert store.search_logs(LogQuery("new1", status=[RunStatus.FAILED])) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from runtrack import Experiment
 from runtrack.logsearch import LogQuery
 from runtrack.model import NewRun
-from runtrack.runner.logindex import LogIndexer
+from runtrack.runner.logindex import IndexerThread, LogIndexer
 from runtrack.store.artifacts import LocalArtifactStore
 from runtrack.store.sql import SqlStore
 
@@ -67,6 +68,62 @@ def test_store_away_then_back(parts: Any) -> None:
     indexer.step()
     assert _lines(store, "kept for retry") == [("logs/user_log.txt", 1)]
     assert _lines(store, "second") == [("logs/user_log.txt", 2)]
+
+
+TB = b"""Traceback (most recent call last):
+  File "train.py", line 9, in <module>
+    step()
+ValueError: loss is nan
+after the traceback
+"""
+
+
+def test_reading_and_tracebacks_do_not_wait_for_the_index(parts: Any) -> None:
+    store, artifacts = parts
+    real = store.index_log_lines
+    entered, gate = threading.Event(), threading.Event()
+
+    def slow(*args: Any) -> int:  # a store far slower than the logs
+        entered.set()
+        gate.wait(60)
+        return int(real(*args))
+
+    store.index_log_lines = slow
+    thread = IndexerThread(LogIndexer(store, artifacts, "r"), every=0.05)
+    thread.start()
+    artifacts.append("r", "user_logs/std_log.txt", b"first line\n")
+    assert entered.wait(30)  # the writer is inside the store now, and stays there
+    artifacts.append("r", "user_logs/std_log.txt", TB)
+    artifacts.append("r", "user_logs/std_log.txt", b"".join(b"%d\n" % i for i in range(30_000)))
+    indexer = thread.stop_reading()  # returns while the writer is still blocked
+    [scanner] = indexer.tracebacks()
+    assert scanner.last is not None
+    assert (scanner.last.exc_type, scanner.last.line) == ("ValueError", 2)
+    # the index pass reads only what the store takes: nothing piled up meanwhile
+    assert [len(f.pending) for f in indexer.files.values()] == [1]
+    assert _lines(store, "after the traceback") == []
+    gate.set()
+    assert thread.wait_indexed(60)
+    assert _lines(store, "after the traceback") == [("user_logs/std_log.txt", 6)]
+    assert _lines(store, "first line") == [("user_logs/std_log.txt", 1)]
+    assert _lines(store, "29999") == [("user_logs/std_log.txt", 30_006)]
+
+
+def test_wait_indexed_gives_up_on_a_store_that_refuses(parts: Any) -> None:
+    store, artifacts = parts
+
+    def refuse(*args: Any) -> int:
+        raise ConnectionError("server away")
+
+    store.index_log_lines = refuse
+    thread = IndexerThread(LogIndexer(store, artifacts, "r"), every=0.05)
+    thread.start()
+    artifacts.append("r", "logs/user_log.txt", b"never indexed\n")
+    thread.stop_reading()
+    assert not thread.wait_indexed(0.3)
+    assert _lines(store, "never indexed") == []
+    thread._writer.join(30)
+    assert not thread._writer.is_alive()  # it stopped retrying
 
 
 def test_interactive_run_indexes_its_output_and_notes_a_printed_traceback(

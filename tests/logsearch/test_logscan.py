@@ -97,3 +97,38 @@ def test_explain_traceback_printed_and_run_completed() -> None:
     assert got is not None and got.code == TRACEBACK_IN_LOG and got.type == "ValueError"
     assert "printed 1 traceback" in got.message and got.traceback is not None
     assert explain(RunStatus.COMPLETED, None, []) is None
+
+
+def _per_line(data: bytes) -> list[str]:
+    """What the splitter must give: each line cut at the cap and cleaned on its own."""
+    cap = limits.MAX_LOG_LINE_CHARS * 4
+    return [clean_line(raw[:cap]) for raw in data.split(b"\n")[:-1]]
+
+
+def test_splitter_block_path_matches_line_by_line() -> None:
+    import random
+
+    rng = random.Random(3)
+    pieces = [b"plain words 123", b"\x1b[1;32mcolour\x1b[0m", b" 10%|#\r 90%|#########\r",
+              b"\xff\xfe\xc3\x28 bad", "caf\u00e9 \u2603".encode(), b"tab\there", b"",
+              b"nul\x00x", b"y" * 9000, b"\x1b[2K" + b"z" * 8500, b"Traceback (most"]
+    data = b"\n".join(rng.choice(pieces) for _ in range(3000)) + b"\n"
+    for size in (1, 7, 4096, 1 << 20):  # chunk boundaries anywhere, a line in many chunks
+        splitter = LineSplitter()
+        got: list[str] = []
+        for i in range(0, len(data), size):
+            got += splitter.feed(data[i : i + size])
+        assert got == _per_line(data), size
+        assert splitter.flush() == []
+
+
+def test_feed_lines_jumps_but_finds_the_same_tracebacks() -> None:
+    lines = ["noise"] * 500 + TB + ["x " * 30] * 700 + ["[rank1]: " + x for x in TB] + ["end"]
+    lines += [*TB[:-1], "KeyError: 'x'", "tail"]
+    one, many = _scan(lines), TracebackScanner("user_logs/std_log.txt")
+    for start in range(0, len(lines), 333):  # batches cutting a traceback in two
+        many.feed_lines(start + 1, lines[start : start + 333])
+    assert many.count == one.count == 3
+    assert many.first == one.first and many.last == one.last
+    assert many.first is not None and many.first.line == 501
+    assert many.last is not None and many.last.exc_type == "KeyError"

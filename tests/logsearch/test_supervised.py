@@ -17,6 +17,7 @@ from runtrack.cli import main
 from runtrack.logsearch import LogQuery
 from runtrack.model import RunStatus
 from runtrack.runner.spec import rank_log_paths
+from tests.logsearch.supervisor_exit import wait_supervisor_exit
 
 WAIT = 120.0
 
@@ -84,6 +85,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     try:
         for run in runs.values():
             run.wait_for_completion(raise_on_error=False, timeout_seconds=WAIT)
+        for run in runs.values():  # its log index is complete when its supervisor is gone
+            wait_supervisor_exit(run, WAIT)
         yield {"ws": ws, "runs": runs, "root": root}
     finally:
         os.environ.pop("RUNTRACK_SYSTEM_METRICS_INTERVAL", None)

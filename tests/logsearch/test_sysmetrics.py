@@ -44,11 +44,19 @@ def test_psutil_series_for_a_process_tree() -> None:
     assert not any("gpu" in k for k in values)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pynvml") is not None,
-                    reason="nvidia-ml-py is installed here")
-def test_nvml_missing_means_no_gpu_series() -> None:
+def test_nvml_missing_means_no_gpu_series(monkeypatch: pytest.MonkeyPatch) -> None:
+    if importlib.util.find_spec("pynvml") is not None:  # installed here: make it missing
+        monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml -> ImportError
     assert sysmetrics.load_nvml() is None
     assert not any("gpu" in k for k in _probe(sysmetrics.load_nvml()).sample())
+
+
+@pytest.mark.parametrize("fail_at", ["nvmlInit", "nvmlDeviceGetCount"])
+def test_nvml_raising_while_loading_means_no_gpu_series(
+    monkeypatch: pytest.MonkeyPatch, fail_at: str
+) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", _fake_nvml(fail_at))
+    assert sysmetrics.load_nvml() is None
 
 
 class _NvmlError(Exception):
@@ -81,11 +89,6 @@ def _fake_nvml(fail_at: str) -> types.ModuleType:
     return fake
 
 
-def test_nvml_raising_at_init_means_no_gpu_series(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "pynvml", _fake_nvml("nvmlInit"))
-    assert sysmetrics.load_nvml() is None
-
-
 def test_nvml_series_then_nvml_raising_mid_run(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _fake_nvml("never")
     monkeypatch.setitem(sys.modules, "pynvml", fake)
@@ -105,6 +108,8 @@ def test_nvml_series_then_nvml_raising_mid_run(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(fake, "nvmlDeviceGetUtilizationRates", broken)
     values = probe.sample()  # GPU series stop, the rest go on
     assert "sys/rank0/cpu_percent" in values and not any("gpu" in k for k in values)
+    monkeypatch.setattr(fake, "nvmlDeviceGetUtilizationRates", lambda *_: None)
+    assert not any("gpu" in k for k in probe.sample())  # and stay off for the run
 
 
 def test_interval_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ TRAIN = """
 
 def seed(root: Path) -> dict[str, str]:
     from runtrack import Experiment, PyTorchConfiguration, ScriptRunConfig, Workspace
+    from tests.logsearch.supervisor_exit import wait_supervisor_exit
 
     ids: dict[str, str] = {}
     saved = os.environ.get("RUNTRACK_SYSTEM_METRICS_INTERVAL")
@@ -61,6 +62,7 @@ def seed(root: Path) -> dict[str, str]:
             print("epoch 2 after retry")
         ids["printer"] = printer.id
         run.wait_for_completion(raise_on_error=False, timeout_seconds=120)
+        wait_supervisor_exit(run)  # then its log lines are all searchable
         ids["submitted"] = run.id
     finally:
         ws.close()

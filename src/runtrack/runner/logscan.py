@@ -32,12 +32,36 @@ _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 
 def clean_line(raw: bytes) -> str:
     """One raw log line (without its newline) as indexable text."""
-    text = raw.decode("utf-8", "replace").rstrip("\r")
+    return _clean_text(raw.decode("utf-8", "replace"))
+
+
+def _clean_text(text: str) -> str:
+    text = text.rstrip("\r")
     if "\r" in text:  # a progress bar redrawn in place: what the terminal finally showed
         parts = [p for p in text.split("\r") if p.strip()]
         text = parts[-1] if parts else ""
     text = _CONTROL.sub("", _ANSI.sub("", text))
     return text[: limits.MAX_LOG_LINE_CHARS]
+
+
+def _clean_block(block: bytes, cap: int) -> list[str]:
+    """The complete lines of ``block`` (newline-separated, no trailing newline), cleaned.
+
+    The common case (no control character, no escape, no carriage return anywhere)
+    costs one decode and one split for the whole block; otherwise only the lines that
+    hold such characters go through :func:`_clean_text` (cut to ``cap`` characters
+    first, so a huge line costs no more than its head).
+    """
+    text = block.decode("utf-8", "replace")
+    lines = text.split("\n")
+    limit = limits.MAX_LOG_LINE_CHARS
+    if _CONTROL.search(text) is None:
+        if len(text) > limit and max(map(len, lines)) > limit:
+            return [line[:limit] for line in lines]
+        return lines
+    return [
+        _clean_text(line[:cap]) if _CONTROL.search(line) else line[:limit] for line in lines
+    ]
 
 
 class LineSplitter:
@@ -53,25 +77,27 @@ class LineSplitter:
         self._cap = limits.MAX_LOG_LINE_CHARS * 4
 
     def feed(self, data: bytes) -> list[str]:
-        out: list[str] = []
-        start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                break
-            if not self._skipping:
-                self._partial += data[start : min(end, start + self._cap - len(self._partial))]
-            out.append(clean_line(bytes(self._partial)))
-            self._partial.clear()
-            self._skipping = False
-            start = end + 1
-        rest = data[start:]
+        first = data.find(b"\n")
+        if first < 0:
+            self._keep(data)
+            return []
+        self._keep(data[:first])
+        out = [clean_line(bytes(self._partial))]
+        self._partial.clear()
+        self._skipping = False
+        last = data.rfind(b"\n")
+        if last > first:
+            out += _clean_block(data[first + 1 : last], self._cap)
+        self._keep(data[last + 1 :])
+        return out
+
+    def _keep(self, rest: bytes) -> None:
+        """Add the start (or more) of an unfinished line, up to the cap."""
         if rest and not self._skipping:
             room = self._cap - len(self._partial)
             self._partial += rest[:room]
             if len(rest) > room:
                 self._skipping = True
-        return out
 
     def flush(self) -> list[str]:
         """The unterminated last line, if any (call when the file is complete)."""
@@ -106,6 +132,28 @@ class TracebackScanner:
         self._lines: list[str] | None = None
         self._start = 0
         self._prefix = ""  # what each line of this traceback starts with ("[rank1]: ")
+
+    def feed_lines(self, first_no: int, lines: list[str]) -> None:
+        """Feed ``lines`` (without newlines, as :class:`LineSplitter` gives them), numbered
+        from ``first_no``: as :meth:`feed` line by line, but
+        outside a traceback it jumps to the next line holding one (a C-speed search over
+        the joined lines), so a million plain lines cost a few milliseconds."""
+        i, end = 0, len(lines)
+        joined: str | None = None
+        at_char = 0  # where line i starts in ``joined``
+        while i < end:
+            if self._lines is None:
+                if joined is None:
+                    joined = "\n".join(lines)
+                found = joined.find(TRACEBACK_HEAD, at_char)
+                if found < 0:
+                    return
+                start = joined.rfind("\n", 0, found) + 1
+                i += joined.count("\n", at_char, start)
+                at_char = start
+            self.feed(first_no + i, lines[i])
+            at_char += len(lines[i]) + 1
+            i += 1
 
     def feed(self, line_no: int, line: str) -> None:
         """Feed line ``line_no`` (1-based) of the file."""

@@ -9,6 +9,7 @@ so it outlives both the submitting process and a crashing script. Phases and sta
                limit watched; one failing process stops the others)
             ─► Finalizing (spools drained, ./outputs and ./logs uploaded)
             ─► Completed | Failed | Canceled (see runtrack.runner.outcome)
+            ─► (the supervisor process ends once the log search index caught up)
 
 Cancel arrives as SIGTERM/SIGINT to the supervisor or as the run's status
 CancelRequested in the store (polled), so it works across processes and hosts.
@@ -51,6 +52,8 @@ TICK = 0.05
 STATUS_POLL = 0.5
 SPOOL_EVERY = 0.2
 LOGS_EVERY = 1.0
+#: how long the supervisor process stays after the run ended to finish the log index
+INDEX_WAIT = 600.0
 
 
 def _now() -> str:
@@ -372,10 +375,10 @@ class Supervisor:
             {"process_name": "*", "timestamp": _now(), "status": status.value},
         )
         ranks = layout.rank_log_paths(spec.node_count, spec.process_count_per_node)
-        error = explain(
+        error = explain(  # from the tracebacks read: the index writes go on meanwhile
             status,
             error,
-            self.indexer.stop().tracebacks(),
+            self.indexer.stop_reading().tracebacks(),
             {path: rank for rank, path in enumerate(ranks)},
         )
         summary = f"run ended: {status.value}"
@@ -390,6 +393,8 @@ class Supervisor:
             pass
         # everything worth keeping is in the run now (outputs, logs, the snapshot)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        # the run is over for its users; its log search results complete shortly after
+        self.indexer.wait_indexed(INDEX_WAIT)
         return status
 
 

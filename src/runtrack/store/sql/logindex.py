@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.logsearch import LogHit, LogQuery
 from runtrack.model import RunStatus
 from runtrack.store.sql.dialects import Dialect
-from runtrack.store.sql.schema import experiments, log_files, log_lines, runs
+from runtrack.store.sql.schema import log_files, log_lines, runs
 
 MAX_QUERY_CHARS = 1_000
 MAX_HITS = 1_000
@@ -34,9 +35,10 @@ MAX_CONTEXT = 20
 MAX_PATH_CHARS = 1_024
 #: a filtered search seeks each matching file in the index when there are at most this many
 MAX_SEEK_FILES = 64
-#: otherwise it scans matches newest first in chunks, at most this many lines in all
+#: otherwise it checks the newest matches in chunks of this many, at most SCAN_BUDGET of
+#: them, before it seeks file by file (see ``_sqlite_ids``)
 SCAN_CHUNK = 2_000
-MAX_SCAN = 1_000_000
+SCAN_BUDGET = 10_000
 _WORD = re.compile(r"\w+")
 
 
@@ -64,7 +66,7 @@ def index_lines(
     if not isinstance(first_line, int) or first_line < 1:
         raise InvalidValueError(f"first_line must be an int >= 1 (lines count from 1), not "
                                 f"{first_line!r}")
-    if any(not isinstance(line, str) for line in lines):
+    if not all(map(isinstance, lines, repeat(str))):
         raise InvalidValueError("log lines must be strings (decode bytes first)")
     row = conn.execute(
         select(log_files.c.id, log_files.c.next_line).where(
@@ -93,41 +95,56 @@ def index_lines(
         text("SELECT COALESCE(SUM(indexed), 0) FROM log_files WHERE run_id = :r"), {"r": run_id}
     ).scalar_one()
     room = max(0, limits.MAX_INDEXED_LOG_LINES_PER_RUN - int(total))
-    kept = fresh[:room]
+    kept = _safe_lines(fresh[:room])
     values: dict[str, Any] = {"next_line": expected + len(fresh)}
     if kept:
-        if dialect.is_sqlite:  # the driver's executemany: no per-row statement compiling
+        numbers = range(expected, expected + len(kept))
+        if dialect.is_sqlite:
+            # the driver's executemany (no per-row statement compiling); one statement in
+            # this write transaction gives the rows consecutive ids, so the new lines are
+            # the id range ending at last_insert_rowid(), which the FTS5 insert reads
+            # by primary key
             conn.exec_driver_sql(
                 "INSERT INTO log_lines (file_id, line_no, text) VALUES (?, ?, ?)",
-                [(file_id, expected + i, _safe(line)) for i, line in enumerate(kept)],
+                list(zip(repeat(file_id), numbers, kept)),
+            )
+            high = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+            low = high - len(kept) + 1
+            conn.exec_driver_sql(
+                "INSERT INTO log_lines_fts(rowid, text) "
+                "SELECT id, text FROM log_lines WHERE id BETWEEN ? AND ?",
+                (low, high),
             )
         else:
             dialect.insert_rows(
                 conn,
                 log_lines,
-                [
-                    {"file_id": file_id, "line_no": expected + i, "text": _safe(line)}
-                    for i, line in enumerate(kept)
-                ],
+                [{"file_id": file_id, "line_no": n, "text": line}
+                 for n, line in enumerate(kept, expected)],
             )
-        batch = {"f": file_id, "n": expected}
-        if dialect.is_sqlite:  # one bulk insert: far faster than a trigger per row
-            conn.execute(
-                text(
-                    "INSERT INTO log_lines_fts(rowid, text) SELECT id, text FROM log_lines "
-                    "WHERE file_id = :f AND line_no >= :n"
-                ),
-                batch,
-            )
-        low, high = conn.execute(
-            text("SELECT MIN(id), MAX(id) FROM log_lines WHERE file_id = :f AND line_no >= :n"),
-            batch,
-        ).one()
+            low, high = conn.execute(
+                text("SELECT MIN(id), MAX(id) FROM log_lines WHERE file_id = :f "
+                     "AND line_no >= :n"),
+                {"f": file_id, "n": expected},
+            ).one()
         values["indexed"] = log_files.c.indexed + len(kept)
         values["last_id"] = high
         values["first_id"] = func.coalesce(log_files.c.first_id, low)
     conn.execute(update(log_files).where(log_files.c.id == file_id).values(values))
     return int(values["next_line"])
+
+
+def _safe_lines(lines: Sequence[str]) -> list[str]:
+    """:func:`_safe` for many lines; the usual case (short ASCII lines without NUL) is
+    checked on the whole batch at once."""
+    whole = "".join(lines)
+    if (
+        whole.isascii()
+        and "\x00" not in whole
+        and max(map(len, lines), default=0) <= limits.MAX_LOG_LINE_CHARS
+    ):
+        return list(lines)
+    return [_safe(line) for line in lines]
 
 
 def _safe(line: str) -> str:
@@ -206,133 +223,148 @@ def _sqlite_ids(
 ) -> list[int]:
     """Ids of the newest matching lines on SQLite.
 
-    Without filters: the FTS5 index's own newest-first order. With filters: the matching
-    files' id ranges, each sought in the FTS5 index (few files), or a newest-first scan
-    in chunks checked against the filters (many files), bounded by :data:`MAX_SCAN`.
+    Without filters: the FTS5 index's own newest-first order, stopped at the limit.
+    With filters, whatever the filters keep and however common the phrase:
+
+    * few matching files (at most :data:`MAX_SEEK_FILES`): each file's id range is
+      sought in the FTS5 index, newest file first, until no later file can hold a
+      newer line than the ``limit`` found;
+    * many: the newest matches of the whole index are checked against the filters in
+      chunks, up to :data:`SCAN_BUDGET` of them (a rare phrase ends there, complete, and
+      so does a filter that keeps most lines); past that the phrase is common, and the
+      files are sought as above (each seek stops at the limit).
     """
     phrase = '"' + " ".join(_WORD.findall(query.text)) + '"'
-    match = "SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q"
     if not where:
         return list(conn.execute(
-            text(f"{match} ORDER BY rowid DESC LIMIT :limit"), {"q": phrase, "limit": query.limit}
+            text("SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q "
+                 "ORDER BY rowid DESC LIMIT :limit"), {"q": phrase, "limit": query.limit}
         ).scalars())
     cond = " AND ".join(where)
-    files = conn.execute(text(
+    files_sql = (
         "SELECT f.id, f.first_id, f.last_id FROM log_files f JOIN runs r ON r.id = f.run_id "
-        f"WHERE f.first_id IS NOT NULL AND {cond} ORDER BY f.last_id DESC LIMIT :n"
-    ), {**params, "n": MAX_SEEK_FILES + 1}).all()
-    if len(files) <= MAX_SEEK_FILES:
-        found: list[int] = []
-        for file_id, low, high in files:
-            if len(found) >= query.limit and high < found[query.limit - 1]:
-                break  # every later file holds only older lines
-            candidates = list(conn.execute(
-                text(f"{match} AND rowid BETWEEN :lo AND :hi ORDER BY rowid DESC"),
-                {"q": phrase, "lo": low, "hi": high},
-            ).scalars())
-            found += _in_file(conn, candidates, file_id, query.limit)
-            found.sort(reverse=True)
-        return found[: query.limit]
-    found, before, scanned = [], None, 0
-    while len(found) < query.limit and scanned < MAX_SCAN:
+        f"WHERE f.first_id IS NOT NULL AND {cond} ORDER BY f.last_id DESC"
+    )
+    files = conn.execute(text(f"{files_sql} LIMIT :n"), {**params, "n": MAX_SEEK_FILES + 1}).all()
+    if len(files) > MAX_SEEK_FILES:
+        found, complete = _scan(conn, phrase, cond, params, query.limit)
+        if complete:
+            return found
+        files = conn.execute(text(files_sql), params).all()
+    return _seek(conn, phrase, files, query.limit)
+
+
+_SEEK = text(
+    "SELECT log_lines_fts.rowid FROM log_lines_fts JOIN log_lines l ON l.id = "
+    "log_lines_fts.rowid WHERE log_lines_fts MATCH :q AND log_lines_fts.rowid BETWEEN :lo "
+    "AND :hi AND l.file_id = :f ORDER BY log_lines_fts.rowid DESC LIMIT :limit"
+)
+
+
+def _seek(conn: Connection, phrase: str, files: Sequence[Any], limit: int) -> list[int]:
+    """The newest ``limit`` matches in ``files`` (id, first_id, last_id; newest first)."""
+    found: list[int] = []
+    for file_id, low, high in files:
+        if len(found) >= limit and high < found[limit - 1]:
+            break  # every later file holds only older lines
+        found += conn.execute(
+            _SEEK, {"q": phrase, "lo": low, "hi": high, "f": file_id, "limit": limit}
+        ).scalars()
+        found.sort(reverse=True)
+    return found[:limit]
+
+
+def _scan(
+    conn: Connection, phrase: str, cond: str, params: dict[str, Any], limit: int
+) -> tuple[list[int], bool]:
+    """The newest matches that pass ``cond``, and whether that is the answer (the limit
+    was reached or the matches ran out before :data:`SCAN_BUDGET`)."""
+    found: list[int] = []
+    before: int | None = None
+    scanned = 0
+    while scanned < SCAN_BUDGET:
         bound = "" if before is None else " AND rowid < :before"
         chunk = list(conn.execute(
-            text(f"{match}{bound} ORDER BY rowid DESC LIMIT {SCAN_CHUNK}"),
+            text(f"SELECT rowid FROM log_lines_fts WHERE log_lines_fts MATCH :q{bound} "
+                 f"ORDER BY rowid DESC LIMIT {SCAN_CHUNK}"),
             {"q": phrase, "before": before},
         ).scalars())
-        if not chunk:
-            break
-        scanned += len(chunk)
-        before = chunk[-1]
-        found += _filtered(conn, chunk, cond, params)
-    return sorted(found, reverse=True)[: query.limit]
-
-
-def _in_file(conn: Connection, ids: list[int], file_id: int, limit: int) -> list[int]:
-    out: list[int] = []
-    for part in _parts(ids):
-        out += conn.execute(
-            select(log_lines.c.id).where(log_lines.c.id.in_(part), log_lines.c.file_id == file_id)
-        ).scalars()
-        if len(out) >= limit:
-            break
-    return out
+        if chunk:
+            scanned += len(chunk)
+            before = chunk[-1]
+            found += sorted(_filtered(conn, chunk, cond, params), reverse=True)
+        if len(found) >= limit or len(chunk) < SCAN_CHUNK:
+            return found[:limit], True
+    return found, False
 
 
 def _filtered(conn: Connection, ids: list[int], cond: str, params: dict[str, Any]) -> list[int]:
-    names = {f"i{n}": i for n, i in enumerate(ids)}
     return list(conn.execute(text(
         "SELECT l.id FROM log_lines l JOIN log_files f ON f.id = l.file_id "
-        f"JOIN runs r ON r.id = f.run_id WHERE l.id IN ({', '.join(':' + k for k in names)}) "
-        f"AND {cond}"
-    ), {**params, **names}).scalars())
+        f"JOIN runs r ON r.id = f.run_id WHERE l.id IN :ids AND {cond}"
+    ).bindparams(bindparam("ids", expanding=True)), {**params, "ids": ids}).scalars())
 
 
 def _parts(ids: list[int], size: int = SCAN_CHUNK) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+_HIT_ROWS = text(
+    "SELECT l.id, l.file_id, l.line_no, l.text, f.path, r.id AS run_id, r.number, "
+    "r.display_name, r.experiment_id, e.name AS experiment_name, r.status, r.created_time "
+    "FROM log_lines l JOIN log_files f ON f.id = l.file_id JOIN runs r ON r.id = f.run_id "
+    "JOIN experiments e ON e.id = r.experiment_id WHERE l.id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_LINES_BY_ID = text(
+    "SELECT file_id, line_no, text FROM log_lines WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_LINES_AROUND = text(
+    "SELECT line_no, text FROM log_lines WHERE file_id = :f AND line_no BETWEEN :lo AND :hi"
+)
+
+
 def _hits(conn: Connection, ids: list[int], context: int) -> list[LogHit]:
+    """The hits of line ``ids`` (in that order) with ``context`` lines around each: the
+    returned page only, in a few statements whatever the limit."""
     if not ids:
         return []
-    rows = {
-        row.id: row
-        for row in conn.execute(
-            select(
-                log_lines.c.id, log_lines.c.file_id, log_lines.c.line_no, log_lines.c.text,
-                log_files.c.path, runs.c.id.label("run_id"), runs.c.number, runs.c.display_name,
-                runs.c.experiment_id, experiments.c.name.label("experiment_name"), runs.c.status,
-                runs.c.created_time,
-            )
-            .select_from(
-                log_lines.join(log_files, log_files.c.id == log_lines.c.file_id)
-                .join(runs, runs.c.id == log_files.c.run_id)
-                .join(experiments, experiments.c.id == runs.c.experiment_id)
-            )
-            .where(log_lines.c.id.in_(ids))
-        )
-    }
-    around: dict[tuple[int, int], str] = {}
+    rows = {row.id: row for row in conn.execute(_HIT_ROWS, {"ids": ids})}
     found = [rows[i] for i in ids if i in rows]
+    around: dict[tuple[int, int], str] = {}
     if context and found:
-        ranges = [
-            and_(log_lines.c.file_id == row.file_id,
-                 log_lines.c.line_no.between(row.line_no - context, row.line_no + context))
-            for row in found
-        ]
-        for part in range(0, len(ranges), 200):  # one query for the context of many hits
-            for file_id, line_no, line in conn.execute(
-                select(log_lines.c.file_id, log_lines.c.line_no, log_lines.c.text).where(
-                    or_(*ranges[part : part + 200])
-                )
-            ):
+        # a line's neighbours usually sit at the neighbouring ids (lines arrive in
+        # batches): one primary-key read for all of them ...
+        near = sorted({i + d for i in rows for d in range(-context, context + 1) if d})
+        for part in _parts(near, 5_000):
+            for file_id, line_no, line in conn.execute(_LINES_BY_ID, {"ids": part}):
                 around[(file_id, line_no)] = line
-    hits = []
-    for row in found:
-        before = [
-            around[(row.file_id, n)]
-            for n in range(row.line_no - context, row.line_no)
-            if (row.file_id, n) in around
-        ]
-        after = [
-            around[(row.file_id, n)]
-            for n in range(row.line_no + 1, row.line_no + context + 1)
-            if (row.file_id, n) in around
-        ]
-        hits.append(
-            LogHit(
-                run_id=row.run_id,
-                run_number=int(row.number),
-                display_name=row.display_name,
-                experiment_id=str(row.experiment_id),
-                experiment_name=row.experiment_name,
-                status=RunStatus(row.status),
-                created_time=float(row.created_time),
-                path=row.path,
-                line_no=int(row.line_no),
-                line=row.text,
-                before=before,
-                after=after,
-            )
+        # ... and the hits at a batch edge (another file's lines next to it) look theirs up
+        for row in found:
+            wanted = range(max(1, row.line_no - context), row.line_no + context + 1)
+            if any((row.file_id, n) not in around for n in wanted if n != row.line_no):
+                for line_no, line in conn.execute(_LINES_AROUND, {
+                    "f": row.file_id, "lo": wanted.start, "hi": wanted.stop - 1,
+                }):
+                    around[(row.file_id, line_no)] = line
+    return [
+        LogHit(
+            run_id=row.run_id,
+            run_number=int(row.number),
+            display_name=row.display_name,
+            experiment_id=str(row.experiment_id),
+            experiment_name=row.experiment_name,
+            status=RunStatus(row.status),
+            created_time=float(row.created_time),
+            path=row.path,
+            line_no=int(row.line_no),
+            line=row.text,
+            before=_context(around, row.file_id, range(row.line_no - context, row.line_no)),
+            after=_context(around, row.file_id,
+                           range(row.line_no + 1, row.line_no + context + 1)),
         )
-    return hits
+        for row in found
+    ]
+
+
+def _context(around: dict[tuple[int, int], str], file_id: int, numbers: range) -> list[str]:
+    return [around[(file_id, n)] for n in numbers if (file_id, n) in around]
