@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from runtrack.errors import NotFoundError, RunFailedError, RunStateError
 from runtrack.model import RunInfo, RunStatus
 from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT
-from runtrack.runner.target import LocalTarget, reap_if_orphaned
+from runtrack.runner.target import reap_if_orphaned
+from runtrack.runner.targets import target_of_run
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class ScriptRunMixin:
     def _reap_orphan(self) -> None:
         """Resolve a script run whose supervisor died (called by get_status)."""
         if self._info.run_type == "script" and not self._submitted:
-            self._info = reap_if_orphaned(self._store, self._info, LocalTarget())
+            self._info = reap_if_orphaned(self._store, self._info, target_of_run(self._info))
 
     def wait_for_completion(
         self,
@@ -94,7 +95,7 @@ class ScriptRunMixin:
         except RunStateError:
             self._refresh()
             return
-        target = LocalTarget()
+        target = target_of_run(self._info)
         if not target.request_cancel(self._info):
             self._info = reap_if_orphaned(self._store, self._info, target)
         deadline = time.monotonic() + CANCEL_WAIT_SECONDS
