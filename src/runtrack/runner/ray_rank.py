@@ -24,6 +24,8 @@ import time
 from typing import Any
 
 POLL = 0.1
+#: Variable of a rank's process: the id of the Ray node it runs on.
+NODE_ID_ENV = "RUNTRACK_RAY_NODE_ID"
 GRACE = 5.0
 _PR_SET_PDEATHSIG = 1
 
@@ -35,6 +37,12 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
 
 
+def _node_id() -> str:
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id())
+
+
 class RankProcess:
     """Runs one rank's command on the node Ray placed this actor on; buffers its output."""
 
@@ -44,6 +52,7 @@ class RankProcess:
             argv[0] = sys.executable
         full = dict(os.environ)
         full.update(env)
+        full[NODE_ID_ENV] = _node_id()
         self.popen = subprocess.Popen(
             argv,
             cwd=os.getcwd(),  # this node's copy of the job's working_dir
@@ -66,11 +75,6 @@ class RankProcess:
             with self.lock:
                 self.buffer += block
         self.eof.set()
-
-    def node_ip(self) -> str:
-        import ray
-
-        return str(ray.util.get_node_ip_address())
 
     def read(self) -> tuple[bytes, int | None]:
         """Output since the last call, and the exit code once the rank ended and all of

@@ -21,6 +21,7 @@ cancel ask Ray's job API at that address.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -51,6 +52,8 @@ PLACEMENT_TIMEOUT_ENV = "RUNTRACK_RAY_PLACEMENT_TIMEOUT"
 PLACEMENT_TIMEOUT = 120.0
 #: Seconds a canceled run's supervisor gets to end its Ray job before Ray stops it.
 CANCEL_GRACE = 10.0
+#: Seconds to wait for a just-started cluster's job agent to take the job.
+AGENT_WAIT = 60.0
 _LIVE_STATES = {"PENDING", "RUNNING"}
 
 
@@ -64,6 +67,33 @@ def _ray_missing(exc: ImportError) -> ConfigError:
 def group_name(run_id: str) -> str:
     """The name of the run's placement group."""
     return f"runtrack-{run_id}"
+
+
+def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
+    """The job's working_dir (the snapshot's files and the spec, in a fresh folder under
+    ``spec.workdir``) and its runtime environment."""
+    working = Path(spec.workdir) / "ray_working_dir"
+    shutil.rmtree(working, ignore_errors=True)
+    for file in snapshot_files(Path(spec.source_directory)):  # the ignore files apply
+        dest = working / file.rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file.path, dest)
+    working.mkdir(parents=True, exist_ok=True)
+    spec.save(working / SPEC_FILE)
+    import runtrack
+
+    env_vars = {"PYTHONUNBUFFERED": "1"}
+    if os.environ.get(PLACEMENT_TIMEOUT_ENV):
+        env_vars[PLACEMENT_TIMEOUT_ENV] = os.environ[PLACEMENT_TIMEOUT_ENV]
+    runtime_env: dict[str, Any] = {
+        "working_dir": str(working),
+        # the submitter's runtrack, importable on every node of the cluster
+        "py_modules": [str(Path(runtrack.__file__).parent)],
+        "env_vars": env_vars,
+    }
+    if spec.requirements is not None:
+        runtime_env["pip"] = list(spec.requirements)
+    return working, runtime_env
 
 
 class RayTarget:
@@ -83,34 +113,32 @@ class RayTarget:
         return JobSubmissionClient(self.address)
 
     def submit(self, spec: RunSpec) -> dict[str, str]:
-        source = Path(spec.source_directory)
-        working = Path(spec.workdir) / "ray_working_dir"
-        shutil.rmtree(working, ignore_errors=True)
-        for file in snapshot_files(source):
-            dest = working / file.rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file.path, dest)
-        working.mkdir(parents=True, exist_ok=True)
-        # the cluster's own environment builds the interpreter (Ray's pip runtime env)
-        spec_file = working / SPEC_FILE
-        spec.save(spec_file)
-        import runtrack
-
-        runtime_env: dict[str, Any] = {
-            "working_dir": str(working),
-            "py_modules": [str(Path(runtrack.__file__).parent)],
-            "env_vars": {"PYTHONUNBUFFERED": "1"},
-        }
-        if spec.requirements is not None:
-            runtime_env["pip"] = list(spec.requirements)
+        working, runtime_env = stage(spec)
+        client = self._client()
+        # not Ray's "uploading package" lines in the submitter's terminal or notebook
+        loggers = [logging.getLogger(n) for n in ("ray", "ray.dashboard.modules.dashboard_sdk")]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
+        submission_id = f"runtrack-{spec.run_id}-{os.urandom(3).hex()}"
+        deadline = time.monotonic() + AGENT_WAIT
         try:
-            job_id = self._client().submit_job(
-                entrypoint=f"python -m runtrack.cli._supervise --ray {SPEC_FILE}",
-                runtime_env=runtime_env,
-                submission_id=f"runtrack-{spec.run_id}-{os.urandom(3).hex()}",
-                metadata={"runtrack_run_id": spec.run_id},
-            )
+            while True:
+                try:
+                    job_id = client.submit_job(
+                        entrypoint=f"python -m runtrack.cli._supervise --ray {SPEC_FILE}",
+                        runtime_env=runtime_env,
+                        submission_id=submission_id,
+                        metadata={"runtrack_run_id": spec.run_id},
+                    )
+                    break
+                except RuntimeError as exc:  # a cluster that just started: agents not up
+                    if "No available agent" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(1.0)
         finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
             # Ray zipped and uploaded the folder during submit_job
             shutil.rmtree(working, ignore_errors=True)
         return {RAY_PROPERTY: json.dumps({"address": self.address, "job_id": job_id})}
