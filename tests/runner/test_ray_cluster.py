@@ -24,7 +24,7 @@ TRAIN = """
     keys = ["RANK", "WORLD_SIZE", "LOCAL_RANK", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT"]
     print("env", " ".join(f"{k}={os.environ.get(k)}" for k in keys), flush=True)
     print("node", os.environ["{node}"], flush=True)
-    run.log("rank", int(os.environ["RANK"]))
+    run.log("rank", int(os.environ.get("RANK", "0")))
     if os.environ.get("SLOW"):
         print("slow started", flush=True)
         time.sleep(600)
