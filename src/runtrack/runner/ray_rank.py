@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -117,7 +118,7 @@ def main(argv: list[str]) -> int:
 
     from runtrack.runner.ray_target import NAMESPACE, RANK_ENV
 
-    ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False, logging_level=logging.ERROR)
     strategy = PlacementGroupSchedulingStrategy(
         get_placement_group(group_name), placement_group_bundle_index=node
     )

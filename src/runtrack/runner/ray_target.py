@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runtrack import config
 from runtrack.errors import ConfigError
 from runtrack.model import ErrorInfo, RunInfo, RunStatus
 from runtrack.runner import procs
@@ -83,8 +84,9 @@ def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
     import runtrack
 
     env_vars = {"PYTHONUNBUFFERED": "1"}
-    if os.environ.get(PLACEMENT_TIMEOUT_ENV):
-        env_vars[PLACEMENT_TIMEOUT_ENV] = os.environ[PLACEMENT_TIMEOUT_ENV]
+    for name in (PLACEMENT_TIMEOUT_ENV, config.ENV_TOKEN):  # a server workspace's token
+        if os.environ.get(name):
+            env_vars[name] = os.environ[name]
     runtime_env: dict[str, Any] = {
         "working_dir": str(working),
         # the submitter's runtrack, importable on every node of the cluster
@@ -246,14 +248,14 @@ class RaySupervisor(Supervisor):
         timeout = float(os.environ.get(PLACEMENT_TIMEOUT_ENV) or PLACEMENT_TIMEOUT)
         ready, _ = ray.wait([self.group.ready()], timeout=timeout)
         if not ready:
-            nodes = len([n for n in ray.nodes() if n.get("Alive")])
+            nodes = len([n for n in ray.nodes() if n.get("Alive")])  # type: ignore[no-untyped-call]
             raise RuntimeError(
                 f"Ray could not place the run's {spec.node_count} node(s) ({strategy}, 1 CPU "
                 f"each) within {timeout:g} s; the cluster has {nodes} live node(s). Use a "
                 f"smaller node_count or a bigger cluster (or set {PLACEMENT_TIMEOUT_ENV})"
             )
         first = placement_group_table(self.group)["bundles_to_node_id"][0]
-        for node in ray.nodes():
+        for node in ray.nodes():  # type: ignore[no-untyped-call]
             if node.get("NodeID") == first:
                 self.master_addr = str(node.get("NodeManagerAddress") or self.master_addr)
         self.phase(

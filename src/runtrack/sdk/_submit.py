@@ -69,7 +69,8 @@ def submit(
             f"experiment.submit() takes a ScriptRunConfig, got {type(config).__name__}"
         )
     rc = config.run_config
-    target = target_for(rc.target, experiment.workspace._compute_infos())
+    named = rc.target not in (None, "", "local")  # 'local' needs no look-up
+    target = target_for(rc.target, experiment.workspace._compute_infos() if named else {})
     source = Path(config.source_directory).resolve()
     files = snap.snapshot_files(source)
     argv = _argv(config, source)
