@@ -140,3 +140,65 @@ class RunInputInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunInputInfo:
         return cls(**data)
+
+
+# -- named compute targets ---------------------------------------------------------------
+
+#: The compute target every workspace has: runs start on this machine.
+LOCAL_COMPUTE = "local"
+#: Target kinds a workspace can name, with what their ``address`` is.
+COMPUTE_KINDS = {"local": "no address", "ray": "a Ray job-submission address (http://host:8265)"}
+MAX_COMPUTE_NAME_LENGTH = 255
+
+
+def check_compute_target(name: object, kind: object, address: object) -> None:
+    """Raise InvalidValueError saying what is wrong with a compute target to add."""
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        raise InvalidValueError(
+            f"compute target name {name!r} is empty or starts/ends with spaces; give it a name"
+        )
+    if len(name) > MAX_COMPUTE_NAME_LENGTH or set(name) & set("/\\\x00"):
+        raise InvalidValueError(
+            f"compute target name {name[:40]!r} is longer than {MAX_COMPUTE_NAME_LENGTH} "
+            "characters or contains '/', '\\' or NUL; use letters, digits, '-', '_' and '.'"
+        )
+    if name == LOCAL_COMPUTE:
+        raise InvalidValueError(
+            f"compute target {LOCAL_COMPUTE!r} always exists (this machine); use another name"
+        )
+    if kind not in COMPUTE_KINDS:
+        raise InvalidValueError(
+            f"compute target kind {kind!r} is unknown; use one of {', '.join(COMPUTE_KINDS)}"
+        )
+    if kind == "ray" and (
+        not isinstance(address, str) or not address.startswith(("http://", "https://"))
+    ):
+        raise InvalidValueError(
+            f"a Ray compute target needs {COMPUTE_KINDS['ray']}, got {address!r} (the "
+            "address `ray job submit --address` takes; the head's dashboard port)"
+        )
+    if kind == "local" and address:
+        raise InvalidValueError("a 'local' compute target takes no address")
+
+
+@dataclass(frozen=True)
+class ComputeTargetInfo:
+    """A compute target a workspace names: ``kind`` (``local`` | ``ray``) and, for Ray,
+    the job-submission ``address``."""
+
+    name: str
+    kind: str
+    address: str | None = None
+    created_time: float = 0.0
+
+    def to_json(self) -> JSONDict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ComputeTargetInfo:
+        return cls(
+            name=str(data["name"]),
+            kind=str(data["kind"]),
+            address=data.get("address"),
+            created_time=float(data.get("created_time") or 0.0),
+        )

@@ -21,6 +21,7 @@ from runtrack import (
     Workspace,
     limits,
 )
+from runtrack.catalog import ComputeTargetInfo
 from runtrack.runner.target import LocalTarget
 from runtrack.runner.targets import target_for
 from runtrack.sdk.compute import ComputeTarget, ComputeTargetException
@@ -31,7 +32,8 @@ def test_unknown_compute_name_says_how_to_map_it(exp: Experiment) -> None:
     with pytest.raises(InvalidValueError, match=r"map_compute_target\('aml-ci', \"local\"\)"):
         exp.submit(ScriptRunConfig(".", "x.py", compute_target="aml-ci"))
     assert list(exp.get_runs()) == []  # refused before any run exists
-    assert isinstance(target_for("aml-ci", {"aml-ci": "local"}), LocalTarget)
+    assert isinstance(target_for("aml-ci", {"aml-ci": ComputeTargetInfo("aml-ci", "local")}),
+                      LocalTarget)
     with pytest.raises(InvalidValueError, match="not a runtrack target kind"):
         exp.workspace.map_compute_target("aml-ci", "slurm")
 

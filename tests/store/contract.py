@@ -24,6 +24,7 @@ from runtrack.errors import (
 )
 from runtrack.model import ErrorInfo, MetricBatch, NewRun, RunQuery, RunStatus
 from runtrack.store.base import TrackingStore
+from tests.store.compute_contract import ComputeContract
 from tests.store.registry_contract import RegistryContract
 
 NAN, INF = float("nan"), float("inf")
@@ -60,7 +61,7 @@ def log(store: TrackingStore, run_id: str, name: str, values: list[Any], *,
     return store.ingest(run_id, MetricBatch(stream, seq, records))
 
 
-class TrackingStoreContract(RegistryContract):
+class TrackingStoreContract(RegistryContract, ComputeContract):
     """Every method of TrackingStore, its errors and its edge cases."""
 
     # -- experiments ---------------------------------------------------------------------

@@ -33,6 +33,8 @@ def _exit_code(status: str) -> int:
     "--processes-per-node", default=1, show_default=True, help="Processes on each node."
 )
 @click.option("--max-run-duration", type=float, default=None, help="Cancel after this many s.")
+@click.option("--compute", "compute_target", default=None, metavar="NAME",
+              help="Compute target to run on (see 'runtrack compute list'; default: local).")
 @click.option(
     "--requirements",
     type=click.Path(exists=True, dir_okay=False),
@@ -53,6 +55,7 @@ def submit(
     nodes: int,
     processes_per_node: int,
     max_run_duration: float | None,
+    compute_target: str | None,
     requirements: str | None,
     env_vars: tuple[str, ...],
     tags: tuple[str, ...],
@@ -92,6 +95,7 @@ def submit(
         environment=env,
         distributed_job_config=distributed,
         max_run_duration_seconds=max_run_duration,
+        compute_target=compute_target,
     )
     config.run_config.environment_variables.update(_pairs(env_vars, "--env"))
     ws = Workspace(uri)

@@ -64,6 +64,8 @@ class RunSpec:
     max_run_duration_seconds: float | None = None
     master_port: int = 0
     grace_seconds: float = 5.0
+    #: the submitted source folder (targets that ship it themselves, e.g. Ray, read it)
+    source_directory: str = ""
 
     @property
     def world_size(self) -> int:

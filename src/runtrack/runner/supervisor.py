@@ -78,6 +78,8 @@ class Supervisor:
         self.store = store
         self.artifacts = artifacts
         self.workdir = Path(spec.workdir) / "wd"
+        #: False where the target owns the working folder (Ray's working_dir): kept at the end
+        self.owns_workdir = True
         self.cancel_requested = threading.Event()
         self.procs: list[_Proc] = []
         self.pgids: list[int] = []
@@ -215,12 +217,7 @@ class Supervisor:
         for rank in range(spec.world_size):
             node = rank // spec.process_count_per_node
             leader = self.pgids[node] if node < len(self.pgids) else None
-            popen = procs.spawn(
-                argv,
-                cwd=str(self.workdir),
-                env=runenv.process_env(base, spec, rank),
-                group=leader,
-            )
+            popen = self.spawn_rank(argv, runenv.process_env(base, spec, rank), rank, leader)
             if leader is None:
                 self.pgids.append(popen.pid)
             assert popen.stdout is not None
@@ -246,6 +243,13 @@ class Supervisor:
                 layout.PROCESS_STATUS,
                 {"process_name": name, "timestamp": _now(), "status": "Started"},
             )
+
+    def spawn_rank(
+        self, argv: list[str], env: dict[str, str], rank: int, leader: int | None
+    ) -> subprocess.Popen[bytes]:
+        """Start the process of ``rank`` (here; other targets start a local stand-in
+        whose output and exit are the remote process's)."""
+        return procs.spawn(argv, cwd=str(self.workdir), env=env, group=leader)
 
     def start_sampler(self) -> None:
         """System metrics of the run's process trees, from this (supervisor) process."""
@@ -392,7 +396,8 @@ class Supervisor:
         except RunStateError:
             pass
         # everything worth keeping is in the run now (outputs, logs, the snapshot)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
         # the run is over for its users; its log search results complete shortly after
         self.indexer.wait_indexed(INDEX_WAIT)
         return status
@@ -404,6 +409,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def supervise(spec: RunSpec, store: TrackingStore, artifacts: ArtifactStore) -> RunStatus:
-    """Run ``spec`` to the end (the body of the supervisor process)."""
-    return Supervisor(spec, store, artifacts).run()
+def supervise(
+    spec: RunSpec,
+    store: TrackingStore,
+    artifacts: ArtifactStore,
+    kind: type[Supervisor] = Supervisor,
+) -> RunStatus:
+    """Run ``spec`` to the end (the body of the supervisor process); ``kind`` is the
+    supervisor class of the run's compute target."""
+    return kind(spec, store, artifacts).run()

@@ -135,11 +135,14 @@ def reap_if_orphaned(store: TrackingStore, info: RunInfo, target: ComputeTarget)
         status, error = RunStatus.CANCELED, ErrorInfo("Canceled", "the run was canceled")
     else:
         status = RunStatus.FAILED
+        reason = getattr(target, "end_reason", None)  # a target that can say more
         error = ErrorInfo(
             ORPHAN_CODE,
-            "the supervisor of this run ended without recording how the run ended (it was "
-            "killed, or the machine restarted); its processes were stopped. Submit the run "
-            "again",
+            (reason(info) + ". Submit the run again")
+            if reason is not None
+            else "the supervisor of this run ended without recording how the run ended (it "
+            "was killed, or the machine restarted); its processes were stopped. Submit the "
+            "run again",
         )
     try:
         return store.set_status(info.id, status, error=error)

@@ -39,9 +39,10 @@ class ScriptRunMixin:
     def _reap_orphan(self) -> None:
         """Resolve a script run whose supervisor died (called by get_status)."""
         if self._info.run_type == "script" and not self._submitted:
-            from runtrack.runner.target import LocalTarget, reap_if_orphaned  # psutil: lazy
+            from runtrack.runner.target import reap_if_orphaned  # psutil: lazy
+            from runtrack.runner.targets import target_of_run
 
-            self._info = reap_if_orphaned(self._store, self._info, LocalTarget())
+            self._info = reap_if_orphaned(self._store, self._info, target_of_run(self._info))
 
     def wait_for_completion(
         self,
@@ -95,9 +96,10 @@ class ScriptRunMixin:
         except RunStateError:
             self._refresh()
             return
-        from runtrack.runner.target import LocalTarget, reap_if_orphaned  # psutil: lazy
+        from runtrack.runner.target import reap_if_orphaned  # psutil: lazy
+        from runtrack.runner.targets import target_of_run
 
-        target = LocalTarget()
+        target = target_of_run(self._info)
         if not target.request_cancel(self._info):
             self._info = reap_if_orphaned(self._store, self._info, target)
         deadline = time.monotonic() + CANCEL_WAIT_SECONDS

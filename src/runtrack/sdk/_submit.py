@@ -69,7 +69,8 @@ def submit(
             f"experiment.submit() takes a ScriptRunConfig, got {type(config).__name__}"
         )
     rc = config.run_config
-    target = target_for(rc.target, experiment.workspace._compute_kinds())
+    named = rc.target not in (None, "", "local")  # 'local' needs no look-up
+    target = target_for(rc.target, experiment.workspace._compute_infos() if named else {})
     source = Path(config.source_directory).resolve()
     files = snap.snapshot_files(source)
     argv = _argv(config, source)
@@ -130,6 +131,7 @@ def submit(
             node_count=rc.node_count,
             process_count_per_node=rc.process_count_per_node,
             max_run_duration_seconds=rc.max_run_duration_seconds,
+            source_directory=str(source),
         )
         run.add_properties(target.submit(spec))
     except BaseException as exc:

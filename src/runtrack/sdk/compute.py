@@ -1,7 +1,8 @@
 """Azure's compute classes over runtrack's named targets (see ``runtrack.runner.targets``).
 
-``ComputeTarget(workspace=ws, name="cpu-cluster")`` finds a name the workspace maps
-(``local`` always), else raises :class:`ComputeTargetException`, the error Azure code
+``ComputeTarget(workspace=ws, name="cpu-cluster")`` finds a name the workspace knows
+(``local`` always, the targets ``runtrack compute add`` stored, names mapped to
+``local``), else raises :class:`ComputeTargetException`, the error Azure code
 catches before creating a cluster. ``ComputeTarget.create(ws, name, config)`` maps the
 name to the local target (with a warning: runtrack provisions nothing), so the usual
 "get or create a cluster" cell runs unchanged and its runs run on this machine.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from runtrack.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from runtrack.catalog import ComputeTargetInfo
     from runtrack.sdk.workspace import Workspace
 
 
@@ -25,22 +27,33 @@ class ComputeTargetException(NotFoundError):
 
 
 class ComputeTarget:
-    """A compute name the workspace knows; ``kind`` is the runtrack target it runs on."""
+    """A compute name the workspace knows; ``kind`` is the runtrack target it runs on
+    (``local`` or ``ray``) and ``address`` the Ray job-submission address."""
 
     type = "local"
 
     def __init__(self, workspace: Workspace, name: str = "local") -> None:
-        kinds = {"local": "local", **workspace._compute_kinds()}
-        if name not in kinds:
+        known = workspace._compute_infos()
+        if name not in known:
             raise ComputeTargetException(
                 f"compute target {name!r} is not in this workspace (known: "
-                f"{', '.join(sorted(kinds))}); map it with ws.map_compute_target({name!r}, "
+                f"{', '.join(sorted(known))}); add it with 'runtrack compute add {name} "
+                f"--ray ADDRESS', map it to this machine with ws.map_compute_target({name!r}, "
                 '"local") or create it with ComputeTarget.create(ws, name, config)'
             )
+        info = known[name]
         self.workspace = workspace
         self.name = name
-        self.kind = kinds[name]
+        self.kind = info.kind
+        self.address = info.address
         self.provisioning_state = "Succeeded"
+
+    @classmethod
+    def _of(cls, workspace: Workspace, info: ComputeTargetInfo) -> ComputeTarget:
+        target = cls.__new__(cls)
+        target.workspace, target.name, target.kind = workspace, info.name, info.kind
+        target.address, target.provisioning_state = info.address, "Succeeded"
+        return target
 
     @staticmethod
     def create(workspace: Workspace, name: str, provisioning_configuration: Any) -> ComputeTarget:
@@ -69,8 +82,12 @@ class ComputeTarget:
         return self.provisioning_state
 
     def delete(self) -> None:
-        """Forget the mapping of this name (``local`` stays)."""
-        self.workspace._target_kinds.pop(self.name, None)
+        """Forget this name: a target stored in the workspace is removed from it, a
+        mapped name is unmapped (``local`` stays)."""
+        if self.name in self.workspace._target_kinds:
+            self.workspace._target_kinds.pop(self.name)
+        elif self.name != "local":
+            self.workspace.store.remove_compute_target(self.name)
 
     def __repr__(self) -> str:
         return f"ComputeTarget(name={self.name!r}, kind={self.kind!r})"

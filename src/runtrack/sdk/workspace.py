@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtrack import config
 from runtrack.config import Settings
 from runtrack.errors import ConfigError
 from runtrack.store import open_artifacts, open_store
 from runtrack.store.base import ArtifactStore, ServesArtifacts, TrackingStore
+
+if TYPE_CHECKING:
+    from runtrack.catalog import ComputeTargetInfo
 
 log = logging.getLogger("runtrack")
 #: MLflow's own SQLite store next to a local workspace (get_mlflow_tracking_uri)
@@ -208,20 +211,29 @@ class Workspace:
 
     @property
     def compute_targets(self) -> dict[str, Any]:
-        """Compute name -> ComputeTarget, as Azure's ``ws.compute_targets``
-        (``local`` and the names mapped with :meth:`map_compute_target`)."""
+        """Compute name -> ComputeTarget, as Azure's ``ws.compute_targets``: ``local``,
+        the targets stored in the workspace (``runtrack compute add``) and the names
+        mapped with :meth:`map_compute_target`."""
         from runtrack.sdk.compute import ComputeTarget
 
-        return {name: ComputeTarget(self, name) for name in ("local", *self._target_kinds)}
+        known = self._compute_infos()
+        return {name: ComputeTarget._of(self, info) for name, info in known.items()}
 
     def map_compute_target(self, name: str, kind: str = "local") -> None:
-        """Let scripts name compute ``name``: its runs go to runtrack target ``kind``."""
+        """Let scripts name compute ``name`` and run on this machine (``kind`` 'local');
+        a Ray cluster is added with its address: ``runtrack compute add NAME --ray URL``."""
         from runtrack.runner.targets import check_kind
 
         self._target_kinds[name] = check_kind(name, kind)
 
-    def _compute_kinds(self) -> dict[str, str]:
-        return dict(self._target_kinds)
+    def _compute_infos(self) -> dict[str, ComputeTargetInfo]:
+        """Every compute target this workspace knows, by name (``local`` first)."""
+        from runtrack.catalog import LOCAL_COMPUTE, ComputeTargetInfo
+
+        known = {LOCAL_COMPUTE: ComputeTargetInfo(LOCAL_COMPUTE, "local")}
+        known.update({n: ComputeTargetInfo(n, k) for n, k in self._target_kinds.items()})
+        known.update({t.name: t for t in self._store.list_compute_targets()})
+        return known
 
     # -- links -----------------------------------------------------------------------------
 

@@ -43,7 +43,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
-from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
+from runtrack.catalog import (
+    ComputeTargetInfo,
+    DatasetInfo,
+    ModelVersionInfo,
+    RegisteredModelInfo,
+    RunInputInfo,
+)
 from runtrack.model import (
     ArtifactInfo,
     Bucket,
@@ -328,6 +334,24 @@ class TrackingStore(Protocol):
 
     def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
         """The inputs of each run, in logged order (runs without inputs map to [])."""
+        ...
+
+    # -- named compute targets ------------------------------------------------------------
+
+    def add_compute_target(
+        self, name: str, kind: str, address: str | None = None
+    ) -> ComputeTargetInfo:
+        """Name a compute target of this workspace (kind ``local`` or ``ray`` + its
+        job-submission address). ConflictError if the name exists; InvalidValueError
+        for ``local`` (always there), an unknown kind or a bad address."""
+        ...
+
+    def list_compute_targets(self) -> list[ComputeTargetInfo]:
+        """The named compute targets, by name (``local`` is implied, not listed)."""
+        ...
+
+    def remove_compute_target(self, name: str) -> None:
+        """Forget a named compute target; NotFoundError if there is none of that name."""
         ...
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from runtrack.server.api import (
     artifacts,
+    compute,
     datasets,
     diagnostics,
     experiments,
@@ -33,4 +34,5 @@ ROUTERS: list[APIRouter] = [
     logsearch.router,
     diagnostics.router,
     datasets.router,
+    compute.router,
 ]

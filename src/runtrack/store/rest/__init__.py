@@ -22,7 +22,13 @@ from urllib.parse import quote
 import httpx
 
 from runtrack import _wire
-from runtrack.catalog import DatasetInfo, ModelVersionInfo, RegisteredModelInfo, RunInputInfo
+from runtrack.catalog import (
+    ComputeTargetInfo,
+    DatasetInfo,
+    ModelVersionInfo,
+    RegisteredModelInfo,
+    RunInputInfo,
+)
 from runtrack.errors import ConflictError
 from runtrack.logsearch import LogHit, LogQuery
 from runtrack.model import (
@@ -368,6 +374,22 @@ class RestStore:
     def get_run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInputInfo]]:
         data = self._http.json("POST", "/run-inputs", body={"run_ids": list(run_ids)})
         return {k: [RunInputInfo.from_json(i) for i in v] for k, v in data["inputs"].items()}
+
+    # -- named compute targets ---------------------------------------------------------------
+
+    def add_compute_target(
+        self, name: str, kind: str, address: str | None = None
+    ) -> ComputeTargetInfo:
+        body = {"name": name, "kind": kind, "address": address}
+        return ComputeTargetInfo.from_json(
+            self._http.json("POST", "/compute-targets", body=body, idempotent=False))
+
+    def list_compute_targets(self) -> list[ComputeTargetInfo]:
+        data = self._http.json("GET", "/compute-targets")
+        return [ComputeTargetInfo.from_json(t) for t in data["compute_targets"]]
+
+    def remove_compute_target(self, name: str) -> None:
+        self._http.request("DELETE", f"/compute-targets/{_q(name) or '%20'}")
 
     def close(self) -> None:
         self._http.close()

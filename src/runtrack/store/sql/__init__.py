@@ -47,6 +47,7 @@ from runtrack.store.sql import ingest, migrations, points
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
+from runtrack.store.sql.compute import ComputeMethods
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.ingest import in_batches
 from runtrack.store.sql.schema import (
@@ -64,7 +65,7 @@ from runtrack.store.sql.schema import (
 __all__ = ["SqlStore"]
 
 
-class SqlStore(CatalogMethods):
+class SqlStore(CatalogMethods, ComputeMethods):
     """Tracking data in a SQL database given by a SQLAlchemy-style URL.
 
     ``sqlite:///path/file.db`` creates the file (and its folder) if needed;

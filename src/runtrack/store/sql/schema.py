@@ -328,3 +328,14 @@ run_inputs = Table(
     Column("tags", Text, nullable=False),
 )
 Index("ix_run_inputs_dataset", run_inputs.c.dataset_name, run_inputs.c.dataset_version)
+
+# -- named compute targets (``compute.py``) --------------------------------------------------
+
+compute_targets = Table(
+    "compute_targets",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("address", Text, nullable=True),
+    Column("created_time", Float, nullable=False),
+)
