@@ -239,7 +239,8 @@ def _cost(url: str, pid: int, tick: float) -> dict[str, float]:
     per_point = max(0.0, (per_request[5_000] - per_request[50]) / (5_000 - 50))
     fixed = max(0.0, per_request[50] - 50 * per_point)
     run_second = fixed / tick + RATE * per_point  # CPU one run costs per second
-    return {"fixed_ms": 1000 * fixed, "per_point_us": 1e6 * per_point,
+    return {"points": 50 * 61 + 5_000 * 21, "fixed_ms": 1000 * fixed,
+            "per_point_us": 1e6 * per_point,
             "cpu_ms_per_run_second": 1000 * run_second, "runs_per_core": 1 / run_second}
 
 
@@ -273,6 +274,24 @@ def _search(urls: list[str], args: argparse.Namespace) -> dict[str, object]:
     return {**best, "levels": levels}
 
 
+def _db_size(db_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("VACUUM")
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _bytes_per_point(db_url: str, baseline: int, found: dict[str, object]) -> float:
+    """Growth of the database (points, indexes, runs) per point stored since ``baseline``."""
+    levels: list[dict[str, float]] = found["levels"]  # type: ignore[assignment]
+    cost: dict[str, float] = found["cost"]  # type: ignore[assignment]
+    points = sum(level["points"] for level in levels) + cost["points"]
+    return float(_db_size(db_url) - baseline) / max(1, points)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="logging time per level")
@@ -297,6 +316,7 @@ def main() -> None:
                 replicas = {"one": 1, "two": 2}[setup]
                 with _database(admin) as db, _servers(db, replicas, folder) as servers:
                     print(f"{replicas} server(s), 1 worker each, PostgreSQL:", flush=True)
+                    baseline = _db_size(db)
                     cost = _cost(*servers[0], args.tick)
                     print(f"  server CPU per request: {cost['fixed_ms']:.1f} ms + "
                           f"{cost['per_point_us']:.2f} us per point; one run at "
@@ -305,6 +325,9 @@ def main() -> None:
                           f"{cost['runs_per_core']:.0f} runs per busy core", flush=True)
                     found = _search([url for url, _ in servers], args)
                     found["cost"] = cost
+                    found["bytes_per_point"] = _bytes_per_point(db, baseline, found)
+                    print(f"  database size per stored point: "
+                          f"{found['bytes_per_point']:.1f} bytes", flush=True)
                 for key, what in (("latency", f"with p99 <= {args.p99_ms:g} ms and 0 lost"),
                                   ("pace", "keeping pace with 0 lost (any latency)")):
                     runs = int(found[key])  # type: ignore[call-overload]
