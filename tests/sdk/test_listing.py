@@ -84,7 +84,7 @@ def test_points_logged_after_the_bulk_read_are_returned(where: Workspace) -> Non
     assert runs[0]._listing is not None and live.id in runs[0]._listing._ahead
     runs = {r.id: r for r in runs}
     live.log("m", 2.0)  # through this process's spool
-    where._store.ingest(live.id, MetricBatch("elsewhere", 0, [  # another writer
+    where.store.ingest(live.id, MetricBatch("elsewhere", 0, [  # another writer
         ("other", "scalar", None, 1e9, 6)]))
     assert runs[live.id].get_metrics() == {"m": [1.0, 2.0], "other": [5, 6]}
     live.log("m", 3.0)
