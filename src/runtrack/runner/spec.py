@@ -36,6 +36,9 @@ PROCESS_STATUS = "system_logs/process_status.json"
 SUPERVISOR_PROPERTY = "runtrack.supervisor"
 #: Run property recording the number of processes (ranks) of the run.
 WORLD_SIZE_PROPERTY = "runtrack.world_size"
+#: Run property set by whoever asks for a cancel with a reason (e.g. a sweep's early
+#: termination policy): an ErrorInfo as JSON, which becomes the Canceled run's error.
+CANCEL_ERROR_PROPERTY = "runtrack.cancel_error"
 
 
 @dataclass(frozen=True)

@@ -383,8 +383,10 @@ class Supervisor:
             summary += f" ({error.code}: {error.message})"
         self.phase(layout.POST_LOG, summary)
         try:
-            current = self.store.get_run(spec.run_id).status
-            if not current.is_terminal:
+            current = self.store.get_run(spec.run_id)
+            if status is RunStatus.CANCELED and self.timed_out is None:
+                error = outcome.requested_cancel_error(current) or error
+            if not current.status.is_terminal:
                 self.store.set_status(spec.run_id, status, error=error)
         except RunStateError:
             pass

@@ -3,9 +3,10 @@
 The driver is a (non-daemon) thread of the process that submitted the sweep, so a script
 that submits a sweep and returns still sees it through. It polls the store every
 :data:`POLL_SECONDS`: it reads each active trial's primary metric, asks the policy which
-trials to end (they are canceled, with the reason in the property
-``runtrack.termination_reason``), tells the sampling each finished trial's result, and
-starts new trials up to ``max_concurrent_runs``. Canceling the parent (from any process)
+trials to end (they are canceled with the reason as their error, code
+``EarlyTermination``, and in the property ``runtrack.termination_reason``), tells the
+sampling each finished trial's result, and starts new trials up to
+``max_concurrent_runs``. Canceling the parent (from any process)
 makes the driver cancel every active trial.
 """
 
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtrack.errors import NotFoundError, PropertyConflictError, RuntrackError
 from runtrack.model import ErrorInfo, RunStatus
+from runtrack.runner.spec import CANCEL_ERROR_PROPERTY
 from runtrack.sdk.run import Run
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ log = logging.getLogger("runtrack")
 
 POLL_SECONDS = 0.1
 REASON_PROPERTY = "runtrack.termination_reason"
+#: error code of a trial ended by the early termination policy
+EARLY_TERMINATION = "EarlyTermination"
 PARAMS_PROPERTY = "hyperparameters"
 CONFIG_PROPERTY = "primary_metric_config"
 
@@ -100,7 +104,19 @@ class HyperDriveRun(Run):
             self._info = self._store.set_status(self.id, RunStatus.CANCELED)
         for child in self.get_children():
             if not RunStatus(child.get_status()).is_terminal:
-                child.cancel()
+                cancel_trial(child, "the sweep was canceled")
+
+
+def cancel_trial(child: Run, reason: str, code: str = "Canceled") -> None:
+    """Cancel a trial; ``reason`` becomes its error message (code ``code``) and its
+    property ``runtrack.termination_reason``."""
+    message = (f"the trial was stopped by the sweep's early termination policy: {reason}"
+               if code == EARLY_TERMINATION else f"the trial was canceled: {reason}")
+    error = ErrorInfo(code, message)
+    with contextlib.suppress(PropertyConflictError):
+        child.add_properties({REASON_PROPERTY: reason,
+                              CANCEL_ERROR_PROPERTY: json.dumps(error.to_json())})
+    child.cancel()
 
 
 def start_sweep(experiment: Experiment, config: HyperDriveConfig,
@@ -158,7 +174,7 @@ class _Driver:
             self._refresh()
             ended = cfg.policy.stop(self.values, list(self.active), cfg.primary_metric_goal)
             for run_id, reason in ended.items():
-                self._end(run_id, reason)
+                self._end(run_id, reason, EARLY_TERMINATION)
             if time.time() >= deadline:
                 self._cancel_active(f"max_duration_minutes={cfg.max_duration_minutes} passed")
                 exhausted = True
@@ -204,11 +220,8 @@ class _Driver:
                 best = (max(reported) if maximize else min(reported)) if reported else None
                 self.config.hyperparameter_sampling.tell(token, best)
 
-    def _end(self, run_id: str, reason: str) -> None:
-        child, _token = self.active[run_id]
-        with contextlib.suppress(PropertyConflictError):
-            self.store.add_properties(run_id, {REASON_PROPERTY: reason})
-        child.cancel()
+    def _end(self, run_id: str, reason: str, code: str = "Canceled") -> None:
+        cancel_trial(self.active[run_id][0], reason, code)
 
     def _cancel_active(self, reason: str) -> None:
         for run_id in list(self.active):
