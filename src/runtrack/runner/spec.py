@@ -49,6 +49,7 @@ class RunSpec:
     for the run's interpreter. ``requirements``: None = the user-managed interpreter
     ``python``; a list = a virtual environment built from these pip requirements
     (cached under ``env_cache``). ``environment_variables`` are added to each process.
+    The source is unpacked from ``snapshot.zip`` of run ``snapshot_run_id or run_id``.
     """
 
     run_id: str
@@ -67,6 +68,9 @@ class RunSpec:
     max_run_duration_seconds: float | None = None
     master_port: int = 0
     grace_seconds: float = 5.0
+    #: the run whose snapshot.zip holds the source ('' = this run; a sweep's trials share
+    #: the sweep's snapshot)
+    snapshot_run_id: str = ""
 
     @property
     def world_size(self) -> int:

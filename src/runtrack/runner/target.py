@@ -114,6 +114,8 @@ class LocalTarget:
         if not self.is_alive(info):
             return False
         record = self._record(info) or {}
+        if record.get("shared"):  # a process hosting many runs (runner.inproc): it polls
+            return False
         try:
             os.kill(int(record.get("pid", 0)), signal.SIGTERM)
         except (ProcessLookupError, PermissionError):

@@ -61,7 +61,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
     ``experiment.start_logging()``, ``experiment.submit()`` or ``run.child_run()``.
     """
 
-    def __init__(self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None):
+    def __init__(self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None,
+                 _kinds: Mapping[str, str] | None = None):
         self.experiment = experiment
         ws = experiment.workspace
         self._store = ws._store
@@ -70,9 +71,10 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
-        self._kinds: dict[str, str] = {
-            s.name: s.kind.value for s in self._store.list_series(self.id)
-        }
+        self._kinds: dict[str, str] = (
+            dict(_kinds) if _kinds is not None
+            else {s.name: s.kind.value for s in self._store.list_series(self.id)}
+        )
         self._scalar_ids: dict[str, int] = {}
         self._owner = 0
         self._outputs: Path | None = None
@@ -124,11 +126,20 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                     "submit the script with experiment.submit(ScriptRunConfig(...))"
                 )
             return OfflineRun()
+        from runtrack.runner.runenv import read_preload
         from runtrack.sdk.workspace import Workspace
 
-        ws = Workspace()
-        info = ws._store.get_run(ctx.run_id)
-        run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
+        preload = read_preload(ctx.run_id)
+        if preload is not None:  # from the supervisor: no store to open before logging
+            from runtrack.sdk.experiment import Experiment
+
+            ws = Workspace(_lazy_store=True)
+            experiment = Experiment(ws, preload.experiment.name, _info=preload.experiment)
+            run = cls(experiment, ctx.run_id, _info=preload.run, _kinds=preload.kinds)
+        else:
+            ws = Workspace()
+            info = ws._store.get_run(ctx.run_id)
+            run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
         run._submitted = True
         run._ship_in_process = ctx.stream is None
         run._stream_prefix = ctx.stream

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from runtrack import config
 from runtrack.config import Settings
@@ -42,6 +42,7 @@ class Workspace:
         subscription_id: str | None = None,
         location: str | None = None,
         _settings: Settings | None = None,
+        _lazy_store: bool = False,
         **_ignored: Any,
     ) -> None:
         if resource_group is not None and subscription_id is None:
@@ -54,19 +55,31 @@ class Workspace:
         self.location = location or _location or "local"
         self._name = workspace_name or self._settings.name
         remote = {"token": self._settings.token} if self._settings.is_remote else {}
-        self._store: TrackingStore = open_store(self._settings.tracking_uri, **remote)
+        uri = self._settings.tracking_uri
         root = self._settings.artifact_root
-        # A server owns its files: its RestStore hands out the matching ArtifactStore.
-        self._artifacts: ArtifactStore = (
-            open_artifacts(root) if root is not None else self._store.artifacts  # type: ignore[attr-defined]
-        )
+        if _lazy_store:  # a submitted script's: opened when first used (runtrack.store.lazy)
+            from runtrack.store.lazy import LazyStore
+
+            lazy = LazyStore(lambda: open_store(uri, **remote))
+            self._store: TrackingStore = cast(TrackingStore, lazy)
+            self._artifacts: ArtifactStore = (
+                open_artifacts(root) if root is not None
+                else cast(ArtifactStore, LazyStore(lambda: lazy.artifacts))
+            )
+        else:
+            self._store = open_store(uri, **remote)
+            # A server owns its files: its RestStore hands out the matching ArtifactStore.
+            self._artifacts = (
+                open_artifacts(root) if root is not None else self._store.artifacts  # type: ignore[attr-defined]
+            )
         file = config.read_config(self._settings.config_path) if self._settings.config_path else {}
         self._target_kinds: dict[str, str] = {}
         for target, kind in dict(file.get("compute_targets") or {}).items():  # type: ignore[call-overload]
             self.map_compute_target(str(target), kind)
         ui = file.get("ui_url")
         self._ui_url = str(ui).rstrip("/") if ui else None
-        self._ship_leftovers()
+        if not _lazy_store:  # a submitted script's own spool is shipped by its supervisor
+            self._ship_leftovers()
 
     @classmethod
     def from_config(
