@@ -57,8 +57,8 @@ class Workspace:
         remote = {"token": self._settings.token} if self._settings.is_remote else {}
         uri = self._settings.tracking_uri
         root = self._settings.artifact_root
-        if _lazy_store:  # a submitted script's: opened when first used (runtrack.store.lazy)
-            from runtrack.store.lazy import LazyStore
+        if _lazy_store:  # a submitted script's: opened when first used (sdk._lazy_store)
+            from runtrack.sdk._lazy_store import LazyStore
 
             lazy = LazyStore(lambda: open_store(uri, **remote))
             self._store: TrackingStore = cast(TrackingStore, lazy)

@@ -8,6 +8,7 @@ a page shows can be fetched as JSON with the same query string:
 * ``GET /views/runs/{run_id}`` — a run's page (:mod:`._run_page`);
 * ``GET /views/chart`` — downsampled traces for charts (:mod:`._chart_data`);
 * ``GET /views/diff`` — runs side by side (:mod:`._run_diff`);
+* ``GET /views/sweeps/{run_id}`` — a sweep's page (:mod:`._sweep_page`);
 * ``GET /views/status`` — live status of runs, polled by open pages;
 * ``GET /runs/{run_id}/archive`` — every file of a run (or under ``prefix``) as one
   streamed zip (:mod:`._archive`).
@@ -30,6 +31,7 @@ from runtrack.server.api._archive import archive_name, zip_blocks
 from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact
 from runtrack.server.api._run_diff import MAX_DIFF_RUNS, run_diff
 from runtrack.server.api._run_page import run_page
+from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.api._runs_table import (
     ATTRIBUTE_SORTS,
     MAX_CSV_ROWS,
@@ -102,6 +104,12 @@ def run_view(
     artifacts: ArtifactStore = Depends(get_artifacts),
 ) -> Any:
     return run_page(store, artifacts, run_id)
+
+
+@router.get("/views/sweeps/{run_id}",
+            summary="A sweep's page: its trials best first, and the parallel-coordinates data")
+def sweep_view(run_id: str, store: TrackingStore = Depends(get_store)) -> Any:
+    return sweep_page(store, run_id)
 
 
 @router.get("/views/diff", summary="Runs side by side: properties, tags, metric summaries")
