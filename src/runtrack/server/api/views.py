@@ -31,7 +31,6 @@ from runtrack.server.api._archive import archive_name, zip_blocks
 from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact
 from runtrack.server.api._run_diff import MAX_DIFF_RUNS, run_diff
 from runtrack.server.api._run_page import run_page
-from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.api._runs_table import (
     ATTRIBUTE_SORTS,
     MAX_CSV_ROWS,
@@ -42,6 +41,7 @@ from runtrack.server.api._runs_table import (
     table_csv,
 )
 from runtrack.server.api._runs_table import duration as run_duration
+from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.api._wire import WireJSONResponse
 from runtrack.server.deps import get_artifacts, get_store
 from runtrack.store.base import ArtifactStore, TrackingStore

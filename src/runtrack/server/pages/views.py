@@ -28,12 +28,12 @@ from starlette.datastructures import MultiDict
 from runtrack.errors import RuntrackError
 from runtrack.server.api._run_diff import run_diff
 from runtrack.server.api._run_page import run_page
-from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.api._runs_table import parse_state, runs_table
+from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.deps import get_artifacts, get_store
 from runtrack.server.errors import status_for
-from runtrack.server.security import PAGE_POLICY
 from runtrack.server.pages._templates import make_templates
+from runtrack.server.security import PAGE_POLICY
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 router = APIRouter(include_in_schema=False)
