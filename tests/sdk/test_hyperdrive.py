@@ -188,6 +188,42 @@ def test_canceling_the_parent_cancels_every_trial(exp: Experiment, tmp_path: Pat
     for child in sweep.get_children():
         child.wait_for_completion(raise_on_error=False, timeout_seconds=120)
         assert child.get_status() == "Canceled"
+        error = child.get_details()["error"]["error"]
+        assert error["code"] == "Canceled" and "the sweep was canceled" in error["message"]
     sweep.wait_for_completion(raise_on_error=False, timeout_seconds=60)
     assert sweep.get_status() == "Canceled"
     assert len(list(sweep.get_children())) == 2  # no trial started after the cancel
+
+
+def test_a_stopped_trial_says_why_in_its_error(exp: Experiment, tmp_path: Path) -> None:
+    """The early termination policy's reason is the Canceled trial's error (Azure's
+    ``get_details()["error"]`` shape), not only a property."""
+    script = """
+        import argparse, time
+        from runtrack import Run
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--x", type=float)
+        x = parser.parse_args().x
+        Run.get_context().log("score", x)
+        if x < 1:
+            time.sleep(120)  # the policy ends this trial long before
+    """
+    config = HyperDriveConfig(
+        run_config=ScriptRunConfig(_source(tmp_path, script), "train.py"),
+        hyperparameter_sampling=GridParameterSampling({"x": choice(0.0, 1.0)}),
+        policy=BanditPolicy(slack_factor=0.1, evaluation_interval=1),
+        primary_metric_name="score", primary_metric_goal="maximize",
+        max_total_runs=2, max_concurrent_runs=2,
+    )
+    sweep = exp.submit(config)
+    sweep.wait_for_completion(raise_on_error=False, timeout_seconds=300)
+    by_x = {json.loads(c.get_properties()["hyperparameters"])["x"]: c
+            for c in sweep.get_children()}
+    assert by_x[1.0].get_status() == "Completed" and "error" not in by_x[1.0].get_details()
+    stopped = by_x[0.0]
+    assert stopped.get_status() == "Canceled"
+    error = stopped.get_details()["error"]["error"]
+    assert error["code"] == "EarlyTermination"
+    assert "early termination policy: BanditPolicy" in error["message"]
+    assert "outside the slack" in error["message"]
+    assert error["message"].endswith(stopped.get_properties()["runtrack.termination_reason"])

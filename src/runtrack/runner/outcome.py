@@ -3,7 +3,9 @@
 Rules (first match wins):
 
 * the run was cancelled → Canceled (error code ``Canceled``, or
-  ``MaxRunDurationExceeded`` when the time limit ended it);
+  ``MaxRunDurationExceeded`` when the time limit ended it); whoever asked for the
+  cancel may give the error instead (property ``runtrack.cancel_error``, see
+  :func:`requested_cancel_error`);
 * every process exited 0 → Completed;
 * otherwise the first process to fail decides: a Python traceback in its output →
   ``User program failed with <Type>: <message>`` with the traceback tail; death by a
@@ -14,12 +16,14 @@ Rules (first match wins):
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from dataclasses import dataclass
 
 from runtrack import limits
-from runtrack.model import ErrorInfo, RunStatus
+from runtrack.model import ErrorInfo, RunInfo, RunStatus
+from runtrack.runner.spec import CANCEL_ERROR_PROPERTY
 
 TRACEBACK_HEAD = "Traceback (most recent call last):"
 TAIL_LINES = 40
@@ -118,6 +122,21 @@ def decide(
         exit_code=first.returncode,
         rank=rank,
     )
+
+
+def requested_cancel_error(info: RunInfo) -> ErrorInfo | None:
+    """The error that whoever canceled ``info``'s run gave for it (None if none, or if
+    the property does not hold an error object)."""
+    raw = info.properties.get(CANCEL_ERROR_PROPERTY)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data.get("message"):
+        return None
+    return ErrorInfo.from_json(data)
 
 
 def _tail(text: str, lines: int = 20) -> str:

@@ -9,11 +9,55 @@ answer MLflow clients for this workspace); it is called once per run.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 from runtrack import config
+from runtrack.model import ExperimentInfo, RunInfo
 from runtrack.runner.spec import RunSpec
+
+#: a JSON file the supervisor writes before it starts the processes: the run and its
+#: experiment as the store had them, and the run's metric kinds, so that
+#: ``Run.get_context()`` can start logging without opening the store
+ENV_PRELOAD = "RUNTRACK_RUN_PRELOAD"
+PRELOAD_FILE = "preload.json"
+
+
+@dataclass(frozen=True)
+class Preload:
+    run: RunInfo
+    experiment: ExperimentInfo
+    kinds: dict[str, str]
+
+
+def write_preload(folder: Path, preload: Preload) -> Path:
+    """Write ``preload`` into ``folder``; return the file's path."""
+    path = folder / PRELOAD_FILE
+    data = {"run": preload.run.to_json(), "experiment": preload.experiment.to_json(),
+            "kinds": preload.kinds}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_preload(run_id: str) -> Preload | None:
+    """The preload of run ``run_id`` named by ``RUNTRACK_RUN_PRELOAD`` (None when there
+    is none, it cannot be read, or it is another run's)."""
+    name = os.environ.get(ENV_PRELOAD)
+    if not name:
+        return None
+    try:
+        data = json.loads(Path(name).read_text(encoding="utf-8"))
+        preload = Preload(RunInfo.from_json(data["run"]),
+                          ExperimentInfo.from_json(data["experiment"]),
+                          {str(k): str(v) for k, v in data["kinds"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return preload if preload.run.id == run_id else None
 
 #: Integrations add functions here: (spec) -> variables for every process of the run.
 EXTRA_ENV_HOOKS: list[object] = []

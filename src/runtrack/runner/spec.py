@@ -36,6 +36,9 @@ PROCESS_STATUS = "system_logs/process_status.json"
 SUPERVISOR_PROPERTY = "runtrack.supervisor"
 #: Run property recording the number of processes (ranks) of the run.
 WORLD_SIZE_PROPERTY = "runtrack.world_size"
+#: Run property set by whoever asks for a cancel with a reason (e.g. a sweep's early
+#: termination policy): an ErrorInfo as JSON, which becomes the Canceled run's error.
+CANCEL_ERROR_PROPERTY = "runtrack.cancel_error"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class RunSpec:
     for the run's interpreter. ``requirements``: None = the user-managed interpreter
     ``python``; a list = a virtual environment built from these pip requirements
     (cached under ``env_cache``). ``environment_variables`` are added to each process.
+    The source is unpacked from ``snapshot.zip`` of run ``snapshot_run_id or run_id``.
     """
 
     run_id: str
@@ -66,6 +70,9 @@ class RunSpec:
     grace_seconds: float = 5.0
     #: the submitted source folder (targets that ship it themselves, e.g. Ray, read it)
     source_directory: str = ""
+    #: the run whose snapshot.zip holds the source ('' = this run; a sweep's trials share
+    #: the sweep's snapshot)
+    snapshot_run_id: str = ""
 
     @property
     def world_size(self) -> int:

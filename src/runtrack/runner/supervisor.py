@@ -1,7 +1,11 @@
 """The supervisor of one submitted run: prepare, launch, watch, finalize.
 
 It runs in its own process (started detached by :class:`runtrack.runner.target.LocalTarget`)
-so it outlives both the submitting process and a crashing script. Phases and statuses::
+so it outlives both the submitting process and a crashing script, or as a thread of a
+long-lived process that hosts many short runs (:mod:`runtrack.runner.inproc`: a sweep's
+trials). Before it starts the processes it writes the run's preload file
+(:func:`runtrack.runner.runenv.write_preload`), so their ``Run.get_context()`` need not
+open the store. Phases and statuses::
 
     Queued ─► Preparing (unpack the snapshot, build the environment)
             ─► Running (node_count x process_count_per_node processes; logs pumped
@@ -34,7 +38,7 @@ from typing import Any
 
 from runtrack import config
 from runtrack.errors import ConfigError, NotFoundError, RunStateError
-from runtrack.model import ErrorInfo, RunStatus
+from runtrack.model import ErrorInfo, RunInfo, RunStatus
 from runtrack.runner import envs, outcome, procs, runenv, sysmetrics
 from runtrack.runner import spec as layout
 from runtrack.runner.capture import FolderMirror, LogPump
@@ -89,6 +93,7 @@ class Supervisor:
         self.timed_out: float | None = None
         self.indexer = IndexerThread(LogIndexer(store, artifacts, spec.run_id))
         self.sampler: sysmetrics.SystemSampler | None = None
+        self.info: RunInfo | None = None  # the run as the last status change left it
 
     # -- small helpers -------------------------------------------------------------------
 
@@ -116,7 +121,8 @@ class Supervisor:
             if current is RunStatus.CANCEL_REQUESTED and not status.is_terminal:
                 self.cancel_requested.set()
                 return current
-            return self.store.set_status(self.spec.run_id, status, error=error).status
+            self.info = self.store.set_status(self.spec.run_id, status, error=error)
+            return self.info.status
         except RunStateError:
             return self.store.get_run(self.spec.run_id).status
 
@@ -135,8 +141,9 @@ class Supervisor:
     # -- the phases ----------------------------------------------------------------------
 
     def run(self) -> RunStatus:
-        signal.signal(signal.SIGTERM, self.request_cancel)
-        signal.signal(signal.SIGINT, self.request_cancel)
+        if threading.current_thread() is threading.main_thread():  # its own process
+            signal.signal(signal.SIGTERM, self.request_cancel)
+            signal.signal(signal.SIGINT, self.request_cancel)
         self.indexer.start()
         try:
             python, extra = self.prepare()
@@ -182,7 +189,7 @@ class Supervisor:
         spec = self.spec
         self.set_status(RunStatus.PREPARING)
         self.phase(layout.PREPARE_LOG, f"run {spec.run_id}: preparing in {self.workdir}")
-        with self.artifacts.open(spec.run_id, SNAPSHOT_ARTIFACT) as source:
+        with self.artifacts.open(spec.snapshot_run_id or spec.run_id, SNAPSHOT_ARTIFACT) as source:
             count = extract_zip(source, self.workdir)
         (self.workdir / "outputs").mkdir(exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)
@@ -212,6 +219,9 @@ class Supervisor:
         ]
         paths = layout.rank_log_paths(spec.node_count, spec.process_count_per_node)
         self.set_status(RunStatus.RUNNING)
+        preload = self.write_preload()
+        if preload is not None:
+            base[runenv.ENV_PRELOAD] = preload
         self.phase(layout.EXECUTION_LOG, f"starting {spec.world_size} process(es): {argv}")
         host = socket.gethostname()
         for rank in range(spec.world_size):
@@ -250,6 +260,21 @@ class Supervisor:
         """Start the process of ``rank`` (here; other targets start a local stand-in
         whose output and exit are the remote process's)."""
         return procs.spawn(argv, cwd=str(self.workdir), env=env, group=leader)
+
+    def write_preload(self) -> str | None:
+        """What ``Run.get_context()`` in the processes needs, so they need not open the
+        store to start logging (None if it cannot be written: they open it then)."""
+        try:
+            info = self.info or self.store.get_run(self.spec.run_id)
+            preload = runenv.Preload(
+                info,
+                self.store.get_experiment(info.experiment_id),
+                {s.name: s.kind.value for s in self.store.list_series(info.id)},
+            )
+            return str(runenv.write_preload(Path(self.spec.workdir), preload))
+        except Exception as exc:
+            log.warning("runtrack: cannot write the run's preload file: %s", exc)
+            return None
 
     def start_sampler(self) -> None:
         """System metrics of the run's process trees, from this (supervisor) process."""
@@ -390,14 +415,17 @@ class Supervisor:
             summary += f" ({error.code}: {error.message})"
         self.phase(layout.POST_LOG, summary)
         try:
-            current = self.store.get_run(spec.run_id).status
-            if not current.is_terminal:
+            current = self.store.get_run(spec.run_id)
+            if status is RunStatus.CANCELED and self.timed_out is None:
+                error = outcome.requested_cancel_error(current) or error
+            if not current.status.is_terminal:
                 self.store.set_status(spec.run_id, status, error=error)
         except RunStateError:
             pass
         # everything worth keeping is in the run now (outputs, logs, the snapshot)
         if self.owns_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        (Path(spec.workdir) / runenv.PRELOAD_FILE).unlink(missing_ok=True)
         # the run is over for its users; its log search results complete shortly after
         self.indexer.wait_indexed(INDEX_WAIT)
         return status

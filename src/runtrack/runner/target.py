@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from runtrack.errors import RunStateError
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.runner import procs
+from runtrack.runner.outcome import requested_cancel_error
 from runtrack.runner.spec import SUPERVISOR_PROPERTY, RunSpec
 from runtrack.store.base import TrackingStore
 
@@ -113,6 +114,8 @@ class LocalTarget:
         if not self.is_alive(info):
             return False
         record = self._record(info) or {}
+        if record.get("shared"):  # a process hosting many runs (runner.inproc): it polls
+            return False
         try:
             os.kill(int(record.get("pid", 0)), signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
@@ -132,7 +135,8 @@ def reap_if_orphaned(store: TrackingStore, info: RunInfo, target: ComputeTarget)
         return fresh
     procs.kill_run_processes(info.id)
     if fresh.status is RunStatus.CANCEL_REQUESTED:
-        status, error = RunStatus.CANCELED, ErrorInfo("Canceled", "the run was canceled")
+        status = RunStatus.CANCELED
+        error = requested_cancel_error(fresh) or ErrorInfo("Canceled", "the run was canceled")
     else:
         status = RunStatus.FAILED
         reason = getattr(target, "end_reason", None)  # a target that can say more

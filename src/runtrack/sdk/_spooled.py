@@ -148,7 +148,9 @@ class SpooledMetrics:
                 writer.close()
             targets = self._targets()
         _OPEN.discard(self)
-        ok = self._wait(targets, timeout, give_up=OUTAGE_GIVE_UP_SECONDS)
+        # shipped by the supervisor, which drains the streams to their END once this
+        # process has exited: nothing to wait for here
+        ok = self.shipper is None or self._wait(targets, timeout, give_up=OUTAGE_GIVE_UP_SECONDS)
         if self.shipper is not None:
             self.shipper.stop(timeout=1.0 if ok else 0.0)
             if ok and self.shipper.running:  # slow to end: it cleans up when it does

@@ -20,6 +20,7 @@ from runtrack.errors import InvalidTypeError, InvalidValueError
 from runtrack.model import ErrorInfo, RunStatus
 from runtrack.runner import snapshot as snap
 from runtrack.runner.spec import PROCESS_INFO, PROCESS_STATUS, WORLD_SIZE_PROPERTY, RunSpec
+from runtrack.runner.target import ComputeTarget
 from runtrack.runner.targets import target_for
 from runtrack.sdk.script_run_config import ScriptRunConfig
 
@@ -59,9 +60,13 @@ def submit(
     parent_id: str | None = None,
     properties: Mapping[str, Any] | None = None,
     display_name: str | None = None,
+    target: ComputeTarget | None = None,
+    snapshot_id: str | None = None,
 ) -> Run:
     """Start ``config`` as a new script run of ``experiment``; return it at once.
-    ``parent_id``/``properties``/``display_name`` are for sweeps' trials."""
+    ``parent_id``/``properties``/``display_name`` are for sweeps' trials, and so are
+    ``target`` (runs it instead of the one ``config`` names) and ``snapshot_id`` (the
+    run whose snapshot holds the source already: none is taken)."""
     from runtrack.sdk.run import Run
 
     if not isinstance(config, ScriptRunConfig):
@@ -69,10 +74,11 @@ def submit(
             f"experiment.submit() takes a ScriptRunConfig, got {type(config).__name__}"
         )
     rc = config.run_config
-    named = rc.target not in (None, "", "local")  # 'local' needs no look-up
-    target = target_for(rc.target, experiment.workspace._compute_infos() if named else {})
+    if target is None:
+        named = rc.target not in (None, "", "local")  # 'local' needs no look-up
+        target = target_for(rc.target, experiment.workspace._compute_infos() if named else {})
     source = Path(config.source_directory).resolve()
-    files = snap.snapshot_files(source)
+    files = snap.snapshot_files(source) if snapshot_id is None else []
     argv = _argv(config, source)
     env = rc.environment
     skipped = env.python.skipped_requirements()
@@ -86,6 +92,15 @@ def submit(
     world = rc.node_count * rc.process_count_per_node
     if rc.node_count < 1 or world < 1:
         raise InvalidValueError("node_count and process counts must be at least 1")
+    static = {
+        **(properties or {}),
+        "ProcessInfoFile": PROCESS_INFO,
+        "ProcessStatusFile": PROCESS_STATUS,
+        WORLD_SIZE_PROPERTY: str(world),
+        "azureml.runsource": "experiment",
+    }
+    if snapshot_id is not None:
+        static["ContentSnapshotId"] = snapshot_id
     run = Run._create(
         experiment,
         run_id=run_id,
@@ -95,22 +110,15 @@ def submit(
         definition=config.definition(),
         compute_target=rc.target or target.name,
         parent_id=parent_id,
-        properties=properties,
+        properties=static,
         display_name=display_name,
     )
     ws = experiment.workspace
     try:
-        store_snapshot(run, files)
+        if snapshot_id is None:
+            store_snapshot(run, files)
         if config.dataset_inputs:
             ws.store.log_run_inputs(run.id, [d.to_run_input() for d in config.dataset_inputs])
-        run.add_properties(
-            {
-                "ProcessInfoFile": PROCESS_INFO,
-                "ProcessStatusFile": PROCESS_STATUS,
-                WORLD_SIZE_PROPERTY: str(world),
-                "azureml.runsource": "experiment",
-            }
-        )
         workdir = Path(tempfile.gettempdir()) / RUNS_FOLDER / run.id
         workdir.mkdir(parents=True, exist_ok=True)
         spec = RunSpec(
@@ -132,6 +140,7 @@ def submit(
             process_count_per_node=rc.process_count_per_node,
             max_run_duration_seconds=rc.max_run_duration_seconds,
             source_directory=str(source),
+            snapshot_run_id=snapshot_id or "",
         )
         run.add_properties(target.submit(spec))
     except BaseException as exc:

@@ -3,9 +3,10 @@
 The driver is a (non-daemon) thread of the process that submitted the sweep, so a script
 that submits a sweep and returns still sees it through. It polls the store every
 :data:`POLL_SECONDS`: it reads each active trial's primary metric, asks the policy which
-trials to end (they are canceled, with the reason in the property
-``runtrack.termination_reason``), tells the sampling each finished trial's result, and
-starts new trials up to ``max_concurrent_runs``. Canceling the parent (from any process)
+trials to end (they are canceled with the reason as their error, code
+``EarlyTermination``, and in the property ``runtrack.termination_reason``), tells the
+sampling each finished trial's result, and starts new trials up to
+``max_concurrent_runs``. Canceling the parent (from any process)
 makes the driver cancel every active trial.
 """
 
@@ -18,10 +19,16 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtrack.errors import NotFoundError, PropertyConflictError, RuntrackError
 from runtrack.model import ErrorInfo, RunStatus
+from runtrack.runner.inproc import InProcessTarget
+from runtrack.runner.spec import CANCEL_ERROR_PROPERTY
+from runtrack.runner.target import ComputeTarget, LocalTarget
+from runtrack.runner.targets import target_for
+from runtrack.sdk.hyperdrive import NoTerminationPolicy
 from runtrack.sdk.run import Run
 
 if TYPE_CHECKING:
@@ -31,7 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("runtrack")
 
 POLL_SECONDS = 0.1
+PARENT_POLL_SECONDS = 0.5
 REASON_PROPERTY = "runtrack.termination_reason"
+#: error code of a trial ended by the early termination policy
+EARLY_TERMINATION = "EarlyTermination"
 PARAMS_PROPERTY = "hyperparameters"
 CONFIG_PROPERTY = "primary_metric_config"
 
@@ -100,12 +110,29 @@ class HyperDriveRun(Run):
             self._info = self._store.set_status(self.id, RunStatus.CANCELED)
         for child in self.get_children():
             if not RunStatus(child.get_status()).is_terminal:
-                child.cancel()
+                cancel_trial(child, "the sweep was canceled")
+
+
+def cancel_trial(child: Run, reason: str, code: str = "Canceled") -> None:
+    """Cancel a trial; ``reason`` becomes its error message (code ``code``) and its
+    property ``runtrack.termination_reason``."""
+    message = (f"the trial was stopped by the sweep's early termination policy: {reason}"
+               if code == EARLY_TERMINATION else f"the trial was canceled: {reason}")
+    error = ErrorInfo(code, message)
+    with contextlib.suppress(PropertyConflictError):
+        child.add_properties({REASON_PROPERTY: reason,
+                              CANCEL_ERROR_PROPERTY: json.dumps(error.to_json())})
+    child.cancel()
 
 
 def start_sweep(experiment: Experiment, config: HyperDriveConfig,
                 tags: Mapping[str, Any] | None) -> HyperDriveRun:
-    """Create the parent run and start the driver; return the parent at once."""
+    """Create the parent run, snapshot the source into it once for every trial, and
+    start the driver; return the parent at once."""
+    from runtrack.runner.snapshot import snapshot_files
+    from runtrack.sdk._submit import store_snapshot
+
+    files = snapshot_files(Path(config.run_config.source_directory).resolve())
     goal = config.primary_metric_goal.value.lower()
     parent = Run._create(
         experiment, run_type="hyperdrive", status=RunStatus.RUNNING, tags=tags,
@@ -119,6 +146,13 @@ def start_sweep(experiment: Experiment, config: HyperDriveConfig,
         definition={"script": config.run_config.script,
                     "arguments": list(config.run_config.arguments)},
     )
+    try:
+        store_snapshot(parent, files)
+    except BaseException as exc:
+        experiment.workspace.store.set_status(
+            parent.id, RunStatus.FAILED,
+            error=ErrorInfo("SubmitFailed", f"storing the snapshot failed: {exc}"))
+        raise
     sweep = HyperDriveRun(experiment, parent.id, _info=parent._info)
     config.hyperparameter_sampling.start(config.primary_metric_goal, config.max_total_runs)
     driver = threading.Thread(target=_Driver(experiment, config, sweep).run,
@@ -133,9 +167,25 @@ class _Driver:
         self.experiment = experiment
         self.config = config
         self.parent = parent
-        self.store = experiment.workspace.store
+        ws = experiment.workspace
+        self.store = ws.store
         self.active: dict[str, tuple[Run, Any]] = {}
         self.values: dict[str, list[float]] = {}
+        #: set when a trial ended or a wait should end early; the loop waits on it
+        self.wake = threading.Event()
+        self.target: ComputeTarget | None = None
+        name = config.run_config.run_config.target
+        known = ws._compute_infos() if name not in (None, "", "local") else {}
+        if isinstance(target_for(name, known), LocalTarget):
+            # one warm process for every trial: no supervisor process to start per trial
+            self.target = InProcessTarget(self.store, ws.artifacts, on_end=self._trial_ended)
+
+        #: trials whose in-process supervisor has ended (their status is final)
+        self.ended: set[str] = set()
+
+    def _trial_ended(self, run_id: str) -> None:
+        self.ended.add(run_id)
+        self.wake.set()
 
     def run(self) -> None:
         try:
@@ -151,14 +201,17 @@ class _Driver:
         cfg = self.config
         deadline = time.time() + cfg.max_duration_minutes * 60
         started, exhausted = 0, False
+        next_parent_check = 0.0
         while True:
-            if self.store.get_run(self.parent.id).status.is_terminal:  # canceled from outside
-                self._cancel_active("the sweep was canceled")
-                return
+            if time.monotonic() >= next_parent_check:
+                if self.store.get_run(self.parent.id).status.is_terminal:  # canceled outside
+                    self._cancel_active("the sweep was canceled")
+                    return
+                next_parent_check = time.monotonic() + PARENT_POLL_SECONDS
             self._refresh()
             ended = cfg.policy.stop(self.values, list(self.active), cfg.primary_metric_goal)
             for run_id, reason in ended.items():
-                self._end(run_id, reason)
+                self._end(run_id, reason, EARLY_TERMINATION)
             if time.time() >= deadline:
                 self._cancel_active(f"max_duration_minutes={cfg.max_duration_minutes} passed")
                 exhausted = True
@@ -172,7 +225,10 @@ class _Driver:
                 started += 1
             if not self.active and (exhausted or started >= cfg.max_total_runs):
                 break
-            time.sleep(POLL_SECONDS)
+            # trial ends wake the driver at once; only a policy needs metric polling
+            idle = self.target is not None and isinstance(cfg.policy, NoTerminationPolicy)
+            self.wake.wait(PARENT_POLL_SECONDS if idle else POLL_SECONDS)
+            self.wake.clear()
         if not self.store.get_run(self.parent.id).status.is_terminal:
             self.store.set_status(self.parent.id, RunStatus.COMPLETED)
 
@@ -184,31 +240,40 @@ class _Driver:
         child_config.run_config.arguments = [*child_config.run_config.arguments, *extra]
         child = submit(self.experiment, child_config, parent_id=self.parent.id,
                        properties={PARAMS_PROPERTY: json.dumps(params, sort_keys=True)},
-                       display_name=f"{self.parent.display_name}_{number}")
+                       display_name=f"{self.parent.display_name}_{number}",
+                       target=self.target, snapshot_id=self.parent.id)
         self.active[child.id] = (child, token)
         self.values[child.id] = []
 
     def _refresh(self) -> None:
-        name = self.config.primary_metric_name
+        """Read the active trials' primary metric values (while a policy needs them, and
+        once a trial has ended) and retire the trials that ended."""
         maximize = self.config.primary_metric_goal.value == "MAXIMIZE"
+        watching = not isinstance(self.config.policy, NoTerminationPolicy)
         for run_id, (_child, token) in list(self.active.items()):
-            try:
-                data = self.store.read_series(run_id, name)
-                self.values[run_id] = [float(v) for v in data.values
-                                       if isinstance(v, (int, float)) and not isinstance(v, bool)]
-            except NotFoundError:
-                pass
-            if self.store.get_run(run_id).status.is_terminal:
+            if self.target is not None:  # told by the in-process supervisor
+                ended = run_id in self.ended
+            else:
+                ended = self.store.get_run(run_id).status.is_terminal
+            if watching or ended:
+                self._read_values(run_id)
+            if ended:
                 del self.active[run_id]
+                self.ended.discard(run_id)
                 reported = self.values[run_id]
                 best = (max(reported) if maximize else min(reported)) if reported else None
                 self.config.hyperparameter_sampling.tell(token, best)
 
-    def _end(self, run_id: str, reason: str) -> None:
-        child, _token = self.active[run_id]
-        with contextlib.suppress(PropertyConflictError):
-            self.store.add_properties(run_id, {REASON_PROPERTY: reason})
-        child.cancel()
+    def _read_values(self, run_id: str) -> None:
+        try:
+            data = self.store.read_series(run_id, self.config.primary_metric_name)
+        except NotFoundError:
+            return
+        self.values[run_id] = [float(v) for v in data.values
+                               if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+    def _end(self, run_id: str, reason: str, code: str = "Canceled") -> None:
+        cancel_trial(self.active[run_id][0], reason, code)
 
     def _cancel_active(self, reason: str) -> None:
         for run_id in list(self.active):

@@ -65,7 +65,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def __init__(
         self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None,
-        _series: Sequence[SeriesInfo] | None = None,
+        _series: Sequence[SeriesInfo] | None = None, _kinds: Mapping[str, str] | None = None,
     ):
         self.experiment = experiment
         ws = experiment.workspace
@@ -75,10 +75,11 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         self._spooled: SpooledMetrics | None = None
-        # metric name -> kind: a listing passes the series it read for all its runs,
-        # otherwise they are read on first use
+        # metric name -> kind: a listing passes the series it read for all its runs, a
+        # submitted script the kinds its supervisor preloaded; otherwise read on first use
         self._kinds: dict[str, str] | None = (
-            None if _series is None else {s.name: s.kind.value for s in _series}
+            dict(_kinds) if _kinds is not None
+            else None if _series is None else {s.name: s.kind.value for s in _series}
         )
         self._append_scalar = refuse_scalar  # run.log's fast path; set by the spool
         self._outputs: Path | None = None
@@ -130,11 +131,20 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
                     "submit the script with experiment.submit(ScriptRunConfig(...))"
                 )
             return OfflineRun()
+        from runtrack.runner.runenv import read_preload
         from runtrack.sdk.workspace import Workspace
 
-        ws = Workspace()
-        info = ws.store.get_run(ctx.run_id)
-        run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
+        preload = read_preload(ctx.run_id)
+        if preload is not None:  # from the supervisor: no store to open before logging
+            from runtrack.sdk.experiment import Experiment
+
+            ws = Workspace(_lazy_store=True)
+            experiment = Experiment(ws, preload.experiment.name, _info=preload.experiment)
+            run = cls(experiment, ctx.run_id, _info=preload.run, _kinds=preload.kinds)
+        else:
+            ws = Workspace()
+            info = ws.store.get_run(ctx.run_id)
+            run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
         run._submitted = True
         run._ship_in_process = ctx.stream is None
         run._stream_prefix = ctx.stream

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from runtrack import config
 from runtrack.config import Settings
@@ -51,6 +51,7 @@ class Workspace:
         subscription_id: str | None = None,
         location: str | None = None,
         _settings: Settings | None = None,
+        _lazy_store: bool = False,
         **_ignored: Any,
     ) -> None:
         if resource_group is not None and subscription_id is None:
@@ -63,25 +64,37 @@ class Workspace:
         self.location = location or _location or "local"
         self._name = workspace_name or self.settings.name
         remote = {"token": self.settings.token} if self.settings.is_remote else {}
-        self.store: TrackingStore = open_store(self.settings.tracking_uri, **remote)
+        uri = self.settings.tracking_uri
         root = self.settings.artifact_root
-        # A server owns its files: its RestStore hands out the matching ArtifactStore.
-        if root is not None:
-            self.artifacts: ArtifactStore = open_artifacts(root)
-        elif isinstance(self.store, ServesArtifacts):
-            self.artifacts = self.store.artifacts
-        else:
-            raise ConfigError(
-                f"{self.settings.tracking_uri} keeps no files: give an artifact_root "
-                "(a folder or an object store URI) beside a database URI"
+        if _lazy_store:  # a submitted script's: opened when first used (sdk._lazy_store)
+            from runtrack.sdk._lazy_store import LazyStore
+
+            lazy = LazyStore(lambda: open_store(uri, **remote))
+            self.store: TrackingStore = cast(TrackingStore, lazy)
+            self.artifacts: ArtifactStore = (
+                open_artifacts(root) if root is not None
+                else cast(ArtifactStore, LazyStore(lambda: lazy.artifacts))
             )
+        else:
+            self.store = open_store(uri, **remote)
+            # A server owns its files: its RestStore hands out the matching ArtifactStore.
+            if root is not None:
+                self.artifacts = open_artifacts(root)
+            elif isinstance(self.store, ServesArtifacts):
+                self.artifacts = self.store.artifacts
+            else:
+                raise ConfigError(
+                    f"{uri} keeps no files: give an artifact_root "
+                    "(a folder or an object store URI) beside a database URI"
+                )
         file = config.read_config(self.settings.config_path) if self.settings.config_path else {}
         self._target_kinds: dict[str, str] = {}
         for target, kind in dict(file.get("compute_targets") or {}).items():  # type: ignore[call-overload]
             self.map_compute_target(str(target), kind)
         ui = file.get("ui_url")
         self._ui_url = str(ui).rstrip("/") if ui else None
-        self._ship_leftovers()
+        if not _lazy_store:  # a submitted script's own spool is shipped by its supervisor
+            self._ship_leftovers()
 
     @classmethod
     def from_config(
@@ -232,7 +245,7 @@ class Workspace:
 
         known = {LOCAL_COMPUTE: ComputeTargetInfo(LOCAL_COMPUTE, "local")}
         known.update({n: ComputeTargetInfo(n, k) for n, k in self._target_kinds.items()})
-        known.update({t.name: t for t in self._store.list_compute_targets()})
+        known.update({t.name: t for t in self.store.list_compute_targets()})
         return known
 
     # -- links -----------------------------------------------------------------------------

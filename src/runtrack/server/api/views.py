@@ -8,6 +8,7 @@ a page shows can be fetched as JSON with the same query string:
 * ``GET /views/runs/{run_id}`` — a run's page (:mod:`._run_page`);
 * ``GET /views/chart`` — downsampled traces for charts (:mod:`._chart_data`);
 * ``GET /views/diff`` — runs side by side (:mod:`._run_diff`);
+* ``GET /views/sweeps/{run_id}`` — a sweep's page (:mod:`._sweep_page`);
 * ``GET /views/status`` — live status of runs, polled by open pages;
 * ``GET /runs/{run_id}/archive`` — every file of a run (or under ``prefix``) as one
   streamed zip (:mod:`._archive`).
@@ -40,6 +41,7 @@ from runtrack.server.api._runs_table import (
     table_csv,
 )
 from runtrack.server.api._runs_table import duration as run_duration
+from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.api._wire import WireJSONResponse
 from runtrack.server.deps import get_artifacts, get_store
 from runtrack.store.base import ArtifactStore, TrackingStore
@@ -102,6 +104,12 @@ def run_view(
     artifacts: ArtifactStore = Depends(get_artifacts),
 ) -> Any:
     return run_page(store, artifacts, run_id)
+
+
+@router.get("/views/sweeps/{run_id}",
+            summary="A sweep's page: its trials best first, and the parallel-coordinates data")
+def sweep_view(run_id: str, store: TrackingStore = Depends(get_store)) -> Any:
+    return sweep_page(store, run_id)
 
 
 @router.get("/views/diff", summary="Runs side by side: properties, tags, metric summaries")

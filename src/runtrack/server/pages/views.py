@@ -9,6 +9,7 @@ page                               JSON twin
 ``/experiments/{id}`` (its runs)   ``/api/v1/views/runs?experiment={id}``
 ``/runs/{run_id}``                 ``/api/v1/views/runs/{run_id}``
 ``/diff?run=…&run=…``              ``/api/v1/views/diff?run=…&run=…``
+``/sweeps/{run_id}``               ``/api/v1/views/sweeps/{run_id}``
 =================================  =========================================
 
 Errors render an HTML page with the shared error code and message.
@@ -28,9 +29,11 @@ from runtrack.errors import RuntrackError
 from runtrack.server.api._run_diff import run_diff
 from runtrack.server.api._run_page import run_page
 from runtrack.server.api._runs_table import parse_state, runs_table
+from runtrack.server.api._sweep_page import sweep_page
 from runtrack.server.deps import get_artifacts, get_store
 from runtrack.server.errors import status_for
 from runtrack.server.pages._templates import make_templates
+from runtrack.server.security import PAGE_POLICY
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 router = APIRouter(include_in_schema=False)
@@ -105,3 +108,21 @@ def run_detail_page(
         return {"page": run_page(store, artifacts, run_id)}
 
     return _render(request, "run.html", build, f"/api/v1/views/runs/{run_id}")
+
+
+@router.get("/sweeps/{run_id}")
+def sweep_detail_page(
+    run_id: str, request: Request, store: TrackingStore = Depends(get_store)
+) -> Response:
+    def build() -> dict[str, Any]:
+        return {"sweep": sweep_page(store, run_id)}
+
+    response = _render(request, "sweep.html", build, f"/api/v1/views/sweeps/{run_id}")
+    response.headers["Content-Security-Policy"] = WEBGL_PAGE_POLICY
+    return response
+
+
+#: Plotly's WebGL traces (the sweep page's parallel coordinates) compile their drawing
+#: commands with ``Function`` (regl): that page alone also allows 'unsafe-eval'; scripts
+#: still come from this server only.
+WEBGL_PAGE_POLICY = PAGE_POLICY.replace("script-src 'self';", "script-src 'self' 'unsafe-eval';")
