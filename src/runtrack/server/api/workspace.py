@@ -98,9 +98,9 @@ def _cancel(store: TrackingStore, run_id: str) -> str:
         return info.status.value
     wanted = RunStatus.CANCEL_REQUESTED if info.run_type == "script" else RunStatus.CANCELED
     if info.status is RunStatus.CANCEL_REQUESTED:
-        return info.status.value
+        return RunStatus.CANCEL_REQUESTED.value
     try:
-        return store.set_status(run_id, wanted).status.value
+        return str(store.set_status(run_id, wanted).status.value)
     except RunStateError:
         return str(store.get_run(run_id).status.value)
 
