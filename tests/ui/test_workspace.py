@@ -337,3 +337,16 @@ def test_columns_hide_reorder_and_persist(page: Any, ws: Any) -> None:
     assert extras() == ["prop:lr", "metric:loss:min"]
     assert not page.locator("th[data-key=start_time]").is_visible()
     assert not page.locator("th[data-key='prop:lr']").is_visible()
+
+
+def test_parcoords_macro_renders_the_card_hparams_js_fills() -> None:
+    from runtrack.server.pages._templates import make_templates
+
+    env = make_templates().env
+    html = env.from_string(
+        '{% from "_hparams.html" import parcoords_panel %}{{ parcoords_panel("sweep-pc") }}'
+    ).render()
+    for part in ('id="sweep-pc"', 'class="panel card panel-parcoords"', 'class="panel-color"',
+                 'class="panel-chart chart-md"', 'class="panel-note muted small"'):
+        assert part in html
+    assert "panel-remove" not in html

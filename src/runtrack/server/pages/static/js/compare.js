@@ -5,7 +5,7 @@
 // name per experiment. Line data comes min/max-downsampled; zooming fetches finer data.
 import { LEGEND_MAX, TraceChart } from "./charts.js";
 import { el, getJSON } from "./common.js";
-import { drawParcoords, drawScatter, loadHparams } from "./hparams.js";
+import { drawScatter, loadHparams, mountParcoords } from "./hparams.js";
 
 // URL parameters of the workspace (the runs table's own parameters are left alone)
 export const STATE_KEYS = ["cmp", "sel", "cm", "xaxis", "logy", "smooth", "group", "panel"];
@@ -218,28 +218,19 @@ class LinePanel {
 class ParcoordsPanel {
   constructor(owner, color) {
     this.owner = owner;
-    this.colorPick = el("select", { class: "panel-color", "aria-label": "Colour lines by" });
-    this.card = card("parcoords", "Parallel coordinates", el("label", { class: "small", text: "colour " }, this.colorPick));
     this.color = color || "";
-    this.colorPick.addEventListener("change", () => { this.color = this.colorPick.value; this.draw(); owner.saveState(); });
-    this.chartNode = this.card.querySelector(".panel-chart");
-    this.chartNode.addEventListener("parcoords-filter", (ev) => {
-      const total = this.chartNode.dataset.runs;
-      this.card.querySelector(".panel-note").textContent = ev.detail.kept === Number(total)
-        ? `${total} runs · drag along an axis to keep a range, click it to clear`
-        : `${ev.detail.kept} of ${total} runs inside the dragged ranges`;
-    });
+    const colorPick = el("select", { class: "panel-color", "aria-label": "Colour lines by" });
+    this.card = card("parcoords", "Parallel coordinates", el("label", { class: "small", text: "colour " }, colorPick));
   }
 
   spec() { return this.color ? `parcoords:${this.color}` : "parcoords"; }
 
   async draw() {
-    const note = this.card.querySelector(".panel-note");
     try {
       const data = await this.owner.rows();
-      fillColumns(this.colorPick, data.columns.filter((c) => c.key.startsWith("metric:")), this.color, "auto");
-      if (!drawParcoords(this.chartNode, data, { color: this.color })) note.textContent = "";
-    } catch (err) { note.textContent = `Cannot draw: ${err.message}`; }
+      mountParcoords(this.card, data, { color: this.color,
+        onColor: (key) => { this.color = key; this.owner.saveState(); } });
+    } catch (err) { this.card.querySelector(".panel-note").textContent = `Cannot draw: ${err.message}`; }
   }
 }
 

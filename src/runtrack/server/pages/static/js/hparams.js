@@ -2,9 +2,9 @@
 // Plotly), from the rows of GET /api/v1/views/hparams (properties, tags and
 // metric summaries of each run as flat columns).
 //
-// Reusable: any page can `import { loadHparams, drawParcoords, drawScatter } from
-// "./hparams.js"` (the sweep page too); the template macros of _hparams.html render the
-// matching controls.
+// Reusable: any page can `import { loadHparams, mountParcoords, drawParcoords, drawScatter }
+// from "./hparams.js"` (a sweep page too); the macro parcoords_panel of
+// templates/_hparams.html renders the card mountParcoords fills.
 import { baseLayout, CONFIG } from "./charts.js";
 import { getJSON, loadPlotly } from "./common.js";
 
@@ -97,7 +97,7 @@ export function drawParcoords(node, data, { dims, color } = {}) {
   const colorKey = color && byKey.has(color) ? color : chosen[chosen.length - 1].key;
   const colorAxis = axis(data, byKey.get(colorKey));
   const W = Math.max(320, node.clientWidth || 800), H = Math.max(200, node.clientHeight || 300);
-  const pad = { l: 40, r: 90, t: 30, b: 18 };
+  const pad = { l: 40, r: 120, t: 30, b: 18 };
   const ax = (i) => pad.l + (i * (W - pad.l - pad.r)) / (axes.length - 1);
   const ay = (v) => H - pad.b - v * (H - pad.t - pad.b);
   const svg = svgEl("svg", { class: "parcoords", viewBox: `0 0 ${W} ${H}`, width: "100%", height: H });
@@ -168,7 +168,7 @@ export function drawParcoords(node, data, { dims, color } = {}) {
   const defs = svgEl("defs", {});
   defs.append(grad);
   svg.prepend(defs);
-  const cx = W - pad.r + 30;
+  const cx = W - pad.r + 60;
   svg.append(svgEl("rect", { class: "colorbar", x: cx, y: pad.t, width: 10, height: H - pad.t - pad.b, fill: `url(#${grad.id})` }));
   svg.append(svgEl("text", { class: "tick", x: cx + 14, y: pad.t + 8 }, colorAxis.ticks[colorAxis.ticks.length - 1][1]));
   svg.append(svgEl("text", { class: "tick", x: cx + 14, y: H - pad.b }, colorAxis.ticks[0][1]));
@@ -207,4 +207,32 @@ export async function drawScatter(node, data, { x, y }) {
   node.dataset.drawn = "scatter";
   node.dispatchEvent(new CustomEvent("chart-drawn", { bubbles: true }));
   return trace;
+}
+
+// Fill a parcoords_panel card (templates/_hparams.html): its colour choice (metric
+// summaries), the chart, and a note that follows the dragged ranges. `onColor(key)` is
+// called when the user picks another colour. Returns what drawParcoords returns.
+export function mountParcoords(card, data, { color = "", dims, onColor } = {}) {
+  const pick = card.querySelector(".panel-color"), chart = card.querySelector(".panel-chart");
+  const note = card.querySelector(".panel-note");
+  const metrics = data.columns.filter((c) => c.key.startsWith("metric:"));
+  pick.replaceChildren(new Option("auto", ""), ...metrics.map((c) => new Option(`metric · ${c.label}`, c.key)));
+  pick.value = color;
+  if (!card.dataset.mounted) {
+    card.dataset.mounted = "1";
+    pick.addEventListener("change", () => {
+      mountParcoords(card, card.hparams, { color: pick.value, dims: card.hparamDims, onColor: card.onColor });
+      card.onColor?.(pick.value);
+    });
+    chart.addEventListener("parcoords-filter", (ev) => {
+      const total = chart.dataset.runs;
+      note.textContent = ev.detail.kept === Number(total)
+        ? `${total} runs · drag along an axis to keep a range, click it to clear`
+        : `${ev.detail.kept} of ${total} runs inside the dragged ranges`;
+    });
+  }
+  Object.assign(card, { hparams: data, hparamDims: dims, onColor });
+  const drawn = drawParcoords(chart, data, { dims, color });
+  if (!drawn) note.textContent = "";
+  return drawn;
 }
