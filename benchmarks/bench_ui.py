@@ -22,8 +22,11 @@ A third part compares a sweep (``--sweep-runs`` 50 runs x ``loss`` and ``acc`` x
 the compare chart of every run and both metrics is interactive, and the chart data's
 bytes on the wire (target 1.5 s and 300 KB).
 
+A fourth part (``lines``, :mod:`benchmarks._ui_lines`) draws the same two compare charts
+with uPlot (from the npm registry) and with Plotly in a bare harness page, cold and warm.
+
     python benchmarks/bench_ui.py [--repeat 5] [--runs 10000] [--points 100000]
-                                  [--only pages|compare]
+                                  [--only pages|compare|lines]
 """
 
 from __future__ import annotations
@@ -204,13 +207,38 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--sweep-runs", type=int, default=50)
     parser.add_argument("--sweep-steps", type=int, default=2000)
-    parser.add_argument("--only", choices=["pages", "compare"], default=None,
-                        help="run one part: the runs/run pages, or the 50-run compare")
+    parser.add_argument("--only", choices=["pages", "compare", "lines"], default=None,
+                        help="run one part: the runs/run pages, the 50-run compare, or "
+                        "uPlot against Plotly for the compare charts")
     args = parser.parse_args()
-    if args.only != "pages":
+    if args.only in (None, "compare"):
         _compare_part(args)
-    if args.only != "compare":
+    if args.only in (None, "pages"):
         _pages_part(args)
+    if args.only in (None, "lines"):
+        _lines_part(args)
+
+
+def _lines_part(args: argparse.Namespace) -> None:
+    from benchmarks import _ui_lines
+    from playwright.sync_api import sync_playwright
+
+    from runtrack.store import open_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ws"
+        folder.mkdir()
+        _fill_sweep(folder, args.sweep_runs, args.sweep_steps)
+        store = open_store(f"sqlite:///{folder / 'runtrack.db'}")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                            args=CHROMIUM_ARGS)
+                _ui_lines.run(browser, store, [f"sweep-{i:03d}" for i in range(args.sweep_runs)],
+                              args.repeat)
+                browser.close()
+        finally:
+            store.close()
 
 
 def _compare_part(args: argparse.Namespace) -> None:

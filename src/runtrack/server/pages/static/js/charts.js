@@ -118,7 +118,8 @@ export class TraceChart {
     this.last = { url, data };
     this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
-    const traces = data.traces.map((t, i) => {
+    const traces = this.opts.group ? groupedTraces(data.traces, this.opts.group, this.query.metric, x)
+      : data.traces.map((t, i) => {
       const name = this.opts.label ? this.opts.label(t, i) : t.run_label;
       const runIndex = this.query.run.indexOf(t.run_id);
       const metricIndex = this.query.metric.indexOf(t.metric);
@@ -130,20 +131,22 @@ export class TraceChart {
       if (!this.opts.smoothing) return [main];
       return [{ ...main, y: t.y, line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip", showlegend: false, hovertemplate: undefined }, main];
     }).flat();
+    const shown = this.opts.group ? traces.filter((t) => t.showlegend !== false).length : data.traces.length;
     const layout = baseLayout({
       // beyond LEGEND_MAX series the legend would bury the chart: hover names them
-      showlegend: data.traces.length > 1 && data.traces.length <= LEGEND_MAX && !this.opts.compact,
+      showlegend: shown > 1 && shown <= LEGEND_MAX && !this.opts.compact,
       xaxis: { title: { text: xTitle(data.traces[0]?.x_axis || x), font: { size: 10 } }, type: x === "time" ? "date" : "linear",
         ...(this.range ? { range: this.range.map((v) => (x === "time" ? new Date(v * 1000) : v)) } : {}) },
       yaxis: { type: this.opts.logY ? "log" : "linear" },
       // with many series a unified hover would list them all: show the nearest one
-      ...(data.traces.length > LEGEND_MAX ? { hovermode: "closest" } : {}),
+      ...(shown > LEGEND_MAX ? { hovermode: "closest" } : {}),
       ...(this.opts.layout || {}),
     });
     this.node.dataset.drawn = "plotly";
     this.node.dataset.traces = String(data.traces.length);
     this.node.dataset.metrics = this.query.metric.join(",");
     this.node.dataset.points = String(data.traces.reduce((n, t) => n + t.x.length, 0));
+    this.node.dataset.groups = this.opts.group ? String(shown) : "";
     await Plotly.react(this.node, traces, layout, CONFIG);
     if (!this.bound) {
       this.bound = true;
@@ -209,4 +212,70 @@ export class TraceChart {
     this.draw().catch((err) => console.warn("runtrack: zoom failed:", err.message))
       .finally(() => { this.busy = false; });
   }
+}
+
+function rgba(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+// y of a trace (x sorted) at `at`, linear between its points; null outside its range.
+function interpolate(xs, ys, at, from) {
+  let i = from;
+  while (i < xs.length - 1 && xs[i + 1] < at) i++;
+  if (at < xs[0] || at > xs[xs.length - 1]) return [null, i];
+  if (xs[i] === at || i === xs.length - 1) return [ys[i], i];
+  const x0 = xs[i], x1 = xs[i + 1], y0 = ys[i], y1 = ys[i + 1];
+  if (typeof y0 !== "number" || typeof y1 !== "number") return [typeof y0 === "number" ? y0 : null, i];
+  return [y0 + ((y1 - y0) * (at - x0)) / (x1 - x0 || 1), i];
+}
+
+const GROUP_POINTS = 600;
+
+// Runs grouped by a tag or property: per (group, metric) the mean line and a min-max
+// band over the group's runs, on a shared x grid (each run interpolated onto it).
+// `group` maps run id -> group label.
+export function groupedTraces(traces, group, metrics, x) {
+  const byKey = new Map();
+  for (const t of traces) {
+    const label = group.get(t.run_id) ?? "(none)";
+    const key = `${label}\u0000${t.metric}`;
+    if (!byKey.has(key)) byKey.set(key, { label, metric: t.metric, traces: [] });
+    byKey.get(key).traces.push(t);
+  }
+  const labels = [...new Set([...byKey.values()].map((g) => g.label))].sort();
+  const out = [];
+  for (const g of byKey.values()) {
+    const all = new Set();
+    for (const t of g.traces) for (const v of t.x) all.add(Number(v));
+    let grid = [...all].filter(Number.isFinite).sort((a, b) => a - b);
+    if (grid.length > GROUP_POINTS) {
+      const step = grid.length / GROUP_POINTS;
+      grid = Array.from({ length: GROUP_POINTS }, (_, k) => grid[Math.floor(k * step)]).concat(grid[grid.length - 1]);
+    }
+    const mean = [], low = [], high = [];
+    const cursors = g.traces.map(() => 0);
+    for (const at of grid) {
+      let sum = 0, n = 0, lo = Infinity, hi = -Infinity;
+      g.traces.forEach((t, k) => {
+        const [y, next] = interpolate(t.x.map(Number), t.y, at, cursors[k]);
+        cursors[k] = next;
+        if (typeof y !== "number" || !Number.isFinite(y)) return;
+        sum += y; n++;
+        if (y < lo) lo = y;
+        if (y > hi) hi = y;
+      });
+      mean.push(n ? sum / n : null); low.push(n ? lo : null); high.push(n ? hi : null);
+    }
+    const color = PALETTE[labels.indexOf(g.label) % PALETTE.length];
+    const dash = ["solid", "dot", "dash", "dashdot"][Math.max(0, metrics.indexOf(g.metric)) % 4];
+    const name = `${g.label}${metrics.length > 1 ? ` · ${g.metric}` : ""} (${g.traces.length} run${g.traces.length === 1 ? "" : "s"})`;
+    const xs = toX(grid, x);
+    out.push({ x: xs, y: low, type: "scatter", mode: "lines", line: { width: 0, color }, hoverinfo: "skip", showlegend: false, legendgroup: name });
+    out.push({ x: xs, y: high, type: "scatter", mode: "lines", line: { width: 0, color }, fill: "tonexty",
+      fillcolor: rgba(color, 0.18), hoverinfo: "skip", showlegend: false, legendgroup: name });
+    out.push({ x: xs, y: mean, type: "scatter", mode: "lines", name, legendgroup: name, line: { color, width: 2, dash },
+      hovertemplate: `%{y:.4g}<extra>${name} mean</extra>` });
+  }
+  return out;
 }

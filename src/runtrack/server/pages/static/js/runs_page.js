@@ -1,9 +1,12 @@
 // The runs table: live status, selection, column picker, experiment filter, compare.
 import { formatDuration, formatNumber, getJSON, pageData, poll, setChip } from "./common.js";
-import { ComparePanel } from "./compare.js";
+import { ComparePanel, postJSON, savedViews } from "./compare.js";
+import { setupColumns } from "./columns.js";
 
 const data = pageData("table-data") || { metric_names: [] };
 const table = document.getElementById("runs-table");
+const actions = document.getElementById("run-actions");
+let canWrite = false; // set from /api/v1/views/access
 
 // A select that acts on change: with the keyboard, arrow keys only move the choice and
 // Enter acts; a pointer pick acts at once.
@@ -92,6 +95,10 @@ function selectionChanged() {
   const picked = selected();
   button.querySelector(".n").textContent = String(picked.length);
   button.disabled = picked.length === 0;
+  if (actions) {
+    actions.querySelector(".n").textContent = String(picked.length);
+    actions.hidden = !canWrite || picked.length === 0;
+  }
   diffButton.disabled = picked.length < 2 || picked.length > 10;
   for (const tr of rows()) tr.classList.toggle("picked", tr.querySelector(".pick-run").checked);
   if (panel.node && !panel.node.hidden) panel.show(picked);
@@ -110,3 +117,107 @@ const diffButton = document.getElementById("diff-btn");
 diffButton.addEventListener("click", () => {
   location.assign(`/diff?${new URLSearchParams(selected().map((r) => ["run", r.id]))}`);
 });
+
+// -- the workspace from the URL: ticked runs, compare panel, panels (a saved view too)
+const params = new URLSearchParams(location.search);
+const picks = new Set(params.getAll("sel"));
+if (picks.size) {
+  for (const tr of rows()) tr.querySelector(".pick-run").checked = picks.has(tr.dataset.run);
+}
+if (panel.node) panel.restore(params);
+selectionChanged();
+if (params.get("cmp") === "1" && selected().length) panel.show(selected());
+
+// -- saved views (experiment pages): ?view=<name> opens one
+const views = document.querySelector(".saved-views");
+if (views) {
+  const experimentId = views.dataset.experiment;
+  const base = `/api/v1/views/experiments/${encodeURIComponent(experimentId)}/saved-views`;
+  const pick = document.getElementById("saved-views");
+  const nameInput = document.getElementById("view-name");
+  const remove = document.getElementById("delete-view");
+  const fill = (list) => {
+    pick.replaceChildren(new Option("Saved views…", ""), ...list.map((v) => new Option(v.name, v.name)));
+    for (const opt of pick.options) {
+      const view = list.find((v) => v.name === opt.value);
+      if (view) opt.dataset.query = view.query;
+    }
+    pick.value = params.get("view") || "";
+    remove.disabled = !pick.value;
+  };
+  const open = (name, list) => {
+    const view = list.find((v) => v.name === name);
+    if (!view) return false;
+    const query = new URLSearchParams(view.query);
+    query.set("view", name);
+    location.replace(`${location.pathname}?${query}`);
+    return true;
+  };
+  savedViews(experimentId).then((list) => {
+    const wanted = params.get("view");
+    // ?view=<name> alone (a shared link) opens the view's whole query
+    if (wanted && [...params.keys()].every((k) => k === "view") && open(wanted, list)) return;
+    fill(list);
+    if (wanted && !list.some((v) => v.name === wanted)) {
+      document.getElementById("compare-note").textContent = `No saved view named “${wanted}”.`;
+    }
+  }).catch((err) => console.warn("runtrack: saved views:", err.message));
+  actOnPick(pick, () => {
+    const query = new URLSearchParams(pick.selectedOptions[0].dataset.query || "");
+    query.set("view", pick.value);
+    location.assign(`${location.pathname}?${query}`);
+  });
+  document.getElementById("save-view").addEventListener("click", async () => {
+    const name = nameInput.value.trim() || pick.value;
+    if (!name) { nameInput.focus(); return; }
+    const query = new URLSearchParams(location.search);
+    query.delete("view"); query.delete("page");
+    try {
+      const answer = await postJSON(base, { name, query: query.toString() });
+      params.set("view", name);
+      query.set("view", name);
+      history.replaceState(null, "", `${location.pathname}?${query}`);
+      fill(answer.views);
+      nameInput.value = "";
+    } catch (err) { document.getElementById("compare-note").textContent = `Cannot save: ${err.message}`; }
+  });
+  remove.addEventListener("click", async () => {
+    if (!pick.value || !confirm(`Delete the saved view “${pick.value}” for everyone?`)) return;
+    try {
+      const answer = await postJSON(`${base}/${encodeURIComponent(pick.value)}`, undefined, "DELETE");
+      params.delete("view");
+      fill(answer.views);
+    } catch (err) { document.getElementById("compare-note").textContent = `Cannot delete: ${err.message}`; }
+  });
+}
+
+// -- run actions on the ticked runs (hidden for read-only tokens)
+getJSON("/api/v1/views/access").then((a) => { canWrite = a.write; selectionChanged(); })
+  .catch(() => { canWrite = false; });
+actions?.addEventListener("click", async (ev) => {
+  const action = ev.target.dataset?.action;
+  if (!action) return;
+  const note = document.getElementById("action-note");
+  const ids = selected().map((r) => r.id);
+  const body = { action, runs: ids };
+  if (action === "tag" || action === "untag") {
+    const text = document.getElementById("action-tag").value.trim();
+    if (!text) { note.textContent = "Type a tag: key or key=value."; return; }
+    const [key, ...rest] = text.split("=");
+    body.tags = { [key.trim()]: action === "tag" ? rest.join("=").trim() : null };
+  } else if (action === "rename") {
+    if (ids.length !== 1) { note.textContent = "Rename one run at a time."; return; }
+    body.display_name = document.getElementById("action-name").value.trim();
+    if (!body.display_name) { note.textContent = "Type the new display name."; return; }
+  } else if (action === "delete" && !confirm(`Delete ${ids.length} run(s), their children and all their data?`)) {
+    return;
+  }
+  note.textContent = "…";
+  try {
+    await postJSON("/api/v1/views/runs/actions", body);
+    note.textContent = `${action}: ${ids.length} run(s) done`;
+    await replaceRows();
+  } catch (err) { note.textContent = `Cannot ${action}: ${err.message}`; }
+});
+
+setupColumns(table);
