@@ -67,7 +67,8 @@ def test_trials_are_supervised_in_the_sweeps_process(exp: Experiment, tmp_path: 
         for name in ("user_logs/std_log.txt", "system_logs/prepare.txt",
                      "system_logs/execution.txt", "system_logs/process_status.json"):
             assert name in files
-        log = child.experiment.workspace.artifacts.open(child.id, "user_logs/std_log.txt").read().decode()
+        artifacts = child.experiment.workspace.artifacts
+        log = artifacts.open(child.id, "user_logs/std_log.txt").read().decode()
         assert f"trial {k} done" in log
         assert not (Path(tempfile.gettempdir()) / "runtrack_runs" / child.id).exists()
 

@@ -22,7 +22,7 @@ RUNS = [(f"w{i}", "adam" if i % 2 else "sgd", 0.001 * (i + 1)) for i in range(6)
 
 
 def fill(folder: Path) -> str:
-    from runtrack.model import MetricBatch, RunStatus
+    from runtrack.model import MetricBatch, NewRun, RunStatus
     from runtrack.store import open_store
 
     store = open_store(f"sqlite:///{folder / 'runtrack.db'}")
@@ -30,16 +30,16 @@ def fill(folder: Path) -> str:
         exp = store.get_or_create_experiment("workspace")
         now = time.time()
         for i, (run_id, opt, lr) in enumerate(RUNS):
-            store.create_run(exp.id, run_id, display_name=f"run-{i}", run_type="interactive",
+            store.create_run(NewRun(exp.id, run_id, display_name=f"run-{i}", run_type="interactive",
                              status=RunStatus.COMPLETED, tags={"opt": opt},
-                             properties={"lr": str(lr), "arch": "cnn" if i < 3 else "mlp"})
+                             properties={"lr": str(lr), "arch": "cnn" if i < 3 else "mlp"}))
             records: list[Any] = []
             for s in range(STEPS):
                 records.append(("loss", "scalar", s, now + s, (i + 1) / (1 + s)))
                 records.append(("acc", "scalar", s, now + s, 1 - 1 / (2 + s + i)))
             store.ingest(run_id, MetricBatch("main", 0, records))
-        store.create_run(exp.id, "live", display_name="live-run", run_type="interactive",
-                         status=RunStatus.RUNNING)
+        store.create_run(NewRun(exp.id, "live", display_name="live-run", run_type="interactive",
+                         status=RunStatus.RUNNING))
         return exp.id
     finally:
         store.close()
