@@ -75,13 +75,15 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def imports_of(path: Path, nodes: list[ast.AST] | None = None) -> set[str]:
+    """The runtrack modules ``path`` imports (in ``nodes`` when given: a part of it)."""
+    if nodes is None:
+        nodes = list(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
     found: set[str] = set()
     package = (
         module_name(path) if path.name == "__init__.py" else module_name(path).rsplit(".", 1)[0]
     )
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("runtrack"))
         elif isinstance(node, ast.ImportFrom):
@@ -141,3 +143,65 @@ def test_checker_catches_an_upward_import() -> None:
     assert not allowed("store.impl.sql", "store.impl.rest")
     assert allowed("store.impl.sql", "store.impl.sql")
     assert not allowed("spool", "runner")
+
+
+def import_time_imports(path: Path) -> set[str]:
+    """The runtrack modules ``path`` imports when it is imported: module-level
+    statements only (not inside functions, not under ``if TYPE_CHECKING:``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top: list[ast.AST] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.If, ast.Try)):
+            top += [n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return imports_of(path, top)
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, set()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_no_import_time_cycle_in_the_sdk() -> None:
+    """Importing any sdk module never needs a module that is still half-imported: the
+    import-time graph of ``runtrack.sdk`` is acyclic (lazy imports inside functions are
+    how Workspace, Experiment and Run reach each other's classes)."""
+    sdk = [p for p in MODULES if module_name(p).startswith("runtrack.sdk")]
+    graph = {
+        module_name(p): {m for m in import_time_imports(p) if m.startswith("runtrack.sdk")}
+        for p in sdk
+    }
+    assert import_cycles(graph) == []
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c"]]
