@@ -56,7 +56,8 @@ def test_search_hit_opens_the_log_at_its_line(world: World, page: Any) -> None:
     page.goto(f"{server.url}/logs/search")
     page.fill("input[name=q]", "CUDA out of memory")
     page.click("form.logsearch-form button[type=submit]")
-    link = page.locator(".log-hit a.hit-link").first
+    # (the newest hit is the supervisor's "run ended: Failed (… CUDA out of memory …)" line)
+    link = page.locator(".log-hit a.hit-link", has_text="user_logs/").first
     assert link.inner_text().startswith("user_logs/std_log_process_01.txt:")
     line = int(link.inner_text().rsplit(":", 1)[1])
     link.click()

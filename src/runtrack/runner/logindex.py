@@ -259,12 +259,13 @@ class IndexerThread(threading.Thread):
                 self.indexer.scan(final=True)
             except Exception as exc:
                 log.warning("runtrack: the log scan missed the end of the logs: %s", exc)
-        self._closing.set()
         return self.indexer
 
     def wait_indexed(self, timeout: float) -> bool:
-        """After :meth:`stop_reading`: wait up to ``timeout`` seconds for the index to
-        hold every line of the logs; False (logged) if the store did not take them."""
+        """After :meth:`stop_reading`, once nothing more will be written to the logs (the
+        supervisor's own last lines included): wait up to ``timeout`` seconds for the
+        index to hold every line of them; False (logged) if the store did not take them."""
+        self._closing.set()
         if self._writer.is_alive():
             self._writer.join(timeout)
         self._give_up.set()
