@@ -21,6 +21,7 @@ import pytest
 from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.store.rest import RestStore
 from runtrack.store.sql.migrations import HEAD
+from tests import live_server
 from tests.balancer import Balancer
 from tests.live_server import LiveServer, start_server
 from tests.s3 import moto_s3, s3_root  # noqa: F401  (fixtures)
@@ -30,20 +31,25 @@ BATCH = 100
 
 @pytest.fixture
 def replicas(
-    postgres_url: str, s3_root: str, tmp_path: Path  # noqa: F811
+    postgres_url: str, s3_root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> Iterator[list[LiveServer]]:
     """Two servers started together on a fresh database, sharing one bucket."""
+    # two interpreters importing the server at once on a busy 2-core machine
+    monkeypatch.setattr(live_server, "STARTUP_TIMEOUT_S", 180.0)
     started: dict[int, LiveServer] = {}
+    took: dict[int, float] = {}
     failures: list[BaseException] = []
     barrier = threading.Barrier(2)
 
     def start(index: int) -> None:
         barrier.wait()
+        begin = time.monotonic()
         try:
             started[index] = start_server(
                 tmp_path / f"replica{index}", "--backend-store-uri", postgres_url,
                 "--artifact-root", s3_root,
             )
+            took[index] = time.monotonic() - begin
         except BaseException as exc:  # reported below
             failures.append(exc)
 
@@ -54,7 +60,7 @@ def replicas(
         thread.join(timeout=180)
     servers = [started[i] for i in sorted(started)]
     try:
-        assert failures == [] and len(servers) == 2, failures
+        assert failures == [] and len(servers) == 2, (failures, took)
         yield servers
     finally:
         for server in servers:

@@ -47,6 +47,9 @@ __all__ = ["FsspecArtifactStore", "LocalArtifactStore", "normalize_path"]
 log = logging.getLogger("runtrack.artifacts")
 
 _TMP_PREFIX = ".tmp-"
+#: Buffer of one open object-store file (s3fs defaults to 50 MiB, and a multipart
+#: upload part must be at least 5 MiB): what a streamed upload or download holds.
+_FSSPEC_BLOCK = 8 << 20
 LONG_DIR = ".runtrack-long-paths"
 _NAME_MAX = 255  # bytes in one file name (ext4, xfs, apfs, ntfs)
 _PATH_ROOM = 3800  # bytes of a whole path, leaving room below PATH_MAX (4096) for temp names
@@ -300,7 +303,7 @@ class FsspecArtifactStore:
         self.fs.makedirs(parent, exist_ok=True)
         tmp = f"{parent}/{_TMP_PREFIX}{uuid.uuid4().hex}-{name}"
         try:
-            with self.fs.open(tmp, "wb") as out:
+            with self.fs.open(tmp, "wb", block_size=_FSSPEC_BLOCK) as out:
                 if isinstance(source, (bytes, bytearray, memoryview)):
                     out.write(source)
                 else:
@@ -332,7 +335,7 @@ class FsspecArtifactStore:
         rel, key = self._key(run_id, path)
         if not self.fs.isfile(key):
             raise NotFoundError(_missing_message(run_id, rel))
-        handle: BinaryIO = self.fs.open(key, "rb")
+        handle: BinaryIO = self.fs.open(key, "rb", block_size=_FSSPEC_BLOCK)
         return handle
 
     def read_range(self, run_id: str, path: str, offset: int, length: int) -> bytes:
