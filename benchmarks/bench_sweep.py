@@ -11,6 +11,9 @@ of runtrack's overhead per trial (target: <= 0.2 s, trial start to first metric)
   bare (an offline run). What is left between the two, Python's own start-up and
   ``import runtrack``, is the same with or without runtrack's sweep. This measure does not
   depend on how loaded the machine is, beyond what runtrack itself does.
+* CPU seconds per trial spent by the sweep's own process (the driver and the trials'
+  supervisors) and by each trial script against the bare script's: what runtrack costs
+  the machine, whatever the load.
 * by difference: the median of "trial created to first metric" minus the median of
   "spawned to first metric" of the same script launched bare (``python train.py``, as
   many at once as the sweep runs trials at once). On a shared machine both medians swing
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,6 +46,11 @@ run.log("process_started", psutil.Process().create_time())
 if t0:
     print(time.time() - t0, context)
 """
+
+
+def cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def bare(folder: Path, repeat: int, concurrent: int) -> tuple[list[float], list[float], float]:
@@ -86,7 +95,9 @@ def main() -> None:
         folder.mkdir()
         (folder / "train.py").write_text(SCRIPT)
         load_before = os.getloadavg()[0]
+        children_before = cpu(resource.RUSAGE_CHILDREN)
         bare_first, bare_context, bare_wall = bare(folder, args.bare_repeat, args.concurrent)
+        bare_cpu = (cpu(resource.RUSAGE_CHILDREN) - children_before) / args.bare_repeat
         ws = Workspace(str(Path(tmp) / "ws"))
         config = HyperDriveConfig(
             run_config=ScriptRunConfig(str(folder), "train.py"),
@@ -95,9 +106,12 @@ def main() -> None:
         )
         load_sweep = os.getloadavg()[0]
         started = time.perf_counter()
+        own_before, children_before = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
         sweep = Experiment(ws, "bench-sweep").submit(config)
         sweep.wait_for_completion(raise_on_error=False)
         wall = time.perf_counter() - started
+        own_cpu = cpu(resource.RUSAGE_SELF) - own_before
+        trial_cpu = cpu(resource.RUSAGE_CHILDREN) - children_before
         load_after = os.getloadavg()[0]
         to_metric, launch, context = [], [], []
         for child in sweep.get_children():
@@ -119,6 +133,8 @@ def main() -> None:
     print(f"Run.get_context(): median {med(context):.3f} s in a trial, "
           f"{med(bare_context):.3f} s bare")
     print(f"runtrack overhead per trial, direct: {direct:.3f} s (target <= 0.2 s)")
+    print(f"CPU seconds per trial: {own_cpu / n:.3f} in the sweep's process (driver and "
+          f"supervisors), {trial_cpu / n:.3f} in the trial script (bare: {bare_cpu:.3f})")
     print(f"trial created -> first metric: median {med(to_metric):.3f} s; bare spawned -> first "
           f"metric ({args.bare_repeat} runs, {args.concurrent} at once): {med(bare_first):.3f} s; "
           f"by difference: {med(to_metric) - med(bare_first):.3f} s")

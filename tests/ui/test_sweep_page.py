@@ -54,11 +54,13 @@ def _seed(url: str) -> tuple[str, list[str]]:
 
 def test_sweep_page_draws_parallel_coordinates(page: Any, live_server: LiveServer) -> None:
     sweep_id, ids = _seed(live_server.url)
-    page.goto(f"{live_server.url}/runs/{sweep_id}")
-    page.click("a.sweep-link")
-    page.wait_for_url(f"**/sweeps/{sweep_id}")
+    page.goto(f"{live_server.url}/runs/{sweep_id}", wait_until="domcontentloaded")
+    link = page.locator("a.sweep-link")
+    assert link.get_attribute("href") == f"/sweeps/{sweep_id}"
+    # the page is usable before Plotly (4.8 MB, loaded by the page's script) has arrived
+    page.goto(f"{live_server.url}/sweeps/{sweep_id}", wait_until="domcontentloaded")
     chart = page.locator("#sweep-parcoords")
-    page.wait_for_selector("#sweep-parcoords[data-ready='true']")
+    page.wait_for_selector("#sweep-parcoords[data-ready='true']", timeout=90_000)
     assert chart.get_attribute("data-lines") == "3"
     # Plotly drew one axis per hyperparameter plus the primary metric, with their names
     labels = page.evaluate("""() => Array.from(
@@ -89,8 +91,8 @@ def test_sweep_page_draws_parallel_coordinates(page: Any, live_server: LiveServe
     assert [t["id"] for t in twin["trials"]] == [ids[1], ids[0], ids[2]]
 
     # the stopped trial's own page shows the reason in its error box
-    stopped.locator("a").click()
-    page.wait_for_url(f"**/runs/{ids[2]}")
+    assert stopped.locator("a").get_attribute("href") == f"/runs/{ids[2]}"
+    page.goto(f"{live_server.url}/runs/{ids[2]}", wait_until="domcontentloaded")
     box = page.locator(".error-box")
     assert "EarlyTermination" in box.locator(".error-title").inner_text()
     assert REASON in box.locator(".error-message").inner_text()
