@@ -17,6 +17,8 @@ from tests.live_server import LiveServer, start_server
 from tests.ui.browser import require_browser
 
 STEPS = 30
+# Plotly.js (4.8 MB) loads cold in each test, on a machine shared with other suites
+LOADED = 60_000
 # six runs: opt adam/sgd (3 each), a numeric lr property, loss curves offset per run
 RUNS = [(f"w{i}", "adam" if i % 2 else "sgd", 0.001 * (i + 1)) for i in range(6)]
 
@@ -70,6 +72,7 @@ def _trace_count(page: Any, selector: str) -> int:
 
 def test_panels_and_grouping_live_in_the_url(page: Any, ws: Any) -> None:
     server, experiment_id = ws
+    page.set_default_timeout(LOADED)
     page.goto(f"{server.url}/experiments/{experiment_id}")
     _tick(page, *[f"run-{i}" for i in range(6)])
     page.click("#compare-btn")
@@ -111,6 +114,7 @@ def test_panels_and_grouping_live_in_the_url(page: Any, ws: Any) -> None:
 
 def test_parallel_coordinates_and_scatter(page: Any, ws: Any) -> None:
     server, experiment_id = ws
+    page.set_default_timeout(LOADED)
     page.goto(f"{server.url}/experiments/{experiment_id}")
     _tick(page, *[f"run-{i}" for i in range(6)])
     page.click("#compare-btn")
@@ -169,6 +173,7 @@ def test_parallel_coordinates_and_scatter(page: Any, ws: Any) -> None:
 
 def test_saved_views_persist_per_experiment_and_open_by_url(page: Any, ws: Any) -> None:
     server, experiment_id = ws
+    page.set_default_timeout(LOADED)
     base = f"{server.url}/experiments/{experiment_id}"
     page.goto(f"{base}?col=metric:loss:min&tag=opt=adam")
     _tick(page, "run-1", "run-3")
@@ -217,6 +222,7 @@ def test_saved_view_api_errors(ws: Any) -> None:
 
 def test_run_actions_tag_rename_cancel_delete(page: Any, ws: Any) -> None:
     server, experiment_id = ws
+    page.set_default_timeout(LOADED)
     page.goto(f"{server.url}/experiments/{experiment_id}")
     assert not page.locator("#run-actions").is_visible()
     _tick(page, "run-4", "run-5")
@@ -293,6 +299,7 @@ def test_read_only_token_gets_no_run_actions(
             context.add_cookies([{"name": "runtrack_token", "value": tokens[kind],
                                   "url": server.url}])
             page = context.new_page()
+            page.set_default_timeout(LOADED)
             page.goto(f"{server.url}/experiments/{experiment_id}")
             page.wait_for_function(f"() => fetch('/api/v1/views/access').then(r => r.json())"
                                    f".then(a => a.write === {str(visible).lower()})")
@@ -310,6 +317,7 @@ def test_read_only_token_gets_no_run_actions(
 
 def test_columns_hide_reorder_and_persist(page: Any, ws: Any) -> None:
     server, experiment_id = ws
+    page.set_default_timeout(LOADED)
     base = f"{server.url}/experiments/{experiment_id}"
     page.goto(f"{base}?col=metric:loss:min&col=prop:lr")
 
