@@ -81,8 +81,6 @@ def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
         shutil.copy2(file.path, dest)
     working.mkdir(parents=True, exist_ok=True)
     spec.save(working / SPEC_FILE)
-    import runtrack
-
     env_vars = {"PYTHONUNBUFFERED": "1"}
     for name in (PLACEMENT_TIMEOUT_ENV, config.ENV_TOKEN):  # a server workspace's token
         if os.environ.get(name):
@@ -90,7 +88,7 @@ def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
     runtime_env: dict[str, Any] = {
         "working_dir": str(working),
         # the submitter's runtrack, importable on every node of the cluster
-        "py_modules": [str(Path(runtrack.__file__).parent)],
+        "py_modules": [str(Path(__file__).resolve().parents[1])],
         "env_vars": env_vars,
     }
     if spec.requirements is not None:
