@@ -122,6 +122,7 @@ class RayTarget:
             lg.setLevel(logging.WARNING)
         submission_id = f"runtrack-{spec.run_id}-{os.urandom(3).hex()}"
         deadline = time.monotonic() + AGENT_WAIT
+        retried = False
         try:
             while True:
                 try:
@@ -132,9 +133,15 @@ class RayTarget:
                         metadata={"runtrack_run_id": spec.run_id},
                     )
                     break
-                except RuntimeError as exc:  # a cluster that just started: agents not up
-                    if "No available agent" not in str(exc) or time.monotonic() > deadline:
+                except Exception as exc:  # a cluster that just started: agents not up
+                    text = f"{type(exc).__name__}: {exc}"
+                    if "already exists" in text and retried:  # our first try got through
+                        job_id = submission_id
+                        break
+                    transient = "No available agent" in text or "ConnectionError" in text
+                    if not transient or time.monotonic() > deadline:
                         raise
+                    retried = True
                     time.sleep(1.0)
         finally:
             for lg, level in zip(loggers, levels, strict=True):
