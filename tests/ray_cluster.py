@@ -122,23 +122,27 @@ def start_two_nodes() -> Iterator[tuple[str, Any]]:
     os.environ.update(_env())  # the node processes inherit this environment
     dashboard = free_port()
     cluster = None
-    try:
-        cluster = Cluster(
-            initialize_head=True,
-            head_node_args={
-                "num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1",
-                "dashboard_port": dashboard,
-                "ray_client_server_port": free_port(),
-            },
-        )
-        cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
-    except Exception as exc:
-        if cluster is not None:
-            cluster.shutdown()
-        os.environ.clear()
-        os.environ.update(saved)
-        unavailable(f"ray.cluster_utils.Cluster did not start: {exc}")
+    for attempt in (1, 2):  # Ray gives a raylet 30 s to register; a busy machine may not
+        try:
+            cluster = Cluster(
+                initialize_head=True,
+                head_node_args={
+                    "num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1",
+                    "dashboard_port": dashboard,
+                    "ray_client_server_port": free_port(),
+                },
+            )
+            cluster.add_node(num_cpus=1)
+            cluster.wait_for_nodes()
+            break
+        except Exception as exc:
+            if cluster is not None:
+                cluster.shutdown()
+                cluster = None
+            if attempt == 2:
+                os.environ.clear()
+                os.environ.update(saved)
+                unavailable(f"ray.cluster_utils.Cluster did not start: {exc}")
     assert cluster is not None
     address = f"http://127.0.0.1:{dashboard}"
     try:

@@ -81,8 +81,6 @@ def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
         shutil.copy2(file.path, dest)
     working.mkdir(parents=True, exist_ok=True)
     spec.save(working / SPEC_FILE)
-    import runtrack
-
     env_vars = {"PYTHONUNBUFFERED": "1"}
     for name in (PLACEMENT_TIMEOUT_ENV, config.ENV_TOKEN):  # a server workspace's token
         if os.environ.get(name):
@@ -90,7 +88,7 @@ def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
     runtime_env: dict[str, Any] = {
         "working_dir": str(working),
         # the submitter's runtrack, importable on every node of the cluster
-        "py_modules": [str(Path(runtrack.__file__).parent)],
+        "py_modules": [str(Path(__file__).resolve().parents[1])],
         "env_vars": env_vars,
     }
     if spec.requirements is not None:
@@ -124,6 +122,7 @@ class RayTarget:
             lg.setLevel(logging.WARNING)
         submission_id = f"runtrack-{spec.run_id}-{os.urandom(3).hex()}"
         deadline = time.monotonic() + AGENT_WAIT
+        retried = False
         try:
             while True:
                 try:
@@ -134,9 +133,15 @@ class RayTarget:
                         metadata={"runtrack_run_id": spec.run_id},
                     )
                     break
-                except RuntimeError as exc:  # a cluster that just started: agents not up
-                    if "No available agent" not in str(exc) or time.monotonic() > deadline:
+                except Exception as exc:  # a cluster that just started: agents not up
+                    text = f"{type(exc).__name__}: {exc}"
+                    if "already exists" in text and retried:  # our first try got through
+                        job_id = submission_id
+                        break
+                    transient = "No available agent" in text or "ConnectionError" in text
+                    if not transient or time.monotonic() > deadline:
                         raise
+                    retried = True
                     time.sleep(1.0)
         finally:
             for lg, level in zip(loggers, levels, strict=True):
