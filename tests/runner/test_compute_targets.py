@@ -87,18 +87,18 @@ def test_a_server_workspace_keeps_the_targets(live_server: LiveServer) -> None:
 
 def test_a_ray_run_whose_cluster_is_gone_fails_saying_so(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    from runtrack.model import RunStatus
+    from runtrack.model import NewRun, RunStatus
     from runtrack.runner.ray_target import RAY_PROPERTY
     from runtrack.sdk.run import Run
     from tests.live_server import free_port
 
     ws = Workspace(str(tmp_path / "ws"))
-    exp = ws._store.get_or_create_experiment("e")
+    exp = ws.store.get_or_create_experiment("e")
     gone = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    ws._store.create_run(
+    ws.store.create_run(NewRun(
         exp.id, "r1", display_name="r1", run_type="script", status=RunStatus.RUNNING,
         properties={RAY_PROPERTY: json.dumps({"address": gone, "job_id": "runtrack-r1"})},
-    )
+    ))
     run = Run.get(ws, "r1")
     assert run.get_status() == "Failed"
     error = run.get_details()["error"]["error"]
