@@ -113,7 +113,7 @@ def test_the_loop_reads_points_once_per_group_of_runs(tmp_path: Path,
 
 def test_a_budget_of_points_splits_the_bulk_reads(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_listing, "POINTS_PER_READ", 30)  # each run holds 28 points
+    monkeypatch.setattr(_listing, "POINTS_PER_READ", 30)  # 26 points a run (sys/ aside)
     ws = Workspace(str(tmp_path / "ws"))
     exp = Experiment(ws, "budget")
     _fill(exp, 3)

@@ -21,6 +21,7 @@ from runtrack.store.base import TrackingStore
 #: series alone exceed it is read on its own)
 RUNS_PER_READ = 200
 POINTS_PER_READ = 2_000_000
+_SYSTEM = "sys/"
 
 
 class RunBatch:
@@ -34,7 +35,11 @@ class RunBatch:
         self._store = store
         self._order = list(listed)
         self._position = {run_id: i for i, run_id in enumerate(self._order)}
-        self._points = {run_id: sum(s.count for s in by_name.values())
+        # system metrics (sys/...) are left to get_system_metrics: get_metrics skips them
+        self._names = {run_id: [n for n in by_name if not n.startswith(_SYSTEM)]
+                       for run_id, by_name in listed.items()}
+        self._points = {run_id: sum(s.count for n, s in by_name.items()
+                                    if not n.startswith(_SYSTEM))
                         for run_id, by_name in listed.items()}
         self._read: set[str] = set()  # runs read ahead already (served or not)
         self._ahead: dict[str, dict[str, SeriesData]] = {}
@@ -63,7 +68,8 @@ class RunBatch:
             if end and points > POINTS_PER_READ:
                 break
             end += 1
-        self._ahead.update(self._store.read_all_series(chosen[:end]))
+        names = sorted({n for run_id in chosen[:end] for n in self._names[run_id]})
+        self._ahead.update(self._store.read_all_series(chosen[:end], names))
         self._read.update(chosen[:end])
 
 
