@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtrack.widgets._ansi import Screen, Style, apply_sgr, color_256, render
+from runtrack._ansi import Screen, Style, apply_sgr, color_256, render
 
 
 def test_plain_text_passes_through_escaped() -> None:

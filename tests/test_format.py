@@ -1,4 +1,4 @@
-"""One rendering of a duration: runtrack._format (notebook HTML, pages, CLI) and the
+"""One rendering of a duration: runtrack._format (notebook HTML, widgets, pages, CLI) and the
 pages' JavaScript ``formatDuration`` give the same text."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pytest
 
 from runtrack import _format
 from runtrack.model import RunInfo, RunStatus
-from runtrack.sdk import _html
 from runtrack.server.pages import _templates
 
 COMMON_JS = (
@@ -35,9 +34,8 @@ def test_duration_text() -> None:
     assert _format.duration_text(None, empty="") == ""
 
 
-def test_the_notebook_and_the_pages_use_it() -> None:
+def test_the_pages_use_it() -> None:
     for seconds, text in CASES.items():
-        assert _html.duration_text(seconds) == text
         assert _templates.duration(seconds) == text
     assert _templates.duration(None) == ""
 

@@ -16,6 +16,7 @@ CORE = {
     "runtrack._rules",
     "runtrack._wire",
     "runtrack._format",
+    "runtrack._ansi",
     "runtrack.model",
     "runtrack.catalog",
     "runtrack.logsearch",

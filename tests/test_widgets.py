@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from runtrack import Experiment, InvalidTypeError, OfflineRun, Run, Workspace
+from runtrack import Experiment, InvalidTypeError, OfflineRun, Run, Workspace, _format
 from runtrack.sdk import _html
 from runtrack.widgets import RunDetails, runs_table
 from runtrack.widgets._data import _pick_log
@@ -310,13 +310,13 @@ def test_repr_html_of_run_experiment_and_runs_table(exp: Experiment) -> None:
 
 
 def test_duration_and_number_texts() -> None:
-    assert _html.duration_text(None) == "—"
-    assert _html.duration_text(0.25) == "250 ms"
-    assert _html.duration_text(4.25) == "4.2 s"
-    assert _html.duration_text(42) == "42 s"
-    assert _html.duration_text(187) == "3m 07s"
-    assert _html.duration_text(7500) == "2h 05m"
-    assert _html.duration_text(3 * 86400 + 4 * 3600) == "3d 4h"
+    assert _format.duration_text(None) == "—"
+    assert _format.duration_text(0.25) == "250 ms"
+    assert _format.duration_text(4.25) == "4.2 s"
+    assert _format.duration_text(42) == "42 s"
+    assert _format.duration_text(187) == "3m 07s"
+    assert _format.duration_text(7500) == "2h 05m"
+    assert _format.duration_text(3 * 86400 + 4 * 3600) == "3d 4h"
     assert _html.number_text(3295.7123) == "3296"
     assert _html.number_text(0.15000000000000002) == "0.15"
     assert _html.number_text(1e-5) == "1.000e-05"

@@ -74,6 +74,52 @@ class SubmittedContext:
     rank: int | None = None
 
 
+# -- the one tracking-URI parser --------------------------------------------------------
+
+_POSTGRES_PREFIXES = ("postgresql://", "postgresql+", "postgres://")
+
+
+@dataclass(frozen=True)
+class TrackingUri:
+    """A tracking URI, parsed by :func:`parse_uri` (the workspace, the store registry
+    and the server all read URIs through it)."""
+
+    kind: str  #: "sqlite", "postgresql" or "http"
+    uri: str  #: what the store opens: a folder becomes sqlite:///<folder>/runtrack.db
+    #: the SQLite database file and its folder (the workspace folder); None otherwise
+    #: and for an in-memory database
+    database: Path | None = None
+    folder: Path | None = None
+
+
+def parse_uri(uri: str) -> TrackingUri:
+    """Parse a folder path, ``file://folder``, ``sqlite:///file.db``, ``postgresql://…``
+    (or ``postgres://``, ``postgresql+driver://``) or ``http(s)://host:port``;
+    ConfigError for anything else."""
+    if uri.startswith(("http://", "https://")):
+        return TrackingUri("http", uri)
+    if uri.startswith(_POSTGRES_PREFIXES):
+        return TrackingUri("postgresql", uri)
+    if uri.startswith("sqlite://"):
+        path = uri[len("sqlite:///") :] if uri.startswith("sqlite:///") else ""
+        if path in ("", ":memory:"):
+            return TrackingUri("sqlite", uri)
+        database = Path(path).expanduser().resolve()
+        return TrackingUri("sqlite", uri, database, database.parent)
+    if uri.startswith("file://"):
+        folder = Path(uri[len("file://") :])
+    elif "://" in uri:
+        raise ConfigError(
+            f"unsupported tracking URI {uri!r}: use a folder path, sqlite:///file.db, "
+            "postgresql://… or http(s)://host:port"
+        )
+    else:
+        folder = Path(uri)
+    folder = folder.expanduser().resolve()
+    database = folder / DB_FILE
+    return TrackingUri("sqlite", f"sqlite:///{database}", database, folder)
+
+
 def _env(name: str) -> str | None:
     value = os.environ.get(name) or os.environ.get(AZURE_ALIASES.get(name, ""), "")
     return value or None
@@ -160,11 +206,12 @@ def _settings_for(
 ) -> Settings:
     artifact_root = artifact_root or _env(ENV_ARTIFACT_ROOT)
     token = _env(ENV_TOKEN)
-    if uri.startswith(("http://", "https://")):
+    parsed = parse_uri(uri)
+    if parsed.kind == "http":
         host = uri.split("://", 1)[1].rstrip("/").replace(":", "_").replace("/", "_")
         spool = _spool_override() or Path.home() / ".cache" / "runtrack" / "spool" / host
         return Settings(uri.rstrip("/"), None, spool, name or host, source, config_path, token)
-    if uri.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+    if parsed.kind == "postgresql":
         if artifact_root is None:
             raise ConfigError(
                 "a PostgreSQL workspace needs an artifact root: pass artifact_root= or set "
@@ -172,22 +219,12 @@ def _settings_for(
             )
         spool = _spool_override() or Path.home() / ".cache" / "runtrack" / "spool" / "postgres"
         return Settings(uri, artifact_root, spool, name or "postgres", source, config_path, token)
-    if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///") :])
-        folder = db.parent
-    elif uri.startswith("file://"):
-        folder = Path(uri[len("file://") :])
-        db = folder / DB_FILE
-    elif "://" in uri:
+    if parsed.database is None or parsed.folder is None:
         raise ConfigError(
-            f"unsupported tracking URI {uri!r}: use a folder path, sqlite:///file.db, "
-            "postgresql://… or http(s)://host:port"
+            f"a workspace needs a database file, not {uri!r}: use a folder path or "
+            "sqlite:///file.db"
         )
-    else:
-        folder = Path(uri).expanduser()
-        db = folder / DB_FILE
-    folder = folder.resolve()
-    db = db.resolve()
+    db, folder = parsed.database, parsed.folder
     return Settings(
         tracking_uri=f"sqlite:///{db}",
         artifact_root=artifact_root or str(folder / "artifacts"),
@@ -246,9 +283,7 @@ UI_MARKER = "ui.json"
 
 def workspace_folder(settings: Settings) -> Path | None:
     """The folder of a SQLite workspace (where its database file is), else None."""
-    if settings.tracking_uri.startswith("sqlite:///"):
-        return Path(settings.tracking_uri[len("sqlite:///") :]).parent
-    return None
+    return parse_uri(settings.tracking_uri).folder
 
 
 def write_ui_marker(settings: Settings, url: str) -> Path | None:

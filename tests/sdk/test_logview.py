@@ -11,7 +11,6 @@ def test_carriage_returns_overwrite_like_a_terminal() -> None:
     assert render_terminal("progress\r\n") == "progress\n"
 
 
-def test_colours_are_dropped_or_kept() -> None:
+def test_colours_are_dropped() -> None:
     text = "\x1b[1;31merror\x1b[0m: x\n"
     assert render_terminal(text) == "error: x\n"
-    assert render_terminal(text, keep_colours=True) == text

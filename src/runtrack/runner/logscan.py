@@ -19,13 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from runtrack import limits
+from runtrack import _ansi, limits
 
 TRACEBACK_HEAD = "Traceback (most recent call last):"
 #: lines of one traceback kept (its head and its end survive when it is longer)
 MAX_TRACEBACK_LINES = 200
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 
@@ -40,7 +39,7 @@ def _clean_text(text: str) -> str:
     if "\r" in text:  # a progress bar redrawn in place: what the terminal finally showed
         parts = [p for p in text.split("\r") if p.strip()]
         text = parts[-1] if parts else ""
-    text = _CONTROL.sub("", _ANSI.sub("", text))
+    text = _CONTROL.sub("", _ansi.strip(text))
     return text[: limits.MAX_LOG_LINE_CHARS]
 
 

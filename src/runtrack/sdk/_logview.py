@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from runtrack import _ansi
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo
 from runtrack.runner.spec import ENVIRONMENT_LOG, rank_log_paths
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from runtrack.sdk.run import Run
 
 POLL_SECONDS = 0.2
-_CSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 INTERACTIVE_LOG = "logs/user_log.txt"
 
@@ -49,22 +48,9 @@ def log_path_for(info: RunInfo, rank: int = 0) -> str:
     return paths[rank]
 
 
-def render_terminal(text: str, keep_colours: bool = False) -> str:
-    """What a terminal would show for ``text``: a carriage return goes back to the
-    start of the line and later characters overwrite earlier ones; ANSI escape
-    sequences are dropped unless ``keep_colours``."""
-    if not keep_colours:
-        text = _CSI.sub("", text)
-    out = []
-    for line in text.split("\n"):
-        if "\r" not in line:
-            out.append(line)
-            continue
-        screen: list[str] = []
-        for part in line.split("\r"):
-            screen[: len(part)] = list(part)
-        out.append("".join(screen))
-    return "\n".join(out)
+def render_terminal(text: str) -> str:
+    """What a terminal would show for ``text``, as plain text (:mod:`runtrack._ansi`)."""
+    return _ansi.terminal_text(text)
 
 
 class LogFollower:

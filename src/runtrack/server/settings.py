@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtrack.config import DB_FILE
-
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -51,15 +49,11 @@ class ServerSettings:
         **options: object,
     ) -> ServerSettings:
         """Fill the defaults that depend on the backend (artifact root, token file)."""
+        from runtrack.config import parse_uri
         from runtrack.errors import ConfigError
 
-        uri = backend_store_uri
-        folder: Path | None = None
-        if uri.startswith("sqlite:///"):
-            folder = Path(uri[len("sqlite:///") :]).expanduser().resolve().parent
-        elif "://" not in uri:
-            folder = Path(uri).expanduser().resolve()
-            uri = f"sqlite:///{folder / DB_FILE}"
+        parsed = parse_uri(backend_store_uri)
+        uri, folder = parsed.uri, parsed.folder
         if artifact_root is None:
             if folder is None:
                 raise ConfigError(

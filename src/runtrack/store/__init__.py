@@ -11,16 +11,13 @@ inside :func:`open_store` / :func:`open_artifacts`, by the implementation chosen
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import Any
 
-from runtrack.config import DB_FILE
+from runtrack.config import parse_uri
 from runtrack.errors import ConfigError
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 __all__ = ["ArtifactStore", "TrackingStore", "open_artifacts", "open_store"]
-
-_SQL_PREFIXES = ("sqlite://", "postgresql://", "postgresql+", "postgres://")
 
 
 def open_store(uri: str, **options: Any) -> TrackingStore:
@@ -29,11 +26,8 @@ def open_store(uri: str, **options: Any) -> TrackingStore:
     ConfigError names what to fix when the URI is not understood or its
     implementation is not available.
     """
-    if uri.startswith(_SQL_PREFIXES):
-        from runtrack.store.sql import SqlStore
-
-        return SqlStore(uri)
-    if uri.startswith(("http://", "https://")):
+    parsed = parse_uri(uri)
+    if parsed.kind == "http":
         try:
             rest = importlib.import_module("runtrack.store.rest")
         except ModuleNotFoundError as exc:
@@ -46,14 +40,9 @@ def open_store(uri: str, **options: Any) -> TrackingStore:
             ) from exc
         store: TrackingStore = rest.RestStore(uri, **options)
         return store
-    if "://" in uri:
-        raise ConfigError(
-            f"unsupported tracking URI {uri!r}: use a folder path, sqlite:///file.db, "
-            "postgresql://… or http(s)://host:port"
-        )
     from runtrack.store.sql import SqlStore
 
-    return SqlStore(f"sqlite:///{(Path(uri).expanduser() / DB_FILE).resolve()}")
+    return SqlStore(parsed.uri)
 
 
 def open_artifacts(root: str) -> ArtifactStore:

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtrack import _ansi, _format
 from runtrack.errors import InvalidTypeError
 from runtrack.model import MetricKind, SeriesInfo
 from runtrack.sdk import _html
 from runtrack.sdk._spooled import flush_run
 from runtrack.sdk.experiment import Experiment
 from runtrack.sdk.run import Run
-from runtrack.widgets import _ansi
 from runtrack.widgets._svg import PALETTE
 
 log = logging.getLogger("runtrack")
@@ -333,7 +333,7 @@ def _label(run: Run) -> str:
 
 def _entry(run: Run, now: float, color: str | None) -> dict[str, Any]:
     info = run._info
-    seconds = _html.duration_seconds(info, now)
+    seconds = _format.run_seconds(info, now)
     return {
         "id": run.id,
         "name": info.display_name,
@@ -346,7 +346,7 @@ def _entry(run: Run, now: float, color: str | None) -> dict[str, Any]:
         "started": info.start_time,
         "ended": info.end_time if info.status.is_terminal else None,
         "duration_s": seconds,
-        "duration": _html.duration_text(seconds),
+        "duration": _format.duration_text(seconds),
         "target": info.compute_target,
         "parent_id": info.parent_id,
         "error": info.error.message if info.error else None,

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtrack._format import duration_text, time_text
 from runtrack.sdk._html import (
     FONT,
     LINK,
     MONO,
     MUTED,
-    duration_text,
     esc,
     link,
     number_text,
     status_badge,
     table,
-    time_text,
 )
 from runtrack.widgets._svg import Line, line_chart
 

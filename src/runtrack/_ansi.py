@@ -5,8 +5,10 @@ screen model, so what comes out is what a terminal would show: a progress bar re
 with ``\\r`` hundreds of times leaves one line (its last state), ``ESC[K`` erases,
 ``ESC[nA`` moves up (multi-line progress bars), and colours become inline styles.
 
-:func:`render` returns plain lines and their HTML; nothing else in runtrack parses
-escape codes. Unknown escape sequences are dropped, never shown raw.
+:func:`render` returns plain lines and their HTML, :func:`terminal_text` the plain
+text (``runtrack submit``'s log stream), :func:`strip` drops the codes of one line (the
+log index); nothing else in runtrack parses escape codes. Unknown escape sequences are
+dropped, never shown raw.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import html
 import re
 from dataclasses import dataclass, replace
 
-__all__ = ["Screen", "Style", "render"]
+__all__ = ["Screen", "Style", "render", "strip", "terminal_text"]
 
 #: The 16 basic colours, tuned for a dark background (VS Code's dark terminal palette).
 BASIC = (
@@ -25,6 +27,8 @@ BASIC = (
 
 _CSI = re.compile(r"\x1b\[([0-9;?]*)([ -/]*)([@-~])")
 _OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+#: every escape sequence: CSI, OSC (maybe unterminated), two-character escapes
+_ANY = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _MAX_COLUMNS = 4096  # a cursor-forward code cannot make a line longer than this
 
 
@@ -274,3 +278,20 @@ def render(text: str, max_lines: int | None = None) -> tuple[list[str], str]:
     screen = Screen()
     screen.feed(text)
     return screen.plain_lines(max_lines), "\n".join(screen.html_lines(max_lines))
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal shows for ``text``, as plain text (no escape codes); a trailing
+    newline is kept, so consecutive pieces of one stream join up."""
+    screen = Screen()
+    screen.feed(text)
+    lines = screen.plain_lines()
+    if not text.endswith("\n"):
+        return "\n".join(lines)
+    lines += [""] * (text.count("\n") - len(lines))  # blank lines the screen trimmed
+    return "\n".join(lines) + "\n"
+
+
+def strip(text: str) -> str:
+    """``text`` without its escape sequences (no screen replay: one line, fast)."""
+    return _ANY.sub("", text)
