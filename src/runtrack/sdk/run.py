@@ -14,24 +14,22 @@ from runtrack import limits
 from runtrack.config import submitted_context
 from runtrack.errors import (
     ConfigError,
-    InvalidValueError,
     LimitExceededError,
     RunStateError,
     StoreUnavailableError,
 )
-from runtrack.model import ErrorInfo, NewRun, RunInfo, RunQuery, RunStatus, SeriesInfo
+from runtrack.model import ErrorInfo, NewRun, RunInfo, RunStatus, SeriesInfo
 from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._observe import RunObservers
 from runtrack.sdk._offline import OfflineRun
+from runtrack.sdk._run_children import ChildrenMixin
 from runtrack.sdk._run_fields import (
     artifact_prefix,
     check_display_name,
     check_run_id,
     error_info,
-    outputs_dir,
-    tag_filter,
     tag_strings,
 )
 from runtrack.sdk._run_files import FilesMixin
@@ -43,7 +41,6 @@ from runtrack.spool.writer import refuse_scalar
 
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
-    from runtrack.sdk.script_run_config import ScriptRunConfig
     from runtrack.sdk.workspace import Workspace
     from runtrack.spool.owner import RunOwnership
 
@@ -56,7 +53,7 @@ __all__ = ["OfflineRun", "Run", "_OfflineRun"]
 RUN_TYPES = ("interactive", "script", "child", "mlflow")
 
 
-class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
+class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
     """A run of an experiment.
 
     ``Run(experiment, run_id)`` loads an existing run; new runs come from
@@ -468,88 +465,6 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin):
 
     def get_properties(self) -> dict[str, str]:
         return dict(self._refresh().properties)
-
-    # -- children ----------------------------------------------------------------------
-
-    def child_run(
-        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
-    ) -> Run:
-        """A started child run (use it as a context manager to complete it)."""
-        child = Run._create(
-            self.experiment,
-            run_id=run_id,
-            run_type="child",
-            display_name=name,
-            parent_id=self.id,
-            compute_target=self._info.compute_target,
-        )
-        child._outputs = outputs_dir(outputs) if outputs else None
-        child._submitted = False
-        return child
-
-    def create_children(
-        self,
-        count: int | None = None,
-        tag_key: str | None = None,
-        tag_values: Sequence[str] | None = None,
-    ) -> builtins.list[Run]:
-        """Start ``count`` children (tagged ``batch_child_number``) or one per tag value."""
-        if (count is None) == (tag_key is None or tag_values is None):
-            raise InvalidValueError(
-                "create_children() needs either count= or both tag_key= and tag_values="
-            )
-        n = count if count is not None else len(tag_values or [])
-        if n > limits.MAX_CHILDREN_PER_CALL or n < 0:
-            raise LimitExceededError(
-                f"create_children() asked for {n} children; at most "
-                f"{limits.MAX_CHILDREN_PER_CALL} per call"
-            )
-        children = []
-        for i in range(n):
-            tags = (
-                {"batch_child_number": str(i), "azureml.batch_child_number": str(i)}
-                if count is not None
-                else {str(tag_key): str((tag_values or [])[i])}
-            )
-            child = Run._create(
-                self.experiment,
-                run_type="child",
-                parent_id=self.id,
-                tags=tags,
-                compute_target=self._info.compute_target,
-            )
-            children.append(child)
-        return children
-
-    def get_children(
-        self,
-        recursive: bool = False,
-        tags: Any = None,
-        properties: Any = None,
-        type: str | None = None,
-        status: str | None = None,
-    ) -> Iterator[Run]:
-        """Child runs (all descendants with ``recursive=True``), oldest first."""
-        query = RunQuery(
-            parent_id=self.id,
-            tags=tag_filter(tags),
-            properties=tag_filter(properties),
-            run_type=type,
-            status=[RunStatus(status)] if status else None,
-            order_by=[("created_time", False)],
-        )
-        for info in self._store.search_runs(query):
-            child = Run(self.experiment, info.id, _info=info)
-            yield child
-            if recursive:
-                yield from child.get_children(True, tags, properties, type, status)
-
-    def submit_child(
-        self, config: ScriptRunConfig, tags: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> Run:
-        """Submit ``config`` as a child of this run (``experiment.submit(config,
-        _parent_run_id=self.id)``); inside it, ``Run.get_context().parent`` is this run."""
-        return self.experiment.submit(config, tags=tags, _parent_run_id=self.id, **kwargs)
 
     def get_outputs(self) -> dict[str, str]:
         """Files under ``outputs/`` of this run: artifact path -> reference (a string
