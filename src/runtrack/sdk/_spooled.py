@@ -36,8 +36,9 @@ log = logging.getLogger("runtrack")
 
 _OPEN: weakref.WeakSet[SpooledMetrics] = weakref.WeakSet()
 #: shippers finishing a stream nobody holds; the interpreter waits for them at exit
-_FINISHING: set[BackgroundShipper] = set()
-_FINISHING_LOCK = threading.Lock()
+#: (weak: a shipper's running thread keeps it alive, so a finished one drops out and
+#: takes its readers with it)
+_FINISHING: weakref.WeakSet[BackgroundShipper] = weakref.WeakSet()
 EXIT_DRAIN_SECONDS = 30.0
 OUTAGE_GIVE_UP_SECONDS = 10.0  # close() stops waiting once the store failed this long
 
@@ -182,10 +183,7 @@ def _abandon(holder: list[dict[int, SpoolWriter]], shipper: BackgroundShipper | 
 def _finish_in_background(shipper: BackgroundShipper) -> None:
     """Let ``shipper`` finish on its own thread; exit waits for it (a daemon thread
     would otherwise be cut off with points still in the spool)."""
-    with _FINISHING_LOCK:
-        for done in [s for s in _FINISHING if not s.running]:
-            _FINISHING.discard(done)
-        _FINISHING.add(shipper)
+    _FINISHING.add(shipper)
     shipper.finish_in_background(EXIT_DRAIN_SECONDS)
 
 
@@ -204,9 +202,7 @@ def _drain_at_exit() -> None:
         except Exception as exc:
             log.warning("runtrack: %s", exc)
     deadline = time.monotonic() + EXIT_DRAIN_SECONDS
-    with _FINISHING_LOCK:
-        finishing = list(_FINISHING)
-    for shipper in finishing:  # an outage ends the wait early: the spool keeps the rest
+    for shipper in list(_FINISHING):  # an outage ends the wait early: the spool keeps the rest
         while shipper.running and time.monotonic() < deadline:
             failing = shipper.failing_since
             if failing is not None and time.monotonic() - failing > OUTAGE_GIVE_UP_SECONDS:
