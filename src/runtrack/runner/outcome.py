@@ -16,14 +16,13 @@ Rules (first match wins):
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 from dataclasses import dataclass
 
 from runtrack import limits
 from runtrack.model import ErrorInfo, RunInfo, RunStatus
-from runtrack.runner.spec import CANCEL_ERROR_PROPERTY
+from runtrack.runner.spec import CANCEL_ERROR_PROPERTY, json_property
 
 TRACEBACK_HEAD = "Traceback (most recent call last):"
 TAIL_LINES = 40
@@ -127,14 +126,8 @@ def decide(
 def requested_cancel_error(info: RunInfo) -> ErrorInfo | None:
     """The error that whoever canceled ``info``'s run gave for it (None if none, or if
     the property does not hold an error object)."""
-    raw = info.properties.get(CANCEL_ERROR_PROPERTY)
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not data.get("message"):
+    data = json_property(info.properties, CANCEL_ERROR_PROPERTY)
+    if data is None or not data.get("message"):
         return None
     return ErrorInfo.from_json(data)
 

@@ -36,7 +36,7 @@ from runtrack.runner import procs
 from runtrack.runner import spec as layout
 from runtrack.runner.capture import FolderMirror
 from runtrack.runner.snapshot import snapshot_files
-from runtrack.runner.spec import RunSpec
+from runtrack.runner.spec import RunSpec, json_property
 from runtrack.runner.supervisor import Supervisor
 from runtrack.store.base import ArtifactStore, TrackingStore
 
@@ -152,14 +152,10 @@ class RayTarget:
 
     @staticmethod
     def _job(info: RunInfo) -> tuple[str, str] | None:
-        raw = info.properties.get(RAY_PROPERTY)
-        if not raw:
+        data = json_property(info.properties, RAY_PROPERTY)
+        if data is None or "address" not in data or "job_id" not in data:
             return None
-        try:
-            data = json.loads(raw)
-            return str(data["address"]), str(data["job_id"])
-        except (ValueError, KeyError, TypeError):
-            return None
+        return str(data["address"]), str(data["job_id"])
 
     def job_state(self, info: RunInfo) -> tuple[str | None, str]:
         """(Ray's job state, or None when the cluster cannot be asked; why)."""

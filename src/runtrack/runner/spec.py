@@ -41,6 +41,18 @@ WORLD_SIZE_PROPERTY = "runtrack.world_size"
 CANCEL_ERROR_PROPERTY = "runtrack.cancel_error"
 
 
+def json_property(properties: dict[str, str], key: str) -> dict[str, Any] | None:
+    """The JSON object a runner property holds (None if unset or not an object)."""
+    raw = properties.get(key)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything the supervisor needs; ``to_json``/``from_json`` round-trip it.

@@ -28,7 +28,7 @@ from runtrack.errors import RunStateError
 from runtrack.model import ErrorInfo, RunInfo, RunQuery, RunStatus
 from runtrack.runner import procs
 from runtrack.runner.outcome import requested_cancel_error
-from runtrack.runner.spec import SUPERVISOR_PROPERTY, RunSpec
+from runtrack.runner.spec import SUPERVISOR_PROPERTY, RunSpec, json_property
 from runtrack.store.base import TrackingStore
 
 SUPERVISOR_MODULE = "runtrack.cli._supervise"
@@ -94,14 +94,7 @@ class LocalTarget:
         return {SUPERVISOR_PROPERTY: json.dumps(record)}
 
     def _record(self, info: RunInfo) -> dict[str, Any] | None:
-        raw = info.properties.get(SUPERVISOR_PROPERTY)
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+        return json_property(info.properties, SUPERVISOR_PROPERTY)
 
     def is_alive(self, info: RunInfo) -> bool | None:
         record = self._record(info)
