@@ -188,6 +188,10 @@ class BackgroundShipper:
         backoff = 0.05
         last = time.monotonic()
         while True:
+            # a stop seen before the read: the writers were closed before it was set, so
+            # an empty read then means the end. One set during the read may have come with
+            # the last points after the read looked: read once more before ending.
+            stopping = self._stop.is_set()
             try:
                 n = self._step_all()
             except Exception as exc:  # the training process must never die of this
@@ -213,7 +217,7 @@ class BackgroundShipper:
                 self._progress.notify_all()
             if n and (self._stop.is_set() or any(s.behind for s in self.shippers)):
                 continue  # a backlog: ship the next full batch right away
-            if self._stop.is_set():
+            if stopping:
                 return
             self._wake.wait(_pause(n, time.monotonic() - last))
             last = time.monotonic()
