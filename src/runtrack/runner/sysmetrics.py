@@ -107,35 +107,32 @@ class Probe:
         return out
 
     def _trees(self) -> dict[int, list[psutil.Process]]:
-        """Each rank's process and its descendants, from one scan of the process table
-        (the ranks are this process or its descendants: the supervisor's children, or an
-        interactive run's own process)."""
+        """Each rank's process and its descendants (the ranks are this process or its
+        descendants: the supervisor's children, or an interactive run's own process)."""
         tops = {pid: rank for rank, pid in self._ranks().items()}
         try:
-            found = [self._me, *self._me.children(recursive=True)]
+            parent = descendants(self._me)
         except psutil.Error:
             return {}
-        parent: dict[int, int] = {}
-        for proc in found[1:]:
-            try:
-                parent[proc.pid] = proc.ppid()
-            except psutil.Error:
-                continue
         trees: dict[int, list[psutil.Process]] = {}
         seen: dict[int, psutil.Process] = {}
-        for proc in found:
-            pid = proc.pid
-            while pid not in tops and pid in parent:
-                pid = parent[pid]
-            if pid not in tops:
+        for pid in [self._me.pid, *parent]:
+            top = pid
+            while top not in tops and top in parent:
+                top = parent[top]
+            if top not in tops:
                 continue
-            known = self._procs.get(proc.pid)
+            known = self._procs.get(pid)
             if known is None:  # its first cpu_percent() is a baseline (0.0)
-                known = self._procs[proc.pid] = proc
-                if proc.pid in tops:
+                try:
+                    known = self._me if pid == self._me.pid else psutil.Process(pid)
+                except psutil.Error:  # ended since the walk
+                    continue
+                self._procs[pid] = known
+                if pid in tops:
                     known.cpu_percent(None)
-            seen[proc.pid] = known
-            trees.setdefault(tops[pid], []).append(known)
+            seen[pid] = known
+            trees.setdefault(tops[top], []).append(known)
         self._procs = seen  # forget processes that ended
         return trees
 
@@ -163,6 +160,45 @@ class Probe:
                 used_by_pid.get(pid, 0.0) for pid in pids
             )
         return out
+
+
+def descendants(proc: psutil.Process) -> dict[int, int]:
+    """``{pid: parent pid}`` of every descendant of ``proc``.
+
+    On Linux a walk down the kernel's per-thread child lists (``/proc/<pid>/task/<tid>/
+    children``): its cost grows with the tree, not with every process on the machine,
+    which psutil's ``children(recursive=True)`` reads (milliseconds on a busy host, paid
+    by every short run's final sample). Elsewhere, psutil's scan."""
+    root = proc.pid
+    if not os.path.exists(f"/proc/{root}/task/{root}/children"):
+        found: dict[int, int] = {}
+        for child in proc.children(recursive=True):
+            try:
+                found[child.pid] = child.ppid()
+            except psutil.Error:
+                continue
+        return found
+    found = {}
+    frontier = [root]
+    while frontier:
+        below: list[int] = []
+        for pid in frontier:
+            try:
+                threads = os.listdir(f"/proc/{pid}/task")
+            except OSError:  # ended meanwhile
+                continue
+            for tid in threads:
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/children") as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                for child in map(int, text.split()):
+                    if child not in found:
+                        found[child] = pid
+                        below.append(child)
+        frontier = below
+    return found
 
 
 def _disk() -> tuple[int, int]:
@@ -210,13 +246,23 @@ class SystemSampler(threading.Thread):
         except Exception as exc:
             log.debug("runtrack: system metrics sample failed: %s", exc)
 
-    def stop(self) -> None:
-        """Stop; a run that ended before its first sample still gets one."""
+    def stop(self, sink: Callable[[dict[str, float]], None] | None = None) -> None:
+        """Stop; a run that ended before its first sample still gets one, through
+        ``sink`` when given (an interactive run's own spool: it ships with the run's
+        other points in one batch, instead of a store write of its own)."""
         self._stop_event.set()
         if self.is_alive():
             self.join(10.0)
-        if self.samples == 0:
+        if self.samples != 0:
+            return
+        if sink is None:
             self.sample_once()
+            return
+        try:
+            sink(self.probe.sample())
+            self.samples += 1
+        except Exception as exc:
+            log.debug("runtrack: system metrics sample failed: %s", exc)
 
 
 def start(

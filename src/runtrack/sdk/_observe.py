@@ -10,6 +10,7 @@ said (see :func:`runtrack.runner.explain.explain`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runtrack import config
@@ -47,9 +48,16 @@ class RunObservers:
             self._indexer = IndexerThread(LogIndexer(self._store, self._artifacts, self._run_id))
             self._indexer.start()
 
-    def stop(self, status: RunStatus, error: ErrorInfo | None) -> ErrorInfo | None:
+    def stop(
+        self,
+        status: RunStatus,
+        error: ErrorInfo | None,
+        sink: Callable[[dict[str, float]], None] | None = None,
+    ) -> ErrorInfo | None:
+        """Stop both; ``sink`` takes the sampler's last sample (see
+        :meth:`runtrack.runner.sysmetrics.SystemSampler.stop`)."""
         if self._sampler is not None:
-            self._sampler.stop()
+            self._sampler.stop(sink)
             self._sampler = None
         if self._indexer is None:
             return error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator
@@ -60,6 +61,22 @@ class MetricsMixin:
             )
             self._append_scalar = self._spooled.writer.append_scalar
         return self._spooled
+
+    def _system_sample_sink(self) -> Callable[[dict[str, float]], None] | None:
+        """Where a run's last system sample goes: the spool's main writer when this
+        thread owns it (one batch with the run's metrics), else None (the sampler
+        ingests it itself)."""
+        spooled = self._spooled
+        if spooled is None or spooled.closed or spooled.owner != threading.get_ident():
+            return None
+        writer = spooled.writer
+
+        def sink(values: dict[str, float]) -> None:
+            now = _clock()
+            for name, value in values.items():
+                writer.write_float(writer.intern(name, "scalar"), 0, now, float(value))
+
+        return sink
 
     def _register(self, name: str, kind: str, description: str | None) -> int:
         """Check ``name`` and its kind, intern it in this thread's spool writer."""

@@ -284,19 +284,15 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
     def _finish(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
         if self._queued is not None:
             return  # settled by recovery once the store is back
-        try:
-            info = self._refresh()
-        except StoreUnavailableError:
-            info = self._info
-        if info.status.is_terminal and not self._submitted:
-            if info.status is status:
-                return
-            raise RunStateError(
-                f"run {self.id} is already {info.status.value}; terminal states are final"
-            )
+        # No read of the run first: a run another handle settled meanwhile is caught by
+        # set_status below (after this handle's metrics and outputs are safe).
+        if self._info.status.is_terminal and not self._submitted:
+            self._check_settled(status)
+            return
         self._stop_tee()
         if self._observers is not None:
-            error, self._observers = self._observers.stop(status, error), None
+            observers, self._observers = self._observers, None
+            error = observers.stop(status, error, self._system_sample_sink())
         try:
             self._close_spool()
             if self._outputs is not None and self._outputs.is_dir():
@@ -307,7 +303,14 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
                         self.id, {"runtrack.script_error": error.message[:1000]}
                     )
                 return
-            self._info = self._store.set_status(self.id, status, error=error)
+            try:
+                self._info = self._store.set_status(self.id, status, error=error)
+            except RunStateError:  # settled by someone else meanwhile
+                if self._ownership is not None:
+                    self._ownership.release(settled=True)
+                self._refresh()
+                self._check_settled(status)
+                return
         except StoreUnavailableError as exc:
             if self._submitted or self._ownership is None or not self._ownership.held:
                 raise
@@ -315,6 +318,15 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
             return
         if self._ownership is not None:
             self._ownership.release(settled=True)
+
+    def _check_settled(self, status: RunStatus) -> None:
+        """A terminal run may be settled with its own status again (a no-op), never
+        with another one."""
+        if self._info.status is not status:
+            raise RunStateError(
+                f"run {self.id} is already {self._info.status.value}; terminal states "
+                "are final"
+            )
 
     def _queue_final(
         self, status: RunStatus, error: ErrorInfo | None, exc: StoreUnavailableError

@@ -142,7 +142,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
     def create_run(self, new: NewRun) -> RunInfo:
         status, run_id, parent_id = RunStatus(new.status), new.run_id, new.parent_id
         with self._write() as conn:
-            key = int(_experiment(conn, new.experiment_id).id)
+            key, experiment_name = _experiment_name(conn, new.experiment_id)
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
                 raise ConflictError(f"a run with id {run_id!r} already exists; use a new id")
             if parent_id is not None:
@@ -156,6 +156,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
                 select(experiments.c.next_run_number).where(experiments.c.id == key)
             ).scalar_one() - 1
             now = time.time()
+            definition = json.dumps(new.definition) if new.definition else None
             conn.execute(
                 insert(runs).values(
                     id=run_id, experiment_id=key, number=number, display_name=new.display_name,
@@ -163,15 +164,23 @@ class SqlStore(CatalogMethods, ComputeMethods):
                     created_time=now, start_time=now if status is RunStatus.RUNNING else None,
                     end_time=now if status.is_terminal else None, last_activity=now,
                     description=new.description, compute_target=new.compute_target,
-                    definition=json.dumps(new.definition) if new.definition else None,
-                    error=None,
+                    definition=definition, error=None,
                 )
             )
             if new.tags:
                 _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, new.tags)
             if new.properties:
                 _add_properties(conn, run_id, new.properties)
-            return _run(conn, run_id)
+        # what was just written, without reading it back
+        return RunInfo(
+            id=run_id, experiment_id=str(key), experiment_name=experiment_name, number=number,
+            display_name=new.display_name, status=status, run_type=new.run_type,
+            created_time=now, start_time=now if status is RunStatus.RUNNING else None,
+            end_time=now if status.is_terminal else None, parent_id=parent_id,
+            description=new.description, compute_target=new.compute_target,
+            tags=dict(new.tags), properties=dict(new.properties),
+            definition=json.loads(definition) if definition else {},
+        )
 
     def get_run(self, run_id: str) -> RunInfo:
         with self._read() as conn:
@@ -400,11 +409,23 @@ def _experiment(conn: Connection, experiment_id: str) -> ExperimentInfo:
     return found[0]
 
 
+def _experiment_name(conn: Connection, experiment_id: str) -> tuple[int, str]:
+    """The key and name of an experiment (cheaper than :func:`_experiment`, which
+    also counts its runs)."""
+    key = _query.experiment_key(experiment_id)
+    row = None
+    if key is not None:
+        row = conn.execute(select(experiments.c.name).where(experiments.c.id == key)).first()
+    if row is None:
+        raise NotFoundError(f"experiment {experiment_id!r} does not exist")
+    return key, str(row.name)
+
+
 def _run(conn: Connection, run_id: str) -> RunInfo:
-    found = _query.load_runs(conn, [run_id])
-    if run_id not in found:
+    found = _query.load_run(conn, run_id)
+    if found is None:
         raise NotFoundError(f"run {run_id!r} does not exist")
-    return found[run_id]
+    return found
 
 
 def _series(conn: Connection, run_id: str, name: str) -> tuple[int, MetricKind]:

@@ -126,6 +126,27 @@ def _run_select() -> Select[Any]:
     )
 
 
+_RUN_BY_ID = _run_select().where(runs.c.id == bindparam("run_id"))
+_TAGS_OF_RUN = select(run_tags.c.key, run_tags.c.value).where(
+    run_tags.c.run_id == bindparam("run_id")
+)
+_PROPERTIES_OF_RUN = select(run_properties.c.key, run_properties.c.value).where(
+    run_properties.c.run_id == bindparam("run_id")
+)
+
+
+def load_run(conn: Connection, run_id: str) -> RunInfo | None:
+    """One run with its tags and properties, or None: three prepared statements (the
+    lifecycle path reads a run after each change; :func:`load_runs` is for many)."""
+    key = {"run_id": run_id}
+    row = conn.execute(_RUN_BY_ID, key).first()
+    if row is None:
+        return None
+    tags: dict[str, str | None] = dict(conn.execute(_TAGS_OF_RUN, key).tuples().all())
+    props: dict[str, str] = dict(conn.execute(_PROPERTIES_OF_RUN, key).tuples().all())
+    return _run_info(row, tags, props)
+
+
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo]:
     """The runs with these ids that exist, with tags and properties."""
     found: dict[str, RunInfo] = {}
