@@ -187,3 +187,39 @@ def test_offline_context_prints_and_never_raises(capsys: pytest.CaptureFixture[s
     with pytest.raises(Exception, match="submitted run"):
         Run.get_context(allow_offline=False)
     assert Run.get_context().id != run.id
+
+
+def test_a_run_settled_by_another_handle_keeps_this_handles_points(exp: Experiment) -> None:
+    # complete() does not read the run first: a Canceled run is found by set_status, once
+    # this handle's points are stored
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("loss", 0.5)
+    Run(exp, run.id).cancel()
+    with pytest.raises(RunStateError, match="already Canceled; terminal states are final"):
+        run.complete()
+    assert run.get_status() == "Canceled"
+    assert exp.workspace.store.read_series(run.id, "loss").values == [0.5]
+    Run(exp, run.id).cancel()  # the same terminal state again: a no-op
+
+
+def test_the_fast_log_path_follows_the_spool(exp: Experiment) -> None:
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("loss", 1.0)
+    fast = run.log
+    run.log("loss", 2.0, step=1)
+    run.complete()
+    assert run.get_metrics()["loss"] == [1.0, 2.0]
+    # the completed run's spool is closed: its old logger hands the point to the run's
+    # slow path, which opens a new spool, as run.log does after complete()
+    fast("loss", 3.0, step=2)
+    assert run.log is not fast
+    run.flush()
+    assert run.get_metrics()["loss"] == [1.0, 2.0, 3.0]
+    # a dropped handle: the slow path says what to do instead of losing the point quietly
+    other = exp.start_logging(snapshot_directory=None)
+    other.log("x", 1.0)
+    kept = other.log
+    other.complete()
+    del other
+    with pytest.raises(RunStateError, match="keep a reference to the run"):
+        kept("x", 2.0)

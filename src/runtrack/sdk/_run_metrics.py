@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtrack import _rules, limits
-from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
+from runtrack.errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    LimitExceededError,
+    RunStateError,
+)
 from runtrack.model import MetricKind, SeriesData, SeriesInfo
 from runtrack.sdk import _media, _values
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
 from runtrack.sdk._listing import RunBatch
 from runtrack.sdk._spooled import SpooledMetrics, flush_run, new_stream_name
 from runtrack.spool.record import NO_STEP
-from runtrack.spool.writer import refuse_scalar
 from runtrack.store.base import ArtifactStore, SeriesValuesReader, TrackingStore
 
 if TYPE_CHECKING:
@@ -26,6 +31,24 @@ if TYPE_CHECKING:
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _clock = time.time
+
+
+def _slow_log(run: MetricsMixin) -> Callable[[str, Any, str, Any], None]:
+    """The slow path of ``run``'s scalar logger, holding the run weakly (the logger is
+    an attribute of the run: a strong reference would make a cycle, and a dropped
+    handle would wait for the garbage collector to end its spool)."""
+    ref = weakref.ref(run)
+
+    def slow(name: str, value: Any, description: str, step: Any) -> None:
+        target = ref()
+        if target is None:
+            raise RunStateError(
+                f"the run handle this log function came from is gone; keep a reference "
+                f"to the run and call its log() (metric {name!r})"
+            )
+        target._log_slow(name, value, description, step)
+
+    return slow
 
 
 class MetricsMixin:
@@ -38,8 +61,6 @@ class MetricsMixin:
     _ship_in_process: bool
     _spooled: SpooledMetrics | None
     _kinds: dict[str, str] | None
-    #: the main writer's SpoolWriter.append_scalar (spool.writer.refuse_scalar when none)
-    _append_scalar: Callable[[str, Any, Any], bool]
     #: set in a submitted run: stream names start with the supervisor's stream (rankN),
     #: and ranks above 0 log their metrics as ``rank<N>/<name>`` (kept apart per rank)
     _stream_prefix: str | None = None
@@ -59,7 +80,8 @@ class MetricsMixin:
                 ship_in_process=self._ship_in_process,
                 stream=f"{prefix}-{new_stream_name()}" if prefix else None,
             )
-            self._append_scalar = self._spooled.writer.append_scalar
+            # run.log's fast path: this run's own ``log`` attribute, over the method
+            self.__dict__["log"] = self._spooled.writer.scalar_logger(_slow_log(self))
         return self._spooled
 
     def _system_sample_sink(self) -> Callable[[dict[str, float]], None] | None:
@@ -125,13 +147,13 @@ class MetricsMixin:
         """Append one scalar (bool, int, float, str, None) to metric ``name``.
 
         The point is in the run's spool when this returns (it survives a crash of this
-        process). The common case — a float or int under a known name, from the thread
-        that started logging — is one struct pack into a memory map
-        (:meth:`runtrack.spool.writer.SpoolWriter.append_scalar`); anything else takes
+        process). Once the run's spool is open, ``run.log`` is the spool writer's
+        scalar logger (:meth:`runtrack.spool.writer.SpoolWriter.scalar_logger`): the
+        common case — a float or int under a known name, from the thread that started
+        logging — is one struct pack into a memory map; anything else comes back to
         the checked slow path.
         """
-        if description or not self._append_scalar(name, step, value):
-            self._log_slow(name, value, description, step)
+        self._log_slow(name, value, description, step)
 
     def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
         _rules.check_name(name)
@@ -254,7 +276,7 @@ class MetricsMixin:
             self._spooled.flush(timeout_seconds)
 
     def _close_spool(self, timeout: float = 300) -> None:
-        self._append_scalar = refuse_scalar  # the next log() reopens a spool (slow path)
+        self.__dict__.pop("log", None)  # the next log() reopens a spool (slow path)
         if self._spooled is not None:
             self._spooled.close(timeout)
 

@@ -37,7 +37,6 @@ from runtrack.sdk._run_metrics import MetricsMixin
 from runtrack.sdk._script_run import ScriptRunMixin
 from runtrack.sdk._spooled import SpooledMetrics
 from runtrack.sdk._tee import OutputTee
-from runtrack.spool.writer import refuse_scalar
 
 if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
@@ -78,7 +77,6 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
             dict(_kinds) if _kinds is not None
             else None if _series is None else {s.name: s.kind.value for s in _series}
         )
-        self._append_scalar = refuse_scalar  # run.log's fast path; set by the spool
         self._outputs: Path | None = None
         self._submitted = False
         self._ship_in_process = True

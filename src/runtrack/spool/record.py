@@ -59,7 +59,7 @@ TYPE_ID = struct.Struct("<BxxxI")  # type, pad, name id — follows the length w
 FLOAT_REC = struct.Struct("<IBxxxIqddI")
 INT_REC = struct.Struct("<IBxxxIqdqI")
 #: FLOAT_REC with its first 12 bytes (length, type, id) given pre-packed: the record
-#: of ``SpoolWriter.append_scalar``, byte for byte, in fewer argument conversions
+#: of ``SpoolWriter.scalar_logger``, byte for byte, in fewer argument conversions
 FLOAT_BODY = struct.Struct("<12sqddI")
 POINT_SIZE = 40
 COMMIT = 0xC0FFEE01

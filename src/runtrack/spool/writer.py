@@ -48,17 +48,12 @@ MEMORY_SEGMENTS = 4
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _RETRY_SECONDS = 1.0  # while dropping, how often to look for room again
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-# append_scalar's names: module globals are the cheapest loads after constants
+# the scalar logger's names: module globals are the cheapest loads after constants
 _clock = time.time
 _get_ident = threading.get_ident
 _pack_float_head = R.FLOAT_BODY.pack_into
 _pack_int = R.INT_REC.pack_into
 _POINT, _INT, _COMMIT, _NO_STEP = R.POINT_SIZE, R.INT, R.COMMIT, R.NO_STEP
-
-
-def refuse_scalar(key: str, step: Any, value: Any) -> bool:
-    """:meth:`SpoolWriter.append_scalar` of no writer: always the slow path."""
-    return False
 
 
 def segment_path(folder: Path, stream: str, number: int) -> Path:
@@ -85,7 +80,7 @@ class SpoolWriter:
         #: whole is not checksummed when finished (nobody will read it from disk)
         self.shipped_seq: Callable[[], int] | None = None
         self._names: dict[tuple[str, str], int] = {}
-        #: append_scalar serves the thread that created the writer, for enabled keys
+        #: the scalar logger serves the thread that created the writer, for enabled keys
         self.thread = threading.get_ident()
         self._heads: dict[str, bytes] = {}  # key -> the first 12 bytes of its FLOAT record
         self._ids: dict[str, int] = {}  # key -> metric id
@@ -241,44 +236,53 @@ class SpoolWriter:
         self._commit(mm, size)
 
     def enable_append(self, key: str, nid: int) -> None:
-        """Let :meth:`append_scalar` take points of the interned scalar metric ``nid``
+        """Let :meth:`scalar_logger` take points of the interned scalar metric ``nid``
         under the caller's ``key`` (e.g. the run-level metric name)."""
         self._heads[key] = R.FLOAT_REC.pack(R.POINT_SIZE, R.FLOAT, nid, 0, 0.0, 0.0, 0)[:12]
         self._ids[key] = nid
 
-    def append_scalar(self, key: str, step: Any, value: Any) -> bool:
-        """The hot path of ``run.log()``: one float or 64-bit int point of the metric
-        enabled under ``key``, stamped now, at ``step`` (an int; None: no step).
+    def scalar_logger(self, slow: Callable[[str, Any, str, Any], None]) -> Callable[..., None]:
+        """The hot path of ``run.log()``: a function ``log(name, value, description="",
+        step=None)`` that writes one float or 64-bit int point of the metric enabled
+        under ``name`` (:meth:`enable_append`), stamped now, at ``step`` (an int; None:
+        no step).
 
         One ``struct.pack_into`` into the mapping, committed by the record's trailing
-        commit word: the point survives a crash of this process once this returns.
-        Returns False, having written nothing, for anything it does not handle in that
-        one step (a key not enabled, a call from a thread other than the writer's,
-        another value or step type, an int beyond 64 bits, a full segment, drop mode):
-        the caller then checks and writes the point the slow way (:meth:`write_float`,
-        :meth:`write_int`, :meth:`write_json`), which also raises its errors.
+        commit word: the point survives a crash of this process once it returns. The
+        run installs it as its own ``log`` attribute, so a call is one Python frame.
+        Anything it does not handle in that one step (a name not enabled, a description,
+        a call from a thread other than the writer's, another value or step type, an int
+        beyond 64 bits, a full segment, drop mode, a released writer) goes, having
+        written nothing, to ``slow(name, value, description, step)``, which checks it,
+        writes it the slow way (:meth:`write_float`, :meth:`write_int`,
+        :meth:`write_json`) and raises its errors.
         """
-        try:
-            head = self._heads[key]
-        except KeyError:
-            return False
-        off = self.offset
-        if off + _POINT > self.limit or _get_ident() != self.thread:
-            return False
-        if step is None:
-            step = _NO_STEP
-        elif type(step) is not int or not _INT64_MIN < step <= _INT64_MAX:
-            return False
-        if type(value) is float:
-            _pack_float_head(self.mm, off, head, step, _clock(), value, _COMMIT)
-        elif type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
-            nid = self._ids[key]
-            _pack_int(self.mm, off, _POINT, _INT, nid, step, _clock(), value, _COMMIT)
-        else:
-            return False
-        self.offset = off + _POINT
-        self.seq += 1
-        return True
+        heads, ids, thread, writer = self._heads, self._ids, self.thread, self
+
+        def log(name: str, value: Any, description: str = "", step: Any = None) -> None:
+            head = heads.get(name)
+            off = writer.offset
+            if head is None or description or off + _POINT > writer.limit or (
+                _get_ident() != thread
+            ):
+                return slow(name, value, description, step)
+            if step is None:
+                at = _NO_STEP
+            elif type(step) is int and _INT64_MIN < step <= _INT64_MAX:
+                at = step
+            else:
+                return slow(name, value, description, step)
+            if type(value) is float:
+                _pack_float_head(writer.mm, off, head, at, _clock(), value, _COMMIT)
+            elif type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+                _pack_int(writer.mm, off, _POINT, _INT, ids[name], at, _clock(), value, _COMMIT)
+            else:
+                return slow(name, value, description, step)
+            writer.offset = off + _POINT
+            writer.seq += 1
+            return None
+
+        return log
 
     def write_float(self, nid: int, step: int, when: float, value: float) -> None:
         """One float point (``step`` = record.NO_STEP when absent); one pack, committed
@@ -403,7 +407,7 @@ class SpoolWriter:
         """Unmap and close every file of the stream without writing anything (the
         stream stays open for recovery to find); idempotent."""
         self._close_segment()
-        self._heads = {}  # append_scalar writes nothing more
+        self._heads.clear()  # the scalar logger writes nothing more
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1

@@ -416,7 +416,7 @@ def _experiment_name(conn: Connection, experiment_id: str) -> tuple[int, str]:
     row = None
     if key is not None:
         row = conn.execute(select(experiments.c.name).where(experiments.c.id == key)).first()
-    if row is None:
+    if key is None or row is None:
         raise NotFoundError(f"experiment {experiment_id!r} does not exist")
     return key, str(row.name)
 
