@@ -126,6 +126,10 @@ class Supervisor:
         except RunStateError:
             return self.store.get_run(self.spec.run_id).status
 
+    def settled(self, status: RunStatus) -> None:
+        """Called once the run's final status is stored, before the supervisor cleans up
+        and waits for the log index (a process hosting many runs hears of the end here)."""
+
     def request_cancel(self, *_: Any) -> None:
         self.cancel_requested.set()
 
@@ -422,6 +426,7 @@ class Supervisor:
                 self.store.set_status(spec.run_id, status, error=error)
         except RunStateError:
             pass
+        self.settled(status)
         # everything worth keeping is in the run now (outputs, logs, the snapshot)
         if self.owns_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
