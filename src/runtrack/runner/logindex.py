@@ -205,10 +205,15 @@ class IndexerThread(threading.Thread):
     :meth:`wait_indexed` then waits for it. :meth:`stop` does both.
     """
 
-    def __init__(self, indexer: LogIndexer, every: float = 1.0) -> None:
+    def __init__(
+        self, indexer: LogIndexer, every: float = 1.0, lower_priority: bool = True
+    ) -> None:
         super().__init__(name=f"runtrack-logindex-{indexer.run_id}", daemon=True)
         self.indexer = indexer
         self.every = every
+        #: False in a process whose store serves many runs: a writer thread holding the
+        #: store's write lock at a lower priority would stall every other run's writes
+        self.lower_priority = lower_priority
         self._stop_event = threading.Event()
         self._closing = threading.Event()  # the files are complete: index all, then end
         self._give_up = threading.Event()  # wait_indexed timed out: stop retrying
@@ -231,7 +236,8 @@ class IndexerThread(threading.Thread):
                     log.debug("runtrack: log scan failed: %s", exc)
 
     def _write(self) -> None:
-        _lower_priority()
+        if self.lower_priority:
+            _lower_priority()
         state = CAUGHT_UP
         while not self._give_up.is_set():
             if state == FAILED:  # the store is away: retry after a pause

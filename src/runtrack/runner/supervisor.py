@@ -77,6 +77,9 @@ class _Proc:
 class Supervisor:
     """Runs ``spec`` against ``store``/``artifacts``; :meth:`run` returns the final status."""
 
+    #: whether the log index writes run at a lower CPU priority (see IndexerThread)
+    lower_index_priority = True
+
     def __init__(self, spec: RunSpec, store: TrackingStore, artifacts: ArtifactStore) -> None:
         self.spec = spec
         self.store = store
@@ -91,7 +94,8 @@ class Supervisor:
         self.spool_folder = Path(spec.spool_dir) / spec.run_id
         self.logs = FolderMirror(str(self.workdir / "logs"), artifacts, spec.run_id, "logs")
         self.timed_out: float | None = None
-        self.indexer = IndexerThread(LogIndexer(store, artifacts, spec.run_id))
+        self.indexer = IndexerThread(LogIndexer(store, artifacts, spec.run_id),
+                                     lower_priority=self.lower_index_priority)
         self.sampler: sysmetrics.SystemSampler | None = None
         self.info: RunInfo | None = None  # the run as the last status change left it
 
@@ -125,6 +129,10 @@ class Supervisor:
             return self.info.status
         except RunStateError:
             return self.store.get_run(self.spec.run_id).status
+
+    def settled(self, status: RunStatus) -> None:
+        """Called once the run's final status is stored, before the supervisor cleans up
+        and waits for the log index (a process hosting many runs hears of the end here)."""
 
     def request_cancel(self, *_: Any) -> None:
         self.cancel_requested.set()
@@ -422,6 +430,7 @@ class Supervisor:
                 self.store.set_status(spec.run_id, status, error=error)
         except RunStateError:
             pass
+        self.settled(status)
         # everything worth keeping is in the run now (outputs, logs, the snapshot)
         if self.owns_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -229,6 +229,8 @@ class _Driver:
             idle = self.target is not None and isinstance(cfg.policy, NoTerminationPolicy)
             self.wake.wait(PARENT_POLL_SECONDS if idle else POLL_SECONDS)
             self.wake.clear()
+        if isinstance(self.target, InProcessTarget):  # the trials' clean-up and log index
+            self.target.join()
         if not self.store.get_run(self.parent.id).status.is_terminal:
             self.store.set_status(self.parent.id, RunStatus.COMPLETED)
 
