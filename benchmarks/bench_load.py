@@ -17,7 +17,10 @@ two replicas (runs alternate between them, as a load balancer spreads connection
 Everything binds 127.0.0.1; every loop is bounded by ``--max-runs`` and ``--seconds``.
 
     python benchmarks/bench_load.py [--seconds 10] [--start 4] [--max-runs 128]
-                                    [--setups one,two] [--postgres URL]
+                                    [--setups one,two] [--postgres URL] [--levels 8,16]
+
+``--levels`` measures the given N once each instead of searching, to compare a change at
+the same N.
 """
 
 from __future__ import annotations
@@ -266,6 +269,10 @@ def _search(urls: list[str], args: argparse.Namespace) -> dict[str, object]:
               flush=True)
         return pace
 
+    if args.levels:  # fixed levels: the same N before and after a change
+        for runs in args.levels:
+            measure(runs)
+        return {**best, "levels": levels}
     runs = args.start
     while runs <= args.max_runs and measure(runs):
         runs *= 2
@@ -303,7 +310,12 @@ def main() -> None:
     parser.add_argument("--setups", default="one,two", help="one (1 server), two (replicas)")
     parser.add_argument("--postgres", default=None, help="admin URL of a PostgreSQL server")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--levels", default="",
+                        help="comma-separated N to measure, each once, instead of searching")
     args = parser.parse_args()
+    args.levels = [int(n) for n in args.levels.split(",") if n.strip()]
+    if any(n < 1 or n > args.max_runs for n in args.levels):
+        parser.error(f"--levels: each N must be 1 to --max-runs ({args.max_runs})")
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"{os.cpu_count()} CPUs", flush=True)

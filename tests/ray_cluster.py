@@ -3,7 +3,8 @@
 :func:`start_head` runs ``ray start --head --block`` in a fresh temp dir on loopback
 with a small CPU count and the dashboard (the job API lives there);
 :func:`start_two_nodes` builds a head plus one more node with
-``ray.cluster_utils.Cluster``. Without Ray, or where it cannot start, the tests skip,
+``ray.cluster_utils.Cluster`` (the second node unpacks a job's working_dir in a folder
+of its own, like a separate machine). Without Ray, or where it cannot start, the tests skip,
 except under ``CI=true`` (CI installs ``runtrack[dev]``, which brings ``ray[default]``).
 """
 
@@ -132,7 +133,9 @@ def start_two_nodes() -> Iterator[tuple[str, Any]]:
                     "ray_client_server_port": free_port(),
                 },
             )
-            cluster.add_node(num_cpus=1)
+            # its own copy of a job's working_dir, as a second machine has (on one
+            # machine the nodes would otherwise share the head's folder)
+            cluster.add_node(num_cpus=1, runtime_env_dir_name="runtime_resources_node1")
             cluster.wait_for_nodes()
             break
         except Exception as exc:

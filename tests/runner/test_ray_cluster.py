@@ -1,5 +1,6 @@
 """The Ray compute target on a real 2-node cluster (``ray.cluster_utils.Cluster``):
-ranks spread over the nodes, per-node log folders, and a cluster that vanishes."""
+ranks spread over the nodes, per-node log folders, every node's ./outputs in the run, a
+placement that cannot be satisfied, and a cluster that vanishes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from runtrack import Experiment, MpiConfiguration, ScriptRunConfig, Workspace
 from runtrack.runner.ray_rank import NODE_ID_ENV
+from runtrack.runner.ray_target import PLACEMENT_TIMEOUT_ENV
 from tests.ray_cluster import start_two_nodes
 
 WAIT = 240.0
@@ -25,6 +27,9 @@ TRAIN = """
     print("env", " ".join(f"{k}={os.environ.get(k)}" for k in keys), flush=True)
     print("node", os.environ["{node}"], flush=True)
     run.log("rank", int(os.environ.get("RANK", "0")))
+    os.makedirs("outputs/by_rank", exist_ok=True)
+    with open(f"outputs/by_rank/rank{os.environ.get('RANK', '0')}.txt", "w") as fh:
+        fh.write(os.environ["{node}"])
     if os.environ.get("SLOW"):
         print("slow started", flush=True)
         time.sleep(600)
@@ -66,6 +71,28 @@ def test_two_nodes_get_one_rank_each_with_node_log_folders(cluster: Any) -> None
     assert (metrics["rank"], metrics["rank1/rank"]) == (0, 1)
     execution = _text(run, "system_logs/execution.txt")
     assert "2 bundle(s), STRICT_SPREAD" in execution
+    # ./outputs of the rank on the second node (its own working_dir copy) reached the run
+    outputs = {n: _text(run, f"outputs/by_rank/rank{n}.txt") for n in (0, 1)}
+    assert set(outputs.values()) == nodes
+    assert "1 file(s) from node 1" in _text(run, "system_logs/post.txt")
+
+
+def test_a_placement_that_cannot_be_satisfied_fails_the_run_after_the_timeout(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp, _, src = cluster
+    monkeypatch.setenv(PLACEMENT_TIMEOUT_ENV, "3")
+    run = exp.submit(ScriptRunConfig(  # STRICT_SPREAD over 3 nodes; the cluster has 2
+        str(src), "train.py", compute_target="two",
+        distributed_job_config=MpiConfiguration(process_count_per_node=1, node_count=3)))
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=WAIT)
+    assert details["status"] == "Failed", details
+    error = details["error"]["error"]
+    assert error["code"] == "PlacementTimeout", error
+    assert "could not place the run's 3 node(s)" in error["message"]
+    assert "the cluster has 2 live node(s)" in error["message"]
+    assert PLACEMENT_TIMEOUT_ENV in error["message"]
+    assert not any(name.startswith("user_logs/") for name in run.get_file_names())
 
 
 def test_a_cluster_that_vanishes_fails_the_run_with_the_reason(cluster: Any) -> None:

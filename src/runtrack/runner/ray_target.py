@@ -32,12 +32,12 @@ from typing import Any
 from runtrack import config
 from runtrack.errors import ConfigError
 from runtrack.model import ErrorInfo, RunInfo, RunStatus
-from runtrack.runner import procs
+from runtrack.runner import procs, ray_outputs
 from runtrack.runner import spec as layout
 from runtrack.runner.capture import FolderMirror
 from runtrack.runner.snapshot import snapshot_files
 from runtrack.runner.spec import RunSpec, json_property
-from runtrack.runner.supervisor import Supervisor
+from runtrack.runner.supervisor import PrepareFailed, Supervisor
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 #: Run property: where the run's Ray job is, {"address", "job_id"} as JSON.
@@ -51,6 +51,8 @@ RANK_ENV = "RUNTRACK_RAY_RANK_ENV"
 #: Seconds to wait for the placement group (all nodes of the run) before failing.
 PLACEMENT_TIMEOUT_ENV = "RUNTRACK_RAY_PLACEMENT_TIMEOUT"
 PLACEMENT_TIMEOUT = 120.0
+#: Seconds between looks at a cancel while waiting for the placement.
+PLACEMENT_POLL = 0.5
 #: Seconds a canceled run's supervisor gets to end its Ray job before Ray stops it.
 CANCEL_GRACE = 10.0
 #: Seconds to wait for a just-started cluster's job agent to take the job.
@@ -63,6 +65,21 @@ def _ray_missing(exc: ImportError) -> ConfigError:
         f"the Ray compute target needs Ray ({exc}); install it with "
         "pip install 'runtrack[ray]' (or 'ray[default]')"
     )
+
+
+def placement_timeout() -> float:
+    """Seconds to wait for the run's placement group (:data:`PLACEMENT_TIMEOUT_ENV`)."""
+    raw = os.environ.get(PLACEMENT_TIMEOUT_ENV) or ""
+    try:
+        value = float(raw) if raw else PLACEMENT_TIMEOUT
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(
+            f"{PLACEMENT_TIMEOUT_ENV}={raw!r} is not a number of seconds > 0; "
+            f"unset it for the default ({PLACEMENT_TIMEOUT:g} s)"
+        )
+    return value
 
 
 def group_name(run_id: str) -> str:
@@ -81,6 +98,7 @@ def stage(spec: RunSpec) -> tuple[Path, dict[str, Any]]:
         shutil.copy2(file.path, dest)
     working.mkdir(parents=True, exist_ok=True)
     spec.save(working / SPEC_FILE)
+    placement_timeout()  # a bad value fails the submit, not the run on the cluster
     env_vars = {"PYTHONUNBUFFERED": "1"}
     for name in (PLACEMENT_TIMEOUT_ENV, config.ENV_TOKEN):  # a server workspace's token
         if os.environ.get(name):
@@ -218,6 +236,8 @@ class RaySupervisor(Supervisor):
         self.owns_workdir = False
         self.logs = FolderMirror(str(self.workdir / "logs"), artifacts, spec.run_id, "logs")
         self.group: Any = None
+        self.placed = False
+        self.token = ""  # what marks this (the driver's) folder, see ray_outputs
         self.master_addr = "127.0.0.1"
 
     def prepare(self) -> tuple[str, dict[str, str]]:
@@ -234,27 +254,51 @@ class RaySupervisor(Supervisor):
             layout.ENVIRONMENT_LOG,
             f"Ray runtime environment: interpreter {sys.executable}; requirements: {what}",
         )
+        self.token = ray_outputs.mark_folder(self.workdir)
+        self.place()
         return sys.executable, {}
 
-    def launch(self, python: str, extra: dict[str, str]) -> None:
+    def place(self) -> None:
+        """Reserve the run's nodes (its placement group), waiting at most the placement
+        timeout; a cancel ends the wait (the run then ends Canceled)."""
         import ray
-        from ray.util.placement_group import placement_group, placement_group_table
+        from ray.util.placement_group import placement_group
 
         spec = self.spec
         ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False)
         strategy = "STRICT_SPREAD" if spec.node_count > 1 else "PACK"
+        timeout = placement_timeout()
+        self.phase(
+            layout.PREPARE_LOG,
+            f"waiting for Ray to place {spec.node_count} node(s) ({strategy}, 1 CPU each; "
+            f"at most {timeout:g} s)",
+        )
         self.group = placement_group(
             [{"CPU": 1.0}] * spec.node_count, strategy=strategy, name=group_name(spec.run_id)
         )
-        timeout = float(os.environ.get(PLACEMENT_TIMEOUT_ENV) or PLACEMENT_TIMEOUT)
-        ready, _ = ray.wait([self.group.ready()], timeout=timeout)
-        if not ready:
-            nodes = len([n for n in ray.nodes() if n.get("Alive")])  # type: ignore[no-untyped-call]
-            raise RuntimeError(
-                f"Ray could not place the run's {spec.node_count} node(s) ({strategy}, 1 CPU "
-                f"each) within {timeout:g} s; the cluster has {nodes} live node(s). Use a "
-                f"smaller node_count or a bigger cluster (or set {PLACEMENT_TIMEOUT_ENV})"
-            )
+        ready = self.group.ready()
+        deadline = time.monotonic() + timeout
+        while not ray.wait([ready], timeout=min(PLACEMENT_POLL, timeout))[0]:
+            self._poll_cancel()
+            if self.cancel_requested.is_set():
+                return
+            if time.monotonic() >= deadline:
+                nodes = len([n for n in ray.nodes() if n.get("Alive")])  # type: ignore[no-untyped-call]
+                raise PrepareFailed(ErrorInfo(
+                    "PlacementTimeout",
+                    f"Ray could not place the run's {spec.node_count} node(s) ({strategy}, "
+                    f"1 CPU each) within {timeout:g} s; the cluster has {nodes} live "
+                    f"node(s). Use a smaller node_count or a bigger cluster, or wait longer "
+                    f"(set {PLACEMENT_TIMEOUT_ENV} in the submitting process)",
+                ))
+        self.placed = True
+
+    def launch(self, python: str, extra: dict[str, str]) -> None:
+        import ray
+        from ray.util.placement_group import placement_group_table
+
+        spec = self.spec
+        strategy = "STRICT_SPREAD" if spec.node_count > 1 else "PACK"
         first = placement_group_table(self.group)["bundles_to_node_id"][0]
         for node in ray.nodes():  # type: ignore[no-untyped-call]
             if node.get("NodeID") == first:
@@ -288,6 +332,11 @@ class RaySupervisor(Supervisor):
         return procs.spawn(command, cwd=str(self.workdir), env=stand_in, group=leader)
 
     def finish(self, status: RunStatus, error: ErrorInfo | None) -> RunStatus:
+        if self.placed and self.procs:  # every node's ./outputs, for the upload
+            ray_outputs.collect(
+                self.group, self.spec.node_count, self.workdir, self.token,
+                lambda line: self.phase(layout.POST_LOG, line),
+            )
         try:
             return super().finish(status, error)
         finally:

@@ -64,6 +64,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class PrepareFailed(Exception):
+    """Raised by a target's :meth:`Supervisor.prepare` to fail the run with ``error``
+    (e.g. a Ray cluster that cannot place the run's nodes)."""
+
+    def __init__(self, error: ErrorInfo) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class _Proc:
     def __init__(self, rank: int, node: int, popen: subprocess.Popen[bytes], pump: LogPump):
         self.rank = rank
@@ -161,6 +170,9 @@ class Supervisor:
                 RunStatus.FAILED,
                 ErrorInfo("EnvironmentBuildFailed", exc.message[-20_000:]),
             )
+        except PrepareFailed as exc:  # a target's own reason, with its error code
+            self.phase(layout.PREPARE_LOG, f"preparing failed: {exc.error.message}")
+            return self.finish(RunStatus.FAILED, exc.error)
         except Exception as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.phase(layout.PREPARE_LOG, f"preparing failed:\n{text}")

@@ -23,7 +23,15 @@ class Connected:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.dialect.write_lock, self.engine.connect() as conn:
+        with self.dialect.write_lock, self._write_unlocked() as conn:
+            yield conn
+
+    @contextmanager
+    def _write_unlocked(self) -> Iterator[Connection]:
+        """A write transaction without the process lock: for writes whose statements
+        take the row locks they need (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` locks
+        the whole file anyway)."""
+        with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn

@@ -11,7 +11,9 @@ SQLite (the zero-setup default):
   (other stores and processes wait on the file lock through ``busy_timeout``).
 
 PostgreSQL: ``postgresql://`` URLs are routed to psycopg 3; row locks make the same
-statements safe without the process lock (kept anyway: it is cheap). Bulk inserts
+statements safe without the process lock. Metric ingest, the server's hot path, runs
+without it (the run's row lock orders the ingests of one run), so a server's requests
+for different runs overlap their database round trips; other writes keep it. Bulk inserts
 (:meth:`Dialect.insert_rows`, used for new point chunks) go through ``COPY … FROM
 STDIN`` on the transaction's own connection. Points are packed into chunks of
 thousands, so an ingest writes few rows and COPY saves round trips rather than

@@ -3,7 +3,8 @@
 :func:`apply_batch` runs inside the caller's write transaction and never opens one.
 Its steps:
 
-1. Compare ``batch.first_seq`` with the stream's cursor: records already applied are
+1. Lock the run's row (concurrent ingests of one run apply one after the other), then
+   compare ``batch.first_seq`` with the stream's cursor: records already applied are
    skipped, a gap raises InvalidValueError before anything is written.
 2. Group the new records by metric name; create the missing series rows.
 3. Per series, split the points into runs of one encoding
@@ -86,7 +87,11 @@ def in_batches(items: Sequence[Any], size: int = _IN_BATCH) -> list[Sequence[Any
 
 def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBatch) -> int:
     """Apply ``batch`` to ``run_id``; return the stream's next expected sequence number."""
-    run = conn.execute(select(runs.c.last_activity).where(runs.c.id == run_id)).first()
+    # the run's row lock orders concurrent ingests of one run (a retry racing its
+    # original, two replicas); SQLite ignores it (BEGIN IMMEDIATE locked the file)
+    run = conn.execute(
+        select(runs.c.last_activity).where(runs.c.id == run_id).with_for_update()
+    ).first()
     if run is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
     size = len(batch.columns) if batch.columns is not None else len(batch.records)
