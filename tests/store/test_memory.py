@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from array import array
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runtrack.errors import NotFoundError
 from runtrack.model import MetricBatch, NewRun, Record, RunQuery, RunStatus
 from runtrack.store.base import (
     LogSearchStore,
@@ -21,7 +23,7 @@ from runtrack.store.base import (
 )
 from runtrack.store.memory import MemoryStore
 from runtrack.store.sql import SqlStore
-from tests.store.contract import TrackingStoreContract
+from tests.store.contract import TrackingStoreContract, same
 
 
 @pytest.fixture
@@ -35,9 +37,44 @@ class TestMemoryStore(TrackingStoreContract):
 
 def test_memory_store_extensions() -> None:
     store = MemoryStore()
-    assert isinstance(store, TrackingStore) and isinstance(store, RunRestater)
-    for absent in (SeriesValuesReader, LogSearchStore, ServesArtifacts):
+    for offered in (TrackingStore, RunRestater, SeriesValuesReader):
+        assert isinstance(store, offered), offered.__name__
+    for absent in (LogSearchStore, ServesArtifacts):
         assert not isinstance(store, absent), absent.__name__
+
+
+@pytest.mark.parametrize(
+    "values, encoding",
+    [([0.5, math.nan, -1e300], "f"), ([1, -(2**63), 2**63 - 1], "i"), ([True, False], "b"),
+     ([1, 2.5], None), (["a"], None), ([None], None)],
+)
+def test_packed_values_match_sqlstore(values: list[Any], encoding: str | None,
+                                      tmp_path: Path) -> None:
+    sql = SqlStore(f"sqlite:///{tmp_path / 'rt.db'}")
+    try:
+        memory = MemoryStore()
+        for store in (sql, memory):
+            exp = store.get_or_create_experiment("e")
+            store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script"))
+            store.ingest("r", MetricBatch("s", 0, [("m", "scalar", None, 1.0, v) for v in values]))
+        got = memory.read_series_values("r", "m")
+        assert got == sql.read_series_values("r", "m") and (got is None) is (encoding is None)
+        # a part: SqlStore packs per stored chunk (None when the range holds a chunk of
+        # other encodings); the memory store packs whenever the values allow it
+        part = memory.read_series_values("r", "m", 1)
+        if part is not None:
+            unpacked: list[Any] = array({"f": "d", "i": "q", "b": "b"}[part[0]], part[1]).tolist()
+            if part[0] == "b":
+                unpacked = [bool(v) for v in unpacked]
+            assert same(unpacked, values[1:])
+            expected = sql.read_series_values("r", "m", 1)
+            assert expected is None or expected == part
+        assert memory.read_series_values("r", "m", 5, 9) == ("f", b"")
+        assert memory.read_series_values("r", "m", 2, 1) is None
+        with pytest.raises(NotFoundError):
+            memory.read_series_values("r", "missing")
+    finally:
+        sql.close()
 
 
 def test_memory_uris_open_fresh_or_named_stores() -> None:

@@ -13,9 +13,10 @@ the same data). Data never outlives the process and is not seen by other process
 submitted scripts and servers need a folder, database or server workspace.
 
 Of the optional extensions in :mod:`runtrack.store.base` it offers
-:class:`~runtrack.store.base.RunRestater` only: no packed value reads
-(``SeriesValuesReader``; readers fall back to ``read_series``), no log search index
-(``LogSearchStore``) and no artifact store of its own (``ServesArtifacts``).
+:class:`~runtrack.store.base.RunRestater` and
+:class:`~runtrack.store.base.SeriesValuesReader`; it has no log search index
+(``LogSearchStore``: ``runtrack logs search`` needs a database workspace) and no artifact
+store of its own (``ServesArtifacts``: a workspace on it keeps files elsewhere).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from runtrack.model import (
 from runtrack.store.memory import _runs
 from runtrack.store.memory._catalog import CatalogMethods, CatalogState
 from runtrack.store.memory._runs import ExperimentRecord, RunRecord
-from runtrack.store.memory._series import Series, group_records
+from runtrack.store.memory._series import Series, group_records, pack_values
 
 __all__ = ["MemoryStore"]
 
@@ -389,6 +390,18 @@ class MemoryStore(CatalogMethods):
     ) -> SeriesData:
         with self._lock:
             return self._series(run_id, name).read(start, end)
+
+    def read_series_values(
+        self, run_id: str, name: str, start: int = 0, end: int | None = None
+    ) -> tuple[str, bytes] | None:
+        """Optional extension (see :mod:`runtrack.store.base`): values ``start:end`` packed
+        little-endian — ``f`` float64, ``i`` int64, ``b`` int8 booleans — when they are all
+        of one such type, else None (read them with :meth:`read_series`)."""
+        if start < 0 or (end is not None and end < start):
+            return None
+        with self._lock:
+            values = self._series(run_id, name).values[start:end]
+        return pack_values(values)
 
     def read_all_series(
         self, run_ids: Sequence[str], names: Sequence[str] | None = None

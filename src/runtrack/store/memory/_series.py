@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -205,6 +207,25 @@ class Series:
 
     def _sorted(self, x: str) -> bool:
         return x == "index" or (self.times_sorted if x == "time" else self.steps_sorted)
+
+
+_PACKED = {float: ("f", "d"), int: ("i", "q"), bool: ("b", "b")}
+
+
+def pack_values(values: Sequence[Any]) -> tuple[str, bytes] | None:
+    """``(encoding, little-endian bytes)`` of values all floats, all ints or all bools
+    (``f``/``i``/``b``, as :class:`~runtrack.store.base.SeriesValuesReader` hands them
+    out); None for anything else."""
+    types = set(map(type, values))
+    if not types:
+        return "f", b""
+    if len(types) > 1 or (packing := _PACKED.get(types.pop())) is None:
+        return None
+    encoding, code = packing
+    packed = array(code, values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return encoding, packed.tobytes()
 
 
 def _plain_numbers(values: Sequence[Any]) -> bool:
