@@ -1,9 +1,11 @@
-"""One rendering of a duration: runtrack._format (notebook HTML, widgets, pages, CLI) and the
-pages' JavaScript ``formatDuration`` give the same text."""
+"""One rendering of a duration and of a number: runtrack._format (notebook HTML, widgets,
+pages, CLI) and the pages' JavaScript ``formatDuration`` / ``formatNumber`` give the same
+text."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -41,13 +43,18 @@ def test_the_pages_use_it() -> None:
     assert _templates.duration(None) == ""
 
 
-def test_the_pages_javascript_renders_the_same() -> None:
+def _node() -> str:
     node = shutil.which("node")
     if node is None:
         reason = "node is not installed (apt-get install nodejs)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; .ci/run installs it")
         pytest.skip(reason)
+    return node
+
+
+def test_the_pages_javascript_renders_the_same() -> None:
+    node = _node()
     script = (
         f"import {{ formatDuration }} from {json.dumps(COMMON_JS.as_uri())};\n"
         f"const cases = {json.dumps(list(CASES))};\n"
@@ -65,6 +72,51 @@ def _run(status: RunStatus, start: float | None, end: float | None) -> RunInfo:
         status=status, start_time=start, end_time=end, run_type="interactive",
         created_time=90.0,
     )
+
+
+# value -> text; JSON carries each to the JavaScript twin (nan/inf/-0.0 by name, see _js_value)
+NUMBERS: list[tuple[object, str]] = [
+    (None, "—"), (True, "True"), (False, "False"), ("text", "text"),
+    (0, "0"), (0.0, "0"), (-0.0, "0"), (7, "7"), (-7, "-7"), (3.0, "3"), (1234, "1,234"),
+    (-1234567, "-1,234,567"), (999_999_999_999_999, "999,999,999,999,999"),
+    (10**15, "1e15"), (2**63 - 1, "9.223e18"), (-(2**63), "-9.223e18"), (1e300, "1e300"),
+    (0.5, "0.5"), (0.1234567, "0.1235"), (3.14159, "3.142"), (-2.71828, "-2.718"),
+    (0.15000000000000002, "0.15"), (512.34, "512.3"), (999.96, "1,000"), (1234.5678, "1,235"),
+    (-98765.4321, "-98,765"), (123456789.123, "123,456,789"), (0.001, "0.001"),
+    (0.0012345, "0.001234"), (0.000999, "9.99e-4"), (1e-5, "1e-5"), (1.5e-5, "1.5e-5"),
+    (-2.5e-7, "-2.5e-7"), (1.23456e-300, "1.235e-300"), (5e-324, "4.941e-324"),
+    (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf"),
+]
+
+
+def test_format_number() -> None:
+    for value, text in NUMBERS:
+        assert _format.format_number(value) == text, value
+    assert _format.format_number(None, empty="") == ""
+
+
+def _js_value(value: object) -> str:
+    """A JavaScript expression for ``value`` (JSON has no NaN, infinities or -0)."""
+    if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
+        return {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(value)]
+    if isinstance(value, float) and value == 0 and math.copysign(1, value) < 0:
+        return "-0"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return repr(float(value))  # what a JSON number this big becomes in JavaScript
+    return json.dumps(value)
+
+
+def test_the_pages_javascript_formats_numbers_the_same() -> None:
+    node = _node()
+    values = ", ".join(_js_value(v) for v, _ in NUMBERS)
+    script = (
+        f"import {{ formatNumber }} from {json.dumps(COMMON_JS.as_uri())};\n"
+        f"console.log(JSON.stringify([{values}].map((v) => formatNumber(v))));\n"
+    )
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == [text for _, text in NUMBERS]
 
 
 def test_run_seconds_counts_to_the_end_or_to_now() -> None:

@@ -317,9 +317,9 @@ def test_duration_and_number_texts() -> None:
     assert _format.duration_text(187) == "3m 07s"
     assert _format.duration_text(7500) == "2h 05m"
     assert _format.duration_text(3 * 86400 + 4 * 3600) == "3d 4h"
-    assert _html.number_text(3295.7123) == "3296"
+    assert _html.number_text(3295.7123) == "3,296"  # runtrack._format.format_number
     assert _html.number_text(0.15000000000000002) == "0.15"
-    assert _html.number_text(1e-5) == "1.000e-05"
+    assert _html.number_text(1e-5) == "1e-5"
     assert _html.number_text(True) == "True"
     assert _html.number_text("x" * 50).endswith("…")
 

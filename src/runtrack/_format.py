@@ -1,12 +1,15 @@
-"""The one rendering of durations and times: notebook HTML, pages, CLI, runs table.
+"""The one rendering of durations, times and numbers: notebook HTML, pages, CLI, runs table.
 
-The pages' JavaScript (``server/pages/static/js/common.js``: ``formatDuration``)
-follows the same rules; ``tests/test_format.py`` runs both over the same inputs.
+The pages' JavaScript (``server/pages/static/js/common.js``: ``formatDuration``,
+``formatNumber``) follows the same rules; ``tests/test_format.py`` runs both over the same
+inputs. (Values exactly halfway between two roundings may differ: Python rounds them to
+even, JavaScript away from zero.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 
 from runtrack.model import RunInfo
@@ -43,3 +46,47 @@ def time_text(ts: float | None, empty: str = "—") -> str:
     if not ts:
         return empty
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_number(value: object, empty: str = "—") -> str:
+    """A metric value or count, short and the same everywhere.
+
+    ``empty`` for None; ``True``/``False``; ``nan``, ``inf``, ``-inf``; ``0`` for either
+    zero. Whole numbers below 1e15 in full with thousands separators (``1,234,567``;
+    ``3.0`` is ``3``, as JavaScript sees it); other numbers from 0.001 to 1e15 with 4
+    significant digits (``0.1235``, ``3.142``, ``512.5``), at least to the unit
+    (``12,346``); the rest in exponent form with 4 significant digits (``1.5e-5``,
+    ``9.223e18``). Anything else as ``str()``.
+    """
+    if value is None:
+        return empty
+    if value is True or value is False:
+        return str(value)
+    if not isinstance(value, (int, float)):
+        return str(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        return str(value)
+    if number != number:
+        return "nan"
+    if number in (math.inf, -math.inf):
+        return "inf" if number > 0 else "-inf"
+    if number == 0:
+        return "0"
+    size = abs(number)
+    if size >= 1e15 or size < 1e-3:
+        mantissa, _, exponent = f"{number:.3e}".partition("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    if number.is_integer() or size >= 1000:
+        return _grouped(f"{number:.0f}")
+    return _grouped(f"{number:.4g}")
+
+
+def _grouped(text: str) -> str:
+    """``text`` (a plain decimal) with commas between the thousands of its whole part."""
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, fraction = text.removeprefix("-").partition(".")
+    return f"{sign}{int(whole):,}{dot}{fraction}"

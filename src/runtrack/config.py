@@ -45,7 +45,8 @@ AZURE_ALIASES = {ENV_RUN_ID: "AZUREML_RUN_ID", ENV_EXPERIMENT: "AZUREML_ARM_PROJ
 class Settings:
     """A resolved workspace location.
 
-    ``tracking_uri`` is ``sqlite:///…``, ``postgresql://…`` or ``http(s)://…``;
+    ``tracking_uri`` is ``sqlite:///…``, ``postgresql://…``, ``http(s)://…`` or
+    ``memory://name``;
     ``artifact_root`` a folder or fsspec URL (None for a server, which owns its files);
     ``spool_dir`` where this machine keeps unshipped metric spools.
     """
@@ -77,6 +78,7 @@ class SubmittedContext:
 # -- the one tracking-URI parser --------------------------------------------------------
 
 _POSTGRES_PREFIXES = ("postgresql://", "postgresql+", "postgres://")
+MEMORY_PREFIX = "memory://"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class TrackingUri:
     """A tracking URI, parsed by :func:`parse_uri` (the workspace, the store registry
     and the server all read URIs through it)."""
 
-    kind: str  #: "sqlite", "postgresql" or "http"
+    kind: str  #: "sqlite", "postgresql", "http" or "memory"
     uri: str  #: what the store opens: a folder becomes sqlite:///<folder>/runtrack.db
     #: the SQLite database file and its folder (the workspace folder); None otherwise
     #: and for an in-memory database
@@ -94,10 +96,12 @@ class TrackingUri:
 
 def parse_uri(uri: str) -> TrackingUri:
     """Parse a folder path, ``file://folder``, ``sqlite:///file.db``, ``postgresql://…``
-    (or ``postgres://``, ``postgresql+driver://``) or ``http(s)://host:port``;
-    ConfigError for anything else."""
+    (or ``postgres://``, ``postgresql+driver://``), ``http(s)://host:port`` or
+    ``memory://[name]`` (a store in this process's memory); ConfigError for anything else."""
     if uri.startswith(("http://", "https://")):
         return TrackingUri("http", uri)
+    if uri.startswith(MEMORY_PREFIX):
+        return TrackingUri("memory", uri)
     if uri.startswith(_POSTGRES_PREFIXES):
         return TrackingUri("postgresql", uri)
     if uri.startswith("sqlite://"):
@@ -111,7 +115,7 @@ def parse_uri(uri: str) -> TrackingUri:
     elif "://" in uri:
         raise ConfigError(
             f"unsupported tracking URI {uri!r}: use a folder path, sqlite:///file.db, "
-            "postgresql://… or http(s)://host:port"
+            "postgresql://…, http(s)://host:port or memory://"
         )
     else:
         folder = Path(uri)
@@ -211,6 +215,8 @@ def _settings_for(
         host = uri.split("://", 1)[1].rstrip("/").replace(":", "_").replace("/", "_")
         spool = _spool_override() or Path.home() / ".cache" / "runtrack" / "spool" / host
         return Settings(uri.rstrip("/"), None, spool, name or host, source, config_path, token)
+    if parsed.kind == "memory":
+        return _memory_settings(uri, artifact_root, source, config_path, token)
     if parsed.kind == "postgresql":
         if artifact_root is None:
             raise ConfigError(
@@ -230,6 +236,33 @@ def _settings_for(
         artifact_root=artifact_root or str(folder / "artifacts"),
         spool_dir=_spool_override() or folder / "spool",
         name=name or folder.parent.name or "runtrack",
+        source=source,
+        config_path=config_path,
+        token=token,
+    )
+
+
+def _memory_settings(
+    uri: str, artifact_root: str | None, source: str, config_path: Path | None,
+    token: str | None,
+) -> Settings:
+    """A workspace in this process's memory: ``memory://`` gets a store of its own (a
+    fresh name), ``memory://NAME`` shares the store of that name; files go to fsspec's
+    in-memory filesystem and spools to a folder of this process under the temp folder."""
+    import re
+    import tempfile
+    import uuid
+
+    name = uri[len(MEMORY_PREFIX) :] or uuid.uuid4().hex
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    spool = _spool_override() or (
+        Path(tempfile.gettempdir()) / "runtrack-memory" / str(os.getpid()) / safe
+    )
+    return Settings(
+        tracking_uri=MEMORY_PREFIX + name,
+        artifact_root=artifact_root or f"memory://runtrack-{safe}/artifacts",
+        spool_dir=spool,
+        name=name if uri != MEMORY_PREFIX else "memory",
         source=source,
         config_path=config_path,
         token=token,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runtrack import __version__
-from runtrack._format import duration_text, run_seconds, time_text
+from runtrack._format import duration_text, format_number, run_seconds, time_text
 from runtrack.cli._common import URI as _URI
 from runtrack.cli._common import RuntrackGroup, open_workspace, resolve_run_id, workspace_settings
 
@@ -159,13 +159,13 @@ def runs(
         values = summaries.get(r.id, {})
         rows.append(
             [r.id, r.experiment_name, r.number, r.status.value, _duration(r)]
-            + [_fmt(values[m].last) if m in values else "" for m in metrics]
+            + [values[m].last if m in values else None for m in metrics]
         )
     columns = ["id", "experiment", "number", "status", "duration", *metrics]
-    if as_csv:
+    if as_csv:  # exact values (None: an empty cell)
         _echo_csv(columns, rows)
         return
-    _print_table("Runs", columns, rows)
+    _print_table("Runs", columns, [row[:5] + [_fmt(v) for v in row[5:]] for row in rows])
 
 
 def _echo_csv(columns: list[str], rows: list[list[Any]]) -> None:
@@ -180,7 +180,7 @@ def _echo_csv(columns: list[str], rows: list[list[Any]]) -> None:
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+    return format_number(value, empty="")
 
 
 def _fmt_last(series: SeriesInfo) -> str:

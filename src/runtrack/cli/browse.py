@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from runtrack._format import format_number
 from runtrack.cli._common import URI, open_workspace, resolve_run_id
 
 UI_START_TIMEOUT_S = 60.0
@@ -95,7 +96,8 @@ def _summary_rows(ws: Any, run_id: str) -> dict[tuple[str, str], str]:
     for s in ws.store.get_summaries([run_id]).get(run_id, {}).values():
         if s.count and s.last is not None:
             rows[("metric", s.name)] = (
-                f"last {s.last:.6g} · min {s.minimum:.6g} · max {s.maximum:.6g} · n {s.count}"
+                f"last {format_number(s.last)} · min {format_number(s.minimum)} · "
+                f"max {format_number(s.maximum)} · n {format_number(s.count)}"
             )
     return rows
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from runtrack._format import format_number
+
 
 @click.group()
 def sweep() -> None:
@@ -43,7 +45,7 @@ def status(run_id: str, uri: str | None, as_json: bool) -> None:
                f"{config['goal']} {config['name']}")
     for row in rows:
         value = row["best_primary_metric"]
-        shown = "-" if value is None else f"{value:.6g}"
+        shown = format_number(value, empty="-")
         click.echo(f"  {row['status']:<10} {shown:>12}  {row['run_id']}  {row['hyperparameters']}")
 
 

@@ -12,7 +12,7 @@ import html
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from runtrack._format import duration_text, time_text
+from runtrack._format import duration_text, format_number, time_text
 from runtrack._format import run_seconds as duration_seconds
 
 if TYPE_CHECKING:
@@ -65,16 +65,9 @@ def status_badge(status: str) -> str:
 
 
 def number_text(value: object) -> str:
-    """A metric value, short: 4 significant digits for floats, as-is otherwise."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
-            return f"{value:.3e}"
-        return f"{value:.4g}"
-    text = str(value)
+    """A metric value, short (:func:`runtrack._format.format_number`; long text cut at 40
+    characters)."""
+    text = format_number(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 

@@ -6,6 +6,8 @@ inside :func:`open_store` / :func:`open_artifacts`, by the implementation chosen
 * ``sqlite:///path.db``, ``postgresql://…`` -> :class:`runtrack.store.sql.SqlStore`
 * ``http(s)://host:port`` -> ``runtrack.store.rest.RestStore``
 * a plain folder path -> SQLite file ``runtrack.db`` inside it
+* ``memory://`` (new and empty), ``memory://NAME`` (one per name and process) ->
+  :class:`runtrack.store.memory.MemoryStore`
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from runtrack.config import parse_uri
+from runtrack.config import MEMORY_PREFIX, parse_uri
 from runtrack.errors import ConfigError
 from runtrack.store.base import ArtifactStore, TrackingStore
 
@@ -40,6 +42,10 @@ def open_store(uri: str, **options: Any) -> TrackingStore:
             ) from exc
         store: TrackingStore = rest.RestStore(uri, **options)
         return store
+    if parsed.kind == "memory":
+        from runtrack.store.memory import MemoryStore
+
+        return MemoryStore(uri[len(MEMORY_PREFIX) :] or None)
     from runtrack.store.sql import SqlStore
 
     return SqlStore(parsed.uri)

@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from runtrack._format import format_number
+
 __all__ = ["PALETTE", "Line", "line_chart", "nice_ticks"]
 
 #: Distinguishable on white, colour-blind friendly order first.
@@ -35,14 +37,8 @@ class Line:
 
 
 def fmt(value: float) -> str:
-    """A short tick/tooltip label: 4 significant digits, exponent when far from 1."""
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e5 or abs(value) < 1e-3:
-        return f"{value:.2e}".replace("e+0", "e").replace("e-0", "e-")
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.4g}"
+    """A short tick/tooltip label (:func:`runtrack._format.format_number`)."""
+    return format_number(value)
 
 
 def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import QueryParams
 
-from runtrack._format import duration_text
+from runtrack._format import duration_text, format_number
 from runtrack.server.pages._assets import asset, plotly_url
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -37,15 +37,7 @@ def duration(seconds: float | None) -> str:
 
 
 def number(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return str(value)
-    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15):
-        return f"{int(value):,}"
-    return f"{value:.4g}" if abs(value) >= 1e-3 else f"{value:.3e}"
+    return format_number(value, empty="")
 
 
 def size(value: int | None) -> str:

@@ -1,6 +1,6 @@
 // Plotly helpers shared by the compare panel and the run page: one look for every
 // chart, smoothing, axis titles, and zoom that asks the server for finer data.
-import { extent, getJSON, loadPlotly } from "./common.js";
+import { extent, formatNumber, getJSON, loadPlotly } from "./common.js";
 
 export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
   "#b58900", "#6b7280", "#c2410c", "#0e7490"];
@@ -193,9 +193,9 @@ export class TraceChart {
       add("polyline", { points: pts.join(" "), fill: "none", stroke: PALETTE[i % PALETTE.length], "stroke-width": 1.6 });
     });
     const label = { "font-size": 10, fill: "#6b7280", "font-family": FONT.family };
-    add("text", { ...label, x: pad.l - 4, y: pad.t + 10, "text-anchor": "end" }, y1.toPrecision(3));
-    add("text", { ...label, x: pad.l - 4, y: H - pad.b, "text-anchor": "end" }, y0.toPrecision(3));
-    add("text", { ...label, x: W - pad.r, y: H - 6, "text-anchor": "end" }, x1.toLocaleString("en-US", { maximumFractionDigits: 2 }));
+    add("text", { ...label, x: pad.l - 4, y: pad.t + 10, "text-anchor": "end" }, formatNumber(y1));
+    add("text", { ...label, x: pad.l - 4, y: H - pad.b, "text-anchor": "end" }, formatNumber(y0));
+    add("text", { ...label, x: W - pad.r, y: H - 6, "text-anchor": "end" }, formatNumber(x1));
     this.node.append(svg);
     this.node.dataset.drawn = "sketch";
   }

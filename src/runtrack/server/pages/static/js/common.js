@@ -42,11 +42,30 @@ export function formatWhen(ts) {
     `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-export function formatNumber(v) {
-  if (v === null || v === undefined) return "–";
+// The twin of runtrack._format.format_number (tests/test_format.py runs both): empty for
+// null, True/False, nan/inf/-inf, "0" for either zero; whole numbers below 1e15 with
+// thousands separators; else 4 significant digits from 0.001 to 1e15 (at least to the
+// unit), exponent form (1.5e-5) beyond.
+export function formatNumber(v, empty = "—") {
+  if (v === null || v === undefined) return empty;
+  if (typeof v === "boolean") return v ? "True" : "False";
   if (typeof v !== "number") return String(v);
-  if (Number.isInteger(v)) return v.toLocaleString("en-US");
-  return Math.abs(v) >= 1e-3 ? String(Number(v.toPrecision(4))) : v.toExponential(3);
+  if (Number.isNaN(v)) return "nan";
+  if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
+  if (v === 0) return "0";
+  const size = Math.abs(v);
+  if (size >= 1e15 || size < 1e-3) {
+    const [mantissa, exponent] = v.toExponential(3).split("e");
+    return `${mantissa.replace(/\.?0+$/, "")}e${Number(exponent)}`;
+  }
+  if (Number.isInteger(v) || size >= 1000) return grouped(v.toFixed(0));
+  return grouped(String(Number(v.toPrecision(4))));
+}
+
+function grouped(text) {
+  const [whole, fraction] = text.split(".");
+  const digits = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return fraction === undefined ? digits : `${digits}.${fraction}`;
 }
 
 export function setChip(chip, status) {

@@ -6,7 +6,7 @@
 // from "./hparams.js"` (a sweep page too); the macro parcoords_panel of
 // templates/_hparams.html renders the card mountParcoords fills.
 import { baseLayout, CONFIG } from "./charts.js";
-import { getJSON, loadPlotly } from "./common.js";
+import { formatNumber, getJSON, loadPlotly } from "./common.js";
 
 // {columns: [{key, label}], runs: [{id, label, status, values: {key: value}}]}
 export function loadHparams(runIds) {
@@ -41,7 +41,7 @@ function axis(data, column) {
     for (const v of nums) { if (v < low) low = v; if (v > high) high = v; }
     if (!nums.length) { low = 0; high = 1; }
     if (low === high) { low -= 0.5; high += 0.5; }
-    return { key: column.key, label: column.label, ticks: [[0, fmt(low)], [1, fmt(high)]],
+    return { key: column.key, label: column.label, ticks: [[0, formatNumber(low)], [1, formatNumber(high)]],
       at: raw.map((v) => (typeof v === "number" && Number.isFinite(v) ? (v - low) / (high - low) : null)) };
   }
   const cats = [...new Set(raw.filter((v) => v !== undefined && v !== null).map(String))].sort();
@@ -50,9 +50,6 @@ function axis(data, column) {
     at: raw.map((v) => (v === undefined || v === null ? null : pos(cats.indexOf(String(v))))) };
 }
 
-function fmt(v) {
-  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
-}
 
 const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 

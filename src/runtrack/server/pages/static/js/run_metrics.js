@@ -11,7 +11,7 @@ function statsText(series) {
   return series.kind === "scalar"
     ? `last ${formatNumber(series.last)} · min ${formatNumber(series.minimum)} · max ${formatNumber(series.maximum)}`
     : series.kind === "table" || series.kind === "list"
-      ? `${series.count.toLocaleString("en-US")} ${series.kind === "table" ? "rows" : "values"}` : "";
+      ? `${formatNumber(series.count)} ${series.kind === "table" ? "rows" : "values"}` : "";
 }
 
 function card(series, wide) {

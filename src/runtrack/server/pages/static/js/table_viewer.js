@@ -74,8 +74,8 @@ export class TableViewer {
     this.prev.disabled = this.page === 0;
     this.next.disabled = this.page >= pages - 1;
     this.info.textContent = rows.length
-      ? `rows ${(start + 1).toLocaleString("en-US")}–${(start + part.length).toLocaleString("en-US")} of ${rows.length.toLocaleString("en-US")}` +
-        (rows.length !== this.rows.length ? ` (filtered from ${this.rows.length.toLocaleString("en-US")})` : "")
+      ? `rows ${formatNumber(start + 1)}–${formatNumber(start + part.length)} of ${formatNumber(rows.length)}` +
+        (rows.length !== this.rows.length ? ` (filtered from ${formatNumber(this.rows.length)})` : "")
       : "no rows match";
   }
 }
