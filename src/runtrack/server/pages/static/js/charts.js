@@ -71,6 +71,7 @@ export function decodeTrace(t) {
 // Points per chart: about two per pixel for a few series; with many series each gets
 // fewer buckets (each bucket still keeps its extremes), so 100 series stay small.
 const POINT_BUDGET = 12000;
+const CHART_RUNS = 100;
 export const LEGEND_MAX = 10;
 
 export function bucketsFor(width, series) {
@@ -86,9 +87,27 @@ export class TraceChart {
     this.generation = 0;
   }
 
-  url() {
+  // The chart route takes at most CHART_RUNS runs a request: more runs (a selection
+  // across pages) are fetched in parts and drawn together.
+  urls() {
+    const out = [];
+    for (let i = 0; i < this.query.run.length; i += CHART_RUNS) out.push(this.url(this.query.run.slice(i, i + CHART_RUNS)));
+    return out;
+  }
+
+  async fetchTraces(urls) {
+    const parts = await Promise.all(urls.map((u) => getJSON(u)));
+    const data = { ...parts[0], traces: [], missing: [] };
+    for (const part of parts) {
+      for (const t of part.traces) data.traces.push(decodeTrace(t));
+      for (const m of part.missing) data.missing.push(m);
+    }
+    return data;
+  }
+
+  url(runs) {
     const params = new URLSearchParams();
-    for (const r of this.query.run) params.append("run", r);
+    for (const r of runs) params.append("run", r);
     for (const m of this.query.metric) params.append("metric", m);
     params.set("x", this.opts.x);
     const series = this.query.run.length * this.query.metric.length;
@@ -102,10 +121,10 @@ export class TraceChart {
   // this one: its answer is dropped (resolves to null) when it comes back after that.
   async draw() {
     const generation = ++this.generation;
-    const url = this.url();
+    const urls = this.urls();
+    const url = urls.join(" ");
     // log y and smoothing change no data: the last answer is drawn again
-    const pending = this.last?.url === url ? Promise.resolve(this.last.data)
-      : getJSON(url).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
+    const pending = this.last?.url === url ? Promise.resolve(this.last.data) : this.fetchTraces(urls);
     if (!window.Plotly && !this.node.dataset.drawn) {
       // First paint: a plain SVG sketch of the same downsampled data while the 4.8 MB
       // Plotly bundle loads and compiles; the interactive chart replaces it.
