@@ -137,7 +137,7 @@ export class TraceChart {
     this.last = { url, data };
     this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
-    const traces = this.opts.group ? groupedTraces(data.traces, this.opts.group, this.query.metric, x)
+    const traces = this.opts.group ? groupedTraces(data.traces, this.opts.group, this.query.metric, x, this.opts.smoothing)
       : data.traces.map((t, i) => {
       const name = this.opts.label ? this.opts.label(t, i) : t.run_label;
       const runIndex = this.query.run.indexOf(t.run_id);
@@ -253,8 +253,11 @@ const GROUP_POINTS = 600;
 
 // Runs grouped by a tag or property: per (group, metric) the mean line and a min-max
 // band over the group's runs, on a shared x grid (each run interpolated onto it).
-// `group` maps run id -> group label.
-export function groupedTraces(traces, group, metrics, x) {
+// `group` maps run id -> group label. With `smoothing`, each run's points are smoothed
+// first (as its own line would be, over the points drawn: zooming in smooths the finer
+// data), so the mean and the band are those of the smoothed runs; the unsmoothed mean
+// stays as a faint line behind.
+export function groupedTraces(traces, group, metrics, x, smoothing = 0) {
   const byKey = new Map();
   for (const t of traces) {
     const label = group.get(t.run_id) ?? "(none)";
@@ -272,24 +275,33 @@ export function groupedTraces(traces, group, metrics, x) {
       const step = grid.length / GROUP_POINTS;
       grid = Array.from({ length: GROUP_POINTS }, (_, k) => grid[Math.floor(k * step)]).concat(grid[grid.length - 1]);
     }
-    const mean = [], low = [], high = [];
-    const cursors = g.traces.map(() => 0);
+    const runs = g.traces.map((t) => ({ xs: t.x.map(Number), raw: t.y, ys: smooth(t.y, smoothing), at: 0 }));
+    const mean = [], low = [], high = [], rawMean = [];
     for (const at of grid) {
-      let sum = 0, n = 0, lo = Infinity, hi = -Infinity;
-      g.traces.forEach((t, k) => {
-        const [y, next] = interpolate(t.x.map(Number), t.y, at, cursors[k]);
-        cursors[k] = next;
-        if (typeof y !== "number" || !Number.isFinite(y)) return;
+      let sum = 0, n = 0, lo = Infinity, hi = -Infinity, rawSum = 0, rawN = 0;
+      for (const r of runs) {
+        const [y, next] = interpolate(r.xs, r.ys, at, r.at);
+        if (smoothing) {
+          const [raw] = interpolate(r.xs, r.raw, at, r.at);
+          if (typeof raw === "number" && Number.isFinite(raw)) { rawSum += raw; rawN++; }
+        }
+        r.at = next;
+        if (typeof y !== "number" || !Number.isFinite(y)) continue;
         sum += y; n++;
         if (y < lo) lo = y;
         if (y > hi) hi = y;
-      });
+      }
       mean.push(n ? sum / n : null); low.push(n ? lo : null); high.push(n ? hi : null);
+      rawMean.push(rawN ? rawSum / rawN : null);
     }
     const color = PALETTE[labels.indexOf(g.label) % PALETTE.length];
     const dash = ["solid", "dot", "dash", "dashdot"][Math.max(0, metrics.indexOf(g.metric)) % 4];
     const name = `${g.label}${metrics.length > 1 ? ` · ${g.metric}` : ""} (${g.traces.length} run${g.traces.length === 1 ? "" : "s"})`;
     const xs = toX(grid, x);
+    if (smoothing) {
+      out.push({ x: xs, y: rawMean, type: "scatter", mode: "lines", line: { color, width: 1 }, opacity: 0.25,
+        hoverinfo: "skip", showlegend: false, legendgroup: name, meta: "raw-mean" });
+    }
     out.push({ x: xs, y: low, type: "scatter", mode: "lines", line: { width: 0, color }, hoverinfo: "skip", showlegend: false, legendgroup: name });
     out.push({ x: xs, y: high, type: "scatter", mode: "lines", line: { width: 0, color }, fill: "tonexty",
       fillcolor: rgba(color, 0.18), hoverinfo: "skip", showlegend: false, legendgroup: name });
