@@ -37,7 +37,7 @@ def main(url: str, out: Path) -> None:
         page.click("#compare-btn")
         page.locator("#metric-picks input[value='val_mse']").check()
         page.locator("#log-y").check()
-        page.wait_for_selector("#compare-chart[data-drawn=plotly] .main-svg", timeout=60000)
+        page.wait_for_selector("#compare-chart[data-drawn=uplot] canvas", timeout=60000)
         page.wait_for_timeout(800)
         page.screenshot(path=str(out / "compare.png"), full_page=True)
         page.goto(f"{url}/runs/{interactive['id']}#overview")

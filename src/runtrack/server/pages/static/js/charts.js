@@ -120,7 +120,7 @@ function aligned(traces, logY) {
 // A chart of downsampled traces that re-fetches finer buckets for the zoomed range.
 // `query` is {run: [...], metric: [...]}; opts: {x, logY, smoothing, label(trace, i),
 // group, compact}. The drawn traces stay on the node as `node.data` (name, x, y, line,
-// fill of each), the chart's model for tools and tests.
+// fill of each) and the uPlot instance as `node.uplot`, for tools and tests.
 export class TraceChart {
   constructor(node, query, opts) {
     this.node = node; this.query = query; this.opts = opts; this.range = null;
@@ -251,6 +251,7 @@ export class TraceChart {
     this.observer?.disconnect();
     node.replaceChildren();
     this.plot = new uPlot(options, data, node);
+    node.uplot = this.plot;
     if (legendNode) node.append(legendNode);
     const tip = document.createElement("div");
     tip.className = "chart-hover";
