@@ -57,6 +57,12 @@ def main(url: str, out: Path) -> None:
         page.goto(f"{url}/experiments/{sweep['experiment_id']}?q=alpha&col=metric:val_mse:min"
                   "&col=tag:alpha&sort=metric:val_mse:min")
         page.screenshot(path=str(out / "runs-search.png"))
+        page.goto(f"{url}/runs?per_page=4&col=metric:val_mse:min")
+        page.check("#select-all")
+        page.click("#select-matching button")
+        page.wait_for_selector("#select-matching:has-text('matching the filter are selected')")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / "runs-select-all.png"))
         dark = browser.new_page(viewport={"width": 1400, "height": 860}, color_scheme="dark")
         dark.goto(f"{url}/runs/{interactive['id']}#metrics")
         dark.wait_for_timeout(2500)

@@ -233,7 +233,7 @@ export class TraceChart {
         x: { time, ...(range ? { range: () => range } : {}) },
         y: this.opts.logY ? { distr: 3 } : {},
       },
-      axes: [{ ...axis, label: xLabel, labelSize: 14, labelGap: 0, size: 30 }, { ...axis, size: 52 }],
+      axes: [{ ...axis, label: xLabel, labelSize: 14, labelGap: 0, size: 30 }, { ...axis, size: yAxisSize }],
       series,
       bands,
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
@@ -273,6 +273,13 @@ export class TraceChart {
     return this.draw().catch((err) => { console.warn("runtrack: zoom failed:", err.message); return null; })
       .finally(() => { this.busy = false; });
   }
+}
+
+// The y axis is as wide as its longest tick label (log axes reach 10,000,000).
+function yAxisSize(u, values) {
+  let longest = 3;
+  for (const v of values || []) longest = Math.max(longest, String(v).length);
+  return Math.ceil(longest * 6.5) + 16;
 }
 
 function legendFor(traces) {
