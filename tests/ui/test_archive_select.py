@@ -223,6 +223,13 @@ def test_select_all_runs_matching_the_filter_across_pages(page: Any, many: Any) 
     # compare draws every one of them (the chart data comes in two requests of <= 100 runs)
     page.click("#compare-btn")
     page.wait_for_selector(f"#compare-chart[data-traces='{N_RUNS}']")
+    # beyond 10 series there is no legend, and the hover lists the 5 nearest lines
+    assert page.locator("#compare-chart .chart-legend").count() == 0
+    over = page.locator("#compare-chart .u-over").bounding_box()
+    assert over is not None
+    page.mouse.move(over["x"] + over["width"] / 3, over["y"] + over["height"] / 2)
+    page.wait_for_selector("#compare-chart .chart-hover:not([hidden])")
+    assert page.locator("#compare-chart .chart-hover div").count() == 5
     query = parse_qs(urlsplit(page.url).query)
     assert query["sel"] == ["all"] and query["cmp"] == ["1"]
     # the URL brings the same selection back (ids fetched again, not carried in the URL)

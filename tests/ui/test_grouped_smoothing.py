@@ -135,6 +135,13 @@ def test_smoothing_applies_to_group_means_and_bands_and_follows_zoom(
         ".some(t => t.meta === 'raw-mean')")
     panel = page.evaluate(GROUP_LINES, ".panel-line .panel-chart")
     assert panel["opt=adam"]["mean"] == pytest.approx(expected("adam", range(STEPS))[0])
+    # the hover lists each group's smoothed mean where the pointer is
+    over = page.locator("#compare-chart .u-over").bounding_box()
+    assert over is not None
+    page.mouse.move(over["x"] + over["width"] / 2, over["y"] + over["height"] / 2)
+    page.wait_for_selector("#compare-chart .chart-hover:not([hidden])")
+    rows = page.locator("#compare-chart .chart-hover div").all_inner_texts()
+    assert sorted(r.split(" (")[0] for r in rows) == ["opt=adam", "opt=sgd"]
     # zoom (drag over the right half): the range's data is fetched and smoothed from the
     # range's first point
     _drag(page, "#compare-chart", 0.5, 0.95)

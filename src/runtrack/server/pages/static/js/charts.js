@@ -1,7 +1,7 @@
 // Chart helpers shared by the compare panel and the run page: one look for every chart,
 // smoothing, axis titles, and line charts (uPlot) whose zoom asks the server for finer
 // data; the Plotly layout the other charts share.
-import { getJSON } from "./common.js";
+import { formatNumber, getJSON } from "./common.js";
 
 export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
   "#b58900", "#6b7280", "#c2410c", "#0e7490"];
@@ -326,17 +326,13 @@ function hover(u, traces, nearest) {
     const line = document.createElement("div");
     const swatch = document.createElement("i");
     swatch.style.background = r.color;
-    line.append(swatch, document.createTextNode(`${r.name} `), Object.assign(document.createElement("b"), { textContent: formatValue(r.y) }));
+    line.append(swatch, document.createTextNode(`${r.name} `), Object.assign(document.createElement("b"), { textContent: formatNumber(r.y) }));
     return line;
   }));
   tip.hidden = false;
   const left = u.cursor.left + 12;
   tip.style.left = `${left + tip.offsetWidth > u.over.clientWidth ? Math.max(0, u.cursor.left - tip.offsetWidth - 12) : left}px`;
   tip.style.top = `${Math.max(0, Math.min(u.cursor.top, u.over.clientHeight - tip.offsetHeight))}px`;
-}
-
-function formatValue(y) {
-  return Number.isInteger(y) ? String(y) : y.toPrecision(4);
 }
 
 function rgba(hex, alpha) {
