@@ -9,22 +9,18 @@ fresh browser context: the script is fetched and compiled) and warm (the same co
 reloaded: the compiled script comes from the cache). Also timed: a redraw of both charts
 with new data (what a zoom or a live update costs).
 
-uPlot is fetched from the npm registry with ``npm pack uplot@1`` into a temporary folder
-(this part is skipped when ``npm`` is missing); Plotly.js is the bundle of the installed
-``plotly`` package that the server serves. uPlot wants one x array per chart: the series
-are aligned on the union of their x values (null where a series has no point there),
-which is what a port of the compare chart would have to do.
+uPlot is the copy the pages serve (``server/pages/static/vendor/uplot``, vendored from the
+npm registry); Plotly.js is the bundle of the installed ``plotly`` package that the server
+serves. uPlot wants one x array per chart: the series are aligned on the union of their x
+values (null where a series has no point there), as the pages' ``charts.js`` does.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import shutil
+import re
 import statistics
-import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -78,20 +74,15 @@ function opts(chart) {
 """
 
 
-def fetch_uplot(folder: Path) -> tuple[bytes, bytes, str] | None:
-    """uPlot's minified script and CSS from the npm registry, and its version."""
-    npm = shutil.which("npm")
-    if npm is None:
-        return None
-    done = subprocess.run([npm, "pack", "uplot@1", "--silent"], cwd=folder, capture_output=True,
-                          text=True, timeout=300, check=True)
-    archive = folder / done.stdout.strip().splitlines()[-1]
-    with tarfile.open(archive) as tar:
-        script = tar.extractfile("package/dist/uPlot.iife.min.js")
-        css = tar.extractfile("package/dist/uPlot.min.css")
-        meta = tar.extractfile("package/package.json")
-        assert script is not None and css is not None and meta is not None
-        return script.read(), css.read(), json.loads(meta.read())["version"]
+def vendored_uplot() -> tuple[bytes, bytes, str]:
+    """The pages' uPlot: minified script, CSS and version."""
+    from runtrack.server.pages._assets import STATIC
+
+    folder = STATIC / "vendor" / "uplot"
+    script = (folder / "uPlot.iife.min.js").read_bytes()
+    found = re.search(rb"uPlot (\d+\.\d+\.\d+)", (folder / "README").read_bytes())
+    version = found.group(1).decode() if found else "?"
+    return script, (folder / "uPlot.min.css").read_bytes(), version
 
 
 def chart_data(store: Any, run_ids: list[str], buckets: int) -> dict[str, Any]:
@@ -151,12 +142,7 @@ def run(browser: Any, store: Any, run_ids: list[str], repeat: int) -> None:
     buckets = max(50, min(1000, 650, 12000 // len(run_ids)))  # charts.js bucketsFor
     data = json.dumps(chart_data(store, run_ids, buckets)).encode()
     plotly_js = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
-    with tempfile.TemporaryDirectory() as tmp:
-        found = fetch_uplot(Path(tmp))
-    if found is None:
-        print("lines: npm is not installed; uPlot was not measured")
-        return
-    uplot_js, uplot_css, version = found
+    uplot_js, uplot_css, version = vendored_uplot()
     libs = {
         "Plotly": (plotly_js, b"", _DRAW_PLOTLY),
         f"uPlot {version}": (uplot_js, uplot_css, _DRAW_UPLOT),

@@ -11,11 +11,9 @@ Timed in Debian's Chromium (Playwright, ``executable_path``) against a ``runtrac
 process, from the navigation until the page is interactive (runs page: the ``load`` event,
 its module scripts run, the compare button wired) or until all 10 charts have drawn their
 traces (run page). Each page is loaded ``--repeat`` times in a fresh browser context
-(cold: nothing cached, Plotly.js included) and medians are printed. The run page is timed
-twice per load: until every chart is drawn (an SVG sketch of the downsampled data, painted
-while Plotly.js loads) and until every chart is an interactive Plotly chart; it is also
-timed as a returning visit (same context, Plotly.js and its compiled code cached by the
-browser after a first visit). Targets: 1 s and 1.5 s.
+(cold: nothing cached) and medians are printed. The run page is timed until every chart
+is an interactive uPlot chart, cold and as a returning visit (same context, scripts cached
+by the browser after a first visit). Targets: 1 s and 1.5 s.
 
 A third part compares a sweep (``--sweep-runs`` 50 runs x ``loss`` and ``acc`` x
 ``--sweep-steps`` 2,000 steps): cold, from the navigation to the experiment's page until
@@ -23,7 +21,7 @@ the compare chart of every run and both metrics is interactive, and the chart da
 bytes on the wire (target 1.5 s and 300 KB).
 
 A fourth part (``lines``, :mod:`benchmarks._ui_lines`) draws the same two compare charts
-with uPlot (from the npm registry) and with Plotly in a bare harness page, cold and warm.
+with uPlot (the pages' vendored copy) and with Plotly in a bare harness page, cold and warm.
 
     python benchmarks/bench_ui.py [--repeat 5] [--runs 10000] [--points 100000]
                                   [--only pages|compare|lines]
@@ -116,7 +114,7 @@ def _fill_sweep(folder: Path, runs: int, steps: int) -> str:
 
 def _time_compare(browser: Any, url: str, runs: int) -> tuple[float, float, int]:
     """Cold: open the experiment's page, select every run, compare ``loss`` and ``acc``.
-    Wall seconds from navigation until every series is an interactive Plotly trace,
+    Wall seconds from navigation until every series is drawn (uPlot, interactive),
     renderer busy seconds, and the chart data's bytes on the wire (compressed)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -143,7 +141,8 @@ def _time_compare(browser: Any, url: str, runs: int) -> tuple[float, float, int]
     page.locator("#metric-picks input[value='loss']").check()  # … and at once both
     page.wait_for_function(
         f"() => document.querySelector('#compare-chart')?.dataset.metrics === 'acc,loss' && "
-        f"document.querySelectorAll('#compare-chart .scatterlayer .trace').length === {2 * runs}",
+        f"document.querySelector('#compare-chart').dataset.drawn === 'uplot' && "
+        f"document.querySelector('#compare-chart').data.length === {2 * runs}",
         timeout=120_000, polling="raf")
     elapsed = time.perf_counter() - start
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
@@ -295,16 +294,12 @@ def _pages_part(args: argparse.Namespace) -> None:
             table_ready = ("() => document.querySelectorAll('#runs-table tbody tr').length === 50"
                            " && document.readyState === 'complete'")
             charts_ready = ("() => document.querySelectorAll("
-                            "'.chart-card .scatterlayer .trace path.js-line').length === 10")
-            charts_drawn = ("() => document.querySelectorAll("
-                            "'.chart-card .chart[data-drawn]').length === 10")
+                            "'.chart-card .chart[data-drawn=uplot] canvas').length === 10")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                             args=CHROMIUM_ARGS)
                 _time_page(browser, table, table_ready)  # warm the server's caches once
                 tables = [_time_page(browser, table, table_ready) for _ in range(args.repeat)]
-                first_paint = [_time_page(browser, charts, charts_drawn)
-                               for _ in range(args.repeat)]
                 chart_times = [_time_page(browser, charts, charts_ready)
                                for _ in range(args.repeat)]
                 returning = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -318,8 +313,7 @@ def _pages_part(args: argparse.Namespace) -> None:
             process.wait(timeout=15)
     for label, found, target in (
         (f"runs page, {args.runs} runs, sorted by a metric max", tables, 1.0),
-        (f"run page, 10 charts x {args.points} points, all drawn, cold", first_paint, 1.5),
-        (f"run page, 10 charts x {args.points} points, all interactive (Plotly), cold",
+        (f"run page, 10 charts x {args.points} points, all interactive (uPlot), cold",
          chart_times, 1.5),
         (f"run page, 10 charts x {args.points} points, returning visit", warm_charts, 1.5),
     ):

@@ -72,3 +72,23 @@ def test_no_file_outside_the_static_folder(server: LiveServer) -> None:
         answer = httpx.get(f"{server.url}/assets/{version}/{path}")
         assert answer.status_code == 404, path
         assert "STATIC" not in answer.text
+
+
+def test_vendored_uplot_is_linked_compressed_and_immutable(server: LiveServer) -> None:
+    html = httpx.get(f"{server.url}/runs").text
+    script = re.search(
+        r'name="runtrack-uplot" content="(/assets/[0-9a-f]{12}/vendor/uplot/uPlot\.iife\.min\.js)"',
+        html)
+    css = re.search(r'href="(/assets/[0-9a-f]{12}/vendor/uplot/uPlot\.min\.css)"', html)
+    assert script and css, html[:2000]
+    for url in (script[1], css[1]):
+        answer = httpx.get(server.url + url, headers=GZIP)
+        assert answer.status_code == 200, url
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert answer.headers["content-encoding"] == "gzip"
+    packed = httpx.get(server.url + script[1], headers=GZIP)
+    assert "uPlot" in packed.text and int(packed.headers["content-length"]) < 30_000
+    # its licence travels with it
+    version = script[1].split("/")[2]
+    licence = httpx.get(f"{server.url}/assets/{version}/vendor/uplot/LICENSE")
+    assert licence.status_code == 200 and "MIT" in licence.text

@@ -67,42 +67,42 @@ def _open_compare(page: Any, server: LiveServer, experiment_id: str) -> None:
 
 
 def _traces(page: Any) -> int:
-    return int(page.locator("#compare-chart .scatterlayer .trace").count())
+    return int(page.evaluate("() => (document.getElementById('compare-chart').data || []).length"))
 
 
-def test_compare_50_runs_sketches_on_a_cold_page(page: Any, sweep: Any) -> None:
+def test_compare_50_runs_draws_on_a_cold_page_without_plotly(page: Any, sweep: Any) -> None:
     server, experiment_id, _ = sweep
-    held: list[Any] = []  # Plotly.js is held back: the first paint is the SVG sketch
-    page.route("**/plotly.min.js", lambda route: held.append(route))
+    asked: list[str] = []  # the line charts are uPlot's: the 4.8 MB Plotly.js is not needed
+    page.on("request", lambda r: asked.append(r.url) if "plotly" in r.url else None)
     _open_compare(page, server, experiment_id)
-    page.wait_for_selector("#compare-chart[data-drawn=sketch] svg.sketch")
-    assert page.locator("#compare-chart svg.sketch polyline").count() == RUNS
+    page.wait_for_selector("#compare-chart[data-drawn=uplot] canvas")
+    assert _traces(page) == RUNS
     assert "Cannot draw" not in page.locator("#compare-note").inner_text()
-    held[0].continue_()
-    page.wait_for_function(f"() => document.querySelectorAll("
-                           f"'#compare-chart .scatterlayer .trace').length === {RUNS}")
+    assert asked == []
 
 
-def test_sketch_takes_series_longer_than_the_stack(page: Any, sweep: Any) -> None:
+def test_a_line_chart_takes_series_longer_than_the_stack(page: Any, sweep: Any) -> None:
     server, _, _ = sweep
     page.goto(f"{server.url}/experiments")
     drawn = page.evaluate("""async () => {
-      const { TraceChart } = await import('/static/js/charts.js');
+      const { TraceChart, loadUPlot } = await import('/static/js/charts.js');
       const node = document.createElement('div');
+      node.style.height = '240px';
       document.body.append(node);
       const xs = Array.from({ length: 300000 }, (_, i) => i);
-      new TraceChart(node, { run: ['r'], metric: ['m'] }, { x: 'step' })
-        .sketch({ traces: [{ x: xs, y: xs.map((v) => Math.sin(v)) }] });
-      return node.dataset.drawn;
+      new TraceChart(node, { run: ['r'], metric: ['m'] }, { x: 'step' }).render(
+        await loadUPlot(), [{ x: xs, y: xs.map((v) => Math.sin(v)), line: { color: '#000' } }],
+        { legend: false, nearest: false, xLabel: 'step' });
+      return [node.uplot.data[0].length, node.querySelectorAll('canvas').length];
     }""")
-    assert drawn == "sketch"
+    assert drawn == [300000, 1]
 
 
 def test_a_superseded_compare_answer_is_dropped(page: Any, sweep: Any) -> None:
     server, experiment_id, _ = sweep
     _open_compare(page, server, experiment_id)
-    page.wait_for_function(f"() => document.querySelectorAll("
-                           f"'#compare-chart .scatterlayer .trace').length === {RUNS}")
+    page.wait_for_function(f"() => (document.getElementById('compare-chart').data || [])"
+                           f".length === {RUNS}")
     held: list[Any] = []
 
     def hold_both(route: Any) -> None:  # acc + loss: answered only after loss alone is drawn
@@ -114,7 +114,7 @@ def test_a_superseded_compare_answer_is_dropped(page: Any, sweep: Any) -> None:
     page.route("**/api/v1/views/chart?*", hold_both)
     page.locator("#metric-picks input[value='loss']").check()  # acc + loss (held)
     page.locator("#metric-picks input[value='acc']").uncheck()  # loss alone
-    page.wait_for_selector("#compare-chart[data-metrics='loss'][data-drawn=plotly]")
+    page.wait_for_selector("#compare-chart[data-metrics='loss'][data-drawn=uplot]")
     assert held, "the acc + loss request was made"
     held[0].continue_()
     page.wait_for_timeout(1000)  # the stale answer arrives and must be dropped

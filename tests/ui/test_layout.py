@@ -43,10 +43,11 @@ def test_dark_mode_follows_the_system(dark: Any, seeded: Seeded) -> None:
     dark.goto(f"{seeded.server.url}/runs/{seeded.runs['run-a']}#metrics")
     assert _background(dark, "body") == "rgb(15, 20, 26)"
     assert _background(dark, ".card") == "rgb(23, 29, 37)"
-    dark.wait_for_selector(".chart-card[data-metric='loss'] .main-svg")
-    plot = dark.eval_on_selector(".chart-card[data-metric='loss'] .chart",
-                                 "n => n.layout.plot_bgcolor")
-    assert plot == "#171d25"
+    dark.wait_for_selector(".chart-card[data-metric='loss'] .chart[data-drawn=uplot] canvas")
+    ink = dark.eval_on_selector(".chart-card[data-metric='loss'] .chart",
+                                "n => [n.uplot.axes[0].stroke(n.uplot, 0), "
+                                "n.uplot.axes[1].grid.stroke(n.uplot, 1)]")
+    assert ink == ["#c9d1da", "#262e38"]  # light text, dark grid
 
 
 def test_light_mode_stays_light(page: Any, seeded: Seeded) -> None:
@@ -71,5 +72,5 @@ def test_pages_fit_420_px_without_sideways_scrolling(narrow: Any, seeded: Seeded
     assert tree and viewer and viewer["y"] >= tree["y"] + tree["height"] - 1
     assert tree["height"] <= 200
     narrow.goto(f"{url}/runs/{seeded.kinds_id}#metrics")
-    narrow.wait_for_selector(".chart-card[data-metric='curve'] .main-svg")
+    narrow.wait_for_selector(".chart-card[data-metric='curve'] .chart[data-drawn=uplot] canvas")
     assert _sideways(narrow) <= 0

@@ -49,7 +49,7 @@ def test_a_metric_logged_after_the_run_page_opened_appears(page: Any, seeded: Se
     assert stats.inner_text() == "last 2 · min 2 · max 3"
     _log(api, "late-metric", 2, "loss", [0.5])
     _log(api, "late-metric", 3, "acc", [0.25, 0.75])
-    page.wait_for_selector(".chart-card[data-metric='acc'] .main-svg")
+    page.wait_for_selector(".chart-card[data-metric='acc'] .chart[data-drawn=uplot] canvas")
     loss_stats = ".chart-card[data-metric='loss'] .stats"
     page.wait_for_function(f"() => document.querySelector(\"{loss_stats}\")"
                            ".textContent === 'last 0.5 · min 0.5 · max 3'")
@@ -63,7 +63,7 @@ def test_a_run_without_metrics_yet_gets_its_first_chart(page: Any, seeded: Seede
     page.goto(f"{seeded.server.url}/runs/no-metrics-yet#metrics")
     assert page.locator("#no-metrics").is_visible()
     _log(api, "no-metrics-yet", 0, "loss", [1.0, 0.5])
-    page.wait_for_selector(".chart-card[data-metric='loss'] .main-svg")
+    page.wait_for_selector(".chart-card[data-metric='loss'] .chart[data-drawn=uplot] canvas")
     assert not page.locator("#no-metrics").is_visible()
     httpx.put(f"{api}/runs/no-metrics-yet/status", json={"status": "Completed"}).raise_for_status()
 

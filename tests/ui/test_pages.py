@@ -76,19 +76,21 @@ def test_compare_chart_draws_the_selected_runs(page: Any, seeded: Seeded) -> Non
     page.click("#compare-btn")
     chart = page.locator("#compare-chart")
     page.wait_for_function(
-        "() => document.querySelectorAll('#compare-chart .scatterlayer .trace').length === 2"
+        "() => (document.getElementById('compare-chart').data || []).length === 2"
     )
     assert chart.get_attribute("data-traces") == "2"
-    legend = " ".join(page.locator("#compare-chart .legendtext").all_text_contents())
+    assert page.locator("#compare-chart canvas").count() >= 1
+    legend = " ".join(page.locator("#compare-chart .chart-legend .item").all_text_contents())
     assert "run-a" in legend and "run-b" in legend
     # the first metric with a series is picked; a second metric on y: a trace per run and metric
     assert page.locator("#metric-picks input:checked").get_attribute("value") == "acc"
     page.locator("#metric-picks input[value='loss']").check()
     page.wait_for_function(
-        "() => document.querySelectorAll('#compare-chart .scatterlayer .trace').length === 4"
+        "() => (document.getElementById('compare-chart').data || []).length === 4"
     )
     page.select_option("#x-axis", "metric:acc")
-    page.wait_for_function("() => document.querySelector('.xtitle')?.textContent === 'acc'")
+    page.wait_for_function(
+        "() => document.getElementById('compare-chart').uplot?.axes[0].label === 'acc'")
 
 
 def test_run_page_shows_a_failed_runs_error(page: Any, seeded: Seeded) -> None:
@@ -101,7 +103,8 @@ def test_run_page_shows_a_failed_runs_error(page: Any, seeded: Seeded) -> None:
 
 def test_metrics_tab_draws_every_kind(page: Any, seeded: Seeded) -> None:
     page.goto(f"{seeded.server.url}/runs/{seeded.kinds_id}#metrics")
-    for name in ("curve", "fib", "wave", "cm", "res"):
+    page.wait_for_selector(".chart-card[data-metric='curve'] .chart[data-drawn=uplot] canvas")
+    for name in ("fib", "wave", "cm", "res"):
         page.wait_for_selector(f".chart-card[data-metric='{name}'] .main-svg")
     assert page.locator(".value-tile[data-metric='single'] .value").inner_text() == "3"
     assert page.locator(".chart-card[data-metric='cm'] .heatmaplayer").count() == 1
@@ -111,17 +114,17 @@ def test_metrics_tab_draws_every_kind(page: Any, seeded: Seeded) -> None:
     assert "pic" in page.locator(".gallery figcaption").inner_text()
 
 
-def test_scalar_charts_paint_a_sketch_before_plotly_arrives(page: Any, seeded: Seeded) -> None:
-    held: list[Any] = []  # the Plotly request, answered only once the sketch is there
+def test_scalar_charts_draw_without_waiting_for_plotly(page: Any, seeded: Seeded) -> None:
+    held: list[Any] = []  # the Plotly request (structured charts), never answered here
     page.route("**/plotly.min.js", lambda route: held.append(route))
     page.goto(f"{seeded.server.url}/runs/{seeded.kinds_id}#metrics", wait_until="commit")
     curve = ".chart-card[data-metric='curve'] .chart"
-    page.wait_for_selector(f"{curve}[data-drawn=sketch] svg.sketch polyline")
-    assert page.locator(f"{curve} .main-svg").count() == 0
-    assert held, "the page asked for Plotly.js"
+    page.wait_for_selector(f"{curve}[data-drawn=uplot] canvas")  # a line chart: uPlot
+    assert page.evaluate(f"() => document.querySelector(\"{curve}\").data[0].y.length") == 50
+    assert held, "the page asked for Plotly.js (for its other charts)"
+    assert page.locator(".chart-card[data-metric='cm'] .main-svg").count() == 0
     held[0].continue_()
-    page.wait_for_selector(f"{curve}[data-drawn=plotly] .main-svg")
-    assert page.locator(f"{curve} svg.sketch").count() == 0
+    page.wait_for_selector(".chart-card[data-metric='cm'] .main-svg")
 
 
 def test_log_viewer_renders_like_a_terminal(page: Any, seeded: Seeded) -> None:

@@ -79,7 +79,7 @@ def test_escape_closes_the_compare_panel(page: Any, seeded: Seeded) -> None:
     page.goto(f"{seeded.server.url}/experiments/{seeded.experiment_id}")
     page.locator("tr", has_text="run-a").locator(".pick-run").check()
     page.click("#compare-btn")
-    page.wait_for_selector("#compare-chart .main-svg")
+    page.wait_for_selector("#compare-chart[data-drawn=uplot] canvas")
     assert page.locator("#compare").is_visible()
     page.keyboard.press("Escape")
     assert not page.locator("#compare").is_visible()

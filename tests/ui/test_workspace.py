@@ -17,7 +17,8 @@ from tests.live_server import LiveServer, start_server
 from tests.ui.browser import require_browser
 
 STEPS = 30
-# Plotly.js (4.8 MB) loads cold in each test, on a machine shared with other suites
+# Plotly.js (4.8 MB, parallel coordinates and scatter) loads cold in each test, on a
+# machine shared with other suites
 LOADED = 60_000
 # six runs: opt adam/sgd (3 each), a numeric lr property, loss curves offset per run
 RUNS = [(f"w{i}", "adam" if i % 2 else "sgd", 0.001 * (i + 1)) for i in range(6)]
@@ -76,9 +77,9 @@ def test_panels_and_grouping_live_in_the_url(page: Any, ws: Any) -> None:
     page.goto(f"{server.url}/experiments/{experiment_id}")
     _tick(page, *[f"run-{i}" for i in range(6)])
     page.click("#compare-btn")
-    page.wait_for_selector("#compare-chart[data-drawn=plotly]")
+    page.wait_for_selector("#compare-chart[data-drawn=uplot]")
     page.select_option("#add-panel", "line:acc")
-    page.wait_for_selector(".panel-line[data-metric=acc] .panel-chart[data-drawn=plotly]")
+    page.wait_for_selector(".panel-line[data-metric=acc] .panel-chart[data-drawn=uplot]")
     assert _trace_count(page, ".panel-line .panel-chart") == 6
     # grouping by the opt tag: 2 groups, each a band (2 traces) and a mean line
     page.locator("#metric-picks input[value='loss']").check()

@@ -18,6 +18,10 @@ same parameters and build the same payload with :func:`runs_table`:
 * ``page`` (from 1) and ``per_page`` (at most :data:`MAX_PER_PAGE`).
 * ``q``: words that must all appear (any case) in a run's display name, id, number,
   run type, or a tag's or property's key or value; combined with the other filters.
+* ``archived``: ``1`` also shows archived runs (hidden by default). A run is archived
+  when it carries the reserved tag :data:`ARCHIVED_TAG` (set and removed by the
+  ``archive``/``unarchive`` run actions of :mod:`.workspace`); the page, its JSON twin,
+  the CSV export and :func:`matching_runs` all filter the same way.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ MAX_PER_PAGE = 500
 MAX_SEARCH_LENGTH = 500
 MAX_CSV_ROWS = 10_000
 DEFAULT_PER_PAGE = 50
+#: The reserved tag that marks a run archived (value: when, as epoch seconds).
+ARCHIVED_TAG = "runtrack.archived"
 ATTRIBUTE_SORTS = ("number", "display_name", "status", "start_time", "duration", "created_time")
 _AGGREGATES = ("last", "min", "max")
 _FILTER = re.compile(r"^(?P<name>.+):(?P<field>last|min|max)\s*(?P<op><=|>=|==|!=|<|>)\s*"
@@ -59,6 +65,7 @@ class TableState:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     search: str = ""
+    archived: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +78,7 @@ class TableState:
             "sort": self.sort,
             "page": self.page,
             "per_page": self.per_page,
+            "archived": self.archived,
         }
 
 
@@ -104,7 +112,17 @@ def parse_state(params: Any) -> TableState:
         page=_int(params.get("page"), "page", 1, 1, 10**9),
         per_page=_int(params.get("per_page"), "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
         search=_search_text(params.get("q")),
+        archived=_flag(params.get("archived"), "archived"),
     )
+
+
+def _flag(text: str | None, name: str) -> bool:
+    value = (text or "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise InvalidValueError(f"{name} must be 1 or 0, got {text!r}")
 
 
 def _search_text(text: str | None) -> str:
@@ -186,6 +204,7 @@ def _query(state: TableState) -> RunQuery:
         status=state.status or None,
         tags=tags,
         metric_filters=[parse_filter(f) for f in state.filters],
+        conditions=[] if state.archived else [("tag", ARCHIVED_TAG, "IS NULL", None)],
     )
 
 
@@ -259,6 +278,7 @@ def run_row(run: RunInfo, values: dict[str, Any] | None = None) -> dict[str, Any
         "properties": dict(run.properties),
         "values": values or {},
         "error": error_text(run),
+        "archived": ARCHIVED_TAG in run.tags,
     }
 
 
@@ -295,6 +315,7 @@ def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
     return {
         "state": state.to_json(),
         "total": total,
+        "archived_total": _archived_total(store, state, query),
         "pages": max(1, -(-total // state.per_page)),
         "columns": [{"key": c, "label": column_label(c)} for c in state.columns],
         "runs": rows,
@@ -302,10 +323,28 @@ def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
         "system_metric_names": sorted(n for n in metric_names if n.startswith("sys/")),
         "series_metrics": sorted(series_metrics),
         "property_keys": sorted({k for r in runs for k in r.properties}),
-        "tag_keys": sorted({k for r in runs for k in r.tags}),
+        "tag_keys": sorted({k for r in runs for k in r.tags if k != ARCHIVED_TAG}),
         "experiments": [{"id": e.id, "name": e.name} for e in experiments],
         "selected_experiments": chosen,
     }
+
+
+def _archived_total(store: TrackingStore, state: TableState, query: RunQuery) -> int | None:
+    """How many runs the filters would select among the archived ones (the toggle shows
+    it); None with a text search, which the store cannot count."""
+    if state.search.split():
+        return None
+    others = [c for c in query.conditions if c[1] != ARCHIVED_TAG]
+    return store.count_runs(replace(query, conditions=[
+        *others, ("tag", ARCHIVED_TAG, "IS NOT NULL", None)]))
+
+
+def matching_runs(
+    store: TrackingStore, state: TableState, limit: int
+) -> tuple[list[RunInfo], int]:
+    """The first ``limit`` runs (in the table's order) of every page the state selects,
+    and how many match in all: "select all runs matching the filter"."""
+    return _page(store, replace(state, page=1, per_page=limit), _query(state))
 
 
 def table_csv(store: TrackingStore, state: TableState, max_rows: int) -> str:

@@ -3,8 +3,9 @@
 Every page of :mod:`runtrack.server.pages` renders one of these payloads, so whatever
 a page shows can be fetched as JSON with the same query string:
 
-* ``GET /views/runs`` — the runs table (state parameters: :mod:`._runs_table`), and
-  ``GET /views/runs.csv``, the same rows (all pages) as CSV;
+* ``GET /views/runs`` — the runs table (state parameters: :mod:`._runs_table`),
+  ``GET /views/runs.csv``, the same rows (all pages) as CSV, and ``GET /views/run-ids``,
+  the ids of every run they select (at most :data:`MAX_MATCHING_RUNS`: "select all");
 * ``GET /views/runs/{run_id}`` — a run's page (:mod:`._run_page`);
 * ``GET /views/chart`` — downsampled traces for charts (:mod:`._chart_data`);
 * ``GET /views/diff`` — runs side by side (:mod:`._run_diff`);
@@ -28,7 +29,7 @@ from starlette.datastructures import MultiDict
 
 from runtrack.errors import NotFoundError
 from runtrack.server.api._archive import archive_name, zip_blocks
-from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact
+from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact, run_label
 from runtrack.server.api._run_diff import MAX_DIFF_RUNS, run_diff
 from runtrack.server.api._run_page import run_page
 from runtrack.server.api._runs_table import (
@@ -36,6 +37,7 @@ from runtrack.server.api._runs_table import (
     MAX_CSV_ROWS,
     MAX_PER_PAGE,
     MAX_SEARCH_LENGTH,
+    matching_runs,
     parse_state,
     runs_table,
     table_csv,
@@ -49,6 +51,8 @@ from runtrack.store.base import ArtifactStore, TrackingStore
 router = APIRouter(tags=["views"], default_response_class=WireJSONResponse)
 
 MAX_STATUS_RUNS = 500
+#: The most runs "select all runs matching the filter" selects.
+MAX_MATCHING_RUNS = 1_000
 
 
 def table_params(
@@ -66,8 +70,11 @@ def table_params(
     per_page: str | None = Query(default=None, description=f"rows per page, 1 to {MAX_PER_PAGE}"),
     q: str | None = Query(default=None, max_length=MAX_SEARCH_LENGTH,
                           description="words to find in run names, ids, tags, properties"),
+    archived: str | None = Query(default=None, description="1: archived runs too"),
 ) -> MultiDict:
     items: list[tuple[str, Any]] = [("q", q)] if q else []
+    if archived:
+        items.append(("archived", archived))
     for key, values in (("experiment", experiment), ("status", status), ("tag", tag),
                         ("filter", filter), ("col", col)):
         items += [(key, v) for v in values]
@@ -95,6 +102,16 @@ def runs_csv(
     text = table_csv(store, state, MAX_CSV_ROWS)
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="runs.csv"'})
+
+
+@router.get("/views/run-ids",
+            summary=f"Every run the runs table's filters select (at most {MAX_MATCHING_RUNS:,})")
+def run_ids_view(
+    params: MultiDict = Depends(table_params), store: TrackingStore = Depends(get_store)
+) -> Any:
+    runs, total = matching_runs(store, parse_state(params), MAX_MATCHING_RUNS)
+    return {"total": total, "limit": MAX_MATCHING_RUNS,
+            "runs": [{"id": r.id, "label": run_label(r)} for r in runs]}
 
 
 @router.get("/views/runs/{run_id}", summary="A run's page: run, children, series, files, images")

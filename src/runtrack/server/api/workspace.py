@@ -6,7 +6,11 @@
   panels, grouping); it is kept server-side as an experiment tag
   ``runtrack.view:<name>``, so every user of the server sees it and no schema changes.
 * ``POST /views/runs/actions`` (JSON) applies one action to several runs: ``tag``,
-  ``untag``, ``rename``, ``cancel`` or ``delete``. Like every write it obeys the server's
+  ``untag``, ``rename``, ``cancel``, ``delete``, ``archive`` or ``unarchive``. Archiving
+  sets the reserved tag ``runtrack.archived`` (:data:`._runs_table.ARCHIVED_TAG`, value:
+  when, in epoch seconds) and unarchiving removes it; the runs tables hide archived runs
+  unless asked (``archived=1``). Nothing else changes: an archived run keeps its data,
+  the SDK and the MLflow API still list it. Like every write it obeys the server's
   rules: read-only tokens are refused by auth, cross-site and form posts by
   :mod:`runtrack.server.security`.
 * ``GET /views/hparams?run=…`` gives, per run, its properties, tags and scalar metric
@@ -18,6 +22,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,6 +32,7 @@ from runtrack import limits
 from runtrack.errors import InvalidValueError, NotFoundError, RunStateError
 from runtrack.model import RunStatus
 from runtrack.server.api._chart_data import run_label
+from runtrack.server.api._runs_table import ARCHIVED_TAG
 from runtrack.server.api._wire import WireJSONResponse, check_tags
 from runtrack.server.deps import get_settings, get_store
 from runtrack.server.settings import ServerSettings
@@ -83,7 +89,7 @@ def delete_view(experiment_id: str, name: str, store: TrackingStore = Depends(ge
 
 
 class RunAction(BaseModel):
-    action: Literal["tag", "untag", "rename", "cancel", "delete"]
+    action: Literal["tag", "untag", "rename", "cancel", "delete", "archive", "unarchive"]
     runs: list[str] = Field(min_length=1, max_length=MAX_ACTION_RUNS)
     tags: dict[str, str | None] = Field(
         default_factory=dict, description="tag: key -> value; untag: the keys")
@@ -105,7 +111,8 @@ def _cancel(store: TrackingStore, run_id: str) -> str:
         return str(store.get_run(run_id).status.value)
 
 
-@router.post("/views/runs/actions", summary="Tag, untag, rename, cancel or delete runs")
+@router.post("/views/runs/actions",
+             summary="Tag, untag, rename, cancel, delete, archive or unarchive runs")
 def run_actions(body: RunAction, store: TrackingStore = Depends(get_store)) -> Any:
     ids = list(dict.fromkeys(body.runs))
     if body.action in ("tag", "untag") and not body.tags:
@@ -117,8 +124,14 @@ def run_actions(body: RunAction, store: TrackingStore = Depends(get_store)) -> A
     for run_id in ids:
         store.get_run(run_id)  # every run exists before anything changes
     done: list[dict[str, Any]] = []
+    archived_at = f"{time.time():.3f}"
     for run_id in ids:
-        if body.action == "tag":
+        if body.action == "archive":
+            if ARCHIVED_TAG not in store.get_run(run_id).tags:  # keep the first time
+                store.set_tags(run_id, {ARCHIVED_TAG: archived_at})
+        elif body.action == "unarchive":
+            store.remove_tags(run_id, [ARCHIVED_TAG])
+        elif body.action == "tag":
             store.set_tags(run_id, body.tags)
         elif body.action == "untag":
             store.remove_tags(run_id, list(body.tags))

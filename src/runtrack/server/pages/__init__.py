@@ -1,4 +1,4 @@
-"""The web pages: server-rendered Jinja2 templates, small JS modules, Plotly charts.
+"""The web pages: server-rendered Jinja2 templates, small JS modules, uPlot and Plotly charts.
 
 :func:`mount` is called by :func:`runtrack.server.app.create_app` (the plug-in
 convention of :data:`runtrack.server.app.PLUGIN_PACKAGES`). It adds
@@ -8,7 +8,8 @@ convention of :data:`runtrack.server.app.PLUGIN_PACKAGES`). It adds
 * the compare workspace's routes (:mod:`runtrack.server.api.workspace`): saved views,
   run actions, hyperparameter rows;
 * the page routes of :mod:`runtrack.server.pages.views` and :mod:`.models` (Models);
-* the static files (this package's ``static/`` folder) and the Plotly.js bundle shipped
+* the static files (this package's ``static/`` folder, uPlot vendored under
+  ``static/vendor/uplot``) and the Plotly.js bundle shipped
   inside the installed ``plotly`` package (no CDN, no Node), gzip-compressed and under
   immutable URLs (:mod:`runtrack.server.pages._assets`).
 """

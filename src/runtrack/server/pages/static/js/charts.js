@@ -1,6 +1,7 @@
-// Plotly helpers shared by the compare panel and the run page: one look for every
-// chart, smoothing, axis titles, and zoom that asks the server for finer data.
-import { extent, formatNumber, getJSON, loadPlotly } from "./common.js";
+// Chart helpers shared by the compare panel and the run page: one look for every chart,
+// smoothing, axis titles, and line charts (uPlot) whose zoom asks the server for finer
+// data; the Plotly layout the other charts share.
+import { formatNumber, getJSON } from "./common.js";
 
 export const PALETTE = ["#2f5bd3", "#e8710a", "#1a9e5b", "#d6336c", "#7b4fd6", "#0f9aa8",
   "#b58900", "#6b7280", "#c2410c", "#0e7490"];
@@ -50,15 +51,6 @@ export function xTitle(x) {
   return X_TITLES[x] || (x.startsWith("metric:") ? x.slice(7) : x);
 }
 
-function toX(values, x) {
-  return x === "time" ? values.map((v) => new Date(v * 1000)) : values;
-}
-
-function fromX(value, x) {
-  if (x === "time") return new Date(value).getTime() / 1000;
-  return Number(value);
-}
-
 // A trace of the compact wire form (x as x0 + xq * running sum of xd) with plain x.
 export function decodeTrace(t) {
   if (!t.xd) return t;
@@ -71,24 +63,93 @@ export function decodeTrace(t) {
 // Points per chart: about two per pixel for a few series; with many series each gets
 // fewer buckets (each bucket still keeps its extremes), so 100 series stay small.
 const POINT_BUDGET = 12000;
+const CHART_RUNS = 100;
 export const LEGEND_MAX = 10;
 
 export function bucketsFor(width, series) {
   return Math.max(50, Math.min(1000, Math.round((width || 800) / 2), Math.floor(POINT_BUDGET / Math.max(1, series))));
 }
 
+// uPlot (vendored under static/vendor/uplot, loaded once per page) draws the line charts;
+// Plotly stays for the parallel coordinates, scatter and structured charts.
+let uplotPromise = null;
+export function loadUPlot() {
+  if (window.uPlot) return Promise.resolve(window.uPlot);
+  if (!uplotPromise) {
+    uplotPromise = new Promise((resolve, reject) => {
+      const src = document.querySelector('meta[name="runtrack-uplot"]')?.content || "/static/vendor/uplot/uPlot.iife.min.js";
+      const script = document.createElement("script");
+      script.src = src;
+      script.addEventListener("load", () => resolve(window.uPlot));
+      script.addEventListener("error", () => reject(new Error("cannot load uPlot.iife.min.js")));
+      document.head.append(script);
+    });
+  }
+  return uplotPromise;
+}
+
+const DASHES = { solid: undefined, dot: [2, 3], dash: [6, 4], dashdot: [6, 3, 2, 3] };
+const AXIS_FONT = `10px ${FONT.family}`;
+const HOVER_NEAREST = 5;
+
+// One x array for every trace (uPlot's data shape): the traces' x values merged, each
+// trace's y placed at its own x and null elsewhere (lines span the gaps).
+function aligned(traces, logY) {
+  const clean = (ys) => (logY ? ys.map((v) => (typeof v === "number" && v > 0 ? v : null)) : ys);
+  const first = traces[0]?.x || [];
+  const same = traces.every((t) => t.x === first || (t.x.length === first.length && t.x.every((v, i) => v === first[i])));
+  if (same) return [first.map(Number), ...traces.map((t) => clean(t.y))];
+  const all = new Set();
+  for (const t of traces) for (const v of t.x) all.add(Number(v));
+  const xs = Float64Array.from([...all].filter(Number.isFinite)).sort();
+  const index = new Map();
+  xs.forEach((v, i) => index.set(v, i));
+  const out = [Array.from(xs)];
+  for (const t of traces) {
+    const ys = new Array(xs.length).fill(null);
+    const source = clean(t.y);
+    for (let i = 0; i < t.x.length; i++) {
+      const at = index.get(Number(t.x[i]));
+      if (at !== undefined) ys[at] = source[i];
+    }
+    out.push(ys);
+  }
+  return out;
+}
+
 // A chart of downsampled traces that re-fetches finer buckets for the zoomed range.
-// `query` is {run: [...], metric: [...]}; opts: {x, logY, smoothing, label(trace, i)}.
+// `query` is {run: [...], metric: [...]}; opts: {x, logY, smoothing, label(trace, i),
+// group, compact}. The drawn traces stay on the node as `node.data` (name, x, y, line,
+// fill of each) and the uPlot instance as `node.uplot`, for tools and tests.
 export class TraceChart {
   constructor(node, query, opts) {
     this.node = node; this.query = query; this.opts = opts; this.range = null;
     this.busy = false;
     this.generation = 0;
+    this.plot = null;
   }
 
-  url() {
+  // The chart route takes at most CHART_RUNS runs a request: more runs (a selection
+  // across pages) are fetched in parts and drawn together.
+  urls() {
+    const out = [];
+    for (let i = 0; i < this.query.run.length; i += CHART_RUNS) out.push(this.url(this.query.run.slice(i, i + CHART_RUNS)));
+    return out;
+  }
+
+  async fetchTraces(urls) {
+    const parts = await Promise.all(urls.map((u) => getJSON(u)));
+    const data = { ...parts[0], traces: [], missing: [] };
+    for (const part of parts) {
+      for (const t of part.traces) data.traces.push(decodeTrace(t));
+      for (const m of part.missing) data.missing.push(m);
+    }
+    return data;
+  }
+
+  url(runs) {
     const params = new URLSearchParams();
-    for (const r of this.query.run) params.append("run", r);
+    for (const r of runs) params.append("run", r);
     for (const m of this.query.metric) params.append("metric", m);
     params.set("x", this.opts.x);
     const series = this.query.run.length * this.query.metric.length;
@@ -102,56 +163,38 @@ export class TraceChart {
   // this one: its answer is dropped (resolves to null) when it comes back after that.
   async draw() {
     const generation = ++this.generation;
-    const url = this.url();
+    const urls = this.urls();
+    const url = urls.join(" ");
     // log y and smoothing change no data: the last answer is drawn again
-    const pending = this.last?.url === url ? Promise.resolve(this.last.data)
-      : getJSON(url).then((data) => ({ ...data, traces: data.traces.map(decodeTrace) }));
-    if (!window.Plotly && !this.node.dataset.drawn) {
-      // First paint: a plain SVG sketch of the same downsampled data while the 4.8 MB
-      // Plotly bundle loads and compiles; the interactive chart replaces it.
-      const early = await pending;
-      if (generation !== this.generation) return null;
-      this.sketch(early);
-    }
-    const [Plotly, data] = await Promise.all([loadPlotly(), pending]);
+    const pending = this.last?.url === url ? Promise.resolve(this.last.data) : this.fetchTraces(urls);
+    const [uPlot, data] = await Promise.all([loadUPlot(), pending]);
     if (generation !== this.generation) return null;
     this.last = { url, data };
-    this.node.querySelector("svg.sketch")?.remove();
     const x = this.opts.x;
-    const traces = this.opts.group ? groupedTraces(data.traces, this.opts.group, this.query.metric, x)
+    const traces = this.opts.group ? groupedTraces(data.traces, this.opts.group, this.query.metric, this.opts.smoothing)
       : data.traces.map((t, i) => {
       const name = this.opts.label ? this.opts.label(t, i) : t.run_label;
       const runIndex = this.query.run.indexOf(t.run_id);
       const metricIndex = this.query.metric.indexOf(t.metric);
       const color = PALETTE[(this.query.run.length > 1 ? runIndex : metricIndex) % PALETTE.length];
       const dash = this.query.run.length > 1 ? ["solid", "dot", "dash", "dashdot"][metricIndex % 4] : "solid";
-      const line = { color, width: 1.6, dash };
-      const main = { x: toX(t.x, x), y: smooth(t.y, this.opts.smoothing), name, mode: t.x.length === 1 ? "markers" : "lines",
-        type: "scatter", line, marker: { color, size: 6 }, hovertemplate: `%{y:.4g}<extra>${name}</extra>` };
+      const main = { x: t.x, y: smooth(t.y, this.opts.smoothing), name, mode: t.x.length === 1 ? "markers" : "lines",
+        line: { color, width: 1.6, dash } };
       if (!this.opts.smoothing) return [main];
-      return [{ ...main, y: t.y, line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip", showlegend: false, hovertemplate: undefined }, main];
+      return [{ ...main, y: t.y, line: { color, width: 1 }, opacity: 0.25, showlegend: false, meta: "raw" }, main];
     }).flat();
     const shown = this.opts.group ? traces.filter((t) => t.showlegend !== false).length : data.traces.length;
-    const layout = baseLayout({
-      // beyond LEGEND_MAX series the legend would bury the chart: hover names them
-      showlegend: shown > 1 && shown <= LEGEND_MAX && !this.opts.compact,
-      xaxis: { title: { text: xTitle(data.traces[0]?.x_axis || x), font: { size: 10 } }, type: x === "time" ? "date" : "linear",
-        ...(this.range ? { range: this.range.map((v) => (x === "time" ? new Date(v * 1000) : v)) } : {}) },
-      yaxis: { type: this.opts.logY ? "log" : "linear" },
-      // with many series a unified hover would list them all: show the nearest one
-      ...(shown > LEGEND_MAX ? { hovermode: "closest" } : {}),
-      ...(this.opts.layout || {}),
+    this.render(uPlot, traces, {
+      legend: shown > 1 && shown <= LEGEND_MAX && !this.opts.compact,
+      nearest: shown > LEGEND_MAX,
+      xLabel: xTitle(data.traces[0]?.x_axis || x),
     });
-    this.node.dataset.drawn = "plotly";
+    this.node.data = traces;
+    this.node.dataset.drawn = "uplot";
     this.node.dataset.traces = String(data.traces.length);
     this.node.dataset.metrics = this.query.metric.join(",");
     this.node.dataset.points = String(data.traces.reduce((n, t) => n + t.x.length, 0));
     this.node.dataset.groups = this.opts.group ? String(shown) : "";
-    await Plotly.react(this.node, traces, layout, CONFIG);
-    if (!this.bound) {
-      this.bound = true;
-      this.node.on("plotly_relayout", (ev) => this.zoomed(ev));
-    }
     this.node.dispatchEvent(new CustomEvent("chart-drawn", { bubbles: true }));
     return data;
   }
@@ -162,56 +205,134 @@ export class TraceChart {
     return this.draw();
   }
 
-  sketch(data) {
-    const W = Math.max(200, this.node.clientWidth || 600), H = Math.max(120, this.node.clientHeight || 240);
-    const pad = { l: 48, r: 12, t: 8, b: 24 };
-    // no spread into Math.min/max: 100 series of 1,000 points would overflow the stack
-    const xr = extent(data.traces.flatMap((t) => t.x)), yr = extent(data.traces.flatMap((t) => t.y));
-    if (!xr || !yr) return;
-    const [x0, x1] = xr, [y0, y1] = yr;
-    const sx = (v) => pad.l + ((v - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
-    const sy = (v) => H - pad.b - ((v - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
-    const NS = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(NS, "svg");
-    svg.setAttribute("class", "sketch");
-    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    svg.setAttribute("width", "100%");
-    svg.setAttribute("height", String(H));
-    const add = (tag, attrs, text) => {
-      const node = document.createElementNS(NS, tag);
-      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-      if (text !== undefined) node.textContent = text;
-      svg.append(node);
+  render(uPlot, traces, { legend, nearest, xLabel }) {
+    const node = this.node;
+    const time = this.opts.x === "time";
+    const data = aligned(traces, this.opts.logY);
+    const bands = [];
+    traces.forEach((t, i) => { if (t.fill) bands.push({ series: [i + 1, i], fill: t.fillcolor }); });
+    const series = [{}, ...traces.map((t) => ({
+      label: t.name || "",
+      stroke: t.line.width === 0 ? "transparent" : t.line.color,
+      width: t.line.width ?? 1.6,
+      dash: DASHES[t.line.dash || "solid"],
+      alpha: t.opacity ?? 1,
+      spanGaps: true,
+      points: { show: t.mode === "markers", size: 6, fill: t.line.color, stroke: t.line.color },
+    }))];
+    const axis = { stroke: INK.text, font: AXIS_FONT, labelFont: AXIS_FONT, grid: { stroke: INK.grid, width: 1 },
+      ticks: { stroke: INK.axis, width: 1, size: 4 } };
+    const legendNode = legend ? legendFor(traces) : null;
+    const size = () => ({ width: Math.max(120, node.clientWidth || 600),
+      height: Math.max(100, (node.clientHeight || 240) - (legendNode ? 24 : 0)) });
+    const range = this.range;
+    const options = {
+      ...size(),
+      legend: { show: false },
+      scales: {
+        x: { time, ...(range ? { range: () => range } : {}) },
+        y: this.opts.logY ? { distr: 3 } : {},
+      },
+      axes: [{ ...axis, label: xLabel, labelSize: 14, labelGap: 0, size: 30 }, { ...axis, size: yAxisSize, values: (u, splits) => splits.map((v) => formatNumber(v)) }],
+      series,
+      bands,
+      cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
+      hooks: {
+        setSelect: [(u) => {
+          if (u.select.width < 4) return;
+          const a = u.posToVal(u.select.left, "x"), b = u.posToVal(u.select.left + u.select.width, "x");
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          this.zoom([a, b]);
+        }],
+        setCursor: [(u) => hover(u, traces, nearest)],
+      },
     };
-    add("rect", { x: pad.l, y: pad.t, width: W - pad.l - pad.r, height: H - pad.t - pad.b, fill: INK.plot, stroke: INK.grid });
-    data.traces.forEach((t, i) => {
-      const pts = [];
-      for (let k = 0; k < t.x.length; k++) {
-        const xv = Number(t.x[k]), yv = t.y[k];
-        if (Number.isFinite(xv) && typeof yv === "number" && Number.isFinite(yv)) pts.push(`${sx(xv).toFixed(1)},${sy(yv).toFixed(1)}`);
-      }
-      add("polyline", { points: pts.join(" "), fill: "none", stroke: PALETTE[i % PALETTE.length], "stroke-width": 1.6 });
+    this.plot?.destroy();
+    this.observer?.disconnect();
+    node.replaceChildren();
+    this.plot = new uPlot(options, data, node);
+    node.uplot = this.plot;
+    if (legendNode) node.append(legendNode);
+    const tip = document.createElement("div");
+    tip.className = "chart-hover";
+    tip.hidden = true;
+    this.plot.over.append(tip);
+    this.plot.over.addEventListener("dblclick", () => { if (this.range) this.zoom(null); });
+    this.observer = new ResizeObserver(() => {
+      const want = size();
+      if (this.plot && (want.width !== this.plot.width || want.height !== this.plot.height)) this.plot.setSize(want);
     });
-    const label = { "font-size": 10, fill: "#6b7280", "font-family": FONT.family };
-    add("text", { ...label, x: pad.l - 4, y: pad.t + 10, "text-anchor": "end" }, formatNumber(y1));
-    add("text", { ...label, x: pad.l - 4, y: H - pad.b, "text-anchor": "end" }, formatNumber(y0));
-    add("text", { ...label, x: W - pad.r, y: H - 6, "text-anchor": "end" }, formatNumber(x1));
-    this.node.append(svg);
-    this.node.dataset.drawn = "sketch";
+    this.observer.observe(node);
   }
 
-  zoomed(ev) {
-    if (this.busy) return;
-    const x = this.opts.x;
-    let range = null;
-    if (ev["xaxis.range[0]"] !== undefined) range = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
-    else if (ev["xaxis.range"]) range = ev["xaxis.range"];
-    else if (!ev["xaxis.autorange"]) return;
-    this.range = range ? range.map((v) => fromX(v, x)) : null;
+  // Show [from, to] of the x axis (null: everything), with finer data fetched for it.
+  zoom(range) {
+    if (this.busy) return Promise.resolve(null);
+    this.range = range && range[0] < range[1] ? range : null;
     this.busy = true;
-    this.draw().catch((err) => console.warn("runtrack: zoom failed:", err.message))
+    return this.draw().catch((err) => { console.warn("runtrack: zoom failed:", err.message); return null; })
       .finally(() => { this.busy = false; });
   }
+}
+
+// The y axis is as wide as its longest tick label (log axes reach 10,000,000).
+function yAxisSize(u, values) {
+  let longest = 3;
+  for (const v of values || []) longest = Math.max(longest, String(v).length);
+  return Math.ceil(longest * 6.5) + 16;
+}
+
+function legendFor(traces) {
+  const box = document.createElement("div");
+  box.className = "chart-legend";
+  for (const t of traces) {
+    if (t.showlegend === false) continue;
+    const item = document.createElement("span");
+    item.className = "item";
+    const swatch = document.createElement("i");
+    swatch.style.background = t.line.color;
+    item.append(swatch, document.createTextNode(t.name || ""));
+    box.append(item);
+  }
+  return box;
+}
+
+// The hover box: every named series' value at the cursor's x, or with many series the
+// HOVER_NEAREST nearest the cursor.
+function hover(u, traces, nearest) {
+  const tip = u.over.querySelector(".chart-hover");
+  if (!tip) return;
+  const idx = u.cursor.idx;
+  if (idx === null || idx === undefined || u.cursor.left < 0) { tip.hidden = true; return; }
+  const at = u.cursor.top >= 0 ? u.posToVal(u.cursor.top, "y") : null;
+  const rows = [];
+  traces.forEach((t, i) => {
+    if (t.showlegend === false || t.meta) return;
+    const ys = u.data[i + 1];
+    let k = idx, step = 0;
+    while (ys[k] === null || ys[k] === undefined) { // nearest point of this series
+      step++;
+      if (step > 200) break;
+      k = idx + (step % 2 ? -(step + 1) / 2 : step / 2);
+      if (k < 0 || k >= ys.length) continue;
+    }
+    const y = ys[k];
+    if (typeof y === "number") rows.push({ name: t.name, color: t.line.color, y });
+  });
+  if (!rows.length) { tip.hidden = true; return; }
+  let shown = rows;
+  if (nearest && at !== null) shown = rows.sort((a, b) => Math.abs(a.y - at) - Math.abs(b.y - at)).slice(0, HOVER_NEAREST);
+  tip.replaceChildren(...shown.map((r) => {
+    const line = document.createElement("div");
+    const swatch = document.createElement("i");
+    swatch.style.background = r.color;
+    line.append(swatch, document.createTextNode(`${r.name} `), Object.assign(document.createElement("b"), { textContent: formatNumber(r.y) }));
+    return line;
+  }));
+  tip.hidden = false;
+  const left = u.cursor.left + 12;
+  tip.style.left = `${left + tip.offsetWidth > u.over.clientWidth ? Math.max(0, u.cursor.left - tip.offsetWidth - 12) : left}px`;
+  tip.style.top = `${Math.max(0, Math.min(u.cursor.top, u.over.clientHeight - tip.offsetHeight))}px`;
 }
 
 function rgba(hex, alpha) {
@@ -234,8 +355,11 @@ const GROUP_POINTS = 600;
 
 // Runs grouped by a tag or property: per (group, metric) the mean line and a min-max
 // band over the group's runs, on a shared x grid (each run interpolated onto it).
-// `group` maps run id -> group label.
-export function groupedTraces(traces, group, metrics, x) {
+// `group` maps run id -> group label. With `smoothing`, each run's points are smoothed
+// first (as its own line would be, over the points drawn: zooming in smooths the finer
+// data), so the mean and the band are those of the smoothed runs; the unsmoothed mean
+// stays as a faint line behind.
+export function groupedTraces(traces, group, metrics, smoothing = 0) {
   const byKey = new Map();
   for (const t of traces) {
     const label = group.get(t.run_id) ?? "(none)";
@@ -253,29 +377,37 @@ export function groupedTraces(traces, group, metrics, x) {
       const step = grid.length / GROUP_POINTS;
       grid = Array.from({ length: GROUP_POINTS }, (_, k) => grid[Math.floor(k * step)]).concat(grid[grid.length - 1]);
     }
-    const mean = [], low = [], high = [];
-    const cursors = g.traces.map(() => 0);
+    const runs = g.traces.map((t) => ({ xs: t.x.map(Number), raw: t.y, ys: smooth(t.y, smoothing), at: 0 }));
+    const mean = [], low = [], high = [], rawMean = [];
     for (const at of grid) {
-      let sum = 0, n = 0, lo = Infinity, hi = -Infinity;
-      g.traces.forEach((t, k) => {
-        const [y, next] = interpolate(t.x.map(Number), t.y, at, cursors[k]);
-        cursors[k] = next;
-        if (typeof y !== "number" || !Number.isFinite(y)) return;
+      let sum = 0, n = 0, lo = Infinity, hi = -Infinity, rawSum = 0, rawN = 0;
+      for (const r of runs) {
+        const [y, next] = interpolate(r.xs, r.ys, at, r.at);
+        if (smoothing) {
+          const [raw] = interpolate(r.xs, r.raw, at, r.at);
+          if (typeof raw === "number" && Number.isFinite(raw)) { rawSum += raw; rawN++; }
+        }
+        r.at = next;
+        if (typeof y !== "number" || !Number.isFinite(y)) continue;
         sum += y; n++;
         if (y < lo) lo = y;
         if (y > hi) hi = y;
-      });
+      }
       mean.push(n ? sum / n : null); low.push(n ? lo : null); high.push(n ? hi : null);
+      rawMean.push(rawN ? rawSum / rawN : null);
     }
     const color = PALETTE[labels.indexOf(g.label) % PALETTE.length];
     const dash = ["solid", "dot", "dash", "dashdot"][Math.max(0, metrics.indexOf(g.metric)) % 4];
     const name = `${g.label}${metrics.length > 1 ? ` · ${g.metric}` : ""} (${g.traces.length} run${g.traces.length === 1 ? "" : "s"})`;
-    const xs = toX(grid, x);
-    out.push({ x: xs, y: low, type: "scatter", mode: "lines", line: { width: 0, color }, hoverinfo: "skip", showlegend: false, legendgroup: name });
-    out.push({ x: xs, y: high, type: "scatter", mode: "lines", line: { width: 0, color }, fill: "tonexty",
-      fillcolor: rgba(color, 0.18), hoverinfo: "skip", showlegend: false, legendgroup: name });
-    out.push({ x: xs, y: mean, type: "scatter", mode: "lines", name, legendgroup: name, line: { color, width: 2, dash },
-      hovertemplate: `%{y:.4g}<extra>${name} mean</extra>` });
+    const xs = grid;
+    if (smoothing) {
+      out.push({ x: xs, y: rawMean, mode: "lines", line: { color, width: 1 }, opacity: 0.25,
+        showlegend: false, meta: "raw-mean" });
+    }
+    out.push({ x: xs, y: low, mode: "lines", line: { width: 0, color }, showlegend: false, meta: "band-low" });
+    out.push({ x: xs, y: high, mode: "lines", line: { width: 0, color }, fill: "tonexty",
+      fillcolor: rgba(color, 0.18), showlegend: false, meta: "band-high" });
+    out.push({ x: xs, y: mean, mode: "lines", name, line: { color, width: 2, dash } });
   }
   return out;
 }

@@ -120,14 +120,3 @@ export function loadPlotly() {
   }
   return plotlyPromise;
 }
-
-// Smallest and largest finite number of a list (no spread: lists may be long).
-export function extent(values) {
-  let low = Infinity, high = -Infinity;
-  for (const v of values) {
-    if (typeof v !== "number" || !Number.isFinite(v)) continue;
-    if (v < low) low = v;
-    if (v > high) high = v;
-  }
-  return low <= high ? [low, high] : null;
-}

@@ -18,6 +18,7 @@ export class ComparePanel {
     this.chart = null;
     this.panels = [];
     this.hparams = null; // {key, promise}
+    this.matching = false; // the runs are "all runs matching the filter" (set by the table)
     if (!node) return;
     this.chartNode = node.querySelector("#compare-chart");
     this.note = node.querySelector("#compare-note");
@@ -76,7 +77,9 @@ export class ComparePanel {
     const out = new URLSearchParams();
     if (!this.node || this.node.hidden) return out;
     out.set("cmp", "1");
-    for (const r of this.runs) out.append("sel", r.id);
+    // every run matching the table's filter: "all" (the ids are fetched again on load)
+    if (this.matching) out.append("sel", "all");
+    else for (const r of this.runs) out.append("sel", r.id);
     for (const m of this.metrics()) out.append("cm", m);
     const x = this.node.querySelector("#x-axis").value;
     if (x !== "step") out.set("xaxis", x);

@@ -3,6 +3,7 @@ import { formatDuration, formatWhen, getJSON, pageData, poll, setChip } from "./
 import { MetricsTab } from "./run_metrics.js";
 import { OutputsTab } from "./outputs.js";
 import { bindImages } from "./images.js";
+import { postJSON } from "./compare.js";
 
 const page = pageData("run-data");
 const run = page.run;
@@ -48,4 +49,23 @@ if (!terminal) {
     }
     return true;
   }, 1000);
+}
+
+// -- archive / unarchive (hidden for read-only tokens, as the runs table's actions)
+const archiveButton = document.getElementById("archive-run");
+if (archiveButton) {
+  getJSON("/api/v1/views/access").then((a) => { archiveButton.hidden = !a.write; })
+    .catch(() => { archiveButton.hidden = true; });
+  archiveButton.addEventListener("click", async () => {
+    const archived = archiveButton.dataset.archived === "true";
+    const action = archived ? "unarchive" : "archive";
+    const note = document.getElementById("archive-note");
+    try {
+      await postJSON("/api/v1/views/runs/actions", { action, runs: [run.id] });
+    } catch (err) { note.textContent = `Cannot ${action}: ${err.message}`; return; }
+    archiveButton.dataset.archived = String(!archived);
+    archiveButton.textContent = archived ? "Archive" : "Unarchive";
+    document.getElementById("run-archived").hidden = archived;
+    note.textContent = archived ? "" : "Hidden from the runs tables.";
+  });
 }

@@ -1,4 +1,5 @@
-// The runs table: live status, selection, column picker, experiment filter, compare.
+// The runs table: live status, selection (this page's ticks, or every run matching the
+// filter), column picker, experiment filter, compare, run actions.
 import { formatDuration, formatNumber, getJSON, pageData, poll, setChip } from "./common.js";
 import { ComparePanel, postJSON, savedViews } from "./compare.js";
 import { setupColumns } from "./columns.js";
@@ -7,6 +8,7 @@ const data = pageData("table-data") || { metric_names: [] };
 const table = document.getElementById("runs-table");
 const actions = document.getElementById("run-actions");
 let canWrite = false; // set from /api/v1/views/access
+const ACTION_BATCH = 500; // runs per call of /api/v1/views/runs/actions (its limit)
 
 // A select that acts on change: with the keyboard, arrow keys only move the choice and
 // Enter acts; a pointer pick acts at once.
@@ -50,9 +52,11 @@ async function replaceRows() {
   const picked = new Set(selected().map((r) => r.id));
   table.tBodies[0].replaceWith(document.adoptNode(body));
   for (const tr of rows()) tr.querySelector(".pick-run").checked = picked.has(tr.dataset.run);
-  for (const sel of [".page-head .count", ".pager .muted"]) {
+  const head = fresh.querySelector(".page-head h1"), shownHead = document.querySelector(".page-head h1");
+  if (head && shownHead) shownHead.replaceWith(document.adoptNode(head));
+  for (const sel of [".pager .muted", "#archived-toggle"]) {
     const node = document.querySelector(sel), now = fresh.querySelector(sel);
-    if (node && now) node.textContent = now.textContent;
+    if (node && now) node.replaceWith(document.adoptNode(now));
   }
   selectionChanged();
 }
@@ -62,6 +66,7 @@ async function refresh() {
   // finished pages look for new runs every few seconds, live ones every second
   if (!liveRows().length && ++quiet % 3) return true;
   const payload = await getJSON(data.twin);
+  data.total = payload.total;
   const shown = rows().map((tr) => tr.dataset.run).join(" ");
   if (payload.runs.map((r) => r.id).join(" ") !== shown) await replaceRows();
   const byId = new Map(payload.runs.map((r) => [r.id, r]));
@@ -84,15 +89,70 @@ if (data.twin) poll(refresh, 1000);
 const button = document.getElementById("compare-btn");
 const panel = new ComparePanel(document.getElementById("compare"), data.metric_names);
 
+// "Select all N runs matching the filter": the runs of every page, fetched from
+// /api/v1/views/run-ids with the table's own query (null: the ticks of this page rule).
+let matching = null;
+const banner = document.getElementById("select-matching");
+
 function selected() {
+  if (matching) return matching.runs;
   return rows().filter((tr) => tr.querySelector(".pick-run").checked).map((tr) => ({
     id: tr.dataset.run,
     label: `${tr.querySelector(".name a").textContent.trim()} #${tr.cells[2].textContent.trim()}`,
   }));
 }
 
+async function selectMatching() {
+  const url = new URL(data.twin, location.origin);
+  url.pathname = "/api/v1/views/run-ids";
+  const answer = await getJSON(url.pathname + url.search);
+  matching = answer;
+  for (const tr of rows()) tr.querySelector(".pick-run").checked = true;
+  const all = document.getElementById("select-all");
+  if (all) all.checked = true;
+}
+
+function showBanner(picked) {
+  if (!banner) return;
+  const text = banner.querySelector(".text"), btn = banner.querySelector("button");
+  const onPage = rows().length;
+  if (matching) {
+    const capped = matching.total > matching.runs.length;
+    text.textContent = capped
+      ? `The first ${formatNumber(matching.runs.length)} of ${formatNumber(matching.total)} runs matching the filter are selected (at most ${formatNumber(matching.limit)} at once).`
+      : `All ${formatNumber(matching.runs.length)} runs matching the filter are selected.`;
+    btn.textContent = "Clear selection";
+    btn.dataset.do = "clear";
+    banner.hidden = false;
+  } else if (onPage && picked.length === onPage && (data.total || 0) > onPage) {
+    text.textContent = `All ${onPage} runs on this page are ticked.`;
+    btn.textContent = `Select all ${formatNumber(data.total)} runs matching the filter`;
+    btn.dataset.do = "all";
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+  }
+}
+
+banner?.querySelector("button").addEventListener("click", async (ev) => {
+  if (ev.target.dataset.do === "clear") {
+    matching = null;
+    for (const tr of rows()) tr.querySelector(".pick-run").checked = false;
+    const all = document.getElementById("select-all");
+    if (all) all.checked = false;
+  } else {
+    try { await selectMatching(); } catch (err) {
+      banner.querySelector(".text").textContent = `Cannot select: ${err.message}`;
+      return;
+    }
+  }
+  selectionChanged();
+});
+
 function selectionChanged() {
+  panel.matching = Boolean(matching);
   const picked = selected();
+  showBanner(picked);
   button.querySelector(".n").textContent = String(picked.length);
   button.disabled = picked.length === 0;
   if (actions) {
@@ -106,6 +166,7 @@ function selectionChanged() {
 
 if (table) {
   table.addEventListener("change", (ev) => {
+    matching = null; // a tick changed by hand: the ticks of this page rule again
     if (ev.target.id === "select-all") {
       for (const box of table.querySelectorAll(".pick-run")) box.checked = ev.target.checked;
     }
@@ -121,12 +182,15 @@ diffButton.addEventListener("click", () => {
 // -- the workspace from the URL: ticked runs, compare panel, panels (a saved view too)
 const params = new URLSearchParams(location.search);
 const picks = new Set(params.getAll("sel"));
-if (picks.size) {
+if (picks.size && !picks.has("all")) {
   for (const tr of rows()) tr.querySelector(".pick-run").checked = picks.has(tr.dataset.run);
 }
 if (panel.node) panel.restore(params);
 selectionChanged();
-if (params.get("cmp") === "1" && selected().length) panel.show(selected());
+(picks.has("all") && table ? selectMatching() : Promise.resolve()).then(() => {
+  selectionChanged();
+  if (params.get("cmp") === "1" && selected().length) panel.show(selected());
+}).catch((err) => { if (banner) { banner.hidden = false; banner.querySelector(".text").textContent = `Cannot select: ${err.message}`; } });
 
 // -- saved views (experiment pages): ?view=<name> opens one
 const views = document.querySelector(".saved-views");
@@ -213,11 +277,20 @@ actions?.addEventListener("click", async (ev) => {
     return;
   }
   note.textContent = "…";
+  let done = 0;
   try {
-    await postJSON("/api/v1/views/runs/actions", body);
+    // the route takes at most ACTION_BATCH runs a call: a selection across pages goes in parts
+    for (let i = 0; i < ids.length; i += ACTION_BATCH) {
+      const part = ids.slice(i, i + ACTION_BATCH);
+      await postJSON("/api/v1/views/runs/actions", { ...body, runs: part });
+      done += part.length;
+    }
     note.textContent = `${action}: ${ids.length} run(s) done`;
+    if (matching && (action === "delete" || action === "archive" || action === "unarchive")) {
+      matching = null; // the runs matching the filter changed
+    }
     await replaceRows();
-  } catch (err) { note.textContent = `Cannot ${action}: ${err.message}`; }
+  } catch (err) { note.textContent = `Cannot ${action}: ${err.message}${done ? ` (${done} of ${ids.length} done)` : ""}`; }
 });
 
 setupColumns(table);
