@@ -45,6 +45,7 @@ from runtrack.model import (
 )
 from runtrack.store.sql import ingest, migrations, points
 from runtrack.store.sql import query as _query
+from runtrack.store.sql._bulk import collector_paused
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
 from runtrack.store.sql.compute import ComputeMethods
@@ -178,7 +179,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
             return _run(conn, run_id)
 
     def search_runs(self, query: RunQuery) -> list[RunInfo]:
-        with self._read() as conn:
+        with collector_paused(), self._read() as conn:
             return _query.search(conn, query)
 
     def count_runs(self, query: RunQuery) -> int:
@@ -348,7 +349,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
         result: dict[str, dict[str, SeriesData]] = {run_id: {} for run_id in run_ids}
         if names is not None and not names:
             return result
-        with self._read() as conn:
+        with collector_paused(), self._read() as conn:
             wanted: list[tuple[str, int, str, MetricKind]] = []
             for part in in_batches(list(result)):
                 statement = (
@@ -382,7 +383,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
     def get_summaries(
         self, run_ids: Sequence[str], names: Sequence[str] | None = None
     ) -> dict[str, dict[str, SeriesInfo]]:
-        with self._read() as conn:
+        with collector_paused(), self._read() as conn:
             return _query.summaries(conn, run_ids, names)
 
     def close(self) -> None:
