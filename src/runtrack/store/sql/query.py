@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import String
 
@@ -412,6 +413,9 @@ def summaries(
 
 #: built once: SQLAlchemy then reuses its compiled form and cache key on every call
 _RUN_SERIES = select(series).where(series.c.run_id == bindparam("run_id")).order_by(series.c.id)
+#: the same query as SQLite text (qmark parameter), for the driver-level read of
+#: ``SqlStore.list_series``; its rows are plain tuples in the same column order
+RUN_SERIES_SQLITE = str(_RUN_SERIES.compile(dialect=sqlite_dialect()))
 
 
 def run_summaries(conn: Connection, run_id: str) -> list[SeriesInfo]:
