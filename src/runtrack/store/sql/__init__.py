@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, make_url, select, update
 
 from runtrack import limits
+from runtrack._bulk import collector_paused
 from runtrack.errors import (
     ConflictError,
     LimitExceededError,
@@ -46,7 +47,6 @@ from runtrack.model import (
 )
 from runtrack.store.sql import ingest, migrations, points
 from runtrack.store.sql import query as _query
-from runtrack.store.sql._bulk import collector_paused
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
 from runtrack.store.sql.compute import ComputeMethods

@@ -1,4 +1,4 @@
-"""``store.sql._bulk.collector_paused``: the collector is paused inside, restored after."""
+"""``runtrack._bulk.collector_paused``: the collector is paused inside, restored after."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from runtrack.store.sql._bulk import collector_paused
+from runtrack._bulk import collector_paused
 
 
 @pytest.fixture(autouse=True)
