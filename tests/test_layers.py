@@ -25,6 +25,7 @@ CORE = {
     "runtrack.config",
     "runtrack.limits",
     "runtrack._version",
+    "runtrack._bulk",
 }
 
 

@@ -80,3 +80,39 @@ def test_the_server_command_reports_a_damaged_database(tmp_path: Path) -> None:
     assert "not a SQLite database" in result.output
     assert str(folder / "runtrack.db") in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_damaged_database_is_named_by_list_series(tmp_path: Path) -> None:
+    # list_series reads through the SQLite driver directly (one SELECT a call); its raw
+    # errors are mapped like SQLAlchemy's
+    path = tmp_path / "runtrack.db"
+    store = open_store(f"sqlite:///{path}")
+    exp = store.get_or_create_experiment("e")
+    store.create_run(NewRun(exp.id, "run-0", display_name="r", run_type="script"))
+    for k in range(300):
+        store.ingest("run-0", MetricBatch(f"s{k}", 0, [(f"metric-{k:03}-{'x' * 150}",
+                                                        "scalar", None, 1.0, 1.0)]))
+    store.close()
+    data = bytearray(path.read_bytes())
+    series_pages = _pages_of(path, "series")
+    for number in series_pages:
+        start = (number - 1) * 4096
+        data[start + 8 : start + 4096] = b"\xa5" * (4096 - 8)
+    path.write_bytes(bytes(data))
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            reopened.list_series("run-0")
+    finally:
+        reopened.close()
+    message = str(caught.value)
+    assert str(path) in message and "malformed" in message
+
+
+def _pages_of(path: Path, table: str) -> list[int]:
+    """The page numbers of ``table``'s b-tree but its root (SQLite's dbstat)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return [number for (number,) in conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (table,))]

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from runtrack import limits
+from runtrack._bulk import collector_paused
 from runtrack.errors import NotFoundError, RunStateError
 from runtrack.model import NewRun, RunInfo, RunQuery, RunStatus, SeriesInfo
 from runtrack.server.mlflow import convert, run_search, search
@@ -273,11 +274,12 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     else:
         chunk, token = _search_in_python(ctx, exps, clauses, order, view_type, args, size)
     page_summaries = ctx.store.get_summaries([r.id for r in chunk])
-    runs = [
-        convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
-                         deleted=convert.run_deleted(r, exps[r.experiment_id][1]))
-        for r in chunk
-    ]
+    with collector_paused():  # a page of 10,000 runs is ~200,000 dicts and lists
+        runs = [
+            convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
+                             deleted=convert.run_deleted(r, exps[r.experiment_id][1]))
+            for r in chunk
+        ]
     result: dict[str, Any] = {"runs": runs}
     if token:
         result["next_page_token"] = token

@@ -16,13 +16,15 @@ search extension (:meth:`SqlStore.index_log_lines`, :meth:`SqlStore.log_index_po
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, make_url, select, update
 
 from runtrack import limits
+from runtrack._bulk import collector_paused
 from runtrack.errors import (
     ConflictError,
     LimitExceededError,
@@ -48,7 +50,7 @@ from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
 from runtrack.store.sql.compute import ComputeMethods
-from runtrack.store.sql.dialects import Dialect
+from runtrack.store.sql.dialects import Dialect, sqlite_error
 from runtrack.store.sql.ingest import in_batches
 from runtrack.store.sql.schema import (
     chunks,
@@ -187,7 +189,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
             return _run(conn, run_id)
 
     def search_runs(self, query: RunQuery) -> list[RunInfo]:
-        with self._read() as conn:
+        with collector_paused(), self._read() as conn:
             return _query.search(conn, query)
 
     def count_runs(self, query: RunQuery) -> int:
@@ -329,11 +331,33 @@ class SqlStore(CatalogMethods, ComputeMethods):
             return 0 if position is None else int(position)
 
     def list_series(self, run_id: str) -> list[SeriesInfo]:
+        if self.dialect.is_sqlite:  # one statement: no transaction needed (see the helper)
+            found = self._sqlite_run_summaries(run_id)
+            if found:
+                return found
         with self._read() as conn:
             found = _query.run_summaries(conn, run_id)
             if not found:
                 require_run(conn, run_id)  # no series, or no such run
             return found
+
+    def _sqlite_run_summaries(self, run_id: str) -> list[SeriesInfo]:
+        """``list_series`` on SQLite straight through the driver: a v1 listing calls it
+        once per run (``get_metrics()`` re-reads the run's series so that nothing stale
+        is served), and SQLAlchemy's BEGIN, statement and COMMIT cost twice the query.
+        A single SELECT on a connection in autocommit mode is its own read transaction."""
+        with self.engine.connect() as conn:
+            try:
+                cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    _query.RUN_SERIES_SQLITE, (run_id,)
+                )
+                rows = cursor.fetchall()
+            except sqlite3.Error as exc:
+                error = sqlite_error(make_url(self.dialect.url).database or "", exc)
+                if error is not None:
+                    raise error from exc
+                raise
+        return [_query.series_info(row) for row in rows]
 
     def read_series(
         self, run_id: str, name: str, start: int = 0, end: int | None = None
@@ -360,7 +384,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
         result: dict[str, dict[str, SeriesData]] = {run_id: {} for run_id in run_ids}
         if names is not None and not names:
             return result
-        with self._read() as conn:
+        with collector_paused(), self._read() as conn:
             wanted: list[tuple[str, int, str, MetricKind]] = []
             for part in in_batches(list(result)):
                 statement = (
@@ -394,7 +418,7 @@ class SqlStore(CatalogMethods, ComputeMethods):
     def get_summaries(
         self, run_ids: Sequence[str], names: Sequence[str] | None = None
     ) -> dict[str, dict[str, SeriesInfo]]:
-        with self._read() as conn:
+        with collector_paused(), self._read() as conn:
             return _query.summaries(conn, run_ids, names)
 
     def close(self) -> None:
