@@ -223,3 +223,20 @@ def test_the_fast_log_path_follows_the_spool(exp: Experiment) -> None:
     del other
     with pytest.raises(RunStateError, match="keep a reference to the run"):
         kept("x", 2.0)
+
+
+def test_a_log_function_taken_before_the_first_point_takes_the_fast_path(
+    exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = exp.start_logging(snapshot_directory=None)
+    log = run.log  # the method: no spool yet
+    log("loss", 1.0)
+    slow: list[object] = []
+    monkeypatch.setattr(run, "_log_slow", lambda *call: slow.append(call))
+    log("loss", 2.0, step=1)
+    assert slow == []  # the writer's scalar logger took it
+    log("loss", True, step=2)
+    assert slow == [("loss", True, "", 2)]  # what it does not take still goes the slow way
+    monkeypatch.undo()
+    run.complete()
+    assert run.get_metrics()["loss"] == [1.0, 2.0]

@@ -151,9 +151,14 @@ class MetricsMixin:
         scalar logger (:meth:`runtrack.spool.writer.SpoolWriter.scalar_logger`): the
         common case — a float or int under a known name, from the thread that started
         logging — is one struct pack into a memory map; anything else comes back to
-        the checked slow path.
+        the checked slow path. A ``log = run.log`` taken before the spool opened is
+        this method: it hands each call to the scalar logger once there is one.
         """
-        self._log_slow(name, value, description, step)
+        fast = self.__dict__.get("log")
+        if fast is not None:
+            fast(name, value, description, step)
+        else:
+            self._log_slow(name, value, description, step)
 
     def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
         _rules.check_name(name)
