@@ -22,7 +22,6 @@ filesystems it is check-then-write.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -125,6 +124,8 @@ class LocalArtifactStore:
             raise InvalidValueError(f"artifact path {path!r}: {LONG_DIR} is reserved")
         target = run_dir / rel
         if _too_long(target):
+            import hashlib  # only for over-long names: its OpenSSL load costs a trial ~10 ms
+
             target = run_dir / LONG_DIR / hashlib.sha256(rel.encode("utf-8")).hexdigest()
         base = os.path.realpath(run_dir)
         real = os.path.realpath(target)
