@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.datastructures import QueryParams
@@ -19,7 +20,7 @@ from runtrack.store.base import RunTextSearch, TrackingStore
 from runtrack.store.memory import MemoryStore
 from runtrack.store.sql import SqlStore
 
-RUNS = [
+RUNS: list[tuple[str, str, dict[str, str | None], dict[str, str]]] = [
     # (display name, run type, tags, properties)
     ("ResNet-50 baseline", "script", {"model": "resnet50", "lr": "0.1"}, {"seed": "7"}),
     ("vit 100% data", "hyperdrive", {"Team": "Vision", "bare": None}, {"git": "abc_def"}),
@@ -105,9 +106,10 @@ def test_filters_order_and_page_apply(sqlite_store: SqlStore) -> None:
 
 
 def test_bad_words_are_refused(sqlite_store: SqlStore) -> None:
-    for words in ([""], ["two words"], [3]):
+    bad: list[list[Any]] = [[""], ["two words"], [3]]
+    for words in bad:
         with pytest.raises(InvalidValueError, match="without spaces"):
-            sqlite_store.search_runs_text(RunQuery(), words)  # type: ignore[list-item]
+            sqlite_store.search_runs_text(RunQuery(), words)
 
 
 @pytest.mark.parametrize("q", ["resnet", "SCRIPT 0.0", "_", "100%", "lr=0.1", "zebra", "run-"])
