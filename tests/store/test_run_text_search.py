@@ -34,6 +34,8 @@ WORDS = [
     ["="], ["lr=0.1"], ["lr=0.1", "seed"], ["r=0"], ["a=b=c"], ["note=a"], ["bare"], ["bare="],
     ["team=vision"], ["vision", "bare"], ["hyperdrive"], ["script", "resnet50"], ["2"],
     ["run-"], ["zebra"], ["seed=7"], ["archived"], ["runtrack.archived"], ["0.0"],
+    ["seed", "lr=0.1"], ["note", "a=b=c"], ["=", "_"], ["team", "bare="], ["0.1", "seed=7"],
+    ["resnet50", "archived", "script"], ["vit", "bare", "zebra"],
 ]
 
 
