@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,6 +169,7 @@ def test_filters_when_many_files_match_a_common_phrase(
     # many files, a phrase in every line of them: the newest matches (of other runs)
     # exhaust the scan's budget before the filter keeps any, then the files are sought
     monkeypatch.setattr(logindex, "MAX_SEEK_FILES", 1)
+    monkeypatch.setattr(logindex, "PROBE_FILES", 1)  # too few to answer: the fallbacks run
     monkeypatch.setattr(logindex, "SCAN_CHUNK", 2)
     monkeypatch.setattr(logindex, "SCAN_BUDGET", 4)
     for name in ("old1", "old2", "old3", "new1", "new2"):
@@ -182,3 +184,47 @@ def test_filters_when_many_files_match_a_common_phrase(
     few = store.search_logs(LogQuery("old1 3", status=[RunStatus.FAILED]))
     assert [(h.run_id, h.line_no) for h in few] == [("old1", 3)]
     assert store.search_logs(LogQuery("new1", status=[RunStatus.FAILED])) == []
+
+
+def test_many_files_the_newest_answer_when_the_phrase_is_common_in_them(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtrack.store.sql import logindex
+
+    scans: list[int] = []
+    real_scan = logindex._scan
+
+    def counted_scan(*args: Any) -> tuple[list[int], bool]:
+        scans.append(1)
+        return real_scan(*args)
+
+    monkeypatch.setattr(logindex, "_scan", counted_scan)
+    monkeypatch.setattr(logindex, "MAX_SEEK_FILES", 2)
+    sqlite = store.dialect.is_sqlite  # PostgreSQL has one statement for it all
+    for name in ("f1", "f2", "f3", "ok"):
+        _run(store, name, status=RunStatus.COMPLETED if name == "ok" else RunStatus.FAILED)
+    # f1's lines arrive in two parts around f2's: files ordered by their newest line are
+    # f3, f1, f2, but f2 holds lines newer than f1's first part
+    store.index_log_lines("f1", LOG, 1, ["step loss f1 1", "step loss f1 2"])
+    store.index_log_lines("f2", LOG, 1, [f"step loss f2 {i}" for i in range(1, 5)])
+    store.index_log_lines("f1", LOG, 3, ["step loss f1 3", "step loss f1 4"])
+    store.index_log_lines("f3", LOG, 1, [f"step loss f3 {i}" for i in range(1, 5)])
+    store.index_log_lines("ok", LOG, 1, [f"step loss ok {i}" for i in range(1, 50)])
+
+    def failed(limit: int) -> list[tuple[str, int]]:
+        query = LogQuery("step loss", status=[RunStatus.FAILED], limit=limit)
+        return [(h.run_id, h.line_no) for h in store.search_logs(query)]
+
+    newest = [("f3", 4), ("f3", 3), ("f3", 2), ("f3", 1), ("f1", 4), ("f1", 3)]
+    monkeypatch.setattr(logindex, "PROBE_FILES", 3)
+    assert failed(5) == newest[:5]  # f3 and f1 sought; f2 holds only older lines
+    if sqlite:
+        assert scans == []  # the probe answered
+    # 7 hits: the 2 probed files f3 and f1 hold 8, but f2 (after them) has lines newer
+    # than f1's 2 and 1, so the probe cannot answer
+    monkeypatch.setattr(logindex, "PROBE_FILES", 2)
+    assert failed(7) == [*newest, ("f2", 4)]
+    if sqlite:
+        assert scans == [1]
+    assert failed(20) == [*newest, ("f2", 4), ("f2", 3), ("f2", 2), ("f2", 1), ("f1", 2),
+                          ("f1", 1)]

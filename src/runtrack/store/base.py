@@ -36,6 +36,9 @@ Optional extensions, each a small runtime-checkable protocol below, found with
   number; ``search_logs(LogQuery) -> list[LogHit]`` finds lines across runs.
 * :class:`ServesArtifacts`, ``artifacts``: the :class:`ArtifactStore` that belongs with
   the tracking store (``RestStore``: the server owns the files).
+* :class:`RunTextSearch`, ``search_runs_text(RunQuery, words) -> (runs, total)``: the
+  runs page's search box inside the store (``SqlStore`` has it; without it the page
+  matches the runs in Python).
 """
 
 from __future__ import annotations
@@ -467,6 +470,20 @@ class LogSearchStore(Protocol):
 
     def search_logs(self, query: LogQuery) -> list[LogHit]:
         """Lines across runs that match ``query``, newest first."""
+        ...
+
+
+@runtime_checkable
+class RunTextSearch(Protocol):
+    """A store that searches runs' texts (the runs page's search box, issue #15)."""
+
+    def search_runs_text(
+        self, query: RunQuery, words: Sequence[str]
+    ) -> tuple[list[RunInfo], int]:
+        """The runs ``query`` selects in which every word (any case) appears in the
+        display name, id, number, run type, or a tag's or property's ``key=value`` (the
+        key alone for a tag without value); in the query's order, offset and limit; and
+        how many match before paging."""
         ...
 
 

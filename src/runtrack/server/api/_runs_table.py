@@ -38,7 +38,7 @@ from runtrack._format import run_seconds
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo, RunQuery, RunStatus
 from runtrack.server.api._error_text import error_text
-from runtrack.store.base import TrackingStore
+from runtrack.store.base import RunTextSearch, TrackingStore
 
 MAX_PER_PAGE = 500
 MAX_SEARCH_LENGTH = 500
@@ -223,17 +223,26 @@ def _page(
     key = state.sort.lstrip("-")
     offset = (state.page - 1) * state.per_page
     words = state.search.lower().split()
+    by_text_column = key.startswith(("tag:", "prop:"))
+    if words and isinstance(store, RunTextSearch) and all(map(str.isascii, words)):
+        # the store matches the words (the database's case folding is ASCII's, so
+        # other words take the path below, as stores without the extension do)
+        if by_text_column:
+            every, total = store.search_runs_text(query, words)
+            return _by_text_column(every, key, descending)[offset : offset + state.per_page], total
+        return store.search_runs_text(replace(
+            query, order_by=[(key, descending)], offset=offset, limit=state.per_page), words)
     if words:
         # the store has no text search: the runs the other filters select, in order,
         # are matched here, then paged
-        ordered = [] if key.startswith(("tag:", "prop:")) else [(key, descending)]
+        ordered = [] if by_text_column else [(key, descending)]
         every = store.search_runs(replace(query, order_by=ordered or query.order_by))
         found = [r for r in every if matches(r, words)]
         if not ordered:
             found = _by_text_column(found, key, descending)
         return found[offset : offset + state.per_page], len(found)
     total = store.count_runs(query)
-    if key.startswith(("tag:", "prop:")):
+    if by_text_column:
         every = store.search_runs(query)
         return _by_text_column(every, key, descending)[offset : offset + state.per_page], total
     paged = replace(query, order_by=[(key, descending)], offset=offset, limit=state.per_page)

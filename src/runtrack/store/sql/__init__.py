@@ -52,6 +52,7 @@ from runtrack.store.sql.catalog import CatalogMethods
 from runtrack.store.sql.compute import ComputeMethods
 from runtrack.store.sql.dialects import Dialect, sqlite_error
 from runtrack.store.sql.ingest import in_batches
+from runtrack.store.sql.runtext import RunTextMethods
 from runtrack.store.sql.schema import (
     chunks,
     experiment_tags,
@@ -67,7 +68,7 @@ from runtrack.store.sql.schema import (
 __all__ = ["SqlStore"]
 
 
-class SqlStore(CatalogMethods, ComputeMethods):
+class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
     """Tracking data in a SQL database given by a SQLAlchemy-style URL.
 
     ``sqlite:///path/file.db`` creates the file (and its folder) if needed;

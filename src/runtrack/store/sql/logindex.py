@@ -35,8 +35,10 @@ MAX_CONTEXT = 20
 MAX_PATH_CHARS = 1_024
 #: a filtered search seeks each matching file in the index when there are at most this many
 MAX_SEEK_FILES = 64
-#: otherwise it checks the newest matches in chunks of this many, at most SCAN_BUDGET of
+#: otherwise it first seeks the newest PROBE_FILES of them (enough when the phrase is common
+#: in them), then checks the newest matches in chunks of SCAN_CHUNK, at most SCAN_BUDGET of
 #: them, before it seeks file by file (see ``_sqlite_ids``)
+PROBE_FILES = 16
 SCAN_CHUNK = 2_000
 SCAN_BUDGET = 10_000
 _WORD = re.compile(r"\w+")
@@ -229,10 +231,12 @@ def _sqlite_ids(
     * few matching files (at most :data:`MAX_SEEK_FILES`): each file's id range is
       sought in the FTS5 index, newest file first, until no later file can hold a
       newer line than the ``limit`` found;
-    * many: the newest matches of the whole index are checked against the filters in
-      chunks, up to :data:`SCAN_BUDGET` of them (a rare phrase ends there, complete, and
-      so does a filter that keeps most lines); past that the phrase is common, and the
-      files are sought as above (each seek stops at the limit).
+    * many: the newest :data:`PROBE_FILES` files are sought as above, which answers when
+      the phrase is common in them (no later file can hold a newer line than the
+      ``limit`` found); otherwise the newest matches of the whole index are checked
+      against the filters in chunks, up to :data:`SCAN_BUDGET` of them (a rare phrase
+      ends there, complete, and so does a filter that keeps most lines); past that the
+      phrase is common, and every file is sought as above (each seek stops at the limit).
     """
     phrase = '"' + " ".join(_WORD.findall(query.text)) + '"'
     if not where:
@@ -247,11 +251,15 @@ def _sqlite_ids(
     )
     files = conn.execute(text(f"{files_sql} LIMIT :n"), {**params, "n": MAX_SEEK_FILES + 1}).all()
     if len(files) > MAX_SEEK_FILES:
+        # a phrase common in the newest files is answered by seeking a few of them
+        found, complete = _seek(conn, phrase, files[:PROBE_FILES], query.limit)
+        if complete:
+            return found
         found, complete = _scan(conn, phrase, cond, params, query.limit)
         if complete:
             return found
         files = conn.execute(text(files_sql), params).all()
-    return _seek(conn, phrase, files, query.limit)
+    return _seek(conn, phrase, files, query.limit)[0]
 
 
 _SEEK = text(
@@ -261,17 +269,21 @@ _SEEK = text(
 )
 
 
-def _seek(conn: Connection, phrase: str, files: Sequence[Any], limit: int) -> list[int]:
-    """The newest ``limit`` matches in ``files`` (id, first_id, last_id; newest first)."""
+def _seek(
+    conn: Connection, phrase: str, files: Sequence[Any], limit: int
+) -> tuple[list[int], bool]:
+    """The newest ``limit`` matches in ``files`` (id, first_id, last_id; by last_id,
+    newest first), and whether they are the newest of any files that follow these:
+    the search stopped at a file holding only older lines."""
     found: list[int] = []
     for file_id, low, high in files:
         if len(found) >= limit and high < found[limit - 1]:
-            break  # every later file holds only older lines
+            return found[:limit], True  # this and every later file hold only older lines
         found += conn.execute(
             _SEEK, {"q": phrase, "lo": low, "hi": high, "f": file_id, "limit": limit}
         ).scalars()
         found.sort(reverse=True)
-    return found[:limit]
+    return found[:limit], False
 
 
 def _scan(
