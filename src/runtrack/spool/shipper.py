@@ -188,6 +188,10 @@ class BackgroundShipper:
                     shipper.reader.close()
 
     def _ship(self) -> None:
+        # the first batch waits like a streaming one: a run that ends sooner ships once,
+        # from complete() (a flush() wakes the thread at once)
+        self._wake.wait(MAX_PAUSE)
+        self._wake.clear()
         backoff = 0.05
         last = time.monotonic()
         while True:
