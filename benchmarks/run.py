@@ -111,6 +111,9 @@ def main() -> None:
         if theirs:
             line += f"  {theirs / life['s_per_run']:,.1f}x faster  (MLflow log_batch)"
         print(line)
+        if life.get("cpu_s_per_run"):
+            print(f"{'  same, CPU time of the process (all threads) per run':62} "
+                  f"{_fmt(life['cpu_s_per_run'], 's'):>16}")
     if ml:
         print(f"\nMLflow {ml.get('version')} on SQLite; medians of {reps} repetitions.")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

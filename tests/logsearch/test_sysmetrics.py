@@ -133,7 +133,9 @@ def test_interactive_run_samples_in_a_daemon_thread(exp: Experiment,
     assert sampler is not None and sampler.daemon and sampler.is_alive()
     run.log("loss", 1.0)
     run.complete()
-    assert not sampler.is_alive()
+    samples = sampler.samples
+    sampler.join(30.0)  # complete() does not wait for the thread: it ends on its own
+    assert not sampler.is_alive() and sampler.samples == samples
     system = run.get_system_metrics()
     assert "sys/rank0/rss_bytes" in system and "sys/node0/memory_percent" in system
     assert run.get_metrics() == {"loss": 1.0}

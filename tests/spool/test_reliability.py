@@ -241,8 +241,8 @@ from runtrack import Experiment, Workspace
 from runtrack.spool import writer as W
 W.SpoolWriter.__init__.__kwdefaults__["segment_size"] = 64 * 1024
 real = W.SpoolWriter._file_segment
-def slow(self, number):
-    found = real(self, number)
+def slow(self, number, size):
+    found = real(self, number, size)
     if number:
         print("rolling", flush=True)   # segment file exists, header not written yet
         time.sleep(0.3)
@@ -367,11 +367,11 @@ def test_memory_segments_are_bounded_and_freed_once_shipped(
 
     real = W.SpoolWriter._file_segment
 
-    def full(self: W.SpoolWriter, number: int) -> object:
+    def full(self: W.SpoolWriter, number: int, size: int) -> object:
         if number >= 2:
             self._go_to_memory(OSError(errno.ENOSPC, "No space left on device"))
             return None
-        return real(self, number)
+        return real(self, number, size)
 
     monkeypatch.setattr(W.SpoolWriter, "_file_segment", full)
     w = W.SpoolWriter(tmp_path, "s", segment_size=64 * 1024)

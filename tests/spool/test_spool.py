@@ -124,3 +124,30 @@ def test_log_fast_path_literals_match_the_record_format() -> None:
     assert R.POINT_SIZE == 40 == R.FLOAT_REC.size == R.INT_REC.size
     assert (R.FLOAT, R.INT) == (2, 3)
     assert R.COMMIT == 0xC0FFEE01
+
+
+def test_segments_start_small_and_double_up_to_the_segment_size(tmp_path: Path) -> None:
+    """A short run reserves a small first segment; a long one grows to full size; a
+    record larger than the next segment's growth step gets a segment that holds it."""
+    from runtrack.spool.writer import FIRST_SEGMENT, segment_path
+
+    w = SpoolWriter(tmp_path, "s", segment_size=8 * FIRST_SEGMENT)
+    nid = w.intern("m", "scalar")
+    sizes = [segment_path(tmp_path, "s", 0).stat().st_size]
+    n = 0
+    while len(sizes) < 5:
+        w.write_float(nid, n, 0.0, float(n))
+        n += 1
+        if w._segment == len(sizes):
+            sizes.append(segment_path(tmp_path, "s", w._segment).stat().st_size)
+    assert sizes == [FIRST_SEGMENT, 2 * FIRST_SEGMENT, 4 * FIRST_SEGMENT] + [8 * FIRST_SEGMENT] * 2
+    w.close()
+    chunk = SpoolReader(tmp_path, "s").read(10**6)
+    assert [r[4] for r in chunk.records] == [float(i) for i in range(n)]
+
+    big = SpoolWriter(tmp_path, "b", segment_size=8 * FIRST_SEGMENT)
+    text = "x" * (3 * FIRST_SEGMENT)  # beyond segments 0 and 1 (1 and 2 x FIRST_SEGMENT)
+    big.write_json(big.intern("v", "scalar"), R.NO_STEP, 0.0, text)
+    big.close()
+    assert segment_path(tmp_path, "b", 1).stat().st_size == 4 * FIRST_SEGMENT
+    assert [r[4] for r in SpoolReader(tmp_path, "b").read(10**6).records] == [text]

@@ -18,6 +18,7 @@ from runtrack.errors import (
     ConflictError,
     InvalidTypeError,
     InvalidValueError,
+    LimitExceededError,
     NotFoundError,
     PropertyConflictError,
     RunStateError,
@@ -164,6 +165,28 @@ class TrackingStoreContract(RegistryContract, ComputeContract):
                              status=RunStatus.RUNNING, parent_id="missing"))
         with pytest.raises(NotFoundError):
             store.get_run("missing")
+
+    def test_a_taken_run_id_takes_no_number(self, store: TrackingStore) -> None:
+        new_run(store, "r1")
+        with pytest.raises(ConflictError):
+            new_run(store, "r1", tags={"t": "x"})
+        assert store.get_run(new_run(store, "r2")).number == 2
+        assert store.get_run("r1").tags == {}
+
+    def test_tags_up_to_the_limit_and_overwrites_at_it(self, store: TrackingStore) -> None:
+        from runtrack import limits
+
+        run_id = new_run(store, "r1", tags={"first": "1"})
+        full = {f"k{i}": str(i) for i in range(limits.MAX_TAGS_PER_RUN - 1)}
+        store.set_tags(run_id, full)
+        store.set_tags(run_id, {"first": "2", "k0": None})  # existing keys: allowed
+        with pytest.raises(LimitExceededError):
+            store.set_tags(run_id, {"k1": "new value", "one_too_many": "x"})
+        tags = store.get_run(run_id).tags
+        assert len(tags) == limits.MAX_TAGS_PER_RUN
+        assert (tags["first"], tags["k0"], tags["k1"]) == ("2", None, "1")
+        with pytest.raises(NotFoundError):
+            store.set_tags("missing", {"a": "b"})
 
     def test_run_numbers_are_unique_under_concurrency(self, store: TrackingStore) -> None:
         exp = store.get_or_create_experiment("e")

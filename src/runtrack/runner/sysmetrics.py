@@ -222,13 +222,19 @@ class SystemSampler(threading.Thread):
         self.interval = interval
         self.samples = 0
         self._stop_event = threading.Event()
+        #: held while the thread samples; ``stop`` sets ``_stopped`` under it
+        self._sampling = threading.Lock()
+        self._stopped = False
         self._seq: int | None = None
 
     def run(self) -> None:
         # the first sample waits a little, so CPU % covers a real interval
         wait = min(self.interval, FIRST_SAMPLE_AFTER)
         while not self._stop_event.wait(wait):
-            self.sample_once()
+            with self._sampling:
+                if self._stopped:
+                    return
+                self.sample_once()
             wait = self.interval
 
     def sample_once(self) -> None:
@@ -249,10 +255,13 @@ class SystemSampler(threading.Thread):
     def stop(self, sink: Callable[[dict[str, float]], None] | None = None) -> None:
         """Stop; a run that ended before its first sample still gets one, through
         ``sink`` when given (an interactive run's own spool: it ships with the run's
-        other points in one batch, instead of a store write of its own)."""
+        other points in one batch, instead of a store write of its own).
+
+        Waits only for a sample in progress, never for the thread to end (that would
+        cost a short run a thread hand-off): the thread exits when it next wakes."""
+        with self._sampling:
+            self._stopped = True
         self._stop_event.set()
-        if self.is_alive():
-            self.join(10.0)
         if self.samples != 0:
             return
         if sink is None:

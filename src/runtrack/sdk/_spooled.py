@@ -115,9 +115,9 @@ class SpooledMetrics:
             "`runtrack sync` ships them once the store is reachable"
         )
 
-    def _wait(self, targets: dict[str, int], timeout: float, give_up: float | None = None) -> bool:
+    def _wait(self, targets: dict[str, int], timeout: float) -> bool:
         if self.shipper is not None:
-            return self.shipper.wait_for(targets, timeout, give_up=give_up)
+            return self.shipper.wait_for(targets, timeout)
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:
@@ -133,6 +133,30 @@ class SpooledMetrics:
                 return False
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+    def _ship_rest(self, targets: dict[str, int], timeout: float) -> bool:
+        """Ship every stream to its end from this thread (after ``take_over``); retry a
+        failing store until ``timeout``, or until it has failed for
+        ``OUTAGE_GIVE_UP_SECONDS`` in a row (counted from the shipper's first failure)."""
+        assert self.shipper is not None
+        background = self.shipper
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            try:
+                for shipper in background.shippers:
+                    shipper.drain()
+                return all(background.shipped().get(s, 0) >= seq for s, seq in targets.items())
+            except Exception as exc:  # store down: retry, the spool keeps every point
+                background.last_error = exc
+                now = time.monotonic()
+                if background.failing_since is None:
+                    background.failing_since = now
+                if now - background.failing_since > OUTAGE_GIVE_UP_SECONDS or now > deadline:
+                    return False
+                log.debug("runtrack: closing run %s waits for the store: %s", self.run_id, exc)
+                time.sleep(min(delay, max(deadline - now, 0.0)))
+                delay = min(delay * 2, 1.0)
 
     def _last_error(self) -> str:
         err = self.shipper.last_error if self.shipper is not None else None
@@ -151,16 +175,17 @@ class SpooledMetrics:
         _OPEN.discard(self)
         # shipped by the supervisor, which drains the streams to their END once this
         # process has exited: nothing to wait for here
-        ok = self.shipper is None or self._wait(targets, timeout, give_up=OUTAGE_GIVE_UP_SECONDS)
-        if self.shipper is not None:
-            self.shipper.stop(timeout=1.0 if ok else 0.0)
-            if ok and self.shipper.running:  # slow to end: it cleans up when it does
-                _finish_in_background(self.shipper)
-            elif ok:  # never two threads on one stream
-                for shipper in self.shipper.shippers:
-                    shipper.drain()
-                    if shipper.done:
-                        shipper.remove_files()
+        if self.shipper is None:
+            return
+        # the rest ships from this thread: waking the shipper's thread and waiting for
+        # it cost a short run two thread hand-offs (most of its wall time on a busy host)
+        self.shipper.take_over()
+        ok = self._ship_rest(targets, timeout)
+        for shipper in self.shipper.shippers:
+            if ok and shipper.done:
+                shipper.remove_files()
+            else:
+                shipper.reader.close()
         if not ok:
             raise StoreUnavailableError(
                 f"could not store the metrics of run {self.run_id} within {timeout:g} s "

@@ -162,6 +162,9 @@ class BackgroundShipper:
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._stop_deadline = 0.0
+        #: held while the thread steps; whoever sets ``_halted`` under it owns the streams
+        self._step_lock = threading.Lock()
+        self._halted = False
         self._thread = threading.Thread(
             target=self._loop, name=f"runtrack-shipper-{shipper.run_id}", daemon=True
         )
@@ -185,6 +188,10 @@ class BackgroundShipper:
                     shipper.reader.close()
 
     def _ship(self) -> None:
+        # the first batch waits like a streaming one: a run that ends sooner ships once,
+        # from complete() (a flush() wakes the thread at once)
+        self._wake.wait(MAX_PAUSE)
+        self._wake.clear()
         backoff = 0.05
         last = time.monotonic()
         while True:
@@ -193,7 +200,10 @@ class BackgroundShipper:
             # the last points after the read looked: read once more before ending.
             stopping = self._stop.is_set()
             try:
-                n = self._step_all()
+                with self._step_lock:
+                    if self._halted:
+                        return
+                    n = self._step_all()
             except Exception as exc:  # the training process must never die of this
                 if type(exc) is not type(self.last_error):
                     log.warning("runtrack: cannot ship metrics yet (%s); will retry", exc)
@@ -226,12 +236,9 @@ class BackgroundShipper:
     def shipped(self) -> dict[str, int]:
         return {s.stream: s.shipped for s in self.shippers}
 
-    def wait_for(
-        self, targets: dict[str, int], timeout: float, *, give_up: float | None = None
-    ) -> bool:
+    def wait_for(self, targets: dict[str, int], timeout: float) -> bool:
         """Block until the store holds every point below ``targets[stream]`` of each
-        stream; False on timeout, or (with ``give_up``) once the store has failed for
-        ``give_up`` seconds in a row."""
+        stream; False on timeout."""
         deadline = time.monotonic() + timeout
 
         def reached() -> bool:
@@ -244,13 +251,17 @@ class BackgroundShipper:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._thread.is_alive():
                     return reached()
-                since = self.failing_since
-                if give_up is not None and since is not None and (
-                    time.monotonic() - since > give_up
-                ):
-                    return reached()
                 self._progress.wait(min(left, 0.1))
         return True
+
+    def take_over(self) -> None:
+        """End the thread's shipping without waiting for it: it finishes the step it is
+        in (if any) and ships nothing more, so the caller may drive ``shippers`` itself
+        (one shipper per stream at a time). Ending a run this way costs no thread
+        hand-off: the caller ships the rest, the thread exits when it next wakes."""
+        with self._step_lock:
+            self._halted = True
+        self._wake.set()
 
     def finish_in_background(self, timeout: float) -> None:
         """Ship what is readable for up to ``timeout`` s, remove finished streams' files
@@ -267,10 +278,3 @@ class BackgroundShipper:
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` s for the thread to end (after a stop or finish)."""
         self._thread.join(max(timeout, 0.0))
-
-    def stop(self, timeout: float) -> None:
-        """Finish shipping what is readable (up to ``timeout`` s), then end the thread."""
-        self._stop_deadline = time.monotonic() + timeout
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout + 1.0)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, make_url, select, update
+from sqlalchemy.exc import IntegrityError
 
 from runtrack import limits
 from runtrack._bulk import collector_paused
@@ -45,7 +46,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.sql import ingest, migrations, points
+from runtrack.store.sql import _lifecycle, ingest, migrations, points
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
@@ -144,34 +145,36 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
 
     def create_run(self, new: NewRun) -> RunInfo:
         status, run_id, parent_id = RunStatus(new.status), new.run_id, new.parent_id
+        key = _query.experiment_key(new.experiment_id)
         with self._write() as conn:
-            key, experiment_name = _experiment_name(conn, new.experiment_id)
-            if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
-                raise ConflictError(f"a run with id {run_id!r} already exists; use a new id")
             if parent_id is not None:
                 require_run(conn, parent_id)
-            conn.execute(
-                update(experiments)
-                .where(experiments.c.id == key)
-                .values(next_run_number=experiments.c.next_run_number + 1)
-            )
-            number = conn.execute(
-                select(experiments.c.next_run_number).where(experiments.c.id == key)
-            ).scalar_one() - 1
+            taken = None if key is None else conn.execute(
+                _lifecycle.TAKE_RUN_NUMBER, {"b_key": key}
+            ).first()
+            if key is None or taken is None:
+                raise NotFoundError(f"experiment {new.experiment_id!r} does not exist")
+            number, experiment_name = int(taken.next_run_number) - 1, str(taken.name)
             now = time.time()
             definition = json.dumps(new.definition) if new.definition else None
-            conn.execute(
-                insert(runs).values(
-                    id=run_id, experiment_id=key, number=number, display_name=new.display_name,
-                    status=status.value, run_type=new.run_type, parent_id=parent_id,
-                    created_time=now, start_time=now if status is RunStatus.RUNNING else None,
-                    end_time=now if status.is_terminal else None, last_activity=now,
-                    description=new.description, compute_target=new.compute_target,
-                    definition=definition, error=None,
+            try:  # a taken id: the primary key says so (no read first)
+                conn.execute(
+                    insert(runs).values(
+                        id=run_id, experiment_id=key, number=number,
+                        display_name=new.display_name, status=status.value,
+                        run_type=new.run_type, parent_id=parent_id, created_time=now,
+                        start_time=now if status is RunStatus.RUNNING else None,
+                        end_time=now if status.is_terminal else None, last_activity=now,
+                        description=new.description, compute_target=new.compute_target,
+                        definition=definition, error=None,
+                    )
                 )
-            )
+            except IntegrityError as exc:
+                raise ConflictError(
+                    f"a run with id {run_id!r} already exists; use a new id"
+                ) from exc
             if new.tags:
-                _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, new.tags)
+                _lifecycle.set_run_tags(conn, self.dialect, run_id, new.tags)
             if new.properties:
                 _add_properties(conn, run_id, new.properties)
         # what was just written, without reading it back
@@ -276,8 +279,7 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
 
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
         with self._write() as conn:
-            require_run(conn, run_id)
-            _upsert_tags(conn, run_tags, run_tags.c.run_id, run_id, tags)
+            _lifecycle.set_run_tags(conn, self.dialect, run_id, tags)
 
     def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
         with self._write() as conn:
@@ -437,18 +439,6 @@ def _experiment(conn: Connection, experiment_id: str) -> ExperimentInfo:
     return found[0]
 
 
-def _experiment_name(conn: Connection, experiment_id: str) -> tuple[int, str]:
-    """The key and name of an experiment (cheaper than :func:`_experiment`, which
-    also counts its runs)."""
-    key = _query.experiment_key(experiment_id)
-    row = None
-    if key is not None:
-        row = conn.execute(select(experiments.c.name).where(experiments.c.id == key)).first()
-    if key is None or row is None:
-        raise NotFoundError(f"experiment {experiment_id!r} does not exist")
-    return key, str(row.name)
-
-
 def _run(conn: Connection, run_id: str) -> RunInfo:
     found = _query.load_run(conn, run_id)
     if found is None:
@@ -474,12 +464,6 @@ def _upsert_tags(
     present = set(
         conn.execute(select(table.c.key).where(owner == owner_id)).scalars()
     )
-    new_keys = [k for k in tags if k not in present]
-    if table is run_tags and len(present) + len(new_keys) > limits.MAX_TAGS_PER_RUN:
-        raise LimitExceededError(
-            f"run {owner_id!r} would have {len(present) + len(new_keys)} tags, more than "
-            f"MAX_TAGS_PER_RUN={limits.MAX_TAGS_PER_RUN}"
-        )
     owner_column = owner.name
     changed = [k for k in tags if k in present]
     if changed:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from runtrack.errors import NotFoundError
 from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
@@ -42,11 +42,14 @@ class Connected:
             yield conn
 
 
+_RUN_ROW = select(runs.c.id, runs.c.status, runs.c.start_time).where(
+    runs.c.id == bindparam("b_run")
+)  # built once: building it cost as much as running it
+
+
 def require_run(conn: Connection, run_id: str) -> Any:
     """The run's (id, status, start_time) row; NotFoundError when it does not exist."""
-    row = conn.execute(
-        select(runs.c.id, runs.c.status, runs.c.start_time).where(runs.c.id == run_id)
-    ).first()
+    row = conn.execute(_RUN_ROW, {"b_run": run_id}).first()
     if row is None:
         raise NotFoundError(f"run {run_id!r} does not exist")
     return row

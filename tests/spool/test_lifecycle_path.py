@@ -1,0 +1,63 @@
+"""The short-run path: who ships a run's last points, and what its first segment costs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtrack import Experiment, Workspace
+from runtrack.spool import shipper as shipper_module
+from runtrack.spool.shipper import BackgroundShipper, StreamShipper
+from runtrack.spool.writer import FIRST_SEGMENT, SpoolWriter
+
+
+def test_complete_ships_the_rest_from_the_calling_thread(
+    ws: Workspace, exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """complete() does not hand its last batch to the shipper's thread and wait: it
+    ships it itself (no thread hand-off), and returns with every point stored."""
+    threads: list[int] = []
+    real = ws.store.ingest
+
+    def ingest(run_id: str, batch: Any) -> int:
+        threads.append(threading.get_ident())
+        return real(run_id, batch)
+
+    monkeypatch.setattr(ws.store, "ingest", ingest)
+    monkeypatch.setattr(shipper_module, "_pause", lambda shipped, since: 3600.0)
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 0.0, step=0)
+    run.flush()  # shipped by the shipper's thread, which then sleeps until woken
+    assert threads[-1] != threading.get_ident()
+    for i in range(1, 50):
+        run.log("x", float(i), step=i)
+    folder = ws.settings.spool_dir / run.id
+    (first,) = folder.glob("*.000000.seg")
+    assert first.stat().st_size == FIRST_SEGMENT  # a short run reserves a small file
+    run.complete()
+    assert threads and threads[-1] == threading.get_ident()
+    assert ws.store.read_series(run.id, "x").values == [float(i) for i in range(50)]
+    assert not folder.exists()  # shipped streams leave no files behind
+
+
+def test_a_taken_over_shipper_ships_nothing_more(ws: Workspace, exp: Experiment,
+                                                 tmp_path: Path) -> None:
+    run = exp.start_logging(snapshot_directory=None)
+    folder = tmp_path / "spool"
+    writer = SpoolWriter(folder, "s")
+    background = BackgroundShipper(StreamShipper(ws.store, run.id, folder, "s"))
+    background.take_over()
+    nid = writer.intern("y", "scalar")
+    for i in range(10):
+        writer.write_float(nid, i, 1.0, float(i))
+    writer.close()
+    background.join(30.0)
+    assert not background.running
+    assert ws.store.ingest_position(run.id, "s") == 0  # the thread left the stream alone
+    (stream,) = background.shippers
+    assert stream.drain() == 10 and stream.done
+    assert ws.store.read_series(run.id, "y").values == [float(i) for i in range(10)]
+    run.complete()
