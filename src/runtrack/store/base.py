@@ -36,6 +36,9 @@ Optional extensions, each a small runtime-checkable protocol below, found with
   number; ``search_logs(LogQuery) -> list[LogHit]`` finds lines across runs.
 * :class:`ServesArtifacts`, ``artifacts``: the :class:`ArtifactStore` that belongs with
   the tracking store (``RestStore``: the server owns the files).
+* :class:`MetricTableReader`, ``read_metric_table(run_ids, names)``: the last value,
+  minimum and maximum of the runs' scalar series as plain tuples, for
+  ``Experiment.search_runs`` (``SqlStore`` has it; else ``get_summaries`` serves).
 """
 
 from __future__ import annotations
@@ -477,4 +480,19 @@ class ServesArtifacts(Protocol):
     @property
     def artifacts(self) -> ArtifactStore:
         """The artifact store that goes with this tracking store."""
+        ...
+
+
+@runtime_checkable
+class MetricTableReader(Protocol):
+    """A store that reads the scalar metric summaries of many runs as plain rows (the
+    columns of ``Experiment.search_runs``), without a :class:`SeriesInfo` per series."""
+
+    def read_metric_table(
+        self, run_ids: Sequence[str], names: Sequence[str] | None
+    ) -> list[tuple[str, str, Any, float | None, float | None]]:
+        """``(run_id, name, last value, minimum, maximum)`` of every scalar series of
+        these runs, in no particular order: only ``names`` when given, else every name
+        but system metrics (``sys/...``). The values are those of ``get_summaries``
+        (``last_value``, ``minimum``, ``maximum``)."""
         ...

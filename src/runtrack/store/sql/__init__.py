@@ -421,6 +421,14 @@ class SqlStore(CatalogMethods, ComputeMethods):
         with collector_paused(), self._read() as conn:
             return _query.summaries(conn, run_ids, names)
 
+    def read_metric_table(
+        self, run_ids: Sequence[str], names: Sequence[str] | None
+    ) -> list[tuple[str, str, Any, float | None, float | None]]:
+        """Optional (``store.base.MetricTableReader``): the runs' scalar summaries as
+        tuples, for ``Experiment.search_runs``."""
+        with collector_paused(), self._read() as conn:
+            return _query.metric_table(conn, run_ids, names)
+
     def close(self) -> None:
         self.engine.dispose()
 
