@@ -1,0 +1,107 @@
+"""``SqlStore.read_metric_table`` (``store.base.MetricTableReader``): the tuples behind
+``Experiment.search_runs`` hold what ``get_summaries`` holds, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtrack.model import MetricBatch, MetricKind, NewRun
+from runtrack.store import sql as sql_store_module
+from runtrack.store.base import MetricTableReader
+from runtrack.store.memory import MemoryStore
+from runtrack.store.sql import SqlStore
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'runtrack.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = SqlStore(url)
+    yield opened
+    opened.close()
+
+
+def _fill(store: Any, runs: int) -> list[str]:
+    exp = store.get_or_create_experiment("table")
+    ids = []
+    for i in range(runs):
+        run_id = f"run-{i}"
+        store.create_run(NewRun(exp.id, run_id, run_id, "script"))
+        store.ingest(run_id, MetricBatch("s", 0, [
+            ("loss", "scalar", 0, 1.0, 1.0 / (i + 1)), ("loss", "scalar", 1, 2.0, 2.0 * i),
+            ("acc", "scalar", None, 3.0, i),  # an int stays an int
+            ("text", "scalar", None, 4.0, f"run-{i}"),
+            ("nan", "scalar", None, 5.0, math.nan),
+            ("curve", "list", None, 6.0, 1.5),  # not a scalar: left out
+            ("sys/cpu", "scalar", None, 7.0, 50.0 + i),
+        ]))
+        ids.append(run_id)
+    return ids
+
+
+def _from_summaries(store: Any, ids: list[str], names: list[str] | None) -> set[Any]:
+    return {
+        (run_id, name, _nan_free(s.last_value), s.minimum, s.maximum)
+        for run_id, by_name in store.get_summaries(ids, names).items()
+        for name, s in by_name.items()
+        if s.kind is MetricKind.SCALAR and (names is not None or not name.startswith("sys/"))
+    }
+
+
+def _nan_free(value: Any) -> Any:
+    return "NaN" if isinstance(value, float) and math.isnan(value) else value
+
+
+def _rows(rows: list[Any]) -> set[Any]:
+    return {(r, n, _nan_free(last), low, high) for r, n, last, low, high in rows}
+
+
+def test_the_tuples_are_the_summaries(store: SqlStore) -> None:
+    ids = _fill(store, 3)
+    assert isinstance(store, MetricTableReader)
+    rows = store.read_metric_table(ids, None)
+    assert _rows(rows) == _from_summaries(store, ids, None)
+    assert {name for _, name, *_ in rows} == {"loss", "acc", "text", "nan"}  # sys/ left out
+    acc = {run_id: last for run_id, name, last, _, _ in rows if name == "acc"}
+    assert acc == {"run-0": 0, "run-1": 1, "run-2": 2} and type(acc["run-1"]) is int
+    named = store.read_metric_table(ids[:2], ["sys/cpu", "text", "missing"])
+    assert _rows(named) == _from_summaries(store, ids[:2], ["sys/cpu", "text", "missing"])
+    assert len(named) == 4
+    assert store.read_metric_table(ids, []) == []
+    assert store.read_metric_table([], None) == []
+
+
+def test_many_runs_are_read_in_batches(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sql_store_module._query, "in_batches",
+                        lambda items, size=2: [items[i : i + size]
+                                               for i in range(0, len(items), size)])
+    ids = _fill(store, 5)
+    rows = store.read_metric_table([*ids, "no-such-run"], ["loss"])
+    assert sorted(r[0] for r in rows) == ids
+
+
+def test_a_store_without_it_serves_the_same_table(tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    from runtrack.model import RunQuery
+    from runtrack.sdk._runs_table import runs_table
+
+    memory, sql = MemoryStore(), SqlStore(f"sqlite:///{tmp_path / 'runtrack.db'}")
+    assert not isinstance(memory, MetricTableReader)
+    tables = []
+    for store in (memory, sql):
+        _fill(store, 4)
+        exp = store.get_or_create_experiment("table")
+        query = RunQuery(experiment_ids=[exp.id], order_by=[("display_name", False)])
+        tables.append(runs_table(store, query, None, True))
+        assert runs_table(store, query, ["sys/cpu", "acc"], False)[1]["metrics.sys/cpu"] == 51.0
+    sql.close()
+    mine, theirs = (t.drop(columns=["created_time", "start_time", "end_time"]) for t in tables)
+    pandas.testing.assert_frame_equal(mine, theirs)
