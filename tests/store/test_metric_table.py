@@ -13,7 +13,7 @@ import pytest
 
 from runtrack.model import MetricBatch, MetricKind, NewRun
 from runtrack.store import sql as sql_store_module
-from runtrack.store.base import MetricTableReader
+from runtrack.store.base import MetricTableReader, SeriesIndexReader
 from runtrack.store.memory import MemoryStore
 from runtrack.store.sql import SqlStore
 
@@ -105,3 +105,21 @@ def test_a_store_without_it_serves_the_same_table(tmp_path: Path) -> None:
     sql.close()
     mine, theirs = (t.drop(columns=["created_time", "start_time", "end_time"]) for t in tables)
     pandas.testing.assert_frame_equal(mine, theirs)
+
+
+def test_the_series_index_is_the_summaries_in_order(store: SqlStore) -> None:
+    from runtrack.sdk._listing import series_index
+
+    ids = _fill(store, 3)
+    assert isinstance(store, SeriesIndexReader)
+    rows = store.read_series_index([*ids, "no-such-run"])
+    summaries = store.get_summaries(ids)
+    assert rows == [(run_id, name, s.kind.value, s.count)  # logged run after run
+                    for run_id in ids for name, s in summaries[run_id].items()]
+    ordered = series_index(store, ids[::-1])
+    assert list(ordered) == ids[::-1] and ordered[ids[0]]["loss"] == ("scalar", 2)
+    assert list(ordered[ids[0]]) == ["loss", "acc", "text", "nan", "curve", "sys/cpu"]
+    memory = MemoryStore()
+    _fill(memory, 3)
+    assert not isinstance(memory, SeriesIndexReader)
+    assert series_index(memory, ids) == series_index(store, ids)

@@ -39,6 +39,9 @@ Optional extensions, each a small runtime-checkable protocol below, found with
 * :class:`MetricTableReader`, ``read_metric_table(run_ids, names)``: the last value,
   minimum and maximum of the runs' scalar series as plain tuples, for
   ``Experiment.search_runs`` (``SqlStore`` has it; else ``get_summaries`` serves).
+* :class:`SeriesIndexReader`, ``read_series_index(run_ids)``: each series' name, kind
+  and point count, for ``Experiment.get_runs`` (``SqlStore`` has it; else
+  ``get_summaries`` serves).
 """
 
 from __future__ import annotations
@@ -495,4 +498,15 @@ class MetricTableReader(Protocol):
         these runs, in no particular order: only ``names`` when given, else every name
         but system metrics (``sys/...``). The values are those of ``get_summaries``
         (``last_value``, ``minimum``, ``maximum``)."""
+        ...
+
+
+@runtime_checkable
+class SeriesIndexReader(Protocol):
+    """A store that lists the series of many runs by name, kind and point count only
+    (what a listing needs to size its bulk reads), without a :class:`SeriesInfo` each."""
+
+    def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
+        """``(run_id, name, kind value, count)`` of every series of these runs, each
+        run's series in first-logged order."""
         ...

@@ -429,6 +429,12 @@ class SqlStore(CatalogMethods, ComputeMethods):
         with collector_paused(), self._read() as conn:
             return _query.metric_table(conn, run_ids, names)
 
+    def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
+        """Optional (``store.base.SeriesIndexReader``): name, kind and count of each
+        series of the runs, for ``Experiment.get_runs``."""
+        with collector_paused(), self._read() as conn:
+            return _query.series_index(conn, run_ids)
+
     def close(self) -> None:
         self.engine.dispose()
 

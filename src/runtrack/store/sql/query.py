@@ -477,7 +477,7 @@ def metric_table(
                 text += " AND substr(name, 1, 4) != 'sys/'"
             else:
                 text += f" AND name IN ({','.join('?' * len(wanted))})"
-            rows = conn.exec_driver_sql(text, (*part, *(wanted or ()))).all()
+            rows = _sqlite_rows(conn, text, (*part, *(wanted or ())))
         elif wanted is None:
             rows = conn.execute(_METRIC_TABLE_USER, {"ids": part}).all()
         else:
@@ -485,3 +485,31 @@ def metric_table(
         out += [(run_id, name, loads_cell(last), low, high)
                 for run_id, name, last, low, high in rows]
     return out
+
+
+#: name, kind and count of the series of many runs (``Experiment.get_runs`` sizes its
+#: bulk reads with them)
+_SERIES_INDEX = select(series.c.run_id, series.c.name, series.c.kind, series.c.count).where(
+    series.c.run_id.in_(bindparam("ids", expanding=True))
+).order_by(series.c.id)
+_SERIES_INDEX_SQLITE = (
+    "SELECT run_id, name, kind, count FROM series WHERE run_id IN ({ids}) ORDER BY id"
+)
+
+
+def series_index(conn: Connection, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
+    """``(run_id, name, kind, count)`` of the runs' series, in first-logged order."""
+    out: list[tuple[str, str, str, int]] = []
+    for part in in_batches(list(run_ids)):
+        if conn.dialect.paramstyle == "qmark":  # SQLite: see _METRIC_TABLE_SQLITE
+            text = _SERIES_INDEX_SQLITE.format(ids=",".join("?" * len(part)))
+            out += _sqlite_rows(conn, text, tuple(part))
+        else:
+            out += [tuple(row) for row in conn.execute(_SERIES_INDEX, {"ids": part})]
+    return out
+
+
+
+def _sqlite_rows(conn: Connection, text: str, params: tuple[Any, ...]) -> list[Any]:
+    """Rows of a SQLite query as plain tuples, in ``conn``'s transaction."""
+    return [tuple(row) for row in conn.exec_driver_sql(text, params)]
