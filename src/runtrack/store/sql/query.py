@@ -512,4 +512,4 @@ def series_index(conn: Connection, run_ids: Sequence[str]) -> list[tuple[str, st
 
 def _sqlite_rows(conn: Connection, text: str, params: tuple[Any, ...]) -> list[Any]:
     """Rows of a SQLite query as plain tuples, in ``conn``'s transaction."""
-    return [tuple(row) for row in conn.exec_driver_sql(text, params)]
+    return [tuple(row) for row in conn.exec_driver_sql(text, params).all()]
