@@ -13,7 +13,12 @@ import pytest
 
 from runtrack.model import MetricBatch, MetricKind, NewRun
 from runtrack.store import sql as sql_store_module
-from runtrack.store.base import MetricTableReader, SeriesIndexReader
+from runtrack.store.base import (
+    MetricTableReader,
+    ScalarSummary,
+    SeriesIndexReader,
+    scalar_summaries,
+)
 from runtrack.store.memory import MemoryStore
 from runtrack.store.sql import SqlStore
 
@@ -47,35 +52,55 @@ def _fill(store: Any, runs: int) -> list[str]:
     return ids
 
 
-def _from_summaries(store: Any, ids: list[str], names: list[str] | None) -> set[Any]:
-    return {
-        (run_id, name, _nan_free(s.last_value), s.minimum, s.maximum)
+def _from_summaries(
+    store: Any, ids: list[str], names: list[str] | None, system: bool = True
+) -> list[Any]:
+    return [
+        _nan_free_row(ScalarSummary.of(run_id, s))
         for run_id, by_name in store.get_summaries(ids, names).items()
         for name, s in by_name.items()
-        if s.kind is MetricKind.SCALAR and (names is not None or not name.startswith("sys/"))
-    }
+        if s.kind is MetricKind.SCALAR
+        and (system or names is not None or not name.startswith("sys/"))
+    ]
 
 
 def _nan_free(value: Any) -> Any:
     return "NaN" if isinstance(value, float) and math.isnan(value) else value
 
 
-def _rows(rows: list[Any]) -> set[Any]:
-    return {(r, n, _nan_free(last), low, high) for r, n, last, low, high in rows}
+def _nan_free_row(row: ScalarSummary) -> tuple[Any, ...]:
+    return tuple(map(_nan_free, row))
+
+
+def _rows(rows: list[ScalarSummary]) -> list[Any]:
+    return [_nan_free_row(row) for row in rows]
 
 
 def test_the_tuples_are_the_summaries(store: SqlStore) -> None:
     ids = _fill(store, 3)
     assert isinstance(store, MetricTableReader)
-    rows = store.read_metric_table(ids, None)
-    assert _rows(rows) == _from_summaries(store, ids, None)
-    assert {name for _, name, *_ in rows} == {"loss", "acc", "text", "nan"}  # sys/ left out
-    acc = {run_id: last for run_id, name, last, _, _ in rows if name == "acc"}
+    rows = store.read_metric_table(ids, None, system=False)
+    assert _rows(rows) == _from_summaries(store, ids, None, system=False)
+    assert {row.name for row in rows} == {"loss", "acc", "text", "nan"}  # sys/ left out
+    everything = store.read_metric_table(ids, None)
+    assert _rows(everything) == _from_summaries(store, ids, None)
+    assert len(everything) == len(rows) + 3
+    loss = next(row for row in rows if row.name == "loss" and row.run_id == "run-2")
+    assert (loss.points, loss.last_step, loss.top_value, loss.top_step) == (2, 1, 4.0, 1)
+    nan = next(row for row in rows if row.name == "nan")
+    assert math.isnan(nan.last) and math.isnan(nan.top_value)  # type: ignore[arg-type]
+    acc = {row.run_id: row.last_value for row in rows if row.name == "acc"}
     assert acc == {"run-0": 0, "run-1": 1, "run-2": 2} and type(acc["run-1"]) is int
     named = store.read_metric_table(ids[:2], ["sys/cpu", "text", "missing"])
     assert _rows(named) == _from_summaries(store, ids[:2], ["sys/cpu", "text", "missing"])
     assert len(named) == 4
     assert store.read_metric_table(ids, []) == []
+    memory = MemoryStore()
+    _fill(memory, 3)
+    for names in (None, ["loss", "sys/cpu"]):
+        for system in (True, False):
+            assert _rows(scalar_summaries(memory, ids, names, system=system)) == _rows(
+                store.read_metric_table(ids, names, system=system))
     assert store.read_metric_table([], None) == []
 
 
@@ -85,7 +110,7 @@ def test_many_runs_are_read_in_batches(store: SqlStore, monkeypatch: pytest.Monk
                                                for i in range(0, len(items), size)])
     ids = _fill(store, 5)
     rows = store.read_metric_table([*ids, "no-such-run"], ["loss"])
-    assert sorted(r[0] for r in rows) == ids
+    assert sorted(r.run_id for r in rows) == ids
 
 
 def test_a_store_without_it_serves_the_same_table(tmp_path: Path) -> None:

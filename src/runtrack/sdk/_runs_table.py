@@ -1,9 +1,9 @@
 """``Experiment.search_runs``: one row per run, metric summaries as columns.
 
 Two store calls whatever the number of runs: ``search_runs`` (the runs with their tags
-and properties) and the metric summaries, no point read: ``read_metric_table`` (plain
-tuples of the scalar series) where the store has it (``store.base.MetricTableReader``),
-else ``get_summaries``.
+and properties) and the scalar series summaries, no point read
+(``store.base.scalar_summaries``: plain tuples where the store is a
+``MetricTableReader``, else taken from ``get_summaries``).
 Columns, in this order: the run's fields (:data:`RUN_COLUMNS`), then
 ``metrics.<name>`` (the last value logged), ``metrics_min.<name>`` and
 ``metrics_max.<name>`` (over the numeric values) of each scalar metric, then
@@ -17,15 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtrack.errors import InvalidTypeError
-from runtrack.model import MetricKind, RunInfo, RunQuery
-from runtrack.store.base import MetricTableReader, TrackingStore
+from runtrack.model import RunInfo, RunQuery
+from runtrack.store.base import ScalarSummary, TrackingStore, scalar_summaries
 
 RUN_COLUMNS = (
     "run_id", "display_name", "number", "status", "run_type", "parent_id",
     "created_time", "start_time", "end_time",
 )
-#: metrics under this prefix (system metrics) are left out unless named
-_SYSTEM_PREFIX = "sys/"
 
 
 def runs_table(
@@ -41,31 +39,13 @@ def runs_table(
         )
     pandas = _pandas(frame)
     found = store.search_runs(query)
-    cells = _metric_cells(store, [r.id for r in found], metrics) if found else []
+    ids = [r.id for r in found]
+    cells = scalar_summaries(store, ids, metrics, system=False) if found else []
     columns = _columns(found, cells, metrics)
     if pandas is not None:
         return pandas.DataFrame(columns, columns=list(columns))
     keys = list(columns)
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-Cell = tuple[str, str, Any, float | None, float | None]
-
-
-def _metric_cells(
-    store: TrackingStore, run_ids: list[str], metrics: Sequence[str] | None
-) -> list[Cell]:
-    """``(run_id, name, last value, minimum, maximum)`` of the runs' scalar series:
-    ``metrics`` only when given, else every one but system metrics."""
-    if isinstance(store, MetricTableReader):
-        return store.read_metric_table(run_ids, metrics)
-    summaries = store.get_summaries(run_ids, metrics)
-    return [
-        (run_id, name, s.last_value, s.minimum, s.maximum)
-        for run_id, by_name in summaries.items() for name, s in by_name.items()
-        if s.kind is MetricKind.SCALAR
-        and (metrics is not None or not name.startswith(_SYSTEM_PREFIX))
-    ]
 
 
 def _pandas(frame: bool | None) -> Any:
@@ -84,7 +64,7 @@ def _pandas(frame: bool | None) -> Any:
 
 
 def _columns(
-    found: list[RunInfo], cells: list[Cell], wanted: Sequence[str] | None
+    found: list[RunInfo], cells: list[ScalarSummary], wanted: Sequence[str] | None
 ) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {
         "run_id": [r.id for r in found],
@@ -97,15 +77,15 @@ def _columns(
         "start_time": [r.start_time for r in found],
         "end_time": [r.end_time for r in found],
     }
-    seen = {name for _, name, _, _, _ in cells}
+    seen = {cell.name for cell in cells}
     names = [n for n in wanted if n in seen] if wanted is not None else sorted(seen)
     row_of = {run_id: i for i, run_id in enumerate(columns["run_id"])}
     empty: list[Any] = [None] * len(found)
     by_name = {name: (empty.copy(), empty.copy(), empty.copy()) for name in names}
-    for run_id, name, last, low, high in cells:
-        row = row_of[run_id]
-        lasts, lows, highs = by_name[name]
-        lasts[row], lows[row], highs[row] = last, low, high
+    for cell in cells:
+        row = row_of[cell.run_id]
+        lasts, lows, highs = by_name[cell.name]
+        lasts[row], lows[row], highs[row] = cell.last_value, cell.minimum, cell.maximum
     for name in names:
         lasts, lows, highs = by_name[name]
         columns[f"metrics.{name}"] = lasts

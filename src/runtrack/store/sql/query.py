@@ -43,6 +43,7 @@ from runtrack.model import (
     RunStatus,
     SeriesInfo,
 )
+from runtrack.store.base import ScalarSummary
 from runtrack.store.sql.codec import loads_cell
 from runtrack.store.sql.ingest import in_batches
 from runtrack.store.sql.schema import (
@@ -445,45 +446,53 @@ def run_summaries(conn: Connection, run_id: str) -> list[SeriesInfo]:
     return [series_info(row) for row in conn.execute(_RUN_SERIES, {"run_id": run_id}).all()]
 
 
-#: the columns of ``Experiment.search_runs``: built once (cached compiled form)
+#: the scalar summaries of ``Experiment.search_runs`` and MLflow's ``runs/search``:
+#: built once (cached compiled form)
 _METRIC_TABLE = select(
-    series.c.run_id, series.c.name, series.c.last_value, series.c.vmin, series.c.vmax
+    series.c.run_id, series.c.name, series.c.count, series.c.last_value, series.c.vmin,
+    series.c.vmax, series.c.last, series.c.last_nan, series.c.last_time, series.c.last_step,
+    series.c.top_value, series.c.top_nan, series.c.top_time, series.c.top_step,
 ).where(series.c.run_id.in_(bindparam("ids", expanding=True)),
-        series.c.kind == MetricKind.SCALAR.value)
+        series.c.kind == MetricKind.SCALAR.value).order_by(series.c.id)
 _METRIC_TABLE_NAMED = _METRIC_TABLE.where(series.c.name.in_(bindparam("names", expanding=True)))
 _METRIC_TABLE_USER = _METRIC_TABLE.where(func.substr(series.c.name, 1, 4) != "sys/")
 #: the same on SQLite as driver text: rendering a 500-id ``IN`` list through SQLAlchemy
 #: costs more than the query
 _METRIC_TABLE_SQLITE = (
-    "SELECT run_id, name, last_value, vmin, vmax FROM series WHERE kind = 'scalar' "
-    "AND run_id IN ({ids})"
+    "SELECT run_id, name, count, last_value, vmin, vmax, last, last_nan, last_time, "
+    "last_step, top_value, top_nan, top_time, top_step FROM series "
+    "WHERE kind = 'scalar' AND run_id IN ({ids}){more} ORDER BY id"
 )
 
 
 def metric_table(
-    conn: Connection, run_ids: Sequence[str], names: Sequence[str] | None
-) -> list[tuple[str, str, Any, float | None, float | None]]:
-    """``(run_id, name, last value, minimum, maximum)`` of the runs' scalar series (only
-    ``names``, else all but ``sys/...``): five columns, no :class:`SeriesInfo`."""
+    conn: Connection, run_ids: Sequence[str], names: Sequence[str] | None, system: bool
+) -> list[ScalarSummary]:
+    """The runs' scalar series summaries (only ``names``, else all, ``sys/...`` only
+    with ``system``) as tuples: fourteen columns, no :class:`SeriesInfo`."""
     if names is not None and not names:
         return []
     wanted = None if names is None else list(names)
-    out: list[tuple[str, str, Any, float | None, float | None]] = []
+    out: list[ScalarSummary] = []
     for part in in_batches(list(run_ids)):
         rows: Sequence[Any]
         if conn.dialect.paramstyle == "qmark":  # SQLite
-            text = _METRIC_TABLE_SQLITE.format(ids=",".join("?" * len(part)))
-            if wanted is None:
-                text += " AND substr(name, 1, 4) != 'sys/'"
-            else:
-                text += f" AND name IN ({','.join('?' * len(wanted))})"
+            more = ("" if system else " AND substr(name, 1, 4) != 'sys/'") if wanted is None \
+                else f" AND name IN ({','.join('?' * len(wanted))})"
+            text = _METRIC_TABLE_SQLITE.format(ids=",".join("?" * len(part)), more=more)
             rows = _sqlite_rows(conn, text, (*part, *(wanted or ())))
-        elif wanted is None:
-            rows = conn.execute(_METRIC_TABLE_USER, {"ids": part}).all()
-        else:
+        elif wanted is not None:
             rows = conn.execute(_METRIC_TABLE_NAMED, {"ids": part, "names": wanted}).all()
-        out += [(run_id, name, loads_cell(last), low, high)
-                for run_id, name, last, low, high in rows]
+        else:
+            statement = _METRIC_TABLE if system else _METRIC_TABLE_USER
+            rows = conn.execute(statement, {"ids": part}).all()
+        out += [
+            ScalarSummary(run_id, name, count, loads_cell(last_value), low, high,
+                          math.nan if last_nan else last, last_time, last_step,
+                          math.nan if top_nan else top_value, top_time, top_step)
+            for (run_id, name, count, last_value, low, high, last, last_nan, last_time,
+                 last_step, top_value, top_nan, top_time, top_step) in rows
+        ]
     return out
 
 
