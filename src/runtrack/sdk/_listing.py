@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from runtrack.model import SeriesData, SeriesInfo
-from runtrack.store.base import TrackingStore
+from runtrack.store.base import SeriesIndexReader, TrackingStore
 
 #: runs read together at most, and points held at most by one bulk read (a run whose
 #: series alone exceed it is read on its own)
@@ -28,17 +28,18 @@ class RunBatch:
     """The run ids one listing yielded, in order, and the points read ahead for them."""
 
     def __init__(
-        self, store: TrackingStore, listed: Mapping[str, Mapping[str, SeriesInfo]]
+        self, store: TrackingStore, listed: Mapping[str, Mapping[str, tuple[str, int]]]
     ) -> None:
-        """``listed``: the listing's run ids, in order, each with its series summaries
-        as of the listing (they size the bulk reads)."""
+        """``listed``: the listing's run ids, in order, each with its series' kind and
+        point count by name as of the listing (:func:`series_index`; they size the bulk
+        reads)."""
         self._store = store
         self._order = list(listed)
         self._position = {run_id: i for i, run_id in enumerate(self._order)}
         # system metrics (sys/...) are left to get_system_metrics: get_metrics skips them
         self._names = {run_id: [n for n in by_name if not n.startswith(_SYSTEM)]
                        for run_id, by_name in listed.items()}
-        self._points = {run_id: sum(s.count for n, s in by_name.items()
+        self._points = {run_id: sum(count for n, (_, count) in by_name.items()
                                     if not n.startswith(_SYSTEM))
                         for run_id, by_name in listed.items()}
         self._read: set[str] = set()  # runs read ahead already (served or not)
@@ -71,6 +72,22 @@ class RunBatch:
         names = sorted({n for run_id in chosen[:end] for n in self._names[run_id]})
         self._ahead.update(self._store.read_all_series(chosen[:end], names))
         self._read.update(chosen[:end])
+
+
+def series_index(
+    store: TrackingStore, run_ids: Sequence[str]
+) -> dict[str, dict[str, tuple[str, int]]]:
+    """Each run's series as ``{name: (kind value, count)}`` in first-logged order: one
+    narrow store read where the store has it (``store.base.SeriesIndexReader``), else
+    the series summaries."""
+    index: dict[str, dict[str, tuple[str, int]]] = {run_id: {} for run_id in run_ids}
+    if isinstance(store, SeriesIndexReader):
+        for run_id, name, kind, count in store.read_series_index(run_ids):
+            index[run_id][name] = (kind, count)
+        return index
+    for run_id, by_name in store.get_summaries(run_ids).items():
+        index[run_id] = {name: (s.kind.value, s.count) for name, s in by_name.items()}
+    return index
 
 
 def _current(data: SeriesData, info: SeriesInfo) -> bool:

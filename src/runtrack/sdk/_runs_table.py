@@ -1,7 +1,9 @@
 """``Experiment.search_runs``: one row per run, metric summaries as columns.
 
 Two store calls whatever the number of runs: ``search_runs`` (the runs with their tags
-and properties) and ``get_summaries`` (every run's series summaries, no point read).
+and properties) and the scalar series summaries, no point read
+(``store.base.scalar_summaries``: plain tuples where the store is a
+``MetricTableReader``, else taken from ``get_summaries``).
 Columns, in this order: the run's fields (:data:`RUN_COLUMNS`), then
 ``metrics.<name>`` (the last value logged), ``metrics_min.<name>`` and
 ``metrics_max.<name>`` (over the numeric values) of each scalar metric, then
@@ -15,15 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtrack.errors import InvalidTypeError
-from runtrack.model import MetricKind, RunInfo, RunQuery, SeriesInfo
-from runtrack.store.base import TrackingStore
+from runtrack.model import RunInfo, RunQuery
+from runtrack.store.base import ScalarSummary, TrackingStore, scalar_summaries
 
 RUN_COLUMNS = (
     "run_id", "display_name", "number", "status", "run_type", "parent_id",
     "created_time", "start_time", "end_time",
 )
-#: metrics under this prefix (system metrics) are left out unless named
-_SYSTEM_PREFIX = "sys/"
 
 
 def runs_table(
@@ -39,9 +39,9 @@ def runs_table(
         )
     pandas = _pandas(frame)
     found = store.search_runs(query)
-    summaries = store.get_summaries([r.id for r in found], metrics) if found else {}
-    names = _metric_names(summaries, metrics)
-    columns = _columns(found, summaries, names)
+    ids = [r.id for r in found]
+    cells = scalar_summaries(store, ids, metrics, system=False) if found else []
+    columns = _columns(found, cells, metrics)
     if pandas is not None:
         return pandas.DataFrame(columns, columns=list(columns))
     keys = list(columns)
@@ -63,19 +63,8 @@ def _pandas(frame: bool | None) -> Any:
     return pandas
 
 
-def _metric_names(
-    summaries: dict[str, dict[str, SeriesInfo]], wanted: Sequence[str] | None
-) -> list[str]:
-    seen: set[str] = set()
-    for by_name in summaries.values():
-        seen.update(name for name, s in by_name.items() if s.kind is MetricKind.SCALAR)
-    if wanted is not None:
-        return [name for name in wanted if name in seen]
-    return sorted(name for name in seen if not name.startswith(_SYSTEM_PREFIX))
-
-
 def _columns(
-    found: list[RunInfo], summaries: dict[str, dict[str, SeriesInfo]], names: list[str]
+    found: list[RunInfo], cells: list[ScalarSummary], wanted: Sequence[str] | None
 ) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {
         "run_id": [r.id for r in found],
@@ -88,13 +77,20 @@ def _columns(
         "start_time": [r.start_time for r in found],
         "end_time": [r.end_time for r in found],
     }
-    per_run = [summaries.get(r.id, {}) for r in found]
+    seen = {cell.name for cell in cells}
+    names = [n for n in wanted if n in seen] if wanted is not None else sorted(seen)
+    row_of = {run_id: i for i, run_id in enumerate(columns["run_id"])}
+    empty: list[Any] = [None] * len(found)
+    by_name = {name: (empty.copy(), empty.copy(), empty.copy()) for name in names}
+    for cell in cells:
+        row = row_of[cell.run_id]
+        lasts, lows, highs = by_name[cell.name]
+        lasts[row], lows[row], highs[row] = cell.last_value, cell.minimum, cell.maximum
     for name in names:
-        infos = [s if (s := by_name.get(name)) and s.kind is MetricKind.SCALAR else None
-                 for by_name in per_run]
-        columns[f"metrics.{name}"] = [None if s is None else s.last_value for s in infos]
-        columns[f"metrics_min.{name}"] = [None if s is None else s.minimum for s in infos]
-        columns[f"metrics_max.{name}"] = [None if s is None else s.maximum for s in infos]
+        lasts, lows, highs = by_name[name]
+        columns[f"metrics.{name}"] = lasts
+        columns[f"metrics_min.{name}"] = lows
+        columns[f"metrics_max.{name}"] = highs
     for prefix, side in (("properties", "properties"), ("tags", "tags")):
         keys = sorted({k for r in found for k in getattr(r, side)})
         for key in keys:

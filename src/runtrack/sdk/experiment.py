@@ -174,23 +174,23 @@ class Experiment:
         """Runs newest first: top-level ones, and descendants with ``include_children``.
 
         ``tags``/``properties``: a key (has it), a list of keys, or a {key: value} dict.
-        The runs' metric summaries are read in one store call per 200 runs, and
-        ``get_metrics()`` on the runs of one listing reads their points in bulk (many
-        runs per store call), never returning points older than the store's.
+        The runs' series (names, kinds, counts) are read in one store call per 200
+        runs, and ``get_metrics()`` on the runs of one listing reads their points in
+        bulk (many runs per store call), never returning points older than the store's.
         """
-        from runtrack.sdk._listing import RUNS_PER_READ, RunBatch
+        from runtrack.sdk._listing import RUNS_PER_READ, RunBatch, series_index
         from runtrack.sdk.run import Run
 
         store = self.workspace.store
         found = store.search_runs(self._run_query(type, tags, properties, status,
                                                   include_children))
-        for start in range(0, len(found), RUNS_PER_READ):  # a page's summaries at a time
+        for start in range(0, len(found), RUNS_PER_READ):  # a page's series at a time
             page = found[start : start + RUNS_PER_READ]
-            summaries = store.get_summaries([info.id for info in page])
-            batch = RunBatch(store, {info.id: summaries.get(info.id, {}) for info in page})
+            index = series_index(store, [info.id for info in page])
+            batch = RunBatch(store, index)
             for info in page:
-                run = Run(self, info.id, _info=info,
-                          _series=list(summaries.get(info.id, {}).values()))
+                kinds = {name: kind for name, (kind, _) in index[info.id].items()}
+                run = Run(self, info.id, _info=info, _kinds=kinds)
                 run._listing = batch
                 yield run
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from runtrack.errors import NotFoundError
 from runtrack.model import ExperimentInfo, MetricKind, RunInfo, RunStatus, SeriesInfo
 from runtrack.server.mlflow._errors import invalid, missing
-from runtrack.store.base import TrackingStore
+from runtrack.store.base import ScalarSummary, TrackingStore
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -224,10 +225,13 @@ def run_info_json(info: RunInfo, exp_id: str, deleted: bool) -> dict[str, Any]:
     return data
 
 
-def latest(summary: SeriesInfo) -> tuple[float, float | None, int] | None:
+def latest(summary: SeriesInfo | ScalarSummary) -> tuple[float, float | None, int] | None:
     """MLflow's latest point of a scalar series as (value, time, step): the one with the
     highest step, then time, then value (None when the series holds no number)."""
-    if summary.kind is not MetricKind.SCALAR or summary.count == 0:
+    if isinstance(summary, ScalarSummary):
+        if summary.points == 0:
+            return None
+    elif summary.kind is not MetricKind.SCALAR or summary.count == 0:
         return None
     if summary.top_time is not None and summary.top_value is not None:
         return summary.top_value, summary.top_time, summary.top_step or 0
@@ -236,7 +240,9 @@ def latest(summary: SeriesInfo) -> tuple[float, float | None, int] | None:
     return summary.last, summary.last_time, summary.last_step or 0
 
 
-def latest_metrics(summaries: dict[str, SeriesInfo]) -> list[dict[str, Any]]:
+def latest_metrics(
+    summaries: Mapping[str, SeriesInfo | ScalarSummary],
+) -> list[dict[str, Any]]:
     """One MLflow Metric per numeric scalar series: its latest point (:func:`latest`)."""
     metrics = []
     for name, summary in summaries.items():
@@ -253,7 +259,7 @@ def latest_metrics(summaries: dict[str, SeriesInfo]) -> list[dict[str, Any]]:
 def run_json(
     info: RunInfo,
     exp_id: str,
-    summaries: dict[str, SeriesInfo],
+    summaries: Mapping[str, SeriesInfo | ScalarSummary],
     *,
     deleted: bool,
     inputs: dict[str, Any] | None = None,

@@ -23,7 +23,7 @@ from runtrack.server.mlflow import convert, run_search, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
 from runtrack.server.mlflow._inputs import read_io
-from runtrack.store.base import RunRestater
+from runtrack.store.base import RunRestater, ScalarSummary, scalar_summaries
 
 router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
 
@@ -273,7 +273,9 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
         token = search.encode_token(start + size) if len(found) > size else None
     else:
         chunk, token = _search_in_python(ctx, exps, clauses, order, view_type, args, size)
-    page_summaries = ctx.store.get_summaries([r.id for r in chunk])
+    page_summaries: dict[str, dict[str, ScalarSummary]] = {r.id: {} for r in chunk}
+    for summary in scalar_summaries(ctx.store, list(page_summaries), None):
+        page_summaries[summary.run_id][summary.name] = summary
     with collector_paused():  # a page of 10,000 runs is ~200,000 dicts and lists
         runs = [
             convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),

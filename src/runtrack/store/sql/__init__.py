@@ -46,6 +46,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
+from runtrack.store.base import ScalarSummary
 from runtrack.store.sql import _lifecycle, ingest, migrations, points
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
@@ -423,6 +424,20 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
     ) -> dict[str, dict[str, SeriesInfo]]:
         with collector_paused(), self._read() as conn:
             return _query.summaries(conn, run_ids, names)
+
+    def read_metric_table(
+        self, run_ids: Sequence[str], names: Sequence[str] | None, *, system: bool = True
+    ) -> list[ScalarSummary]:
+        """Optional (``store.base.MetricTableReader``): the runs' scalar summaries as
+        tuples, for ``Experiment.search_runs`` and MLflow's ``runs/search``."""
+        with collector_paused(), self._read() as conn:
+            return _query.metric_table(conn, run_ids, names, system)
+
+    def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
+        """Optional (``store.base.SeriesIndexReader``): name, kind and count of each
+        series of the runs, for ``Experiment.get_runs``."""
+        with collector_paused(), self._read() as conn:
+            return _query.series_index(conn, run_ids)
 
     def close(self) -> None:
         self.engine.dispose()

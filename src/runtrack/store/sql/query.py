@@ -43,6 +43,7 @@ from runtrack.model import (
     RunStatus,
     SeriesInfo,
 )
+from runtrack.store.base import ScalarSummary
 from runtrack.store.sql.codec import loads_cell
 from runtrack.store.sql.ingest import in_batches
 from runtrack.store.sql.schema import (
@@ -443,3 +444,81 @@ def run_summaries(conn: Connection, run_id: str) -> list[SeriesInfo]:
     """The summaries of one run's series in first-logged order (one prepared equality
     query: a get_metrics() call makes one per run)."""
     return [series_info(row) for row in conn.execute(_RUN_SERIES, {"run_id": run_id}).all()]
+
+
+#: the scalar summaries of ``Experiment.search_runs`` and MLflow's ``runs/search``:
+#: built once (cached compiled form)
+_METRIC_TABLE = select(
+    series.c.run_id, series.c.name, series.c.count, series.c.last_value, series.c.vmin,
+    series.c.vmax, series.c.last, series.c.last_nan, series.c.last_time, series.c.last_step,
+    series.c.top_value, series.c.top_nan, series.c.top_time, series.c.top_step,
+).where(series.c.run_id.in_(bindparam("ids", expanding=True)),
+        series.c.kind == MetricKind.SCALAR.value).order_by(series.c.id)
+_METRIC_TABLE_NAMED = _METRIC_TABLE.where(series.c.name.in_(bindparam("names", expanding=True)))
+_METRIC_TABLE_USER = _METRIC_TABLE.where(func.substr(series.c.name, 1, 4) != "sys/")
+#: the same on SQLite as driver text: rendering a 500-id ``IN`` list through SQLAlchemy
+#: costs more than the query
+_METRIC_TABLE_SQLITE = (
+    "SELECT run_id, name, count, last_value, vmin, vmax, last, last_nan, last_time, "
+    "last_step, top_value, top_nan, top_time, top_step FROM series "
+    "WHERE kind = 'scalar' AND run_id IN ({ids}){more} ORDER BY id"
+)
+
+
+def metric_table(
+    conn: Connection, run_ids: Sequence[str], names: Sequence[str] | None, system: bool
+) -> list[ScalarSummary]:
+    """The runs' scalar series summaries (only ``names``, else all, ``sys/...`` only
+    with ``system``) as tuples: fourteen columns, no :class:`SeriesInfo`."""
+    if names is not None and not names:
+        return []
+    wanted = None if names is None else list(names)
+    out: list[ScalarSummary] = []
+    for part in in_batches(list(run_ids)):
+        rows: Sequence[Any]
+        if conn.dialect.paramstyle == "qmark":  # SQLite
+            more = ("" if system else " AND substr(name, 1, 4) != 'sys/'") if wanted is None \
+                else f" AND name IN ({','.join('?' * len(wanted))})"
+            text = _METRIC_TABLE_SQLITE.format(ids=",".join("?" * len(part)), more=more)
+            rows = _sqlite_rows(conn, text, (*part, *(wanted or ())))
+        elif wanted is not None:
+            rows = conn.execute(_METRIC_TABLE_NAMED, {"ids": part, "names": wanted}).all()
+        else:
+            statement = _METRIC_TABLE if system else _METRIC_TABLE_USER
+            rows = conn.execute(statement, {"ids": part}).all()
+        out += [
+            ScalarSummary(run_id, name, count, loads_cell(last_value), low, high,
+                          math.nan if last_nan else last, last_time, last_step,
+                          math.nan if top_nan else top_value, top_time, top_step)
+            for (run_id, name, count, last_value, low, high, last, last_nan, last_time,
+                 last_step, top_value, top_nan, top_time, top_step) in rows
+        ]
+    return out
+
+
+#: name, kind and count of the series of many runs (``Experiment.get_runs`` sizes its
+#: bulk reads with them)
+_SERIES_INDEX = select(series.c.run_id, series.c.name, series.c.kind, series.c.count).where(
+    series.c.run_id.in_(bindparam("ids", expanding=True))
+).order_by(series.c.id)
+_SERIES_INDEX_SQLITE = (
+    "SELECT run_id, name, kind, count FROM series WHERE run_id IN ({ids}) ORDER BY id"
+)
+
+
+def series_index(conn: Connection, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
+    """``(run_id, name, kind, count)`` of the runs' series, in first-logged order."""
+    out: list[tuple[str, str, str, int]] = []
+    for part in in_batches(list(run_ids)):
+        if conn.dialect.paramstyle == "qmark":  # SQLite: see _METRIC_TABLE_SQLITE
+            text = _SERIES_INDEX_SQLITE.format(ids=",".join("?" * len(part)))
+            out += _sqlite_rows(conn, text, tuple(part))
+        else:
+            out += [tuple(row) for row in conn.execute(_SERIES_INDEX, {"ids": part})]
+    return out
+
+
+
+def _sqlite_rows(conn: Connection, text: str, params: tuple[Any, ...]) -> list[Any]:
+    """Rows of a SQLite query as plain tuples, in ``conn``'s transaction."""
+    return [tuple(row) for row in conn.exec_driver_sql(text, params).all()]
