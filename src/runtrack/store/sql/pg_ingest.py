@@ -1,5 +1,5 @@
 """Metric ingest on PostgreSQL: the steps of :func:`runtrack.store.sql.ingest.apply_batch`
-in three round trips of statements handed straight to the driver.
+in two round trips of short statements handed straight to the driver.
 
 Ingest is the server's hot path, and there its fixed cost per request is what limits
 how many runs one process carries. Through SQLAlchemy Core the generic path ran 7-10
@@ -7,17 +7,17 @@ statements per batch, each built, looked up in the compilation cache, wrapped in
 result and sent on its own round trip: ~7 ms of CPU per batch against well under 1 ms
 for packing its points. Here a batch takes:
 
-1. one pipeline (one round trip) of three reads: the run's row lock (``FOR UPDATE``,
+1. one pipeline (one round trip) of two reads: the run's row lock (``FOR UPDATE``,
    which orders the ingests of one run, across replicas too), then the stream's cursor
-   and, per metric name of the batch, its series state joined to its last chunk
-   (``LEFT JOIN LATERAL``). The reads after the lock are statements of their own so that,
-   in READ COMMITTED, they see what an ingest that held the lock before has committed;
+   with, per metric name of the batch, its series state joined to its last chunk
+   (``LEFT JOIN LATERAL``). The second read is a statement of its own so that, in READ
+   COMMITTED, it sees what an ingest that held the lock before has committed;
 2. only for metric names new to the run: the series rows are created as the generic
    path creates them, and read again;
-3. one statement of data-modifying CTEs writing the new chunks, the topped-up last
-   chunks, the series summaries (``unnest`` of one array per column, so the statement
-   text never changes and psycopg prepares it once per connection), the cursor (an
-   upsert) and the run's ``last_activity``.
+3. one pipeline (one round trip) of writes: the new chunks, the topped-up last chunks,
+   the series summaries (one execution per row), then the cursor (an upsert) with the
+   run's ``last_activity``. Every statement is short, of scalar parameters and of fixed
+   text, so psycopg converts it once and prepares it per connection.
 
 Grouping, chunk packing and summary folding are the generic path's own functions, so
 what is stored is what it stores, byte for byte (``tests/store/test_pg_ingest.py``
@@ -75,15 +75,14 @@ _PIECE = [chunks.c[name] for name in codec.PIECE_COLUMNS]
 _CHUNK = _CHUNK_KEY + _PIECE
 
 _LOCK = 'SELECT "last_activity" FROM "runs" WHERE "id" = %(run)s FOR UPDATE'
-_CURSOR = (
-    'SELECT "next_seq" FROM "ingest_cursors" WHERE "run_id" = %(run)s AND "stream" = %(stream)s'
-)
-_SERIES = (
-    f"SELECT {', '.join('s.' + _quoted(c) for c in _STATE)}, "
+_STATES = (  # one row even without series: the cursor, then each series or NULLs
+    f"SELECT cur.next_seq, {', '.join('s.' + _quoted(c) for c in _STATE)}, "
     f"{', '.join('c.' + _quoted(c) for c in _CHUNK[1:])} "
-    'FROM "series" s LEFT JOIN LATERAL (SELECT * FROM "chunks" WHERE "series_id" = s."id" '
-    'ORDER BY "chunk_no" DESC LIMIT 1) c ON s."count" > 0 '
-    'WHERE s."run_id" = %(run)s AND s."name" = ANY(%(names)s)'
+    'FROM (SELECT (SELECT "next_seq" FROM "ingest_cursors" WHERE "run_id" = %(run)s '
+    'AND "stream" = %(stream)s) AS next_seq) cur '
+    'LEFT JOIN ("series" s LEFT JOIN LATERAL (SELECT * FROM "chunks" '
+    'WHERE "series_id" = s."id" ORDER BY "chunk_no" DESC LIMIT 1) c ON s."count" > 0) '
+    'ON s."run_id" = %(run)s AND s."name" = ANY(%(names)s)'
 )
 
 
@@ -131,22 +130,19 @@ def _apply(
 ) -> int:
     names = sorted({*batch.descriptions, *_batch_names(batch)})
     keys = {"run": run_id, "stream": batch.stream, "names": names}
-    with driver.pipeline():
+    with driver.pipeline():  # one round trip
         locked = driver.execute(_LOCK, keys)
-        cursor_row = driver.execute(_CURSOR, keys)
-        found = driver.execute(_SERIES, keys)
-    run = locked.fetchone()
-    if run is None:
+        found = driver.execute(_STATES, keys)
+    if locked.fetchone() is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
     size = ingest.batch_size(batch)
-    cursor = cursor_row.fetchone()
-    position = 0 if cursor is None else int(cursor[0])
+    cursor, states, lasts = _states(found.fetchall())
+    position = 0 if cursor is None else int(cursor)
     ingest.check_position(run_id, batch, position)
     groups = ingest.group_points(batch, position - batch.first_seq)
-    states, lasts = _states(found.fetchall())
     ingest.check_kinds(run_id, groups, states)
     if ingest.create_series(conn, run_id, groups, states):
-        states, lasts = _states(driver.execute(_SERIES, keys).fetchall())
+        _, states, lasts = _states(driver.execute(_STATES, keys).fetchall())
     for name, text in batch.descriptions.items():
         if name in states and text:
             states[name]["description"] = text
@@ -182,21 +178,24 @@ def _batch_names(batch: MetricBatch) -> set[str]:
 
 def _states(
     rows: list[tuple[Any, ...]],
-) -> tuple[dict[str, dict[str, Any]], dict[int, ingest.Chunk]]:
-    """Series states by name and the last chunk of each series that has points."""
+) -> tuple[int | None, dict[str, dict[str, Any]], dict[int, ingest.Chunk]]:
+    """From the rows of ``_STATES``: the stream's cursor (None before its first batch),
+    the series states by name and the last chunk of each series that has points."""
     states: dict[str, dict[str, Any]] = {}
     lasts: dict[int, ingest.Chunk] = {}
-    width = len(_STATE)
+    end = 1 + len(_STATE)
     for row in rows:
-        state = {c.name: value for c, value in zip(_STATE, row[:width], strict=True)}
+        if row[1] is None:  # no series: the one row of NULLs
+            continue
+        state = {c.name: value for c, value in zip(_STATE, row[1:end], strict=True)}
         states[state["name"]] = state
-        chunk = row[width:]
+        chunk = row[end:]
         if chunk[0] is not None:  # chunk_no
             piece = codec.Piece(**{
                 c.name: value for c, value in zip(_PIECE, chunk[2:], strict=True)
             })
             lasts[state["id"]] = ingest.Chunk(state["id"], chunk[0], chunk[1], piece, False)
-    return states, lasts
+    return rows[0][0], states, lasts
 
 
 def _chunk_row(chunk: ingest.Chunk) -> dict[str, Any]:
