@@ -74,44 +74,45 @@ _CHUNK_KEY = [chunks.c.series_id, chunks.c.chunk_no, chunks.c.first_index]
 _PIECE = [chunks.c[name] for name in codec.PIECE_COLUMNS]
 _CHUNK = _CHUNK_KEY + _PIECE
 
-_LOCK = 'SELECT "last_activity" FROM "runs" WHERE "id" = %(run)s FOR UPDATE'
+_LOCK = 'SELECT "last_activity" FROM "runs" WHERE "id" = %s FOR UPDATE'
 _STATES = (  # one row even without series: the cursor, then each series or NULLs
     f"SELECT cur.next_seq, {', '.join('s.' + _quoted(c) for c in _STATE)}, "
     f"{', '.join('c.' + _quoted(c) for c in _CHUNK[1:])} "
-    'FROM (SELECT (SELECT "next_seq" FROM "ingest_cursors" WHERE "run_id" = %(run)s '
-    'AND "stream" = %(stream)s) AS next_seq) cur '
+    'FROM (SELECT (SELECT "next_seq" FROM "ingest_cursors" WHERE "run_id" = %s '
+    'AND "stream" = %s) AS next_seq) cur '
     'LEFT JOIN ("series" s LEFT JOIN LATERAL (SELECT * FROM "chunks" '
     'WHERE "series_id" = s."id" ORDER BY "chunk_no" DESC LIMIT 1) c ON s."count" > 0) '
-    'ON s."run_id" = %(run)s AND s."name" = ANY(%(names)s)'
+    'ON s."run_id" = %s AND s."name" = ANY(%s)'
 )
 
 
 def _assign(columns: list[Column[Any]]) -> str:
-    return ", ".join(f"{_quoted(c)} = %({c.name})s" for c in columns)
+    return ", ".join(f"{_quoted(c)} = %s" for c in columns)
 
 
-# Short statements of scalar parameters, one execution per row: psycopg converts each
-# text once and prepares it per connection (it does neither for statements over 4,096
-# characters or 50 parameters), and its C dumpers take scalars (arrays dump in Python).
+# Short statements of positional scalar parameters, one execution per row: psycopg
+# converts each text once and prepares it per connection (it does neither for statements
+# over 4,096 characters or 50 parameters), its C dumpers take scalars (arrays dump in
+# Python), and positional parameters skip reordering a mapping per execution.
 _NEW_CHUNK = (
     f'INSERT INTO "chunks" ({", ".join(_quoted(c) for c in _CHUNK)}) '
-    f"VALUES ({', '.join(f'%({c.name})s' for c in _CHUNK)})"
+    f"VALUES ({', '.join('%s' for _ in _CHUNK)})"
 )
 _TOPPED_CHUNK = (
     f'UPDATE "chunks" SET {_assign(_PIECE)} '
-    'WHERE "series_id" = %(series_id)s AND "chunk_no" = %(chunk_no)s'
+    'WHERE "series_id" = %s AND "chunk_no" = %s'
 )
-_SAVE_SERIES = f'UPDATE "series" SET {_assign(_SAVED)} WHERE "id" = %(id)s'
+_SAVE_SERIES = f'UPDATE "series" SET {_assign(_SAVED)} WHERE "id" = %s'
 _MOVE = (
     'WITH moved AS (INSERT INTO "ingest_cursors" ("run_id", "stream", "next_seq") '
-    "VALUES (%(run)s, %(stream)s, %(next_seq)s) "
+    "VALUES (%s, %s, %s) "
     'ON CONFLICT ("run_id", "stream") DO UPDATE SET "next_seq" = EXCLUDED."next_seq") '
-    'UPDATE "runs" SET "last_activity" = %(latest)s '
-    'WHERE "id" = %(run)s AND "last_activity" < %(latest)s'
+    'UPDATE "runs" SET "last_activity" = %s WHERE "id" = %s AND "last_activity" < %s'
 )
-#: (column name, what makes a value bind as the column's type) of each row written.
-_CHUNK_ROW = [(c.name, _coercer(c)) for c in _CHUNK]
-_SERIES_ROW = [(c.name, _coercer(c)) for c in (series.c.id, *_SAVED)]
+#: (column name, what makes a value bind as the column's type) per placeholder, in order.
+_NEW_ROW = [(c.name, _coercer(c)) for c in _CHUNK]
+_TOPPED_ROW = [(c.name, _coercer(c)) for c in (*_PIECE, *_CHUNK_KEY[:2])]
+_SERIES_ROW = [(c.name, _coercer(c)) for c in (*_SAVED, series.c.id)]
 
 
 def apply_batch(conn: Connection, run_id: str, batch: MetricBatch) -> int:
@@ -129,9 +130,9 @@ def _apply(
     conn: Connection, driver: psycopg.Connection[Any], run_id: str, batch: MetricBatch
 ) -> int:
     names = sorted({*batch.descriptions, *_batch_names(batch)})
-    keys = {"run": run_id, "stream": batch.stream, "names": names}
+    keys = (run_id, batch.stream, run_id, names)
     with driver.pipeline():  # one round trip
-        locked = driver.execute(_LOCK, keys)
+        locked = driver.execute(_LOCK, (run_id,))
         found = driver.execute(_STATES, keys)
     if locked.fetchone() is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
@@ -156,14 +157,13 @@ def _apply(
     latest = max(g.max_time() for g in groups.values()) if groups else None
     with driver.pipeline(), driver.cursor() as cur:  # one round trip
         if created:
-            cur.executemany(_NEW_CHUNK, [_row(_CHUNK_ROW, _chunk_row(c)) for c in created])
-        topped = [_row(_CHUNK_ROW, _chunk_row(c)) for c in lasts.values() if c.dirty]
+            cur.executemany(_NEW_CHUNK, [_row(_NEW_ROW, _chunk_row(c)) for c in created])
+        topped = [_row(_TOPPED_ROW, _chunk_row(c)) for c in lasts.values() if c.dirty]
         if topped:
             cur.executemany(_TOPPED_CHUNK, topped)
         if states:
             cur.executemany(_SAVE_SERIES, [_row(_SERIES_ROW, s) for s in states.values()])
-        cur.execute(_MOVE, {"run": run_id, "stream": batch.stream, "next_seq": new_position,
-                            "latest": latest})
+        cur.execute(_MOVE, (run_id, batch.stream, new_position, latest, run_id, latest))
     return new_position
 
 
@@ -203,5 +203,6 @@ def _chunk_row(chunk: ingest.Chunk) -> dict[str, Any]:
             "first_index": chunk.first_index, **chunk.piece.row()}
 
 
-def _row(spec: list[tuple[str, Callable[[Any], Any]]], values: dict[str, Any]) -> dict[str, Any]:
-    return {name: coerce(values[name]) for name, coerce in spec}
+def _row(spec: list[tuple[str, Callable[[Any], Any]]], values: dict[str, Any]) -> tuple[Any, ...]:
+    """The parameters of one row, in the order of ``spec``'s placeholders."""
+    return tuple([coerce(values[name]) for name, coerce in spec])
