@@ -316,8 +316,8 @@ class SqlStore(CatalogMethods, ComputeMethods):
     def ingest(self, run_id: str, batch: MetricBatch) -> int:
         # PostgreSQL: ingests of different runs go side by side (apply_batch locks the
         # run's row, which orders those of one run, across replicas too)
-        if self.dialect.name == "postgresql":
-            from runtrack.store.sql import pg_ingest  # psycopg: only with PostgreSQL
+        if self.engine.dialect.driver == "psycopg":  # PostgreSQL through psycopg 3
+            from runtrack.store.sql import pg_ingest
 
             with self._write_unlocked() as conn:
                 return pg_ingest.apply_batch(conn, run_id, batch)
