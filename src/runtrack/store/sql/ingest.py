@@ -12,6 +12,10 @@ Its steps:
    is below :data:`TARGET_CHUNK` points and of the same encoding, then start new chunks.
 4. Fold the new points into the series summary, advance the cursor and the run's
    ``last_activity``.
+
+On PostgreSQL (psycopg) :class:`~runtrack.store.sql.SqlStore` runs these steps through
+:mod:`runtrack.store.sql.pg_ingest`, with this module's grouping, packing and folding
+(:func:`group_points`, :func:`pack_chunks`) and fewer, driver-level statements.
 """
 
 from __future__ import annotations
