@@ -36,5 +36,15 @@ def test_values_postgres_refuses_are_a_400(postgres_url: str, tmp_path: Path) ->
         answer = httpx.post(f"{server.api}/experiments", json={"name": "nul\x00name"})
         assert answer.status_code == 400, answer.text
         assert answer.json()["error"]["code"] == "INVALID_VALUE"
+        exp_id = httpx.post(f"{server.api}/experiments", json={"name": "e"}).json()["id"]
+        store = RestStore(server.url)
+        store.create_run(NewRun(exp_id, "r", display_name="r", run_type="script",
+                         status=RunStatus.RUNNING))
+        store.close()
+        answer = httpx.post(f"{server.api}/runs/r/metrics", json={  # the ingest path too
+            "stream": "nul\x00stream", "first_seq": 0, "records": [["m", "scalar", 0, 1.0, 1.0]]})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["code"] == "INVALID_VALUE"
+        assert "NUL" in answer.json()["error"]["message"]
     finally:
         server.stop()

@@ -23,11 +23,13 @@ from runtrack.server.api import (
     runs,
 )
 
+#: Routes are matched in this order, so the metrics router (metric ingest, the hot path)
+#: comes first; no two routers share a path.
 ROUTERS: list[APIRouter] = [
+    metrics.router,
     meta.router,
     experiments.router,
     runs.router,
-    metrics.router,
     artifacts.router,
     logs.router,
     registry.router,

@@ -320,6 +320,11 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
     def ingest(self, run_id: str, batch: MetricBatch) -> int:
         # PostgreSQL: ingests of different runs go side by side (apply_batch locks the
         # run's row, which orders those of one run, across replicas too)
+        if self.engine.dialect.driver == "psycopg":  # PostgreSQL through psycopg 3
+            from runtrack.store.sql import pg_ingest
+
+            with self._write_unlocked() as conn:
+                return pg_ingest.apply_batch(conn, run_id, batch)
         write = self._write if self.dialect.is_sqlite else self._write_unlocked
         with write() as conn:
             return ingest.apply_batch(conn, self.dialect, run_id, batch)

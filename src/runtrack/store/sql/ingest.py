@@ -12,6 +12,10 @@ Its steps:
    is below :data:`TARGET_CHUNK` points and of the same encoding, then start new chunks.
 4. Fold the new points into the series summary, advance the cursor and the run's
    ``last_activity``.
+
+On PostgreSQL (psycopg) :class:`~runtrack.store.sql.SqlStore` runs these steps through
+:mod:`runtrack.store.sql.pg_ingest`, with this module's grouping, packing and folding
+(:func:`group_points`, :func:`pack_chunks`) and fewer, driver-level statements.
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ _AnyGroup = _Group | columnar.ArrayGroup
 
 
 @dataclass
-class _Chunk:
+class Chunk:
     series_id: int
     chunk_no: int
     first_index: int
@@ -94,29 +98,19 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
     ).first()
     if run is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
-    size = len(batch.columns) if batch.columns is not None else len(batch.records)
-    if size > limits.MAX_BATCH_RECORDS:
-        raise LimitExceededError(
-            f"a batch holds {size} records, more than MAX_BATCH_RECORDS="
-            f"{limits.MAX_BATCH_RECORDS}; split it"
-        )
+    size = batch_size(batch)
     cursor = conn.execute(
         select(ingest_cursors.c.next_seq).where(
             ingest_cursors.c.run_id == run_id, ingest_cursors.c.stream == batch.stream
         )
     ).scalar()
     position = 0 if cursor is None else int(cursor)
-    if batch.first_seq < 0 or batch.first_seq > position:
-        raise InvalidValueError(
-            f"batch for stream {batch.stream!r} of run {run_id!r} starts at sequence "
-            f"{batch.first_seq} but the store expects {position}: records are missing; "
-            "resend from the store's position (ingest_position)"
-        )
-    groups = _groups(batch, position - batch.first_seq)
+    check_position(run_id, batch, position)
+    groups = group_points(batch, position - batch.first_seq)
     names = sorted(set(groups) | set(batch.descriptions))
     states = _load_series(conn, run_id, names)
-    _check_kinds(run_id, groups, states)
-    if _create_series(conn, run_id, groups, states):
+    check_kinds(run_id, groups, states)
+    if create_series(conn, run_id, groups, states):
         states = _load_series(conn, run_id, names)
     for name, text in batch.descriptions.items():
         if name in states and text:
@@ -147,7 +141,28 @@ def apply_batch(conn: Connection, dialect: Dialect, run_id: str, batch: MetricBa
     return new_position
 
 
-def _groups(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
+def batch_size(batch: MetricBatch) -> int:
+    """The number of records of ``batch``; LimitExceededError past MAX_BATCH_RECORDS."""
+    size = len(batch.columns) if batch.columns is not None else len(batch.records)
+    if size > limits.MAX_BATCH_RECORDS:
+        raise LimitExceededError(
+            f"a batch holds {size} records, more than MAX_BATCH_RECORDS="
+            f"{limits.MAX_BATCH_RECORDS}; split it"
+        )
+    return size
+
+
+def check_position(run_id: str, batch: MetricBatch, position: int) -> None:
+    """InvalidValueError when ``batch`` starts past the stream's cursor ``position``."""
+    if batch.first_seq < 0 or batch.first_seq > position:
+        raise InvalidValueError(
+            f"batch for stream {batch.stream!r} of run {run_id!r} starts at sequence "
+            f"{batch.first_seq} but the store expects {position}: records are missing; "
+            "resend from the store's position (ingest_position)"
+        )
+
+
+def group_points(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
     """New points per metric name: from the batch's columns through numpy when both
     are there, else from its records."""
     np = codec.optional_numpy()
@@ -232,7 +247,7 @@ def _load_series(conn: Connection, run_id: str, names: Sequence[str]) -> dict[st
     return states
 
 
-def _check_kinds(run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]) -> None:
+def check_kinds(run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]) -> None:
     """A metric keeps the kind it was created with (as ``Run.log*`` enforces)."""
     for name, group in groups.items():
         state = states.get(name)
@@ -243,7 +258,7 @@ def _check_kinds(run_id: str, groups: dict[str, _AnyGroup], states: dict[str, An
             )
 
 
-def _create_series(
+def create_series(
     conn: Connection, run_id: str, groups: dict[str, _AnyGroup], states: dict[str, Any]
 ) -> bool:
     """Create the series rows ``states`` lacks; whether there were any."""
@@ -269,11 +284,11 @@ def _create_series(
     return True
 
 
-def _last_chunks(conn: Connection, series_ids: Sequence[int]) -> dict[int, _Chunk]:
-    found: dict[int, _Chunk] = {}
+def _last_chunks(conn: Connection, series_ids: Sequence[int]) -> dict[int, Chunk]:
+    found: dict[int, Chunk] = {}
     for part in in_batches(series_ids):
         for row in conn.execute(_LAST_CHUNKS, {"b_ids": list(part)}):
-            found[row.series_id] = _Chunk(
+            found[row.series_id] = Chunk(
                 row.series_id, row.chunk_no, row.first_index, codec.piece_from_row(row), False
             )
     return found
@@ -284,26 +299,7 @@ def _write_chunks(
 ) -> None:
     """Pack each series' new points into chunks; ``work``: id -> (count so far, group)."""
     lasts = _last_chunks(conn, [sid for sid, (count, _) in work.items() if count])
-    created: list[_Chunk] = []
-    for series_id, (index, group) in work.items():
-        last = lasts.get(series_id)
-        for encoding, start, end in group.segments():
-            pos = start
-            while pos < end:
-                room = TARGET_CHUNK - last.piece.count if last is not None else 0
-                if last is not None and last.piece.encoding == encoding and room > 0:
-                    take = min(room, end - pos)
-                    piece = group.encode(encoding, pos, pos + take)
-                    last.piece = codec.merge_pieces(last.piece, piece)
-                    last.dirty = True
-                else:
-                    take = min(TARGET_CHUNK, end - pos)
-                    piece = group.encode(encoding, pos, pos + take)
-                    number = last.chunk_no + 1 if last is not None else 0
-                    last = _Chunk(series_id, number, index, piece, True)
-                    created.append(last)
-                pos += take
-                index += take
+    created = pack_chunks(work, lasts)
     dialect.insert_rows(
         conn,
         chunks,
@@ -325,6 +321,34 @@ def _write_chunks(
             statement,
             [{"b_series": c.series_id, "b_chunk": c.chunk_no, **c.piece.row()} for c in changed],
         )
+
+
+def pack_chunks(
+    work: dict[int, tuple[int, _AnyGroup]], lasts: dict[int, Chunk]
+) -> list[Chunk]:
+    """Pack the new points of ``work`` (id -> (count so far, group)): top up each series'
+    last chunk in ``lasts`` (marked ``dirty``) and return the new chunks."""
+    created: list[Chunk] = []
+    for series_id, (index, group) in work.items():
+        last = lasts.get(series_id)
+        for encoding, start, end in group.segments():
+            pos = start
+            while pos < end:
+                room = TARGET_CHUNK - last.piece.count if last is not None else 0
+                if last is not None and last.piece.encoding == encoding and room > 0:
+                    take = min(room, end - pos)
+                    piece = group.encode(encoding, pos, pos + take)
+                    last.piece = codec.merge_pieces(last.piece, piece)
+                    last.dirty = True
+                else:
+                    take = min(TARGET_CHUNK, end - pos)
+                    piece = group.encode(encoding, pos, pos + take)
+                    number = last.chunk_no + 1 if last is not None else 0
+                    last = Chunk(series_id, number, index, piece, True)
+                    created.append(last)
+                pos += take
+                index += take
+    return created
 
 
 def _encode(
