@@ -52,8 +52,8 @@ def test_azure_classes_read_the_stored_targets(tmp_path: Path) -> None:
     cluster = ComputeTarget(ws, "cpu-cluster")
     assert (cluster.kind, cluster.address) == ("ray", RAY)
     assert ws.compute_targets["cpu-cluster"].address == RAY
-    assert isinstance(target_for("cpu-cluster", ws._compute_infos()), RayTarget)
-    assert isinstance(target_for(None, ws._compute_infos()), LocalTarget)
+    assert isinstance(target_for("cpu-cluster", ws.compute_target_infos()), RayTarget)
+    assert isinstance(target_for(None, ws.compute_target_infos()), LocalTarget)
     cluster.delete()
     assert ws.store.list_compute_targets() == []
     with pytest.raises(ComputeTargetException, match=r"known: local\); add it with"):

@@ -33,7 +33,7 @@ class ComputeTarget:
     type = "local"
 
     def __init__(self, workspace: Workspace, name: str = "local") -> None:
-        known = workspace._compute_infos()
+        known = workspace.compute_target_infos()
         if name not in known:
             raise ComputeTargetException(
                 f"compute target {name!r} is not in this workspace (known: "
