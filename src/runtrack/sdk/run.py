@@ -775,7 +775,7 @@ class Run:
         self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
     ) -> Run:
         """A started child run (use it as a context manager to complete it)."""
-        return type(self)._create(
+        return Run._create(
             self.experiment,
             run_id=run_id,
             run_type="child",
@@ -814,8 +814,9 @@ class Run:
 
     @property
     def _children(self) -> RunChildren[Run]:
-        """Built per call: its factories hold the experiment, never this run."""
-        cls, experiment = type(self), self.experiment
+        """Built per call: its factories hold the experiment, never this run. Children
+        are plain ``Run``s whatever this run's class (a sweep's trials are)."""
+        cls, experiment = Run, self.experiment
         parent_id, target = self.id, self._info.compute_target
 
         def start(tags: Mapping[str, str]) -> Run:
