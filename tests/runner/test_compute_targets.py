@@ -60,6 +60,10 @@ def test_azure_classes_read_the_stored_targets(tmp_path: Path) -> None:
         ComputeTarget(ws, "cpu-cluster")
     with pytest.raises(InvalidValueError, match="needs its address"):
         ws.map_compute_target("c", "ray")
+    ws.map_compute_target("gpu-box", "local")  # a mapped name: delete() unmaps it
+    ComputeTarget(ws, "gpu-box").delete()
+    assert sorted(ws.compute_targets) == ["local"]
+    assert not ws.unmap_compute_target("gpu-box")
     ws.close()
 
 

@@ -62,8 +62,6 @@ _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
 __all__ = ["OfflineRun", "Run", "_OfflineRun"]
 
-RUN_TYPES = ("interactive", "script", "child", "mlflow")
-
 
 class Run:
     """A run of an experiment.
@@ -98,7 +96,6 @@ class Run:
             listing=_listing,
             on_spool_open=_log_installer(self),
         )
-        self._files = RunFiles(self._artifacts, self.id)
         self._outputs: Path | None = None
         self._submitted = False
         self._tee: OutputTee | None = None
@@ -315,6 +312,12 @@ class Run:
     @property
     def _script(self) -> ScriptRunControl:
         return ScriptRunControl(self._store, self._artifacts, self.id)
+
+    @property
+    def _files(self) -> RunFiles:
+        # helpers without state of their own are built per call: a Run a listing makes
+        # costs only what it holds
+        return RunFiles(self._artifacts, self.id)
 
     def wait_for_completion(
         self,

@@ -239,6 +239,10 @@ class Workspace:
 
         self._target_kinds[name] = check_kind(name, kind)
 
+    def unmap_compute_target(self, name: str) -> bool:
+        """Forget a name :meth:`map_compute_target` mapped; False if it was not mapped."""
+        return self._target_kinds.pop(name, None) is not None
+
     def compute_target_infos(self) -> dict[str, ComputeTargetInfo]:
         """Every compute target this workspace knows, by name (``local`` first)."""
         from runtrack.catalog import LOCAL_COMPUTE, ComputeTargetInfo
