@@ -7,6 +7,7 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -94,7 +95,7 @@ class Run:
             kinds=dict(_kinds) if _kinds is not None
             else None if _series is None else {s.name: s.kind.value for s in _series},
             listing=_listing,
-            on_spool_open=_log_installer(self),
+            on_spool_open=partial(_install_log, weakref.ref(self)),
         )
         self._outputs: Path | None = None
         self._submitted = False
@@ -845,13 +846,15 @@ def _experiment_of(workspace: Workspace, info: RunInfo) -> Experiment:
     return Experiment(workspace, exp_info.name, _info=exp_info)
 
 
-def _log_installer(run: Run) -> Callable[[SpoolWriter], None]:
-    """What ``run``'s RunMetrics calls with each new spool's main writer: installs the
-    writer's scalar logger as ``run.log`` (the hot path: one call, no method lookup).
-    It and the logger's slow path hold the run weakly: the logger is an attribute of
-    the run, so a strong reference would make a cycle, and a dropped handle would wait
-    for the garbage collector to end its spool."""
-    ref = weakref.ref(run)
+def _install_log(ref: weakref.ReferenceType[Run], writer: SpoolWriter) -> None:
+    """What a run's RunMetrics calls with each new spool's main writer (bound to a weak
+    reference of the run): installs the writer's scalar logger as ``run.log`` (the hot
+    path: one call, no method lookup). It and the logger's slow path hold the run
+    weakly: the logger is an attribute of the run, so a strong reference would make a
+    cycle, and a dropped handle would wait for the garbage collector to end its spool."""
+    run = ref()
+    if run is None:
+        return
 
     def slow(name: str, value: Any, description: str, step: Any) -> None:
         target = ref()
@@ -862,9 +865,4 @@ def _log_installer(run: Run) -> Callable[[SpoolWriter], None]:
             )
         target._log_slow(name, value, description, step)
 
-    def install(writer: SpoolWriter) -> None:
-        target = ref()
-        if target is not None:
-            target.__dict__["log"] = writer.scalar_logger(slow)
-
-    return install
+    run.__dict__["log"] = writer.scalar_logger(slow)
