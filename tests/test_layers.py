@@ -207,3 +207,48 @@ def test_no_import_time_cycle_in_the_sdk() -> None:
 def test_cycle_finder_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert import_cycles(graph) == [["a", "b", "c"]]
+
+
+RUN_HELPERS = sorted(
+    p
+    for p in MODULES
+    if module_name(p).startswith("runtrack.sdk._run_")
+    or module_name(p) == "runtrack.sdk._script_run"
+)
+
+
+@pytest.mark.parametrize("path", RUN_HELPERS, ids=lambda p: module_name(p))
+def test_run_helpers_never_import_run(path: Path) -> None:
+    """Run's helpers (metrics, files, children, script-run control, field checks) get
+    the store, the artifact store and the run id; none imports ``runtrack.sdk.run``,
+    not even for type checking (``imports_of`` sees every import statement)."""
+    assert "runtrack.sdk.run" not in imports_of(path)
+
+
+def test_the_run_helpers_are_where_the_check_looks() -> None:
+    names = {module_name(p) for p in RUN_HELPERS}
+    assert {
+        "runtrack.sdk._run_metrics", "runtrack.sdk._run_files", "runtrack.sdk._run_children",
+        "runtrack.sdk._script_run",
+    } <= names
+
+
+def _class_bases(path: Path) -> dict[str, list[str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.name: [ast.unparse(b) for b in node.bases]
+        for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+    }
+
+
+def test_run_is_composed_not_mixed() -> None:
+    """``Run`` has no base classes (its helpers are attributes), and no class in
+    ``runtrack.sdk`` is a mixin: none is named ``*Mixin`` or inherits from one."""
+    run_py = SRC / "sdk" / "run.py"
+    assert _class_bases(run_py)["Run"] == []
+    for path in MODULES:
+        if not module_name(path).startswith("runtrack.sdk"):
+            continue
+        for name, bases in _class_bases(path).items():
+            assert not name.endswith("Mixin"), f"{module_name(path)}.{name}"
+            assert not any(b.endswith("Mixin") for b in bases), f"{module_name(path)}.{name}"

@@ -19,13 +19,58 @@ from __future__ import annotations
 import json
 import struct
 from array import array
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from runtrack import _rules, limits
 from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
 from runtrack.model import POINT_OBJECT, CellValue, MetricBatch, PointColumns
 
 MEDIA_TYPE = "application/vnd.runtrack.columns"
+
+
+class PointLists(Protocol):
+    """The new points of one metric name in a batch, as parallel lists."""
+
+    kind: str
+    steps: list[int | None]
+    times: list[float]
+    values: list[Any]
+
+
+G = TypeVar("G", bound=PointLists)
+
+
+def group_records(records: Sequence[Any], new_group: Callable[[str], G]) -> dict[str, G]:
+    """The records ``(name, kind, step, time, value)`` of a batch by metric name, in
+    order, each group made by ``new_group(kind)``; times become floats. Raises
+    InvalidValueError when one name comes with two kinds or a name or kind is not
+    valid, InvalidTypeError when a record is not such a five-tuple. The values and
+    steps are the caller's to check (a store may check packed columns its own way)."""
+    groups: dict[str, G] = {}
+    try:
+        for name, kind, step, stamp, value in records:
+            group = groups.get(name)
+            if group is None:
+                group = groups[name] = new_group(kind)
+            elif group.kind != kind:
+                raise InvalidValueError(
+                    f"metric {name!r} is {group.kind} and {kind} in one batch; a metric "
+                    "holds one kind"
+                )
+            group.steps.append(step)
+            group.times.append(float(stamp))
+            group.values.append(value)
+    except InvalidValueError:  # a ValueError too: not a malformed record
+        raise
+    except (TypeError, ValueError) as exc:
+        raise InvalidTypeError(
+            f"a metric record must be (name, kind, step, time, value): {exc}"
+        ) from exc
+    for name, group in groups.items():
+        _rules.check_name(name)
+        _rules.check_kind(group.kind, f"metric {name!r}: ")
+    return groups
 MAGIC = b"RTC1"
 _BYTES_PER_POINT = 4 + 8 + 8 + 8 + 1
 _MAX_HEADER = 64 << 20

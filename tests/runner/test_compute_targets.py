@@ -52,14 +52,18 @@ def test_azure_classes_read_the_stored_targets(tmp_path: Path) -> None:
     cluster = ComputeTarget(ws, "cpu-cluster")
     assert (cluster.kind, cluster.address) == ("ray", RAY)
     assert ws.compute_targets["cpu-cluster"].address == RAY
-    assert isinstance(target_for("cpu-cluster", ws._compute_infos()), RayTarget)
-    assert isinstance(target_for(None, ws._compute_infos()), LocalTarget)
+    assert isinstance(target_for("cpu-cluster", ws.compute_target_infos()), RayTarget)
+    assert isinstance(target_for(None, ws.compute_target_infos()), LocalTarget)
     cluster.delete()
     assert ws.store.list_compute_targets() == []
     with pytest.raises(ComputeTargetException, match=r"known: local\); add it with"):
         ComputeTarget(ws, "cpu-cluster")
     with pytest.raises(InvalidValueError, match="needs its address"):
         ws.map_compute_target("c", "ray")
+    ws.map_compute_target("gpu-box", "local")  # a mapped name: delete() unmaps it
+    ComputeTarget(ws, "gpu-box").delete()
+    assert sorted(ws.compute_targets) == ["local"]
+    assert not ws.unmap_compute_target("gpu-box")
     ws.close()
 
 

@@ -81,7 +81,7 @@ def test_points_logged_after_the_bulk_read_are_returned(where: Workspace) -> Non
     runs = list(exp.get_runs())
     assert [r.id for r in runs] == [done.id, live.id]
     assert runs[0].get_metrics() == {"m": 1.0}  # reads ahead for both runs
-    assert runs[0]._listing is not None and live.id in runs[0]._listing._ahead
+    assert runs[0]._metrics.listing is not None and live.id in runs[0]._metrics.listing._ahead
     runs = {r.id: r for r in runs}
     live.log("m", 2.0)  # through this process's spool
     where.store.ingest(live.id, MetricBatch("elsewhere", 0, [  # another writer
@@ -118,7 +118,7 @@ def test_a_budget_of_points_splits_the_bulk_reads(tmp_path: Path,
     exp = Experiment(ws, "budget")
     _fill(exp, 3)
     runs = list(exp.get_runs())
-    batch = runs[0]._listing
+    batch = runs[0]._metrics.listing
     assert batch is not None
     runs[0].get_metrics()
     assert batch._read == {runs[0].id}  # the next run would pass the budget

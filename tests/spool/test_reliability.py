@@ -311,7 +311,7 @@ for i in range(60000):
     if i % 2000 == 0:
         run.flush()   # keeps the bounded memory buffer from filling
 run.complete()
-print("dropped", run._spooled.writer.dropped if run._spooled else 0, flush=True)
+print("dropped", run._metrics.spooled.writer.dropped if run._metrics.spooled else 0, flush=True)
 """
 
 

@@ -39,7 +39,7 @@ def compute_add(uri: str | None, name: str, ray_address: str) -> None:
 def compute_list(uri: str | None, as_json: bool) -> None:
     """List the workspace's compute targets."""
     ws = open_workspace(uri, must_exist=False)
-    known = ws._compute_infos()
+    known = ws.compute_target_infos()
     if as_json:
         click.echo(json.dumps([info.to_json() for info in known.values()]))
         return

@@ -103,7 +103,7 @@ def submit(
     if as_json:
         import json
 
-        click.echo(json.dumps(run._refresh().to_json(), default=str))
+        click.echo(json.dumps(ws.store.get_run(run.id).to_json(), default=str))
     else:
         click.echo(run.id)
     if follow:
@@ -140,7 +140,7 @@ def logs(uri: str | None, run_id: str, follow: bool, rank: int, raw: bool) -> No
 
     run = _run(uri, run_id)
     keep = raw or sys.stdout.isatty()
-    path = log_path_for(run._refresh(), rank)
+    path = log_path_for(run.experiment.workspace.store.get_run(run.id), rank)
     if follow:
         info = stream_run(run, rank=rank, raw=keep, header=False)
         sys.exit(_exit_code(info.status.value))

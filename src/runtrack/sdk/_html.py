@@ -108,7 +108,7 @@ def table(headers: list[str], rows: list[list[str]], *, caption: str = "") -> st
 
 def _run_row(run: Run, *, with_experiment: bool, with_link: bool) -> list[str]:
     status = run.get_status()
-    info = run._info
+    info = run.info
     name = f'{esc(info.display_name)}<br><span style="{MONO};{MUTED}">{esc(run.id)}</span>'
     cells = [esc(run.experiment.name)] if with_experiment else []
     cells += [
@@ -166,7 +166,7 @@ def experiment_html(experiment: Experiment, *, limit: int = 10) -> str:
                 f"<b>{esc(experiment.name)}</b>",
                 esc(experiment.workspace.name),
                 str(total),
-                time_text(runs[0]._info.created_time) if runs else "—",
+                time_text(runs[0].info.created_time) if runs else "—",
             ]
         ],
     )

@@ -93,7 +93,7 @@ def stream_run(
     """
     out = out or sys.stdout
     deadline = None if timeout is None else time.monotonic() + timeout
-    info = run._refresh()
+    info = run.experiment.workspace.store.get_run(run.id)
     if header:
         out.write(f"RunId: {run.id}\nWeb View: {run.web_view()}\n")
     path = log_path_for(info, rank)
@@ -103,7 +103,7 @@ def stream_run(
     started = False
     while True:
         status = run.get_status()
-        done = run._info.status.is_terminal
+        done = run.info.status.is_terminal
         data = follower.read_new()
         if data:
             if not started and header:
@@ -128,7 +128,7 @@ def stream_run(
         time.sleep(POLL_SECONDS)
     if pending:
         out.write(pending if raw else render_terminal(pending))
-    info = run._info
+    info = run.info
     if not header:
         out.flush()
         return info

@@ -76,7 +76,7 @@ def submit(
     rc = config.run_config
     if target is None:
         named = rc.target not in (None, "", "local")  # 'local' needs no look-up
-        target = target_for(rc.target, experiment.workspace._compute_infos() if named else {})
+        target = target_for(rc.target, experiment.workspace.compute_target_infos() if named else {})
     source = Path(config.source_directory).resolve()
     files = snap.snapshot_files(source) if snapshot_id is None else []
     argv = _argv(config, source)

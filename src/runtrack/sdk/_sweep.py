@@ -153,7 +153,7 @@ def start_sweep(experiment: Experiment, config: HyperDriveConfig,
             parent.id, RunStatus.FAILED,
             error=ErrorInfo("SubmitFailed", f"storing the snapshot failed: {exc}"))
         raise
-    sweep = HyperDriveRun(experiment, parent.id, _info=parent._info)
+    sweep = HyperDriveRun(experiment, parent.id, _info=parent.info)
     config.hyperparameter_sampling.start(config.primary_metric_goal, config.max_total_runs)
     driver = threading.Thread(target=_Driver(experiment, config, sweep).run,
                               name=f"runtrack-sweep-{sweep.id}")
@@ -175,7 +175,7 @@ class _Driver:
         self.wake = threading.Event()
         self.target: ComputeTarget | None = None
         name = config.run_config.run_config.target
-        known = ws._compute_infos() if name not in (None, "", "local") else {}
+        known = ws.compute_target_infos() if name not in (None, "", "local") else {}
         if isinstance(target_for(name, known), LocalTarget):
             # one warm process for every trial: no supervisor process to start per trial
             self.target = InProcessTarget(self.store, ws.artifacts, on_end=self._trial_ended)

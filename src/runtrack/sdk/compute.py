@@ -33,7 +33,7 @@ class ComputeTarget:
     type = "local"
 
     def __init__(self, workspace: Workspace, name: str = "local") -> None:
-        known = workspace._compute_infos()
+        known = workspace.compute_target_infos()
         if name not in known:
             raise ComputeTargetException(
                 f"compute target {name!r} is not in this workspace (known: "
@@ -84,9 +84,9 @@ class ComputeTarget:
     def delete(self) -> None:
         """Forget this name: a target stored in the workspace is removed from it, a
         mapped name is unmapped (``local`` stays)."""
-        if self.name in self.workspace._target_kinds:
-            self.workspace._target_kinds.pop(self.name)
-        elif self.name != "local":
+        if self.workspace.unmap_compute_target(self.name):
+            return
+        if self.name != "local":
             self.workspace.store.remove_compute_target(self.name)
 
     def __repr__(self) -> str:

@@ -120,8 +120,8 @@ class Experiment:
             display_name=display_name,
             description=description,
             tags=tags,
+            outputs=outputs_dir(outputs),
         )
-        run._outputs = outputs_dir(outputs)
         if files is not None:
             from runtrack.sdk._submit import store_snapshot
 
@@ -161,7 +161,7 @@ class Experiment:
     def get_portal_url(self) -> str:
         """The experiment's web-UI page (server or configured ``ui_url``), else the
         workspace's local folder."""
-        return self.workspace._portal_url("experiments", self.id)
+        return self.workspace.portal_url("experiments", self.id)
 
     def get_runs(
         self,
@@ -190,9 +190,7 @@ class Experiment:
             batch = RunBatch(store, index)
             for info in page:
                 kinds = {name: kind for name, (kind, _) in index[info.id].items()}
-                run = Run(self, info.id, _info=info, _kinds=kinds)
-                run._listing = batch
-                yield run
+                yield Run(self, info.id, _info=info, _kinds=kinds, _listing=batch)
 
     def search_runs(
         self,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from runtrack import limits
 from runtrack.config import submitted_context
@@ -18,30 +20,41 @@ from runtrack.errors import (
     RunStateError,
     StoreUnavailableError,
 )
-from runtrack.model import ErrorInfo, NewRun, RunInfo, RunStatus, SeriesInfo
+from runtrack.model import (
+    ArtifactInfo,
+    ErrorInfo,
+    NewRun,
+    RunInfo,
+    RunStatus,
+    SeriesData,
+)
 from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
 from runtrack.sdk._logview import INTERACTIVE_LOG
 from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._observe import RunObservers
 from runtrack.sdk._offline import OfflineRun
-from runtrack.sdk._run_children import ChildrenMixin
+from runtrack.sdk._run_children import RunChildren
 from runtrack.sdk._run_fields import (
     artifact_prefix,
     check_display_name,
     check_run_id,
     error_info,
+    outputs_dir,
     tag_strings,
 )
-from runtrack.sdk._run_files import FilesMixin
-from runtrack.sdk._run_metrics import MetricsMixin
-from runtrack.sdk._script_run import ScriptRunMixin
-from runtrack.sdk._spooled import SpooledMetrics
+from runtrack.sdk._run_files import RunFiles
+from runtrack.sdk._run_metrics import RunMetrics
+from runtrack.sdk._script_run import ScriptRunControl
 from runtrack.sdk._tee import OutputTee
+from runtrack.types import StrPath
 
 if TYPE_CHECKING:
+    from runtrack.sdk._listing import RunBatch
     from runtrack.sdk.experiment import Experiment
+    from runtrack.sdk.script_run_config import ScriptRunConfig
     from runtrack.sdk.workspace import Workspace
     from runtrack.spool.owner import RunOwnership
+    from runtrack.spool.writer import SpoolWriter
 
 log = logging.getLogger("runtrack")
 
@@ -49,19 +62,22 @@ _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
 __all__ = ["OfflineRun", "Run", "_OfflineRun"]
 
-RUN_TYPES = ("interactive", "script", "child", "mlflow")
 
-
-class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
+class Run:
     """A run of an experiment.
 
     ``Run(experiment, run_id)`` loads an existing run; new runs come from
     ``experiment.start_logging()``, ``experiment.submit()`` or ``run.child_run()``.
+
+    Its metrics, files, children and script-run control are helper objects
+    (:class:`~runtrack.sdk._run_metrics.RunMetrics`, ``RunFiles``, ``RunChildren``,
+    ``ScriptRunControl``) that get the store, the artifact store and the run id; the
+    methods here are the Azure ML v1 API and hand each call to one of them.
     """
 
     def __init__(
         self, experiment: Experiment, run_id: str, *, _info: RunInfo | None = None,
-        _series: Sequence[SeriesInfo] | None = None, _kinds: Mapping[str, str] | None = None,
+        _kinds: Mapping[str, str] | None = None, _listing: RunBatch | None = None,
     ):
         self.experiment = experiment
         ws = experiment.workspace
@@ -70,16 +86,16 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
         self._spool_dir = ws.settings.spool_dir
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
-        self._spooled: SpooledMetrics | None = None
-        # metric name -> kind: a listing passes the series it read for all its runs, a
+        # metric name -> kind: a listing passes the kinds it read for all its runs, a
         # submitted script the kinds its supervisor preloaded; otherwise read on first use
-        self._kinds: dict[str, str] | None = (
-            dict(_kinds) if _kinds is not None
-            else None if _series is None else {s.name: s.kind.value for s in _series}
+        self._metrics = RunMetrics(
+            self._store, self._artifacts, self.id, self._spool_dir,
+            kinds=dict(_kinds) if _kinds is not None else None,
+            listing=_listing,
+            on_spool_open=partial(_install_log, weakref.ref(self)),
         )
         self._outputs: Path | None = None
         self._submitted = False
-        self._ship_in_process = True
         self._tee: OutputTee | None = None
         #: held while this process owns the run's status (interactive and child runs
         #: it created); recovery settles the run once the lock is free
@@ -141,9 +157,9 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
             info = ws.store.get_run(ctx.run_id)
             run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
         run._submitted = True
-        run._ship_in_process = ctx.stream is None
-        run._stream_prefix = ctx.stream
-        run._metric_prefix = f"rank{ctx.rank}/" if ctx.rank else ""
+        run._metrics.ship_in_process = ctx.stream is None
+        run._metrics.stream_prefix = ctx.stream
+        run._metrics.metric_prefix = f"rank{ctx.rank}/" if ctx.rank else ""
         from runtrack.sdk._process_log import attach_process_log
 
         attach_process_log(ctx.rank or 0)
@@ -164,6 +180,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
         properties: Mapping[str, Any] | None = None,
         definition: dict[str, object] | None = None,
         compute_target: str = "local",
+        outputs: Path | None = None,
     ) -> Run:
         if run_id is not None:
             check_run_id(run_id)
@@ -180,8 +197,8 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
             compute_target=compute_target,
             definition=definition or {},
         ))
-        run = cls(experiment, info.id, _info=info)
-        run._kinds = {}  # a new run has no metrics yet
+        run = cls(experiment, info.id, _info=info, _kinds={})  # a new run has no metrics yet
+        run._outputs = outputs
         if run_type in ("interactive", "child") and not status.is_terminal:
             from runtrack.spool.owner import RunOwnership
 
@@ -191,6 +208,12 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
         return run
 
     # -- identity ----------------------------------------------------------------------
+
+    @property
+    def info(self) -> RunInfo:
+        """The run's record as this handle last read it (``get_status()`` and
+        ``get_details()`` read it afresh); a runtrack addition."""
+        return self._info
 
     @property
     def number(self) -> int:
@@ -279,6 +302,48 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
     def get_detailed_status(self) -> dict[str, Any]:
         return {"status": self.get_status(), "details": None}
 
+    def _reap_orphan(self) -> None:
+        """Resolve a script run whose supervisor died (called by get_status)."""
+        if self._info.run_type == "script" and not self._submitted:
+            self._info = self._script.reap_orphan(self._info)
+
+    @property
+    def _script(self) -> ScriptRunControl:
+        return ScriptRunControl(self._store, self._artifacts, self.id)
+
+    @property
+    def _files(self) -> RunFiles:
+        # helpers without state of their own are built per call: a Run a listing makes
+        # costs only what it holds
+        return RunFiles(self._artifacts, self.id)
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        *,
+        timeout_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Wait until the run reaches a terminal status; return ``get_details()``.
+
+        ``show_output`` streams rank 0's log live with a header and a summary.
+        A Failed run raises RunFailedError (``raise_on_error``); Canceled never
+        raises. ``timeout_seconds`` (a runtrack addition) raises TimeoutError
+        while the run keeps going. runtrack always waits through Finalizing, so
+        ``wait_post_processing`` changes nothing.
+        """
+        if show_output:
+            from runtrack.sdk._logview import stream_run
+
+            stream_run(self, timeout=timeout_seconds)
+        else:
+            self._script.wait(self.get_status, timeout_seconds)
+        details = self.get_details()
+        if raise_on_error:
+            self._script.raise_if_failed(details)
+        return details
+
     def _finish(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
         if self._queued is not None:
             return  # settled by recovery once the store is back
@@ -361,7 +426,7 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
             print(f"Run {self.id}: cancel() from inside a submitted run is not supported")
             return
         if self._info.run_type == "script":
-            self._cancel_script()
+            self._info = self._script.cancel()
             return
         self._finish(RunStatus.CANCELED)
 
@@ -489,13 +554,13 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
 
     def get_portal_url(self) -> str:
         """The run's web-UI page (server or configured ``ui_url``), else its local folder."""
-        return self.experiment.workspace._portal_url("runs", self.id)
+        return self.experiment.workspace.portal_url("runs", self.id)
 
     def web_view(self) -> str:
         """Where to look at this run, for the ``Web View:`` line of ``wait_for_completion``:
         its page when a server or a ``runtrack ui`` serves the workspace, else the command
         that opens one (``runtrack open <id>``)."""
-        base = self.experiment.workspace._ui_base()
+        base = self.experiment.workspace.ui_base_url()
         if base is None:
             return f"runtrack open {self.id}  (starts the web UI for this workspace)"
         return f"{base.rstrip('/')}/runs/{self.id}"
@@ -507,6 +572,14 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
         from runtrack.sdk.datasets import input_datasets
 
         return input_datasets(self.experiment.workspace, self.id)
+
+    def get_snapshot_id(self) -> str | None:
+        return self._refresh().properties.get("ContentSnapshotId")
+
+    def restore_snapshot(self, snapshot_id: str | None = None, path: str | None = None) -> str:
+        """Save the run's snapshot as ``<path>/<snapshot id>.zip``; return that path
+        (``path`` defaults to a temporary folder)."""
+        return self._script.restore_snapshot(snapshot_id or self.get_snapshot_id(), path)
 
     def register_model(
         self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
@@ -528,6 +601,237 @@ class Run(MetricsMixin, FilesMixin, ScriptRunMixin, ChildrenMixin):
         )
 
 
+    # -- metrics (RunMetrics) ---------------------------------------------------------
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        """Append one scalar (bool, int, float, str, None) to metric ``name``.
+
+        The point is in the run's spool when this returns (it survives a crash of this
+        process). Once the run's spool is open, ``run.log`` is the spool writer's
+        scalar logger (:meth:`runtrack.spool.writer.SpoolWriter.scalar_logger`): the
+        common case — a float or int under a known name, from the thread that started
+        logging — is one struct pack into a memory map; anything else comes back to
+        the checked slow path. A ``log = run.log`` taken before the spool opened is
+        this method: it hands each call to the scalar logger once there is one.
+        """
+        fast = self.__dict__.get("log")
+        if fast is not None:
+            fast(name, value, description, step)
+        else:
+            self._log_slow(name, value, description, step)
+
+    def _log_slow(self, name: str, value: Any, description: str, step: Any) -> None:
+        self._metrics.log_slow(name, value, description, step)
+
+    def log_list(self, name: str, value: Any, description: str = "") -> None:
+        """Append every element of an iterable (list, tuple, generator, 1-D array).
+
+        A 1-D numpy array of floats goes into the spool as one block of its bytes."""
+        self._metrics.log_list(name, value, description)
+
+    def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
+        """Append one row to table metric ``name``; each keyword is a column."""
+        self._metrics.log_row(name, description, kwargs)
+
+    def log_table(self, name: str, value: Any, description: str = "") -> None:
+        """Append the rows of a dict of equal-length columns to table metric ``name``."""
+        self._metrics.log_table(name, value, description)
+
+    def log_image(
+        self, name: str, path: Any = None, plot: Any = None, description: str = ""
+    ) -> None:
+        """Log an image from a file (``path``) or a matplotlib figure (``plot``)."""
+        self._metrics.log_image(name, path, plot, description)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        """Log a confusion matrix document (dict or JSON string)."""
+        self._metrics.log_json(name, "confusion_matrix", value, description)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        """Log an accuracy table document (dict or JSON string)."""
+        self._metrics.log_json(name, "accuracy_table", value, description)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        """Log a residuals histogram document (dict or JSON string)."""
+        self._metrics.log_json(name, "residuals", value, description)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        """Log a predictions document (dict or JSON string)."""
+        self._metrics.log_json(name, "predictions", value, description)
+
+    def flush(self, timeout_seconds: float = 300) -> None:
+        """Return once everything logged so far is stored and queryable."""
+        self._metrics.flush(timeout_seconds)
+
+    def _close_spool(self, timeout: float = 300) -> None:
+        self.__dict__.pop("log", None)  # the next log() reopens a spool (slow path)
+        self._metrics.close_spool(timeout)
+
+    def _system_sample_sink(self) -> Callable[[dict[str, float]], None] | None:
+        return self._metrics.system_sample_sink()
+
+    def get_metrics(
+        self,
+        name: str | None = None,
+        recursive: bool = False,
+        run_type: str | None = None,
+        populate: bool = False,
+    ) -> dict[str, Any]:
+        """Metrics as Azure ML returns them: name -> value, list, or dict of columns.
+
+        With ``recursive=True``: run id -> metrics for this run and its descendants
+        (optionally only descendants of ``run_type``); runs without metrics omitted.
+        """
+        if not recursive:
+            return self._metrics.metrics_of(self.id, name, populate)
+        descendants = (
+            child.id for child in self.get_children(recursive=True)
+            if run_type is None or child.type == run_type
+        )
+        return self._metrics.get_metrics([self.id, *descendants], name, populate)
+
+    def get_system_metrics(self, name: str | None = None) -> dict[str, Any]:
+        """System metrics (``sys/…``: CPU, memory, disk, network, GPUs), shaped like
+        ``get_metrics()``; that one leaves them out. See docs/system-metrics.md."""
+        return self._metrics.get_system_metrics(name)
+
+    def get_metric_series(self, name: str) -> SeriesData:
+        """Every point of one metric with its step and time (index order)."""
+        return self._metrics.get_metric_series(name)
+
+    def get_metric_array(self, name: str) -> Any:
+        """A numeric metric as a float64 numpy array (numpy must be installed).
+
+        Long series are built straight from the store's packed chunks when the store
+        offers that (``SqlStore`` does); otherwise from ``get_metric_series``.
+        """
+        return self._metrics.get_metric_array(name)
+
+    # -- files (RunFiles) --------------------------------------------------------------
+
+    def upload_file(
+        self, name: str, path_or_stream: StrPath | BinaryIO, datastore_name: str | None = None
+    ) -> ArtifactInfo:
+        """Store a local file (or a binary stream) as artifact ``name``.
+
+        An artifact path can be used once per run: uploading to a taken name raises
+        ArtifactExistsError.
+        """
+        return self._files.upload_file(name, path_or_stream)
+
+    def upload_files(
+        self,
+        names: Sequence[str],
+        paths: Sequence[StrPath],
+        return_artifacts: bool = False,
+        timeout_seconds: float | None = None,
+        datastore_name: str | None = None,
+    ) -> builtins.list[ArtifactInfo] | None:
+        """Upload several files: ``names[i]`` gets the content of ``paths[i]``."""
+        infos = self._files.upload_files(names, paths)
+        return infos if return_artifacts else None
+
+    def upload_folder(
+        self, name: str, path: StrPath, datastore_name: str | None = None
+    ) -> builtins.list[ArtifactInfo]:
+        """Upload every file under folder ``path`` as ``<name>/<relative path>``."""
+        return self._files.upload_folder(name, path)
+
+    def get_file_names(self) -> builtins.list[str]:
+        """Paths of every artifact of the run (outputs, logs, images, uploads)."""
+        return self._files.file_names()
+
+    def download_file(
+        self, name: str, output_file_path: StrPath | None = None, _validate_checksum: bool = False
+    ) -> str:
+        """Copy artifact ``name`` (a path or a ``runtrack://`` reference) to a local file.
+
+        Default destination: its base name in the current folder; an existing folder as
+        ``output_file_path`` receives it under its base name.
+        """
+        return self._files.download_file(name, output_file_path)
+
+    def download_files(
+        self,
+        prefix: str | None = None,
+        output_directory: StrPath | None = None,
+        output_paths: Sequence[StrPath] | None = None,
+        batch_size: int = 100,
+        append_prefix: bool = True,
+        timeout_seconds: float | None = None,
+    ) -> builtins.list[str]:
+        """Download every artifact under ``prefix`` (the whole run if None).
+
+        Files land at ``<output_directory>/<artifact path>``; with ``append_prefix=False``
+        a folder prefix is left out of that path (a prefix naming one file is not).
+        """
+        return self._files.download_files(prefix, output_directory, output_paths, append_prefix)
+
+    def _upload_tree(self, folder: Path, prefix: str) -> None:
+        self._files.upload_tree(folder, prefix)
+
+    # -- children (RunChildren) --------------------------------------------------------
+
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
+        """A started child run (use it as a context manager to complete it)."""
+        return Run._create(
+            self.experiment,
+            run_id=run_id,
+            run_type="child",
+            display_name=name,
+            parent_id=self.id,
+            compute_target=self._info.compute_target,
+            outputs=outputs_dir(outputs) if outputs else None,
+        )
+
+    def create_children(
+        self,
+        count: int | None = None,
+        tag_key: str | None = None,
+        tag_values: Sequence[str] | None = None,
+    ) -> builtins.list[Run]:
+        """Start ``count`` children (tagged ``batch_child_number``) or one per tag value."""
+        return self._children.create(count, tag_key, tag_values)
+
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: Any = None,
+        properties: Any = None,
+        type: str | None = None,
+        status: str | None = None,
+    ) -> Iterator[Run]:
+        """Child runs (all descendants with ``recursive=True``), oldest first."""
+        return self._children.list(recursive, tags, properties, type, status)
+
+    def submit_child(
+        self, config: ScriptRunConfig, tags: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Run:
+        """Submit ``config`` as a child of this run (``experiment.submit(config,
+        _parent_run_id=self.id)``); inside it, ``Run.get_context().parent`` is this run."""
+        return self.experiment.submit(config, tags=tags, _parent_run_id=self.id, **kwargs)
+
+    @property
+    def _children(self) -> RunChildren[Run]:
+        """Built per call: its factories hold the experiment, never this run. Children
+        are plain ``Run``s whatever this run's class (a sweep's trials are)."""
+        cls, experiment = Run, self.experiment
+        parent_id, target = self.id, self._info.compute_target
+
+        def start(tags: Mapping[str, str]) -> Run:
+            return cls._create(
+                experiment, run_type="child", parent_id=parent_id, tags=tags,
+                compute_target=target,
+            )
+
+        def load(info: RunInfo) -> Run:
+            return cls(experiment, info.id, _info=info)
+
+        return RunChildren(self._store, self.id, start=start, load=load)
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 
@@ -537,3 +841,25 @@ def _experiment_of(workspace: Workspace, info: RunInfo) -> Experiment:
 
     exp_info = workspace.store.get_experiment(info.experiment_id)
     return Experiment(workspace, exp_info.name, _info=exp_info)
+
+
+def _install_log(ref: weakref.ReferenceType[Run], writer: SpoolWriter) -> None:
+    """What a run's RunMetrics calls with each new spool's main writer (bound to a weak
+    reference of the run): installs the writer's scalar logger as ``run.log`` (the hot
+    path: one call, no method lookup). It and the logger's slow path hold the run
+    weakly: the logger is an attribute of the run, so a strong reference would make a
+    cycle, and a dropped handle would wait for the garbage collector to end its spool."""
+    run = ref()
+    if run is None:
+        return
+
+    def slow(name: str, value: Any, description: str, step: Any) -> None:
+        target = ref()
+        if target is None:
+            raise RunStateError(
+                f"the run handle this log function came from is gone; keep a reference "
+                f"to the run and call its log() (metric {name!r})"
+            )
+        target._log_slow(name, value, description, step)
+
+    run.__dict__["log"] = writer.scalar_logger(slow)

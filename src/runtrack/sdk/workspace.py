@@ -229,7 +229,7 @@ class Workspace:
         mapped with :meth:`map_compute_target`."""
         from runtrack.sdk.compute import ComputeTarget
 
-        known = self._compute_infos()
+        known = self.compute_target_infos()
         return {name: ComputeTarget._of(self, info) for name, info in known.items()}
 
     def map_compute_target(self, name: str, kind: str = "local") -> None:
@@ -239,7 +239,11 @@ class Workspace:
 
         self._target_kinds[name] = check_kind(name, kind)
 
-    def _compute_infos(self) -> dict[str, ComputeTargetInfo]:
+    def unmap_compute_target(self, name: str) -> bool:
+        """Forget a name :meth:`map_compute_target` mapped; False if it was not mapped."""
+        return self._target_kinds.pop(name, None) is not None
+
+    def compute_target_infos(self) -> dict[str, ComputeTargetInfo]:
         """Every compute target this workspace knows, by name (``local`` first)."""
         from runtrack.catalog import LOCAL_COMPUTE, ComputeTargetInfo
 
@@ -250,11 +254,11 @@ class Workspace:
 
     # -- links -----------------------------------------------------------------------------
 
-    def _portal_url(self, kind: str, ident: str) -> str:
+    def portal_url(self, kind: str, ident: str) -> str:
         """The web-UI page of an experiment or run (``kind``: experiments|runs): the
         configured ``ui_url`` or the server; for a local workspace without a UI, the
         local folder that holds its files."""
-        base = self._ui_base()
+        base = self.ui_base_url()
         if base is not None:
             return f"{base.rstrip('/')}/{kind}/{ident}"
         root = self.settings.artifact_root
@@ -270,7 +274,7 @@ class Workspace:
 
         return Run.get(self, run_id)
 
-    def _ui_base(self) -> str | None:
+    def ui_base_url(self) -> str | None:
         """The web UI's base URL: the configured ``ui_url``, the server's, or a running
         ``runtrack ui``'s; else None."""
         return self._ui_url or config.ui_url(self.settings)

@@ -126,7 +126,7 @@ class Collector:
         chart_runs = chart_runs[:MAX_CHART_RUNS]
         colors = {r.id: PALETTE[i % len(PALETTE)] for i, r in enumerate(chart_runs)}
         for run in chart_runs:
-            if not run._info.status.is_terminal or run.id not in self._flushed:
+            if not run.info.status.is_terminal or run.id not in self._flushed:
                 _flush(run.id)
         summaries = _summaries([*runs, *children])
 
@@ -137,7 +137,7 @@ class Collector:
             "mode": self.mode,
             "title": self._title(main, runs),
             "generated_at": now,
-            "active": any(not r._info.status.is_terminal for r in [*runs, *children]),
+            "active": any(not r.info.status.is_terminal for r in [*runs, *children]),
             "run": _entry(main, now, colors.get(main.id)) if main else None,
             "runs": [_entry(r, now, colors.get(r.id)) for r in runs],
             "children": [_entry(c, now, colors.get(c.id)) for c in children],
@@ -158,7 +158,7 @@ class Collector:
             data["log"]["size"] if data["log"] else None,
         )
         for run in chart_runs:
-            if run._info.status.is_terminal:
+            if run.info.status.is_terminal:
                 self._flushed.add(run.id)
         return data
 
@@ -274,7 +274,7 @@ class Collector:
     def _log(self, run: Run) -> dict[str, Any]:
         files = {a.path: a.size for a in run.experiment.workspace.artifacts.list(run.id)}
         path = _pick_log(files)
-        status = run._info.status
+        status = run.info.status
         out: dict[str, Any] = {
             "path": path,
             "size": files.get(path, 0) if path else 0,
@@ -332,7 +332,7 @@ def _label(run: Run) -> str:
 
 
 def _entry(run: Run, now: float, color: str | None) -> dict[str, Any]:
-    info = run._info
+    info = run.info
     seconds = _format.run_seconds(info, now)
     return {
         "id": run.id,

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtrack import _rules
-from runtrack.errors import InvalidTypeError, InvalidValueError
+from runtrack import _rules, _wire
+from runtrack.errors import InvalidValueError
 from runtrack.model import Bucket, CellValue, MetricKind, SeriesData, SeriesInfo
 
 X_MODES = ("index", "step", "time")
@@ -269,29 +269,8 @@ def _rank(top: tuple[int, float, float]) -> tuple[int, float, float]:
 
 def group_records(records: Sequence[Any]) -> dict[str, Points]:
     """The records of a batch by metric name, checked as every store checks them."""
-    groups: dict[str, Points] = {}
-    try:
-        for name, kind, step, stamp, value in records:
-            group = groups.get(name)
-            if group is None:
-                group = groups[name] = Points(kind)
-            elif group.kind != kind:
-                raise InvalidValueError(
-                    f"metric {name!r} is {group.kind} and {kind} in one batch; a metric "
-                    "holds one kind"
-                )
-            group.steps.append(step)
-            group.times.append(float(stamp))
-            group.values.append(value)
-    except InvalidValueError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise InvalidTypeError(
-            f"a metric record must be (name, kind, step, time, value): {exc}"
-        ) from exc
+    groups = _wire.group_records(records, Points)
     for name, group in groups.items():
-        _rules.check_name(name)
-        _rules.check_kind(group.kind, f"metric {name!r}: ")
         where = f"metric {name!r}"
         _rules.check_values(group.kind, group.values, where)
         _rules.check_steps(group.steps, where)

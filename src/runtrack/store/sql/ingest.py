@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from runtrack import _rules, limits
+from runtrack import _rules, _wire, limits
 from runtrack.errors import (
     InvalidTypeError,
     InvalidValueError,
@@ -167,7 +167,7 @@ def group_points(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
     are there, else from its records."""
     np = codec.optional_numpy()
     if batch.columns is None or np is None:
-        out: dict[str, _AnyGroup] = dict(_group(batch.records[skip:]))
+        out: dict[str, _AnyGroup] = dict(_wire.group_records(batch.records[skip:], _Group))
     else:
         out = {}
         for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
@@ -190,31 +190,6 @@ def _check_group(name: str, group: _AnyGroup) -> None:
 
 
 _NUMBER_KINDS = frozenset({MetricKind.SCALAR.value, MetricKind.LIST.value})
-
-
-def _group(records: Sequence[Any]) -> dict[str, _Group]:
-    groups: dict[str, _Group] = {}
-    try:
-        for name, kind, step, time, value in records:
-            group = groups.get(name)
-            if group is None:
-                group = groups[name] = _Group(kind)
-            elif group.kind != kind:
-                raise InvalidValueError(
-                    f"metric {name!r} is {group.kind} and {kind} in one batch; a metric "
-                    "holds one kind"
-                )
-            group.steps.append(step)
-            group.times.append(time)
-            group.values.append(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidTypeError(
-            f"a metric record must be (name, kind, step, time, value): {exc}"
-        ) from exc
-    for name, group in groups.items():
-        _rules.check_name(name)
-        _rules.check_kind(group.kind, f"metric {name!r}: ")
-    return groups
 
 
 _SERIES_STATE = (

@@ -1,0 +1,51 @@
+"""Run holds its helpers (RunMetrics, RunFiles, RunChildren, ScriptRunControl) without
+reference cycles, and what it builds through them is a plain Run."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from runtrack import Experiment, Run
+
+
+@pytest.fixture
+def no_gc() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_a_dropped_run_is_freed_at_once_with_its_spool_open(exp: Experiment, no_gc: None) -> None:
+    """No cycle through the helpers or the installed scalar logger: dropping the last
+    reference frees the run (and so ends its spool) without the garbage collector."""
+    run = exp.start_logging(snapshot_directory=None, outputs=False)
+    run.log("loss", 0.5)
+    assert "log" in run.__dict__  # the spool is open: run.log is the scalar logger
+    run.upload_file("a.txt", __file__)
+    list(run.get_children())
+    spooled = weakref.ref(run._metrics.spooled)  # type: ignore[arg-type]
+    gone = weakref.ref(run)
+    del run
+    assert gone() is None and spooled() is None
+
+
+class _Special(Run):
+    pass
+
+
+def test_children_are_plain_runs_whatever_the_parent_class(exp: Experiment) -> None:
+    parent = _Special(exp, exp.start_logging(snapshot_directory=None, outputs=False).id)
+    made = [parent.child_run("one"), *parent.create_children(count=2)]
+    listed = list(parent.get_children())
+    assert {type(r) for r in [*made, *listed]} == {Run}
+    assert sorted(r.id for r in listed) == sorted(r.id for r in made)
+    for child in made:
+        child.complete()
+    assert parent.info.id == parent.id and parent.info.parent_id is None
