@@ -82,6 +82,20 @@ def test_zip_round_trip_keeps_modes(tmp_path: Path) -> None:
     assert os.access(dest / "run.sh", os.X_OK)
 
 
+def test_a_file_removed_between_listing_and_zipping_is_left_out(tmp_path: Path) -> None:
+    # a spool segment of a workspace inside the folder is deleted by its shipper at any
+    # moment: the snapshot holds what still exists instead of failing the submit
+    root = _tree(tmp_path / "src", {"train.py": "x = 1\n", "ws/spool/0.seg": "data"})
+    files = snapshot_files(root)
+    (root / "ws" / "spool" / "0.seg").unlink()
+    buf = io.BytesIO()
+    write_zip(files, buf)
+    buf.seek(0)
+    dest = tmp_path / "copy"
+    assert extract_zip(buf, dest) == 1
+    assert (dest / "train.py").read_text() == "x = 1\n"
+
+
 def test_not_a_folder(tmp_path: Path) -> None:
     with pytest.raises(InvalidValueError, match="not a folder"):
         snapshot_files(tmp_path / "missing")

@@ -116,10 +116,15 @@ def _mb(size: int) -> str:
 
 
 def write_zip(files: Iterable[SnapshotFile], target: IO[bytes]) -> None:
-    """Zip ``files`` (paths relative to the snapshot root), keeping file modes."""
+    """Zip ``files`` (paths relative to the snapshot root), keeping file modes. A file
+    deleted since it was listed (a workspace's spool segment inside the folder, removed by
+    its shipper) is left out."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for f in files:
-            zf.write(f.path, f.rel)
+            try:
+                zf.write(f.path, f.rel)
+            except FileNotFoundError:
+                continue
 
 
 def extract_zip(source: IO[bytes], dest: Path) -> int:
