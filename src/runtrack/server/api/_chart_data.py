@@ -1,10 +1,13 @@
 """Chart traces for scalar metrics of one or several runs, shape-preserving.
 
 :func:`chart_traces` answers ``GET /api/v1/views/chart``: for each (run, metric) one
-trace of at most about ``4 * buckets`` points. Each bucket of the store's downsample
-contributes its first, min, max and last value (min and max in the order that follows
-the bucket's trend), so a spike inside a bucket always reaches the chart. Zooming asks
-again with ``x_min``/``x_max`` and gets finer buckets over the visible range.
+trace of at most about ``4 * buckets`` points. A series of at most ``2 * buckets``
+points (most training curves) is sent as it was logged, every point at its own x,
+which is smaller than its buckets would be and exact. Otherwise each bucket of the
+store's downsample contributes its first, min, max and last value (min and max in the
+order that follows the bucket's trend), so a spike inside a bucket always reaches the
+chart. Zooming asks again with ``x_min``/``x_max`` and gets finer buckets over the
+visible range.
 
 With ``format=compact`` (what the pages ask for) each trace's x travels as whole-number
 deltas (:func:`compact_trace`) and y to 5 significant digits, and the answer is
@@ -22,6 +25,7 @@ The x axis is one of:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -126,12 +130,49 @@ def _paired(
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _raw(
+    store: TrackingStore, run_id: str, metric: str, x: str, count: int,
+    x_min: float | None, x_max: float | None,
+) -> tuple[list[float], list[float]] | None:
+    """The numeric points of a short series on x ``step`` or ``index`` (within
+    ``x_min``..``x_max``), sorted by x as the buckets would be; None when ``x`` is
+    ``step`` and a point has no step (the index then serves, as for buckets)."""
+    data = store.read_series(run_id, metric, 0, count)
+    if x == "step" and None in data.steps:
+        return None
+    xs: list[float] = []
+    ys: list[float] = []
+    low = -math.inf if x_min is None else x_min
+    high = math.inf if x_max is None else x_max
+    positions = range(len(data.values)) if x == "index" else data.steps
+    for position, value in zip(positions, data.values, strict=False):
+        kind = type(value)  # what the buckets count: ints and floats, not NaN or bools
+        if (kind is not float and kind is not int) or value != value:
+            continue
+        if low <= position <= high:  # type: ignore[operator]
+            xs.append(float(position))  # type: ignore[arg-type]
+            ys.append(float(value))  # type: ignore[arg-type]
+    if any(b < a for a, b in itertools.pairwise(xs)):  # steps logged out of order
+        order = sorted(range(len(xs)), key=xs.__getitem__)  # stable: ties keep their order
+        xs, ys = [xs[i] for i in order], [ys[i] for i in order]
+    return xs, ys
+
+
 def _trace(
     store: TrackingStore, run: RunInfo, metric: str, x: str, buckets: int,
-    x_min: float | None, x_max: float | None,
+    x_min: float | None, x_max: float | None, count: int | None,
 ) -> dict[str, Any]:
     shift = 0.0
     x_used = x
+    if x in ("step", "index") and count is not None and count <= 2 * buckets:
+        raw = _raw(store, run.id, metric, x, count, x_min, x_max)
+        if raw is None and x_min is None and x_max is None:
+            raw = _raw(store, run.id, metric, "index", count, None, None)
+            x_used = "index"
+        if raw is not None:
+            return {"run_id": run.id, "run_label": run_label(run), "metric": metric,
+                    "x_axis": x_used, "x": raw[0], "y": raw[1], "points": len(raw[0]),
+                    "buckets": len(raw[0])}
     if x.startswith("metric:"):
         xs, ys = _paired(store, run.id, x[len("metric:"):], metric)
         keep = [i for i, v in enumerate(xs)
@@ -180,9 +221,11 @@ def chart_traces(
     missing: list[dict[str, str]] = []
     for run_id in run_ids:
         run = store.get_run(run_id)
+        counts = {s.name: s.count for s in store.list_series(run_id)}
         for metric in metrics:
             try:
-                traces.append(_trace(store, run, metric, x, buckets, x_min, x_max))
+                traces.append(_trace(store, run, metric, x, buckets, x_min, x_max,
+                                     counts.get(metric)))
             except NotFoundError:
                 missing.append({"run_id": run_id, "metric": metric})
     return {"x": x, "x_min": x_min, "x_max": x_max, "traces": traces, "missing": missing}
