@@ -28,6 +28,9 @@ from runtrack.model import MetricKind
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 KINDS = frozenset(k.value for k in MetricKind)
+#: the namespace of system metrics (``sys/<source>/<quantity>``): kept out of
+#: ``get_metrics()`` and the metric columns, shown on the System tab
+SYSTEM_PREFIX = "sys/"
 _CELL_KINDS = frozenset({MetricKind.SCALAR.value, MetricKind.LIST.value})
 _TABLE = MetricKind.TABLE.value
 _PLAIN = frozenset({float, bool, type(None)})

@@ -15,6 +15,7 @@ import click
 
 from runtrack import __version__
 from runtrack._format import duration_text, format_number, run_seconds, time_text
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.cli._common import URI as _URI
 from runtrack.cli._common import RuntrackGroup, open_workspace, resolve_run_id, workspace_settings
 
@@ -199,7 +200,7 @@ def show(uri: str | None, as_json: bool, run_id: str) -> None:
     ws = open_workspace(uri)
     run_id = resolve_run_id(ws.store, run_id)
     info = ws.store.get_run(run_id)
-    series = [s for s in ws.store.list_series(run_id) if not s.name.startswith("sys/")]
+    series = [s for s in ws.store.list_series(run_id) if not s.name.startswith(SYSTEM_PREFIX)]
     files = ws.artifacts.list(run_id)
     if as_json:
         _echo_json(

@@ -32,12 +32,13 @@ from typing import Any
 
 import psutil
 
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.model import MetricBatch, Record
 from runtrack.store.base import TrackingStore
 
 log = logging.getLogger("runtrack.runner")
 
-PREFIX = "sys/"
+PREFIX = SYSTEM_PREFIX
 STREAM = "sys"
 FIRST_SAMPLE_AFTER = 2.0
 

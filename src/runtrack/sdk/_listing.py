@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.model import SeriesData, SeriesInfo
 from runtrack.store.base import SeriesIndexReader, TrackingStore
 
@@ -21,7 +22,6 @@ from runtrack.store.base import SeriesIndexReader, TrackingStore
 #: series alone exceed it is read on its own)
 RUNS_PER_READ = 200
 POINTS_PER_READ = 2_000_000
-_SYSTEM = "sys/"
 
 
 class RunBatch:
@@ -37,10 +37,10 @@ class RunBatch:
         self._order = list(listed)
         self._position = {run_id: i for i, run_id in enumerate(self._order)}
         # system metrics (sys/...) are left to get_system_metrics: get_metrics skips them
-        self._names = {run_id: [n for n in by_name if not n.startswith(_SYSTEM)]
+        self._names = {run_id: [n for n in by_name if not n.startswith(SYSTEM_PREFIX)]
                        for run_id, by_name in listed.items()}
         self._points = {run_id: sum(count for n, (_, count) in by_name.items()
-                                    if not n.startswith(_SYSTEM))
+                                    if not n.startswith(SYSTEM_PREFIX))
                         for run_id, by_name in listed.items()}
         self._read: set[str] = set()  # runs read ahead already (served or not)
         self._ahead: dict[str, dict[str, SeriesData]] = {}

@@ -288,7 +288,7 @@ class RunMetrics:
         for info in infos:
             if name is not None and info.name != name:
                 continue
-            if info.name.startswith(SYSTEM_PREFIX) is not system:
+            if info.name.startswith(_rules.SYSTEM_PREFIX) is not system:
                 continue
             out[info.name] = self._shape(run_id, info, populate, ahead.get(info.name))
         return out
@@ -357,7 +357,6 @@ class RunMetrics:
 
 
 #: names of system metrics (see runtrack.runner.sysmetrics); get_metrics() skips them
-SYSTEM_PREFIX = "sys/"
 
 
 def _columns(data: SeriesData) -> dict[str, Any]:

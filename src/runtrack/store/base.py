@@ -53,6 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, runtime_checkable
 
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.catalog import (
     ComputeTargetInfo,
     DatasetInfo,
@@ -545,7 +546,7 @@ def scalar_summaries(
         for run_id, by_name in store.get_summaries(run_ids, names).items()
         for name, info in by_name.items()
         if info.kind is MetricKind.SCALAR
-        and (system or names is not None or not name.startswith("sys/"))
+        and (system or names is not None or not name.startswith(SYSTEM_PREFIX))
     ]
 
 

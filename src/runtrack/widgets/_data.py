@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtrack import _ansi, _format
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.errors import InvalidTypeError
 from runtrack.model import MetricKind, SeriesInfo
 from runtrack.sdk import _html
@@ -365,7 +366,7 @@ def _summaries(runs: list[Run]) -> dict[str, dict[str, SeriesInfo]]:
     out: dict[str, dict[str, SeriesInfo]] = {}
     for store, ids in groups.values():
         for run_id, by_name in store.get_summaries(list(dict.fromkeys(ids))).items():
-            out[run_id] = {n: s for n, s in by_name.items() if not n.startswith("sys/")}
+            out[run_id] = {n: s for n, s in by_name.items() if not n.startswith(SYSTEM_PREFIX)}
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.errors import NotFoundError
 from runtrack.model import MetricKind, RunQuery
 from runtrack.server.api._runs_table import duration, run_row
@@ -23,7 +24,6 @@ LOG_FOLDERS = ("logs/", "user_logs/", "system_logs/", "azureml-logs/")
 TEXT_SUFFIXES = (".txt", ".log", ".out", ".err", ".json", ".csv", ".tsv", ".md", ".yaml",
                  ".yml", ".py", ".sh", ".cfg", ".ini", ".toml")
 #: system metrics (runtrack.runner.sysmetrics) get the System tab, not the Metrics tab
-SYSTEM_PREFIX = "sys/"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")
 
 

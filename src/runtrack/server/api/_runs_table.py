@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from runtrack._format import run_seconds
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo, RunQuery, RunStatus
 from runtrack.server.api._error_text import error_text
@@ -328,8 +329,8 @@ def runs_table(store: TrackingStore, state: TableState) -> dict[str, Any]:
         "pages": max(1, -(-total // state.per_page)),
         "columns": [{"key": c, "label": column_label(c)} for c in state.columns],
         "runs": rows,
-        "metric_names": sorted(n for n in metric_names if not n.startswith("sys/")),
-        "system_metric_names": sorted(n for n in metric_names if n.startswith("sys/")),
+        "metric_names": sorted(n for n in metric_names if not n.startswith(SYSTEM_PREFIX)),
+        "system_metric_names": sorted(n for n in metric_names if n.startswith(SYSTEM_PREFIX)),
         "series_metrics": sorted(series_metrics),
         "property_keys": sorted({k for r in runs for k in r.properties}),
         "tag_keys": sorted({k for r in runs for k in r.tags if k != ARCHIVED_TAG}),

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.model import RunQuery, RunStatus
 from runtrack.server.api._error_text import exception_message
 from runtrack.server.api._runs_table import run_row
@@ -28,7 +29,6 @@ router = APIRouter(tags=["diagnostics"], default_response_class=WireJSONResponse
 
 MAX_FAILED_RUNS = 5_000
 RUNS_PER_GROUP = 20
-SYSTEM_PREFIX = "sys/"
 
 
 def failures(store: TrackingStore, experiment_ids: list[str] | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import String
 
+from runtrack._rules import SYSTEM_PREFIX
 from runtrack.errors import InvalidValueError
 from runtrack.model import (
     ErrorInfo,
@@ -455,7 +456,8 @@ _METRIC_TABLE = select(
 ).where(series.c.run_id.in_(bindparam("ids", expanding=True)),
         series.c.kind == MetricKind.SCALAR.value).order_by(series.c.id)
 _METRIC_TABLE_NAMED = _METRIC_TABLE.where(series.c.name.in_(bindparam("names", expanding=True)))
-_METRIC_TABLE_USER = _METRIC_TABLE.where(func.substr(series.c.name, 1, 4) != "sys/")
+_METRIC_TABLE_USER = _METRIC_TABLE.where(
+    func.substr(series.c.name, 1, len(SYSTEM_PREFIX)) != SYSTEM_PREFIX)
 #: the same on SQLite as driver text: rendering a 500-id ``IN`` list through SQLAlchemy
 #: costs more than the query
 _METRIC_TABLE_SQLITE = (
@@ -477,10 +479,11 @@ def metric_table(
     for part in in_batches(list(run_ids)):
         rows: Sequence[Any]
         if conn.dialect.paramstyle == "qmark":  # SQLite
-            more = ("" if system else " AND substr(name, 1, 4) != 'sys/'") if wanted is None \
-                else f" AND name IN ({','.join('?' * len(wanted))})"
+            more = ("" if system else f" AND substr(name, 1, {len(SYSTEM_PREFIX)}) != ?") \
+                if wanted is None else f" AND name IN ({','.join('?' * len(wanted))})"
             text = _METRIC_TABLE_SQLITE.format(ids=",".join("?" * len(part)), more=more)
-            rows = _sqlite_rows(conn, text, (*part, *(wanted or ())))
+            given = wanted if wanted is not None else () if system else (SYSTEM_PREFIX,)
+            rows = _sqlite_rows(conn, text, (*part, *given))
         elif wanted is not None:
             rows = conn.execute(_METRIC_TABLE_NAMED, {"ids": part, "names": wanted}).all()
         else:
