@@ -29,7 +29,13 @@ from starlette.datastructures import MultiDict
 
 from runtrack.errors import NotFoundError
 from runtrack.server.api._archive import archive_name, zip_blocks
-from runtrack.server.api._chart_data import MAX_BUCKETS, chart_traces, compact, run_label
+from runtrack.server.api._chart_data import (
+    MAX_BUCKETS,
+    chart_traces,
+    check_x,
+    compact,
+    run_label,
+)
 from runtrack.server.api._run_diff import MAX_DIFF_RUNS, run_diff
 from runtrack.server.api._run_page import run_page
 from runtrack.server.api._runs_table import (
@@ -137,8 +143,12 @@ def diff_view(
     return run_diff(store, run)
 
 
+#: runs a chart request reads between two looks at whether its client is still there
+CHART_RUNS_PER_PART = 10
+
+
 @router.get("/views/chart", summary="Min/max-preserving chart traces of metrics of runs")
-def chart_view(
+async def chart_view(
     request: Request,
     run: list[str] = Query(min_length=1, max_length=100, description="run ids"),
     metric: list[str] = Query(min_length=1, max_length=50, description="metric names"),
@@ -152,7 +162,23 @@ def chart_view(
     ),
     store: TrackingStore = Depends(get_store),
 ) -> Any:
-    payload = chart_traces(store, run, metric, x=x, buckets=buckets, x_min=x_min, x_max=x_max)
+    """Read ``CHART_RUNS_PER_PART`` runs at a time, in the worker threads; a client gone
+    meanwhile (a page whose newer draw superseded this one aborts it) ends the work."""
+    check_x(x)
+    payload: dict[str, Any] | None = None
+    for start in range(0, len(run), CHART_RUNS_PER_PART):
+        if start and await request.is_disconnected():
+            return Response(status_code=499)  # nobody to answer: the work stops here
+        part = await run_in_threadpool(
+            chart_traces, store, run[start : start + CHART_RUNS_PER_PART], metric, x=x,
+            buckets=buckets, x_min=x_min, x_max=x_max,
+        )
+        if payload is None:
+            payload = part
+        else:
+            payload["traces"] += part["traces"]
+            payload["missing"] += part["missing"]
+    assert payload is not None  # at least one run (min_length=1)
     if format == "compact":
         payload = compact(payload)
     return gzipped(request, bytes(WireJSONResponse(payload).body), "application/json")

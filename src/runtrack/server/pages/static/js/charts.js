@@ -126,6 +126,7 @@ export class TraceChart {
     this.node = node; this.query = query; this.opts = opts; this.range = null;
     this.busy = false;
     this.generation = 0;
+    this.inflight = null; // the AbortController of the request in flight
     this.plot = null;
   }
 
@@ -137,8 +138,8 @@ export class TraceChart {
     return out;
   }
 
-  async fetchTraces(urls) {
-    const parts = await Promise.all(urls.map((u) => getJSON(u)));
+  async fetchTraces(urls, signal) {
+    const parts = await Promise.all(urls.map((u) => getJSON(u, signal)));
     const data = { ...parts[0], traces: [], missing: [] };
     for (const part of parts) {
       for (const t of part.traces) data.traces.push(decodeTrace(t));
@@ -160,13 +161,25 @@ export class TraceChart {
   }
 
   // Draw (again) for the current query and options. A draw started later supersedes
-  // this one: its answer is dropped (resolves to null) when it comes back after that.
+  // this one: its request is aborted (the server stops reading for it) and it resolves
+  // to null.
   async draw() {
     const generation = ++this.generation;
+    this.inflight?.abort();
+    this.inflight = null;
     const urls = this.urls();
     const url = urls.join(" ");
-    // log y and smoothing change no data: the last answer is drawn again
-    const pending = this.last?.url === url ? Promise.resolve(this.last.data) : this.fetchTraces(urls);
+    let pending;
+    if (this.last?.url === url) {
+      pending = Promise.resolve(this.last.data); // log y and smoothing change no data
+    } else {
+      const inflight = new AbortController();
+      this.inflight = inflight;
+      pending = this.fetchTraces(urls, inflight.signal).catch((err) => {
+        if (generation !== this.generation) return null; // aborted: superseded
+        throw err;
+      });
+    }
     const [uPlot, data] = await Promise.all([loadUPlot(), pending]);
     if (generation !== this.generation) return null;
     this.last = { url, data };

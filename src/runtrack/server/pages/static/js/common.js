@@ -1,7 +1,8 @@
 // Shared helpers of the pages: JSON fetch, formatting, status chips, bounded polling.
 
-export async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
+// `signal`: an AbortSignal that cancels the request (the server stops its work then).
+export async function getJSON(url, signal = undefined) {
+  const response = await fetch(url, { headers: { Accept: "application/json" }, signal });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
