@@ -32,17 +32,15 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import psutil
+from bench_ui import serve
 
 PER_EXPERIMENT = 10_000
 METRICS = [f"m{k}" for k in range(6)]
@@ -109,26 +107,6 @@ def build(folder: Path, total: int) -> list[int]:
 
 def _cases(values: tuple[str, ...]) -> str:
     return " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
-
-
-def serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTRACK_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runtrack", "server", "--backend-store-uri", str(folder),
-         "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/api/v1/health", timeout=2)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start")
 
 
 def timed(client: httpx.Client, server: psutil.Process, url: str,

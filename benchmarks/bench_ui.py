@@ -152,7 +152,8 @@ def _time_compare(browser: Any, url: str, runs: int) -> tuple[float, float, int]
     return elapsed, float(metrics.get("TaskDuration", 0.0)), last
 
 
-def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``runtrack server`` over ``folder`` on a free loopback port, once it answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -247,7 +248,7 @@ def _compare_part(args: argparse.Namespace) -> None:
         folder = Path(tmp) / "ws"
         folder.mkdir()
         exp_id = _fill_sweep(folder, args.sweep_runs, args.sweep_steps)
-        process, url = _serve(folder)
+        process, url = serve(folder)
         page_url = f"{url}/experiments/{exp_id}?per_page={args.sweep_runs}"
         try:
             with sync_playwright() as p:
@@ -286,7 +287,7 @@ def _pages_part(args: argparse.Namespace) -> None:
         run_id = _fill(folder, args.runs, args.points)
         print(f"filled {args.runs} runs + 10 x {args.points} points in "
               f"{time.perf_counter() - t0:.0f} s")
-        process, url = _serve(folder)
+        process, url = serve(folder)
         try:
             table = (f"{url}/runs?col=metric:loss:last&col=metric:loss:max&col=metric:acc:max"
                      "&sort=-metric:loss:max")
