@@ -129,7 +129,7 @@ def test_interactive_run_samples_in_a_daemon_thread(exp: Experiment,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0.2")
     run = exp.start_logging(outputs=False)
-    sampler = run._observers._sampler  # type: ignore[union-attr]
+    sampler = run._ending.observers._sampler  # type: ignore[union-attr]
     assert sampler is not None and sampler.daemon and sampler.is_alive()
     run.log("loss", 1.0)
     run.complete()

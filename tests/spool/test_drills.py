@@ -248,8 +248,8 @@ def test_sync_ships_a_large_crashed_spool_with_progress(tmp_path: Path) -> None:
         run = Experiment(ws, "big").start_logging()
         run_id = run.id
         run._close_spool()
-        assert run._ownership is not None
-        run._ownership.release(settled=False)  # the run's owner is the process that dies
+        assert run._ending.ownership is not None
+        run._ending.ownership.release(settled=False)  # the run's owner is the process that dies
     proc = _child(["-c", WRITE_AND_DIE, str(folder / "spool" / run_id)])
     proc.communicate(timeout=WAIT)
     assert proc.returncode == 0

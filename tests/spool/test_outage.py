@@ -31,7 +31,7 @@ def test_complete_during_an_outage_is_settled_by_recovery(
                 run.log("x", float(i), step=i)
             print("line 1 before the outage")
             run.flush()
-            run._tee.flush()  # type: ignore[union-attr]
+            run._ending.tee.flush()  # type: ignore[union-attr]
             server.stop()
             for i in range(100, 250):
                 run.log("x", float(i), step=i)

@@ -221,8 +221,8 @@ def test_sync_settles_other_runs_when_one_spool_is_damaged(ws: Workspace) -> Non
     w.write_float(w.intern("x", "scalar"), R.NO_STEP, 0.0, 1.0)
     w.release()  # the writer's process "died": no END record
     for run in (broken, fine):
-        assert run._ownership is not None
-        run._ownership.release(settled=False)  # and so did the owner of the run
+        assert run._ending.ownership is not None
+        run._ending.ownership.release(settled=False)  # and so did the owner of the run
     report = ship_leftovers(ws.store, spool)
     by_run = {item.run_id: item for item in report}
     assert by_run[broken.id].points == 7 and by_run[broken.id].problems

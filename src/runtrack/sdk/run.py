@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import builtins
-import logging
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -13,50 +12,28 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from runtrack import limits
-from runtrack.config import submitted_context
-from runtrack.errors import (
-    ConfigError,
-    LimitExceededError,
-    RunStateError,
-    StoreUnavailableError,
-)
-from runtrack.model import (
-    ArtifactInfo,
-    ErrorInfo,
-    NewRun,
-    RunInfo,
-    RunStatus,
-    SeriesData,
-)
-from runtrack.sdk._details import input_details, is_log, ref_prefix, user_name, utc
-from runtrack.sdk._logview import INTERACTIVE_LOG
-from runtrack.sdk._names import new_display_name, new_run_id
-from runtrack.sdk._observe import RunObservers
+from runtrack.errors import LimitExceededError, RunStateError
+from runtrack.model import ArtifactInfo, ErrorInfo, RunInfo, RunStatus, SeriesData
+from runtrack.sdk._details import is_log, run_details, with_log_contents
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_children import RunChildren
-from runtrack.sdk._run_fields import (
-    artifact_prefix,
-    check_display_name,
-    check_run_id,
-    error_info,
-    outputs_dir,
-    tag_strings,
-)
+from runtrack.sdk._run_end import RunEnding
+from runtrack.sdk._run_fields import check_display_name, error_info, outputs_dir, tag_strings
 from runtrack.sdk._run_files import RunFiles
 from runtrack.sdk._run_metrics import RunMetrics
+from runtrack.sdk._run_open import create_info, experiment_of, open_context
 from runtrack.sdk._script_run import ScriptRunControl
-from runtrack.sdk._tee import OutputTee
 from runtrack.types import StrPath
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from runtrack.sdk._listing import RunBatch
+    from runtrack.sdk._run_open import RunFields
     from runtrack.sdk.experiment import Experiment
     from runtrack.sdk.script_run_config import ScriptRunConfig
     from runtrack.sdk.workspace import Workspace
-    from runtrack.spool.owner import RunOwnership
     from runtrack.spool.writer import SpoolWriter
-
-log = logging.getLogger("runtrack")
 
 _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
@@ -83,25 +60,19 @@ class Run:
         ws = experiment.workspace
         self._store = ws.store
         self._artifacts = ws.artifacts
-        self._spool_dir = ws.settings.spool_dir
         self._info = _info if _info is not None else self._store.get_run(run_id)
         self.id = self._info.id
         # metric name -> kind: a listing passes the kinds it read for all its runs, a
         # submitted script the kinds its supervisor preloaded; otherwise read on first use
         self._metrics = RunMetrics(
-            self._store, self._artifacts, self.id, self._spool_dir,
+            self._store, self._artifacts, self.id, ws.settings.spool_dir,
             kinds=dict(_kinds) if _kinds is not None else None,
             listing=_listing,
             on_spool_open=partial(_install_log, weakref.ref(self)),
         )
-        self._outputs: Path | None = None
-        self._submitted = False
-        self._tee: OutputTee | None = None
-        #: held while this process owns the run's status (interactive and child runs
-        #: it created); recovery settles the run once the lock is free
-        self._ownership: RunOwnership | None = None
-        self._queued: RunStatus | None = None  # final status queued during an outage
-        self._observers: RunObservers | None = None
+        self._ending = RunEnding(
+            self._store, self._artifacts, self.id, ws.settings.spool_dir, self._metrics
+        )
 
     # -- loading -----------------------------------------------------------------------
 
@@ -109,7 +80,7 @@ class Run:
     def get(cls, workspace: Workspace, run_id: str) -> Run:
         """The run ``run_id`` of any experiment in ``workspace``."""
         info = workspace.store.get_run(run_id)
-        return cls(_experiment_of(workspace, info), run_id, _info=info)
+        return cls(experiment_of(workspace, info), run_id, _info=info)
 
     @classmethod
     def list(
@@ -134,77 +105,23 @@ class Run:
     def get_context(cls, allow_offline: bool = True, **kwargs: Any) -> Run | OfflineRun:
         """The submitted run this process belongs to; outside one, an offline run
         that prints what it would log (or ConfigError with ``allow_offline=False``)."""
-        ctx = submitted_context()
-        if ctx is None:
-            if not allow_offline:
-                raise ConfigError(
-                    "Run.get_context(allow_offline=False) was called outside a submitted run; "
-                    "submit the script with experiment.submit(ScriptRunConfig(...))"
-                )
-            return OfflineRun()
-        from runtrack.runner.runenv import read_preload
-        from runtrack.sdk.workspace import Workspace
-
-        preload = read_preload(ctx.run_id)
-        if preload is not None:  # from the supervisor: no store to open before logging
-            from runtrack.sdk.experiment import Experiment
-
-            ws = Workspace(_lazy_store=True)
-            experiment = Experiment(ws, preload.experiment.name, _info=preload.experiment)
-            run = cls(experiment, ctx.run_id, _info=preload.run, _kinds=preload.kinds)
-        else:
-            ws = Workspace()
-            info = ws.store.get_run(ctx.run_id)
-            run = cls(_experiment_of(ws, info), ctx.run_id, _info=info)
-        run._submitted = True
-        run._metrics.ship_in_process = ctx.stream is None
-        run._metrics.stream_prefix = ctx.stream
-        run._metrics.metric_prefix = f"rank{ctx.rank}/" if ctx.rank else ""
-        from runtrack.sdk._process_log import attach_process_log
-
-        attach_process_log(ctx.rank or 0)
+        found = open_context(allow_offline)
+        if isinstance(found, OfflineRun):
+            return found
+        run = cls(found.experiment, found.info.id, _info=found.info, _kinds=found.kinds)
+        found.join(run._metrics, run._ending)
         return run
 
     @classmethod
     def _create(
-        cls,
-        experiment: Experiment,
-        *,
-        run_id: str | None = None,
-        run_type: str = "interactive",
-        status: RunStatus = RunStatus.RUNNING,
-        display_name: str | None = None,
-        description: str | None = None,
-        tags: Mapping[str, Any] | None = None,
-        parent_id: str | None = None,
-        properties: Mapping[str, Any] | None = None,
-        definition: dict[str, object] | None = None,
-        compute_target: str = "local",
-        outputs: Path | None = None,
+        cls, experiment: Experiment, *, outputs: Path | None = None, **fields: Unpack[RunFields]
     ) -> Run:
-        if run_id is not None:
-            check_run_id(run_id)
-        info = experiment.workspace.store.create_run(NewRun(
-            experiment.id,
-            run_id or new_run_id(experiment.name),
-            display_name=check_display_name(display_name) or new_display_name(),
-            run_type=run_type,
-            status=status,
-            parent_id=parent_id,
-            tags=tag_strings(tags or {}),
-            properties={k: v for k, v in tag_strings(properties or {}).items() if v is not None},
-            description=description,
-            compute_target=compute_target,
-            definition=definition or {},
-        ))
+        """A new run of ``experiment`` (``fields``: see
+        :func:`~runtrack.sdk._run_open.create_info`); its ``outputs`` folder is uploaded
+        when it ends."""
+        info = create_info(experiment, **fields)
         run = cls(experiment, info.id, _info=info, _kinds={})  # a new run has no metrics yet
-        run._outputs = outputs
-        if run_type in ("interactive", "child") and not status.is_terminal:
-            from runtrack.spool.owner import RunOwnership
-
-            run._ownership = RunOwnership(run._spool_dir, info.id)
-        if run_type == "interactive" and status is RunStatus.RUNNING:
-            run._observers = RunObservers(run._store, run._artifacts, run.id)
+        run._ending.start(info, outputs)
         return run
 
     # -- identity ----------------------------------------------------------------------
@@ -304,7 +221,7 @@ class Run:
 
     def _reap_orphan(self) -> None:
         """Resolve a script run whose supervisor died (called by get_status)."""
-        if self._info.run_type == "script" and not self._submitted:
+        if self._info.run_type == "script" and not self._ending.submitted:
             self._info = self._script.reap_orphan(self._info)
 
     @property
@@ -345,68 +262,11 @@ class Run:
         return details
 
     def _finish(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
-        if self._queued is not None:
-            return  # settled by recovery once the store is back
-        # No read of the run first: a run another handle settled meanwhile is caught by
-        # set_status below (after this handle's metrics and outputs are safe).
-        if self._info.status.is_terminal and not self._submitted:
-            self._check_settled(status)
-            return
-        self._stop_tee()
-        if self._observers is not None:
-            observers, self._observers = self._observers, None
-            error = observers.stop(status, error, self._system_sample_sink())
-        try:
-            self._close_spool()
-            if self._outputs is not None and self._outputs.is_dir():
-                self._upload_tree(self._outputs, artifact_prefix(self._outputs))
-            if self._submitted:
-                if error is not None and status is RunStatus.FAILED:
-                    self._store.add_properties(
-                        self.id, {"runtrack.script_error": error.message[:1000]}
-                    )
-                return
-            try:
-                self._info = self._store.set_status(self.id, status, error=error)
-            except RunStateError:  # settled by someone else meanwhile
-                if self._ownership is not None:
-                    self._ownership.release(settled=True)
-                self._refresh()
-                self._check_settled(status)
-                return
-        except StoreUnavailableError as exc:
-            if self._submitted or self._ownership is None or not self._ownership.held:
-                raise
-            self._queue_final(status, error, exc)
-            return
-        if self._ownership is not None:
-            self._ownership.release(settled=True)
-
-    def _check_settled(self, status: RunStatus) -> None:
-        """A terminal run may be settled with its own status again (a no-op), never
-        with another one."""
-        if self._info.status is not status:
-            raise RunStateError(
-                f"run {self.id} is already {self._info.status.value}; terminal states "
-                "are final"
-            )
-
-    def _queue_final(
-        self, status: RunStatus, error: ErrorInfo | None, exc: StoreUnavailableError
-    ) -> None:
-        """The store is unreachable: leave the final status with the spool for
-        ``runtrack sync`` (or the next ``Workspace()`` on this machine) to apply."""
-        from runtrack.spool.owner import FinalStatus
-
-        assert self._ownership is not None
-        path = self._ownership.queue_final(FinalStatus(status, error))
-        self._ownership.release(settled=False)
-        self._queued = status
-        log.warning(
-            "runtrack: run %s could not be marked %s (%s); its metrics and final status "
-            "are queued in %s: run `runtrack sync` once the store is reachable",
-            self.id, status.value, exc.message, path,
+        settled = self._ending.finish(
+            self._info, status, error, close_spool=self._close_spool, refresh=self._refresh
         )
+        if settled is not None:
+            self._info = settled
 
     def start(self) -> None:
         """Move a NotStarted run to Running."""
@@ -422,7 +282,7 @@ class Run:
 
     def cancel(self) -> None:
         """Mark the run Canceled (a submitted run: its process tree is stopped)."""
-        if self._submitted:
+        if self._ending.submitted:
             print(f"Run {self.id}: cancel() from inside a submitted run is not supported")
             return
         if self._info.run_type == "script":
@@ -431,10 +291,7 @@ class Run:
         self._finish(RunStatus.CANCELED)
 
     def __enter__(self) -> Run:
-        if self._tee is None and not self._submitted:
-            self._tee = OutputTee(self._artifacts, self.id, INTERACTIVE_LOG, self._spool_dir)
-            if self._observers is not None:
-                self._observers.watch_logs()
+        self._ending.enter()
         return self
 
     def __exit__(
@@ -443,65 +300,19 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        logs = Path("logs")
-        if self._tee is not None and logs.is_dir():
-            try:
-                self._upload_tree(logs, "logs")
-            except StoreUnavailableError as err:  # the run still ends; say what is missing
-                log.warning("runtrack: ./logs of run %s not uploaded: %s", self.id, err.message)
-        if exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
-            if not self._info.status.is_terminal:
-                self.complete()
-            self._stop_tee()
-            return exc is not None
-        try:
-            terminal = self._refresh().status.is_terminal
-        except StoreUnavailableError:
-            terminal = self._info.status.is_terminal
-        if not terminal:
-            self.fail(exc)
-        self._stop_tee()
-        return False
-
-    def _stop_tee(self) -> None:
-        if self._tee is not None:
-            self._tee.stop()
-            self._tee = None
+        return self._ending.exit(
+            self._info, exc, refresh=self._refresh, complete=self.complete, fail=self.fail
+        )
 
     # -- details -----------------------------------------------------------------------
 
     def get_details(self) -> dict[str, Any]:
         """Azure-shaped details: runId, target, status, times, properties, logFiles…"""
-        info = self._refresh()
-        details: dict[str, Any] = {
-            "runId": info.id,
-            "displayName": info.display_name,
-            "target": info.compute_target,
-            "status": info.status.value,
-            "startTimeUtc": utc(info.start_time) if info.start_time else None,
-            "properties": dict(info.properties),
-            "tags": dict(info.tags),
-            "inputDatasets": input_details(self._store.get_run_inputs([self.id])[self.id]),
-            "outputDatasets": [],
-            "runDefinition": dict(info.definition),
-            "logFiles": {
-                p: f"{ref_prefix(self.id)}{p}" for p in self.get_file_names() if is_log(p)
-            },
-            "submittedBy": user_name(),
-        }
-        if info.end_time is not None and info.status.is_terminal:
-            details["endTimeUtc"] = utc(info.end_time)
-        if info.error is not None:
-            details["error"] = {"error": info.error.to_json()}
-        return details
+        return run_details(self._store, self._refresh(), self.get_file_names())
 
     def get_details_with_logs(self) -> dict[str, Any]:
         """``get_details()`` with each log file's content instead of its reference."""
-        details = self.get_details()
-        for path in list(details["logFiles"]):
-            with self._artifacts.open(self.id, path) as fh:
-                details["logFiles"][path] = fh.read().decode("utf-8", "replace")
-        return details
+        return with_log_contents(self._artifacts, self.id, self.get_details())
 
     def get_all_logs(self, destination: str | None = None) -> builtins.list[str]:
         """Download every log file; return the local paths."""
@@ -667,9 +478,6 @@ class Run:
         self.__dict__.pop("log", None)  # the next log() reopens a spool (slow path)
         self._metrics.close_spool(timeout)
 
-    def _system_sample_sink(self) -> Callable[[dict[str, float]], None] | None:
-        return self._metrics.system_sample_sink()
-
     def get_metrics(
         self,
         name: str | None = None,
@@ -767,9 +575,6 @@ class Run:
         """
         return self._files.download_files(prefix, output_directory, output_paths, append_prefix)
 
-    def _upload_tree(self, folder: Path, prefix: str) -> None:
-        self._files.upload_tree(folder, prefix)
-
     # -- children (RunChildren) --------------------------------------------------------
 
     def child_run(
@@ -833,14 +638,6 @@ class Run:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _experiment_of(workspace: Workspace, info: RunInfo) -> Experiment:
-    """The run's experiment, read (never created: the store may be read-only)."""
-    from runtrack.sdk.experiment import Experiment
-
-    exp_info = workspace.store.get_experiment(info.experiment_id)
-    return Experiment(workspace, exp_info.name, _info=exp_info)
 
 
 def _install_log(ref: weakref.ReferenceType[Run], writer: SpoolWriter) -> None:
