@@ -229,6 +229,7 @@ def test_the_run_helpers_are_where_the_check_looks() -> None:
     names = {module_name(p) for p in RUN_HELPERS}
     assert {
         "runtrack.sdk._run_metrics", "runtrack.sdk._run_files", "runtrack.sdk._run_children",
+        "runtrack.sdk._run_end", "runtrack.sdk._run_open", "runtrack.sdk._run_log",
         "runtrack.sdk._script_run",
     } <= names
 
@@ -252,3 +253,29 @@ def test_run_is_composed_not_mixed() -> None:
         for name, bases in _class_bases(path).items():
             assert not name.endswith("Mixin"), f"{module_name(path)}.{name}"
             assert not any(b.endswith("Mixin") for b in bases), f"{module_name(path)}.{name}"
+
+
+#: STYLE.md: one concept per module, split at 600 lines
+MAX_MODULE_LINES = 600
+
+
+def too_long(paths: list[Path], limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    """The modules among ``paths`` with more than ``limit`` lines, and their length."""
+    lengths = {str(p): len(p.read_text(encoding="utf-8").splitlines()) for p in paths}
+    return {name: n for name, n in lengths.items() if n > limit}
+
+
+def test_no_module_is_past_the_split_size() -> None:
+    """Every Python module under src/ (runtrack and the azureml shim) has at most
+    MAX_MODULE_LINES lines: past that, move a whole concept into a module of its own
+    (as ``Run`` hands its ending to ``sdk/_run_end.py``)."""
+    paths = sorted(SRC.parent.rglob("*.py"))
+    assert len(paths) > len(MODULES)  # the shim is counted too
+    assert too_long(paths) == {}
+
+
+def test_the_size_check_sees_a_long_module(tmp_path: Path) -> None:
+    long, short = tmp_path / "long.py", tmp_path / "short.py"
+    long.write_text("x = 1\n" * (MAX_MODULE_LINES + 1), encoding="utf-8")
+    short.write_text("x = 1\n" * MAX_MODULE_LINES, encoding="utf-8")
+    assert too_long([long, short]) == {str(long): MAX_MODULE_LINES + 1}

@@ -1,4 +1,4 @@
-"""Checks and conversions of what callers hand a run: ids, display names, tags and
+"""Checks and conversions of what callers hand a run: ids, names, descriptions, tags and
 properties, Azure-style filters, error details, the outputs folder. Used by ``Run`` and
 ``Experiment``; beside :mod:`runtrack.sdk._values`, which checks metric values."""
 
@@ -35,6 +35,15 @@ def check_display_name(name: str | None) -> str | None:
             f"display name is {len(name)} characters; the limit is {limits.MAX_DISPLAY_NAME_LENGTH}"
         )
     return name
+
+
+def check_description(text: str) -> str:
+    if len(text) > limits.MAX_DESCRIPTION_LENGTH:
+        raise LimitExceededError(
+            f"description is {len(text)} characters; the limit is "
+            f"{limits.MAX_DESCRIPTION_LENGTH}"
+        )
+    return text
 
 
 def tag_strings(tags: Mapping[str, Any]) -> dict[str, str | None]:

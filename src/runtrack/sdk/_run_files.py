@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from runtrack.errors import InvalidTypeError, InvalidValueError, NotFoundError
 from runtrack.model import ArtifactInfo
-from runtrack.sdk._artifacts import parse_ref
+from runtrack.sdk._artifacts import artifact_ref, parse_ref
 from runtrack.store.base import ArtifactStore
 from runtrack.types import StrPath
 
@@ -70,6 +70,13 @@ class RunFiles:
     def file_names(self) -> list[str]:
         """Paths of every artifact of the run (outputs, logs, images, uploads)."""
         return [a.path for a in self.artifacts.list(self.run_id)]
+
+    def output_refs(self) -> dict[str, str]:
+        """Files under ``outputs/``: artifact path -> reference (``download_file`` takes it)."""
+        return {
+            info.path: artifact_ref(self.run_id, info.path)
+            for info in self.artifacts.list(self.run_id, "outputs")
+        }
 
     def _locate(self, name: str) -> tuple[str, str]:
         ref = parse_ref(name)

@@ -6,20 +6,25 @@ import builtins
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from runtrack import limits
-from runtrack.errors import LimitExceededError, RunStateError
 from runtrack.model import ArtifactInfo, ErrorInfo, RunInfo, RunStatus, SeriesData
 from runtrack.sdk._details import is_log, run_details, with_log_contents
 from runtrack.sdk._offline import OfflineRun
 from runtrack.sdk._run_children import RunChildren
 from runtrack.sdk._run_end import RunEnding
-from runtrack.sdk._run_fields import check_display_name, error_info, outputs_dir, tag_strings
+from runtrack.sdk._run_fields import (
+    check_description,
+    check_display_name,
+    error_info,
+    outputs_dir,
+    tag_strings,
+)
 from runtrack.sdk._run_files import RunFiles
+from runtrack.sdk._run_log import install_log
 from runtrack.sdk._run_metrics import RunMetrics
 from runtrack.sdk._run_open import create_info, experiment_of, open_context
 from runtrack.sdk._script_run import ScriptRunControl
@@ -33,7 +38,6 @@ if TYPE_CHECKING:
     from runtrack.sdk.experiment import Experiment
     from runtrack.sdk.script_run_config import ScriptRunConfig
     from runtrack.sdk.workspace import Workspace
-    from runtrack.spool.writer import SpoolWriter
 
 _OfflineRun = OfflineRun  # name kept for code ported from azureml.core.run
 
@@ -46,10 +50,12 @@ class Run:
     ``Run(experiment, run_id)`` loads an existing run; new runs come from
     ``experiment.start_logging()``, ``experiment.submit()`` or ``run.child_run()``.
 
-    Its metrics, files, children and script-run control are helper objects
+    Its metrics, files, children, ending and script-run control are helper objects
     (:class:`~runtrack.sdk._run_metrics.RunMetrics`, ``RunFiles``, ``RunChildren``,
-    ``ScriptRunControl``) that get the store, the artifact store and the run id; the
-    methods here are the Azure ML v1 API and hand each call to one of them.
+    ``RunEnding``, ``ScriptRunControl``) that get the store, the artifact store and the
+    run id; the methods here are the Azure ML v1 API and hand each call to one of them.
+    Where a handle's record comes from (``get_context``, ``_create``) is in
+    :mod:`runtrack.sdk._run_open`.
     """
 
     def __init__(
@@ -68,10 +74,7 @@ class Run:
             self._store, self._artifacts, self.id, ws.settings.spool_dir,
             kinds=dict(_kinds) if _kinds is not None else None,
             listing=_listing,
-            on_spool_open=partial(_install_log, weakref.ref(self)),
-        )
-        self._ending = RunEnding(
-            self._store, self._artifacts, self.id, ws.settings.spool_dir, self._metrics
+            on_spool_open=partial(install_log, weakref.ref(self)),
         )
 
     # -- loading -----------------------------------------------------------------------
@@ -84,22 +87,12 @@ class Run:
 
     @classmethod
     def list(
-        cls,
-        experiment: Experiment,
-        type: str | None = None,
-        tags: Any = None,
-        properties: Any = None,
-        status: str | None = None,
-        include_children: bool = False,
+        cls, experiment: Experiment, type: str | None = None, tags: Any = None,
+        properties: Any = None, status: str | None = None, include_children: bool = False,
     ) -> Iterator[Run]:
         """Runs of ``experiment``, newest first (see ``Experiment.get_runs``)."""
-        return experiment.get_runs(
-            type=type,
-            tags=tags,
-            properties=properties,
-            status=status,
-            include_children=include_children,
-        )
+        return experiment.get_runs(type=type, tags=tags, properties=properties, status=status,
+                                   include_children=include_children)
 
     @classmethod
     def get_context(cls, allow_offline: bool = True, **kwargs: Any) -> Run | OfflineRun:
@@ -158,12 +151,7 @@ class Run:
 
     @description.setter
     def description(self, value: str) -> None:
-        if len(value) > limits.MAX_DESCRIPTION_LENGTH:
-            raise LimitExceededError(
-                f"description is {len(value)} characters; the limit is "
-                f"{limits.MAX_DESCRIPTION_LENGTH}"
-            )
-        self._info = self._store.update_run(self.id, description=value)
+        self._info = self._store.update_run(self.id, description=check_description(value))
 
     @property
     def status(self) -> str:
@@ -228,6 +216,12 @@ class Run:
     def _script(self) -> ScriptRunControl:
         return ScriptRunControl(self._store, self._artifacts, self.id)
 
+    @cached_property
+    def _ending(self) -> RunEnding:
+        """Made on first use: a Run a listing makes never ends in this process."""
+        metrics = self._metrics
+        return RunEnding(self._store, self._artifacts, self.id, metrics.spool_dir, metrics)
+
     @property
     def _files(self) -> RunFiles:
         # helpers without state of their own are built per call: a Run a listing makes
@@ -235,12 +229,8 @@ class Run:
         return RunFiles(self._artifacts, self.id)
 
     def wait_for_completion(
-        self,
-        show_output: bool = False,
-        wait_post_processing: bool = False,
-        raise_on_error: bool = True,
-        *,
-        timeout_seconds: float | None = None,
+        self, show_output: bool = False, wait_post_processing: bool = False,
+        raise_on_error: bool = True, *, timeout_seconds: float | None = None,
     ) -> dict[str, Any]:
         """Wait until the run reaches a terminal status; return ``get_details()``.
 
@@ -295,9 +285,7 @@ class Run:
         return self
 
     def __exit__(
-        self,
-        exc_type: builtins.type[BaseException] | None,
-        exc: BaseException | None,
+        self, exc_type: builtins.type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
         return self._ending.exit(
@@ -356,12 +344,7 @@ class Run:
         """Files under ``outputs/`` of this run: artifact path -> reference (a string
         ``download_file`` accepts). Complete for a finished run (outputs are uploaded
         when it ends)."""
-        from runtrack.sdk._artifacts import artifact_ref
-
-        return {
-            info.path: artifact_ref(self.id, info.path)
-            for info in self._artifacts.list(self.id, "outputs")
-        }
+        return self._files.output_refs()
 
     def get_portal_url(self) -> str:
         """The run's web-UI page (server or configured ``ui_url``), else its local folder."""
@@ -410,7 +393,6 @@ class Run:
             self.experiment.workspace, self.id, model_name, model_path or model_name,
             tags, props, description, model_framework,
         )
-
 
     # -- metrics (RunMetrics) ---------------------------------------------------------
 
@@ -479,10 +461,7 @@ class Run:
         self._metrics.close_spool(timeout)
 
     def get_metrics(
-        self,
-        name: str | None = None,
-        recursive: bool = False,
-        run_type: str | None = None,
+        self, name: str | None = None, recursive: bool = False, run_type: str | None = None,
         populate: bool = False,
     ) -> dict[str, Any]:
         """Metrics as Azure ML returns them: name -> value, list, or dict of columns.
@@ -528,12 +507,8 @@ class Run:
         return self._files.upload_file(name, path_or_stream)
 
     def upload_files(
-        self,
-        names: Sequence[str],
-        paths: Sequence[StrPath],
-        return_artifacts: bool = False,
-        timeout_seconds: float | None = None,
-        datastore_name: str | None = None,
+        self, names: Sequence[str], paths: Sequence[StrPath], return_artifacts: bool = False,
+        timeout_seconds: float | None = None, datastore_name: str | None = None,
     ) -> builtins.list[ArtifactInfo] | None:
         """Upload several files: ``names[i]`` gets the content of ``paths[i]``."""
         infos = self._files.upload_files(names, paths)
@@ -560,13 +535,9 @@ class Run:
         return self._files.download_file(name, output_file_path)
 
     def download_files(
-        self,
-        prefix: str | None = None,
-        output_directory: StrPath | None = None,
-        output_paths: Sequence[StrPath] | None = None,
-        batch_size: int = 100,
-        append_prefix: bool = True,
-        timeout_seconds: float | None = None,
+        self, prefix: str | None = None, output_directory: StrPath | None = None,
+        output_paths: Sequence[StrPath] | None = None, batch_size: int = 100,
+        append_prefix: bool = True, timeout_seconds: float | None = None,
     ) -> builtins.list[str]:
         """Download every artifact under ``prefix`` (the whole run if None).
 
@@ -582,31 +553,21 @@ class Run:
     ) -> Run:
         """A started child run (use it as a context manager to complete it)."""
         return Run._create(
-            self.experiment,
-            run_id=run_id,
-            run_type="child",
-            display_name=name,
-            parent_id=self.id,
-            compute_target=self._info.compute_target,
+            self.experiment, run_id=run_id, run_type="child", display_name=name,
+            parent_id=self.id, compute_target=self._info.compute_target,
             outputs=outputs_dir(outputs) if outputs else None,
         )
 
     def create_children(
-        self,
-        count: int | None = None,
-        tag_key: str | None = None,
+        self, count: int | None = None, tag_key: str | None = None,
         tag_values: Sequence[str] | None = None,
     ) -> builtins.list[Run]:
         """Start ``count`` children (tagged ``batch_child_number``) or one per tag value."""
         return self._children.create(count, tag_key, tag_values)
 
     def get_children(
-        self,
-        recursive: bool = False,
-        tags: Any = None,
-        properties: Any = None,
-        type: str | None = None,
-        status: str | None = None,
+        self, recursive: bool = False, tags: Any = None, properties: Any = None,
+        type: str | None = None, status: str | None = None,
     ) -> Iterator[Run]:
         """Child runs (all descendants with ``recursive=True``), oldest first."""
         return self._children.list(recursive, tags, properties, type, status)
@@ -622,41 +583,9 @@ class Run:
     def _children(self) -> RunChildren[Run]:
         """Built per call: its factories hold the experiment, never this run. Children
         are plain ``Run``s whatever this run's class (a sweep's trials are)."""
-        cls, experiment = Run, self.experiment
-        parent_id, target = self.id, self._info.compute_target
+        experiment = self.experiment
+        start = partial(Run._create, experiment, run_type="child", parent_id=self.id,
+                        compute_target=self._info.compute_target)
+        return RunChildren(self._store, self.id, start=lambda tags: start(tags=tags),
+                           load=lambda info: Run(experiment, info.id, _info=info))
 
-        def start(tags: Mapping[str, str]) -> Run:
-            return cls._create(
-                experiment, run_type="child", parent_id=parent_id, tags=tags,
-                compute_target=target,
-            )
-
-        def load(info: RunInfo) -> Run:
-            return cls(experiment, info.id, _info=info)
-
-        return RunChildren(self._store, self.id, start=start, load=load)
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def _install_log(ref: weakref.ReferenceType[Run], writer: SpoolWriter) -> None:
-    """What a run's RunMetrics calls with each new spool's main writer (bound to a weak
-    reference of the run): installs the writer's scalar logger as ``run.log`` (the hot
-    path: one call, no method lookup). It and the logger's slow path hold the run
-    weakly: the logger is an attribute of the run, so a strong reference would make a
-    cycle, and a dropped handle would wait for the garbage collector to end its spool."""
-    run = ref()
-    if run is None:
-        return
-
-    def slow(name: str, value: Any, description: str, step: Any) -> None:
-        target = ref()
-        if target is None:
-            raise RunStateError(
-                f"the run handle this log function came from is gone; keep a reference "
-                f"to the run and call its log() (metric {name!r})"
-            )
-        target._log_slow(name, value, description, step)
-
-    run.__dict__["log"] = writer.scalar_logger(slow)
