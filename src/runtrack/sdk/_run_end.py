@@ -67,7 +67,7 @@ class RunEnding:
         self.queued: RunStatus | None = None  # final status queued during an outage
         self.observers: RunObservers | None = None
 
-    def start(self, info: RunInfo, outputs: Path | None) -> None:
+    def adopt(self, info: RunInfo, outputs: Path | None) -> None:
         """Take on the run this process just created (``info``): it owns an unsettled
         interactive or child run, and observes a running interactive one."""
         self.outputs = outputs

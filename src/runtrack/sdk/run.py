@@ -114,7 +114,7 @@ class Run:
         when it ends."""
         info = create_info(experiment, **fields)
         run = cls(experiment, info.id, _info=info, _kinds={})  # a new run has no metrics yet
-        run._ending.start(info, outputs)
+        run._ending.adopt(info, outputs)
         return run
 
     # -- identity ----------------------------------------------------------------------
