@@ -1,5 +1,5 @@
-"""Run holds its helpers (RunMetrics, RunFiles, RunChildren, ScriptRunControl) without
-reference cycles, and what it builds through them is a plain Run."""
+"""Run holds its helpers (RunMetrics, RunFiles, RunChildren, RunEnding, ScriptRunControl)
+without reference cycles, and what it builds through them is a plain Run."""
 
 from __future__ import annotations
 
@@ -49,3 +49,18 @@ def test_children_are_plain_runs_whatever_the_parent_class(exp: Experiment) -> N
     for child in made:
         child.complete()
     assert parent.info.id == parent.id and parent.info.parent_id is None
+
+
+def test_only_a_run_that_ends_in_this_process_builds_its_ending(exp: Experiment) -> None:
+    """RunEnding is made on first use: the handles of a listing never build one, a run
+    this process creates does (it owns the run until it settles it)."""
+    started = exp.start_logging(snapshot_directory=None, outputs=False)
+    assert started._ending.ownership is not None and started._ending.ownership.held
+    listed = next(iter(exp.get_runs()))
+    assert listed.id == started.id
+    listed.get_metrics()
+    listed.get_details()
+    assert "_ending" not in listed.__dict__
+    started.complete()
+    assert not started._ending.ownership.held  # released: the run is settled
+    assert listed.get_status() == "Completed" and "_ending" not in listed.__dict__
