@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtrack.errors import InvalidValueError, NotFoundError
-from runtrack.model import Bucket, RunInfo
+from runtrack.model import Bucket, RunInfo, RunQuery, SeriesData
 from runtrack.store.base import TrackingStore
 
 MAX_PAIRED_POINTS = 200_000
@@ -131,13 +131,11 @@ def _paired(
 
 
 def _raw(
-    store: TrackingStore, run_id: str, metric: str, x: str, count: int,
-    x_min: float | None, x_max: float | None,
+    data: SeriesData, x: str, x_min: float | None, x_max: float | None,
 ) -> tuple[list[float], list[float]] | None:
     """The numeric points of a short series on x ``step`` or ``index`` (within
     ``x_min``..``x_max``), sorted by x as the buckets would be; None when ``x`` is
     ``step`` and a point has no step (the index then serves, as for buckets)."""
-    data = store.read_series(run_id, metric, 0, count)
     if x == "step" and None in data.steps:
         return None
     xs: list[float] = []
@@ -160,14 +158,16 @@ def _raw(
 
 def _trace(
     store: TrackingStore, run: RunInfo, metric: str, x: str, buckets: int,
-    x_min: float | None, x_max: float | None, count: int | None,
+    x_min: float | None, x_max: float | None, data: SeriesData | None,
 ) -> dict[str, Any]:
+    """The trace of one (run, metric); ``data``: its points, read already when the
+    series is short enough to be sent as logged."""
     shift = 0.0
     x_used = x
-    if x in ("step", "index") and count is not None and count <= 2 * buckets:
-        raw = _raw(store, run.id, metric, x, count, x_min, x_max)
+    if data is not None:
+        raw = _raw(data, x, x_min, x_max)
         if raw is None and x_min is None and x_max is None:
-            raw = _raw(store, run.id, metric, "index", count, None, None)
+            raw = _raw(data, "index", None, None)
             x_used = "index"
         if raw is not None:
             return {"run_id": run.id, "run_label": run_label(run), "metric": metric,
@@ -214,18 +214,40 @@ def chart_traces(
     x_min: float | None = None,
     x_max: float | None = None,
 ) -> dict[str, Any]:
-    """Traces for every (run, metric); pairs that do not exist are listed in ``missing``."""
+    """Traces for every (run, metric); pairs that do not exist are listed in ``missing``.
+
+    The runs, their series' point counts and the points of every series short enough
+    to be sent as logged are read for all ``run_ids`` at once (one bulk read per
+    metric); only longer series are bucketed one by one by the store."""
     check_x(x)
     buckets = max(1, min(buckets, MAX_BUCKETS))
+    wanted = list(dict.fromkeys(run_ids))
+    found = {r.id: r for r in store.search_runs(RunQuery(
+        conditions=[("attribute", "id", "IN", wanted)], include_children=True))}
+    for run_id in wanted:
+        if run_id not in found:
+            store.get_run(run_id)  # its NotFoundError, as a single read would raise
+    counts = {run_id: {name: info.count for name, info in by_name.items()}
+              for run_id, by_name in store.get_summaries(wanted, list(metrics)).items()}
+    short: dict[tuple[str, str], SeriesData] = {}
+    if x in ("step", "index"):
+        for metric in dict.fromkeys(metrics):
+            ids = [r for r in wanted if counts.get(r, {}).get(metric, 2 * buckets + 1)
+                   <= 2 * buckets]
+            if ids:
+                for run_id, by_name in store.read_all_series(ids, [metric]).items():
+                    if metric in by_name:
+                        short[run_id, metric] = by_name[metric]
     traces: list[dict[str, Any]] = []
     missing: list[dict[str, str]] = []
     for run_id in run_ids:
-        run = store.get_run(run_id)
-        counts = {s.name: s.count for s in store.list_series(run_id)}
         for metric in metrics:
+            if metric not in counts.get(run_id, {}):
+                missing.append({"run_id": run_id, "metric": metric})
+                continue
             try:
-                traces.append(_trace(store, run, metric, x, buckets, x_min, x_max,
-                                     counts.get(metric)))
+                traces.append(_trace(store, found[run_id], metric, x, buckets, x_min, x_max,
+                                     short.get((run_id, metric))))
             except NotFoundError:
                 missing.append({"run_id": run_id, "metric": metric})
     return {"x": x, "x_min": x_min, "x_max": x_max, "traces": traces, "missing": missing}

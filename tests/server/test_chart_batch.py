@@ -1,0 +1,85 @@
+"""The chart route reads all runs of a request together: the number of SQL statements
+does not grow with the runs when their series are short (sent as logged), and the
+answer is the one single-run reads give."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from runtrack.errors import NotFoundError
+from runtrack.model import MetricBatch, NewRun, RunStatus
+from runtrack.server.api._chart_data import chart_traces
+from runtrack.store.sql import SqlStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    store = SqlStore(f"sqlite:///{tmp_path / 'rt.db'}")
+    exp = store.get_or_create_experiment("charts")
+    for r in range(12):
+        run_id = f"run-{r}"
+        store.create_run(NewRun(exp.id, run_id, display_name=f"trial {r}", run_type="script",
+                                status=RunStatus.RUNNING))
+        points = [("loss", "scalar", s, float(s), 1.0 / (s + 1 + r)) for s in range(300)]
+        if r % 3 != 0:  # acc is missing from every third run
+            points += [("acc", "scalar", s, float(s), s / 300) for s in range(300)]
+        if r == 5:  # one long series: bucketed by the store
+            points += [("acc2", "scalar", s, float(s), float(s % 7)) for s in range(3000)]
+        store.ingest(run_id, MetricBatch("s", 0, points))
+    yield store
+    store.close()
+
+
+def _statements(store: SqlStore, call: Any) -> tuple[Any, int]:
+    count = 0
+
+    def counted(*args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(store.engine, "before_cursor_execute", counted)
+    try:
+        return call(), count
+    finally:
+        event.remove(store.engine, "before_cursor_execute", counted)
+
+
+def test_statements_do_not_grow_with_the_runs(store: SqlStore) -> None:
+    def chart(runs: int) -> Any:
+        return _statements(store, lambda: chart_traces(
+            store, [f"run-{r}" for r in range(runs)], ["loss", "acc"], buckets=200))
+
+    (two, few), (twelve, many) = chart(2), chart(12)
+    assert len(twelve["traces"]) == 12 + 8 and len(twelve["missing"]) == 4
+    assert many == few, (few, many)
+
+
+def test_the_answer_is_what_single_run_reads_give(store: SqlStore) -> None:
+    runs = [f"run-{r}" for r in (4, 0, 5, 4)]  # any order, repeats kept
+    metrics = ["acc", "loss", "acc2", "nope"]
+    together = chart_traces(store, runs, metrics, buckets=200)
+    traces: list[dict[str, Any]] = []
+    missing: list[dict[str, str]] = []
+    for run_id in runs:
+        one = chart_traces(store, [run_id], metrics, buckets=200)
+        traces += one["traces"]
+        missing += one["missing"]
+    assert together["traces"] == traces
+    assert together["missing"] == missing
+    assert [(t["run_id"], t["metric"]) for t in traces] == [
+        ("run-4", "acc"), ("run-4", "loss"), ("run-0", "loss"), ("run-5", "acc"),
+        ("run-5", "loss"), ("run-5", "acc2"), ("run-4", "acc"), ("run-4", "loss")]
+    long = next(t for t in traces if t["metric"] == "acc2")
+    assert long["points"] == 3000 and long["buckets"] == 200  # bucketed, not as logged
+    short = next(t for t in traces if t["metric"] == "loss")
+    assert long["buckets"] < len(long["x"]) and short["x"] == [float(s) for s in range(300)]
+
+
+def test_an_unknown_run_fails_the_request(store: SqlStore) -> None:
+    with pytest.raises(NotFoundError, match="nope"):
+        chart_traces(store, ["run-1", "nope"], ["loss"])
