@@ -4,6 +4,7 @@ answer is the one single-run reads give."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy import event
 
 from runtrack.errors import NotFoundError
 from runtrack.model import MetricBatch, NewRun, RunStatus
-from runtrack.server.api._chart_data import chart_traces
+from runtrack.server.api._chart_data import chart_traces, compact_trace
 from runtrack.store.sql import SqlStore
 
 
@@ -54,7 +55,7 @@ def test_statements_do_not_grow_with_the_runs(store: SqlStore) -> None:
         return _statements(store, lambda: chart_traces(
             store, [f"run-{r}" for r in range(runs)], ["loss", "acc"], buckets=200))
 
-    (two, few), (twelve, many) = chart(2), chart(12)
+    (_, few), (twelve, many) = chart(2), chart(12)
     assert len(twelve["traces"]) == 12 + 8 and len(twelve["missing"]) == 4
     assert many == few, (few, many)
 
@@ -83,3 +84,37 @@ def test_the_answer_is_what_single_run_reads_give(store: SqlStore) -> None:
 def test_an_unknown_run_fails_the_request(store: SqlStore) -> None:
     with pytest.raises(NotFoundError, match="nope"):
         chart_traces(store, ["run-1", "nope"], ["loss"])
+
+
+def _decoded(trace: dict[str, Any]) -> list[float]:
+    xs, units = [], 0
+    for delta in trace["xd"]:
+        units += delta
+        xs.append(trace["x0"] + trace["xq"] * units)
+    return xs
+
+
+@pytest.mark.parametrize("xs", [
+    [0.0, 1.0, 5.0, 5.0, 2_000_000.0],  # whole: deltas in steps
+    [-3.0, 7.0],
+    [1.5, 2.25, 3.0],  # not whole: a power-of-ten unit
+    [1e15, 1e15 + 2.0],
+    [2.0**53, 2.0**53 + 2],  # whole but past what JavaScript holds exactly
+    [4.0],
+])
+def test_compact_x_decodes_to_the_x_sent(xs: list[float]) -> None:
+    ys = [math.nan, math.inf, -math.inf, 123456.789, 0.000123456, -2, 1][: len(xs)]
+    ys += [1.0] * (len(xs) - len(ys))
+    trace = compact_trace({"run_id": "r", "x": xs, "y": ys})
+    assert all(isinstance(d, int) for d in trace["xd"])
+    whole = max(map(abs, xs)) < 2**53 and all(v.is_integer() for v in xs)
+    assert (trace["xq"] == 1.0) == whole
+    if whole:
+        assert _decoded(trace) == xs
+    else:
+        assert all(math.isclose(a, b, abs_tol=trace["xq"]) for a, b in
+                   zip(_decoded(trace), xs, strict=True))
+    expected = [None if not math.isfinite(v) else float(f"{v:.5g}") for v in ys]
+    assert trace["y"] == expected
+    assert {k: v for k, v in trace.items() if k not in ("x0", "xq", "xd", "y")} == {
+        "run_id": "r"}

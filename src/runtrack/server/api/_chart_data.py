@@ -253,10 +253,15 @@ def chart_traces(
     return {"x": x, "x_min": x_min, "x_max": x_max, "traces": traces, "missing": missing}
 
 
+def _whole(values: Sequence[float]) -> bool:
+    """Whether every value is a whole number that a float (and JavaScript) holds exactly."""
+    return max(map(abs, values)) < 2**53 and all(map(float.is_integer, values))
+
+
 def _quantum(values: Sequence[float]) -> float:
     """The unit x values are written in: 1 for whole numbers, else a power of ten at
     about a millionth of their span (far finer than a pixel)."""
-    if all(v.is_integer() and abs(v) < 2**53 for v in values):
+    if _whole(values):
         return 1.0
     span = values[-1] - values[0] if len(values) > 1 else 0.0
     if not span > 0:
@@ -264,11 +269,10 @@ def _quantum(values: Sequence[float]) -> float:
     return float(10 ** math.floor(math.log10(span / 1e6)))
 
 
-def _short(value: float) -> float | None:
-    """``value`` to 5 significant digits (more than a chart or its hover shows)."""
-    if not math.isfinite(value):
-        return None
-    return float(f"{value:.5g}")
+def _short(values: Sequence[float]) -> list[float | None]:
+    """Each value to 5 significant digits (more than a chart or its hover shows);
+    non-finite ones as None (``v - v`` is 0 for finite values only)."""
+    return [float(f"{v:.5g}") if v - v == 0 else None for v in values]
 
 
 def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
@@ -278,13 +282,18 @@ def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in trace.items() if k not in ("x", "y")}
     quantum = _quantum(xs) if xs else 1.0
     first = xs[0] if xs else 0.0
-    deltas: list[int] = []
-    previous = 0
-    for value in xs:
-        units = round((value - first) / quantum)
-        deltas.append(units - previous)
-        previous = units
-    out.update(x0=first, xq=quantum, xd=deltas, y=[_short(float(v)) for v in trace["y"]])
+    deltas: list[int]
+    if quantum == 1.0 and xs:  # whole numbers (steps, indexes): exact integer steps
+        units = list(map(int, xs))
+        deltas = [0, *map(int.__sub__, units[1:], units)]
+    else:
+        deltas = []
+        previous = 0
+        for value in xs:
+            unit = round((value - first) / quantum)
+            deltas.append(unit - previous)
+            previous = unit
+    out.update(x0=first, xq=quantum, xd=deltas, y=_short(trace["y"]))
     return out
 
 
