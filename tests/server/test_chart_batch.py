@@ -118,3 +118,33 @@ def test_compact_x_decodes_to_the_x_sent(xs: list[float]) -> None:
     assert trace["y"] == expected
     assert {k: v for k, v in trace.items() if k not in ("x0", "xq", "xd", "y")} == {
         "run_id": "r"}
+
+
+def test_bucketed_series_are_read_together_too(store: SqlStore) -> None:
+    def chart(runs: int) -> Any:
+        return _statements(store, lambda: chart_traces(
+            store, [f"run-{r}" for r in range(runs)], ["loss", "acc"], buckets=50))
+
+    (_, few), (twelve, many) = chart(2), chart(12)
+    assert {t["buckets"] for t in twelve["traces"]} == {50}  # 300 points: bucketed
+    assert many == few, (few, many)
+
+
+@pytest.mark.parametrize("x", ["step", "index", "time"])
+@pytest.mark.parametrize("bounds", [(None, None), (100.0, 2500.0), (5000.0, 6000.0)])
+def test_downsample_many_is_downsample_of_each(
+    store: SqlStore, x: str, bounds: tuple[float | None, float | None]
+) -> None:
+    low, high = bounds  # the points' times are their steps, so all x agree
+    pairs = [(f"run-{r}", m) for r in range(12) for m in ("loss", "acc", "acc2")]
+    together = store.downsample_many([*pairs, ("nope", "loss")], 40, x=x, x_min=low, x_max=high)
+    expected = {}
+    for run_id, metric in pairs:
+        try:
+            expected[run_id, metric] = store.downsample(run_id, metric, 40, x=x,
+                                                        x_min=low, x_max=high)
+        except NotFoundError:
+            continue
+    assert together == expected
+    assert len(expected) == 12 + 8 + 1
+    assert any(expected.values()) == (low is None or low < 3000)  # the last: none in range

@@ -32,7 +32,7 @@ from typing import Any
 
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.model import Bucket, RunInfo, RunQuery, SeriesData
-from runtrack.store.base import TrackingStore
+from runtrack.store.base import BulkDownsampler, TrackingStore
 
 MAX_PAIRED_POINTS = 200_000
 MAX_BUCKETS = 5_000
@@ -159,9 +159,11 @@ def _raw(
 def _trace(
     store: TrackingStore, run: RunInfo, metric: str, x: str, buckets: int,
     x_min: float | None, x_max: float | None, data: SeriesData | None,
+    bucketed: list[Bucket] | None,
 ) -> dict[str, Any]:
     """The trace of one (run, metric); ``data``: its points, read already when the
-    series is short enough to be sent as logged."""
+    series is short enough to be sent as logged; ``bucketed``: its buckets, read
+    already with other series' (x ``step``, ``index`` or ``time``)."""
     shift = 0.0
     x_used = x
     if data is not None:
@@ -185,7 +187,8 @@ def _trace(
             axis = "time"
             x_min = None if x_min is None else x_min + shift
             x_max = None if x_max is None else x_max + shift
-        found = store.downsample(run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        found = bucketed if bucketed is not None else store.downsample(
+            run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
         if not found and x == "step" and x_min is None and x_max is None:
             found = store.downsample(run.id, metric, buckets, x="index")  # logged without steps
             x_used = "index"
@@ -218,7 +221,8 @@ def chart_traces(
 
     The runs, their series' point counts and the points of every series short enough
     to be sent as logged are read for all ``run_ids`` at once (one bulk read per
-    metric); only longer series are bucketed one by one by the store."""
+    metric), and the longer series are bucketed in one read where the store can
+    (:class:`~runtrack.store.base.BulkDownsampler`), else one by one."""
     check_x(x)
     buckets = max(1, min(buckets, MAX_BUCKETS))
     wanted = list(dict.fromkeys(run_ids))
@@ -238,6 +242,12 @@ def chart_traces(
                 for run_id, by_name in store.read_all_series(ids, [metric]).items():
                     if metric in by_name:
                         short[run_id, metric] = by_name[metric]
+    bulk: dict[tuple[str, str], list[Bucket]] = {}
+    if x in ("step", "index", "time") and isinstance(store, BulkDownsampler):
+        pairs = [(r, m) for r in wanted for m in dict.fromkeys(metrics)
+                 if m in counts.get(r, {}) and (r, m) not in short]
+        if pairs:
+            bulk = store.downsample_many(pairs, buckets, x=x, x_min=x_min, x_max=x_max)
     traces: list[dict[str, Any]] = []
     missing: list[dict[str, str]] = []
     for run_id in run_ids:
@@ -247,7 +257,7 @@ def chart_traces(
                 continue
             try:
                 traces.append(_trace(store, found[run_id], metric, x, buckets, x_min, x_max,
-                                     short.get((run_id, metric))))
+                                     short.get((run_id, metric)), bulk.get((run_id, metric))))
             except NotFoundError:
                 missing.append({"run_id": run_id, "metric": metric})
     return {"x": x, "x_min": x_min, "x_max": x_max, "traces": traces, "missing": missing}

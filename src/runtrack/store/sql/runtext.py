@@ -105,8 +105,9 @@ _BY_ROWID = and_(runs.c.experiment_id == _ROWID.op(">>")(32),
 
 
 def _indexed(words: Sequence[str]) -> list[ColumnElement[bool] | TextClause]:
-    """Tests on ``run_text`` that select the runs whose body holds every word. A word of 3 or more ASCII characters is a phrase of
-    the trigram index: exactly a substring in any case, as ``LIKE`` matches it. The
+    """Tests on ``run_text`` that select the runs whose body holds every word. A word of
+    3 or more ASCII characters is a phrase of the trigram index: exactly a substring in
+    any case, as ``LIKE`` matches it. The
     others (shorter: no trigram; non-ASCII: the index folds their case beyond ASCII)
     are tested by ``LIKE`` on the bodies the index found, or on every body (one table
     scanned instead of three) when no word is indexed."""
