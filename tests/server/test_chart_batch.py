@@ -15,12 +15,12 @@ from sqlalchemy import event
 from runtrack.errors import NotFoundError
 from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.server.api._chart_data import chart_traces, compact_trace
+from runtrack.store.base import BulkDownsampler, TrackingStore
+from runtrack.store.memory import MemoryStore
 from runtrack.store.sql import SqlStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    store = SqlStore(f"sqlite:///{tmp_path / 'rt.db'}")
+def _fill(store: TrackingStore) -> None:
     exp = store.get_or_create_experiment("charts")
     for r in range(12):
         run_id = f"run-{r}"
@@ -32,8 +32,26 @@ def store(tmp_path: Path) -> Iterator[SqlStore]:
         if r == 5:  # one long series: bucketed by the store
             points += [("acc2", "scalar", s, float(s), float(s % 7)) for s in range(3000)]
         store.ingest(run_id, MetricBatch("s", 0, points))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    store = SqlStore(f"sqlite:///{tmp_path / 'rt.db'}")
+    _fill(store)
     yield store
     store.close()
+
+
+@pytest.fixture(params=["sql", "memory"])
+def any_store(request: pytest.FixtureRequest, store: SqlStore) -> TrackingStore:
+    """The SQL store (bulk reads) and one without ``BulkDownsampler`` (one by one)."""
+    if request.param == "sql":
+        assert isinstance(store, BulkDownsampler)
+        return store
+    memory = MemoryStore()
+    assert not isinstance(memory, BulkDownsampler)
+    _fill(memory)
+    return memory
 
 
 def _statements(store: SqlStore, call: Any) -> tuple[Any, int]:
@@ -60,7 +78,8 @@ def test_statements_do_not_grow_with_the_runs(store: SqlStore) -> None:
     assert many == few, (few, many)
 
 
-def test_the_answer_is_what_single_run_reads_give(store: SqlStore) -> None:
+def test_the_answer_is_what_single_run_reads_give(any_store: TrackingStore) -> None:
+    store = any_store
     runs = [f"run-{r}" for r in (4, 0, 5, 4)]  # any order, repeats kept
     metrics = ["acc", "loss", "acc2", "nope"]
     together = chart_traces(store, runs, metrics, buckets=200)
@@ -81,7 +100,8 @@ def test_the_answer_is_what_single_run_reads_give(store: SqlStore) -> None:
     assert long["buckets"] < len(long["x"]) and short["x"] == [float(s) for s in range(300)]
 
 
-def test_an_unknown_run_fails_the_request(store: SqlStore) -> None:
+def test_an_unknown_run_fails_the_request(any_store: TrackingStore) -> None:
+    store = any_store
     with pytest.raises(NotFoundError, match="nope"):
         chart_traces(store, ["run-1", "nope"], ["loss"])
 
