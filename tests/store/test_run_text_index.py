@@ -175,3 +175,23 @@ def test_postgres_trigram_indexes_serve_the_search(postgres_store: SqlStore) -> 
     for name in ("ix_runs_display_name_trgm", "ix_run_tags_value_trgm",
                  "ix_run_properties_value_trgm"):
         assert name in plan, plan
+
+
+def test_sqlite_without_the_index_scans_and_finds_the_same(tmp_path: Path) -> None:
+    """A database migrated where SQLite had no trigram tokenizer has no ``run_text``
+    (the migration leaves it out): the search scans the tables instead."""
+    url = f"sqlite:///{tmp_path / 'rt.db'}"
+    store = SqlStore(url)
+    _fill(store)
+    with store.engine.begin() as conn:
+        for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND name LIKE 'run\\_text%' ESCAPE '\\'")).scalars():
+            conn.execute(text(f"DROP TRIGGER {name}"))
+        conn.execute(text("DROP TABLE run_text"))
+    store.close()
+    store = SqlStore(url)
+    try:
+        _check(store, WORDS)
+        assert store._run_text_index is False
+    finally:
+        store.close()
