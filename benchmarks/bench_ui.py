@@ -241,6 +241,26 @@ def _lines_part(args: argparse.Namespace) -> None:
             store.close()
 
 
+def _time_chart_request(url: str, params: list[tuple[str, str]],
+                        repeat: int) -> tuple[float, float]:
+    """The compare's 2-metric chart request on its own, as the page asks for it: median
+    wall seconds and the server process's CPU seconds per request (after a warm-up)."""
+    import psutil
+
+    server = next(c for c in psutil.Process().children() if "server" in c.cmdline())
+    query = [*params, ("format", "compact")]
+    with httpx.Client(timeout=120, headers={"Accept-Encoding": "gzip"}) as client:
+        client.get(f"{url}/api/v1/views/chart", params=query).raise_for_status()
+        before = sum(server.cpu_times()[:2])
+        walls = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            client.get(f"{url}/api/v1/views/chart", params=query).raise_for_status()
+            walls.append(time.perf_counter() - start)
+        cpu = (sum(server.cpu_times()[:2]) - before) / repeat
+    return statistics.median(walls), cpu
+
+
 def _compare_part(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -260,6 +280,7 @@ def _compare_part(args: argparse.Namespace) -> None:
                 browser.close()
             params = [("run", f"sweep-{i:03d}") for i in range(args.sweep_runs)]
             params += [("metric", "loss"), ("metric", "acc"), ("buckets", "1000")]
+            request = _time_chart_request(url, params, args.repeat)
             plain = len(httpx.get(f"{url}/api/v1/views/chart", params=params,
                                   headers={"Accept-Encoding": "identity"}, timeout=120).content)
         finally:
@@ -272,6 +293,8 @@ def _compare_part(args: argparse.Namespace) -> None:
           f"median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f});"
           f" renderer main thread median {statistics.median(busy):.3f} s; target 1.5 s; load "
           f"average {os.getloadavg()[0]:.1f}")
+    print(f"compare chart data request alone (compact, gzip): wall median {request[0]:.3f} s, "
+          f"server CPU {request[1]:.3f} s per request")
     print(f"compare chart data on the wire: {wire / 1000:.0f} KB (compact, gzip); the full JSON "
           f"form at 1000 buckets, uncompressed: {plain / 1000:.0f} KB; ratio {plain / wire:.1f}x;"
           f" target 300 KB")

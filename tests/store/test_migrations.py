@@ -24,7 +24,8 @@ from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import metadata
 
 # oldest first; the last one is HEAD
-REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest", "i18_logsearch", "s16a_compute"]
+REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest", "i18_logsearch", "s16a_compute",
+             "c15_runtext"]
 
 
 def _url(tmp_path: Path) -> str:

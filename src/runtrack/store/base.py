@@ -46,6 +46,9 @@ Optional extensions, each a small runtime-checkable protocol below, found with
 * :class:`SeriesIndexReader`, ``read_series_index(run_ids)``: each series' name, kind
   and point count, for ``Experiment.get_runs`` (``SqlStore`` has it; else
   ``get_summaries`` serves).
+* :class:`BulkDownsampler`, ``downsample_many(pairs, buckets, x=..., x_min, x_max)``:
+  ``downsample`` of many (run, metric) pairs in one read, for compare charts
+  (``SqlStore`` has it; else ``downsample`` serves, one pair at a time).
 """
 
 from __future__ import annotations
@@ -573,4 +576,22 @@ class SeriesIndexReader(Protocol):
     def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
         """``(run_id, name, kind value, count)`` of every series of these runs, each
         run's series in first-logged order."""
+        ...
+
+
+@runtime_checkable
+class BulkDownsampler(Protocol):
+    """A store that downsamples many series in one read (the compare chart's traces)."""
+
+    def downsample_many(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        buckets: int,
+        *,
+        x: str = "index",
+        x_min: float | None = None,
+        x_max: float | None = None,
+    ) -> dict[tuple[str, str], list[Bucket]]:
+        """``downsample`` of each (run id, metric name) pair, by pair; pairs that do not
+        exist are left out (no error)."""
         ...

@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtrack.errors import InvalidValueError, NotFoundError
-from runtrack.model import Bucket, RunInfo
-from runtrack.store.base import TrackingStore
+from runtrack.model import Bucket, RunInfo, RunQuery, SeriesData
+from runtrack.store.base import BulkDownsampler, TrackingStore
 
 MAX_PAIRED_POINTS = 200_000
 MAX_BUCKETS = 5_000
@@ -131,13 +131,11 @@ def _paired(
 
 
 def _raw(
-    store: TrackingStore, run_id: str, metric: str, x: str, count: int,
-    x_min: float | None, x_max: float | None,
+    data: SeriesData, x: str, x_min: float | None, x_max: float | None,
 ) -> tuple[list[float], list[float]] | None:
     """The numeric points of a short series on x ``step`` or ``index`` (within
     ``x_min``..``x_max``), sorted by x as the buckets would be; None when ``x`` is
     ``step`` and a point has no step (the index then serves, as for buckets)."""
-    data = store.read_series(run_id, metric, 0, count)
     if x == "step" and None in data.steps:
         return None
     xs: list[float] = []
@@ -160,14 +158,18 @@ def _raw(
 
 def _trace(
     store: TrackingStore, run: RunInfo, metric: str, x: str, buckets: int,
-    x_min: float | None, x_max: float | None, count: int | None,
+    x_min: float | None, x_max: float | None, data: SeriesData | None,
+    bucketed: list[Bucket] | None,
 ) -> dict[str, Any]:
+    """The trace of one (run, metric); ``data``: its points, read already when the
+    series is short enough to be sent as logged; ``bucketed``: its buckets, read
+    already with other series' (x ``step``, ``index`` or ``time``)."""
     shift = 0.0
     x_used = x
-    if x in ("step", "index") and count is not None and count <= 2 * buckets:
-        raw = _raw(store, run.id, metric, x, count, x_min, x_max)
+    if data is not None:
+        raw = _raw(data, x, x_min, x_max)
         if raw is None and x_min is None and x_max is None:
-            raw = _raw(store, run.id, metric, "index", count, None, None)
+            raw = _raw(data, "index", None, None)
             x_used = "index"
         if raw is not None:
             return {"run_id": run.id, "run_label": run_label(run), "metric": metric,
@@ -185,7 +187,8 @@ def _trace(
             axis = "time"
             x_min = None if x_min is None else x_min + shift
             x_max = None if x_max is None else x_max + shift
-        found = store.downsample(run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        found = bucketed if bucketed is not None else store.downsample(
+            run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
         if not found and x == "step" and x_min is None and x_max is None:
             found = store.downsample(run.id, metric, buckets, x="index")  # logged without steps
             x_used = "index"
@@ -214,27 +217,61 @@ def chart_traces(
     x_min: float | None = None,
     x_max: float | None = None,
 ) -> dict[str, Any]:
-    """Traces for every (run, metric); pairs that do not exist are listed in ``missing``."""
+    """Traces for every (run, metric); pairs that do not exist are listed in ``missing``.
+
+    The runs, their series' point counts and the points of every series short enough
+    to be sent as logged are read for all ``run_ids`` at once (one bulk read per
+    metric), and the longer series are bucketed in one read where the store can
+    (:class:`~runtrack.store.base.BulkDownsampler`), else one by one."""
     check_x(x)
     buckets = max(1, min(buckets, MAX_BUCKETS))
+    wanted = list(dict.fromkeys(run_ids))
+    found = {r.id: r for r in store.search_runs(RunQuery(
+        conditions=[("attribute", "id", "IN", wanted)], include_children=True))}
+    for run_id in wanted:
+        if run_id not in found:
+            store.get_run(run_id)  # its NotFoundError, as a single read would raise
+    counts = {run_id: {name: info.count for name, info in by_name.items()}
+              for run_id, by_name in store.get_summaries(wanted, list(metrics)).items()}
+    short: dict[tuple[str, str], SeriesData] = {}
+    if x in ("step", "index"):
+        for metric in dict.fromkeys(metrics):
+            ids = [r for r in wanted if counts.get(r, {}).get(metric, 2 * buckets + 1)
+                   <= 2 * buckets]
+            if ids:
+                for run_id, by_name in store.read_all_series(ids, [metric]).items():
+                    if metric in by_name:
+                        short[run_id, metric] = by_name[metric]
+    bulk: dict[tuple[str, str], list[Bucket]] = {}
+    if x in ("step", "index", "time") and isinstance(store, BulkDownsampler):
+        pairs = [(r, m) for r in wanted for m in dict.fromkeys(metrics)
+                 if m in counts.get(r, {}) and (r, m) not in short]
+        if pairs:
+            bulk = store.downsample_many(pairs, buckets, x=x, x_min=x_min, x_max=x_max)
     traces: list[dict[str, Any]] = []
     missing: list[dict[str, str]] = []
     for run_id in run_ids:
-        run = store.get_run(run_id)
-        counts = {s.name: s.count for s in store.list_series(run_id)}
         for metric in metrics:
+            if metric not in counts.get(run_id, {}):
+                missing.append({"run_id": run_id, "metric": metric})
+                continue
             try:
-                traces.append(_trace(store, run, metric, x, buckets, x_min, x_max,
-                                     counts.get(metric)))
+                traces.append(_trace(store, found[run_id], metric, x, buckets, x_min, x_max,
+                                     short.get((run_id, metric)), bulk.get((run_id, metric))))
             except NotFoundError:
                 missing.append({"run_id": run_id, "metric": metric})
     return {"x": x, "x_min": x_min, "x_max": x_max, "traces": traces, "missing": missing}
 
 
+def _whole(values: Sequence[float]) -> bool:
+    """Whether every value is a whole number that a float (and JavaScript) holds exactly."""
+    return max(map(abs, values)) < 2**53 and all(map(float.is_integer, values))
+
+
 def _quantum(values: Sequence[float]) -> float:
     """The unit x values are written in: 1 for whole numbers, else a power of ten at
     about a millionth of their span (far finer than a pixel)."""
-    if all(v.is_integer() and abs(v) < 2**53 for v in values):
+    if _whole(values):
         return 1.0
     span = values[-1] - values[0] if len(values) > 1 else 0.0
     if not span > 0:
@@ -242,11 +279,10 @@ def _quantum(values: Sequence[float]) -> float:
     return float(10 ** math.floor(math.log10(span / 1e6)))
 
 
-def _short(value: float) -> float | None:
-    """``value`` to 5 significant digits (more than a chart or its hover shows)."""
-    if not math.isfinite(value):
-        return None
-    return float(f"{value:.5g}")
+def _short(values: Sequence[float]) -> list[float | None]:
+    """Each value to 5 significant digits (more than a chart or its hover shows);
+    non-finite ones as None (``v - v`` is 0 for finite values only)."""
+    return [float(f"{v:.5g}") if v - v == 0 else None for v in values]
 
 
 def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
@@ -256,13 +292,18 @@ def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in trace.items() if k not in ("x", "y")}
     quantum = _quantum(xs) if xs else 1.0
     first = xs[0] if xs else 0.0
-    deltas: list[int] = []
-    previous = 0
-    for value in xs:
-        units = round((value - first) / quantum)
-        deltas.append(units - previous)
-        previous = units
-    out.update(x0=first, xq=quantum, xd=deltas, y=[_short(float(v)) for v in trace["y"]])
+    deltas: list[int]
+    if quantum == 1.0 and xs:  # whole numbers (steps, indexes): exact integer steps
+        units = list(map(int, xs))
+        deltas = [0, *map(int.__sub__, units[1:], units)]
+    else:
+        deltas = []
+        previous = 0
+        for value in xs:
+            unit = round((value - first) / quantum)
+            deltas.append(unit - previous)
+            previous = unit
+    out.update(x0=first, xq=quantum, xd=deltas, y=_short(trace["y"]))
     return out
 
 

@@ -51,6 +51,7 @@ from runtrack.store.sql import _lifecycle, ingest, migrations, points
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
+from runtrack.store.sql.chartread import ChartReadMethods
 from runtrack.store.sql.compute import ComputeMethods
 from runtrack.store.sql.dialects import Dialect, sqlite_error
 from runtrack.store.sql.ingest import in_batches
@@ -70,7 +71,7 @@ from runtrack.store.sql.schema import (
 __all__ = ["SqlStore"]
 
 
-class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
+class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods):
     """Tracking data in a SQL database given by a SQLAlchemy-style URL.
 
     ``sqlite:///path/file.db`` creates the file (and its folder) if needed;

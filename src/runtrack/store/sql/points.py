@@ -16,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, tuple_
 
 from runtrack.errors import InvalidValueError
 from runtrack.model import Bucket, CellValue, MetricKind, SeriesData
@@ -232,23 +232,76 @@ def downsample(
     x_max: float | None,
 ) -> list[Bucket]:
     """At most ``buckets`` buckets over the numeric points of one series."""
+    _check_buckets(buckets, x)
+    metas = conn.execute(
+        select(*_META).where(chunks.c.series_id == series_id).order_by(chunks.c.chunk_no)
+    ).all()
+    planned = _plan(metas, buckets, x, x_min, x_max)
+    if planned is None:
+        return []
+    acc, plan = planned
+    blobs = _fetch(conn, series_id, [m.chunk_no for m, whole in plan if not whole], x)
+    return _filled(acc, plan, blobs, x)
+
+
+def downsample_many(
+    conn: Connection,
+    series_ids: Sequence[int],
+    buckets: int,
+    x: str,
+    x_min: float | None,
+    x_max: float | None,
+) -> dict[int, list[Bucket]]:
+    """:func:`downsample` of each series, reading the chunk metadata of all of them in
+    one query and the chunks to unpack in another (per batch of series)."""
+    _check_buckets(buckets, x)
+    out: dict[int, list[Bucket]] = {}
+    column = {"index": None, "step": chunks.c.steps, "time": chunks.c.times}[x]
+    for part in in_batches(list(dict.fromkeys(series_ids))):
+        by_series: dict[int, list[Any]] = {sid: [] for sid in part}
+        for meta in conn.execute(
+            select(chunks.c.series_id, *_META).where(chunks.c.series_id.in_(part))
+            .order_by(chunks.c.series_id, chunks.c.chunk_no)
+        ):
+            by_series[meta.series_id].append(meta)
+        plans = {sid: _plan(metas, buckets, x, x_min, x_max)
+                 for sid, metas in by_series.items()}
+        wanted = {(sid, m.chunk_no) for sid, planned in plans.items() if planned is not None
+                  for m, whole in planned[1] if not whole}
+        blobs: dict[int, dict[int, tuple[bytes, bytes | None]]] = {sid: {} for sid in part}
+        if wanted:
+            columns = [chunks.c.series_id, chunks.c.chunk_no, chunks.c.vals]
+            if column is not None:
+                columns.append(column)
+            for pairs in in_batches(sorted(wanted)):
+                statement = select(*columns).where(
+                    tuple_(chunks.c.series_id, chunks.c.chunk_no).in_(pairs))
+                for row in conn.execute(statement):
+                    blobs[row[0]][row[1]] = (row[2], row[3] if column is not None else None)
+        for sid, planned in plans.items():
+            out[sid] = [] if planned is None else _filled(*planned, blobs[sid], x)
+    return out
+
+
+def _check_buckets(buckets: int, x: str) -> None:
     if buckets < 1:
         raise InvalidValueError(f"buckets must be at least 1, got {buckets}")
     if x not in X_MODES:
         raise InvalidValueError(f"x must be one of {', '.join(X_MODES)}, got {x!r}")
-    metas = [
-        (m, extent)
-        for m in conn.execute(
-            select(*_META).where(chunks.c.series_id == series_id).order_by(chunks.c.chunk_no)
-        )
-        if m.n_num and (extent := _extent(m, x)) is not None
-    ]
+
+
+def _plan(
+    rows: Sequence[Any], buckets: int, x: str, x_min: float | None, x_max: float | None,
+) -> tuple[_Buckets, list[tuple[Any, bool]]] | None:
+    """The buckets and, for each chunk in range, whether its metadata alone fills its
+    bucket (True) or it must be unpacked; None when no point is in range."""
+    metas = [(m, extent) for m in rows if m.n_num and (extent := _extent(m, x)) is not None]
     if not metas:
-        return []
+        return None
     low = x_min if x_min is not None else min(e[0] for _, e in metas)
     high = x_max if x_max is not None else max(e[1] for _, e in metas)
     if high < low or math.isnan(low) or math.isnan(high):
-        return []
+        return None
     acc = _Buckets(low, high, buckets)
     plan: list[tuple[Any, bool]] = []
     for meta, (first_x, last_x) in metas:
@@ -257,7 +310,13 @@ def downsample(
         inside = low <= first_x and last_x <= high
         clean = meta.n_num == meta.npts and (x != "step" or codec.has_all_steps(meta.steps_kind))
         plan.append((meta, inside and clean and acc.of(first_x) == acc.of(last_x)))
-    blobs = _fetch(conn, series_id, [m.chunk_no for m, whole in plan if not whole], x)
+    return acc, plan
+
+
+def _filled(
+    acc: _Buckets, plan: list[tuple[Any, bool]], blobs: dict[int, tuple[bytes, bytes | None]],
+    x: str,
+) -> list[Bucket]:
     for meta, whole in plan:
         if whole:
             first_x, last_x = _extent(meta, x)  # type: ignore[misc]

@@ -279,6 +279,11 @@ Index("ix_log_lines_file_line", log_lines.c.file_id, log_lines.c.line_no)
 FULLTEXT_OBJECTS = frozenset(
     {"log_lines_fts", "log_lines_fts_data", "log_lines_fts_idx", "log_lines_fts_docsize",
      "log_lines_fts_config", "log_lines_fts_content", "ix_log_lines_tsv"}
+    # the run search index (runtrack.store.sql.runtext)
+    | {f"run_text{part}" for part in ("", "_data", "_idx", "_docsize", "_config", "_content")}
+    | {f"ix_{table}_{column}_trgm" for table, column in (
+        ("runs", "id"), ("runs", "display_name"), ("runs", "run_type"), ("run_tags", "key"),
+        ("run_tags", "value"), ("run_properties", "key"), ("run_properties", "value"))}
 )
 
 
