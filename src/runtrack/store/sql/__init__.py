@@ -47,7 +47,7 @@ from runtrack.model import (
     SeriesInfo,
 )
 from runtrack.store.base import ScalarSummary
-from runtrack.store.sql import _lifecycle, ingest, migrations, points
+from runtrack.store.sql import _lifecycle, ingest, migrations, points, sqlite_ingest
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
@@ -81,6 +81,7 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
         self.dialect = Dialect(url)
         self.engine = self.dialect.create_engine()
         migrations.ensure_schema(self.engine, self.dialect)
+        self._sqlite_path = make_url(self.dialect.url).database or ""
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -325,8 +326,10 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
 
             with self._write_unlocked() as conn:
                 return pg_ingest.apply_batch(conn, run_id, batch)
-        write = self._write if self.dialect.is_sqlite else self._write_unlocked
-        with write() as conn:
+        if self.dialect.is_sqlite:  # straight through the driver (see sqlite_ingest)
+            with self._write() as conn:
+                return sqlite_ingest.apply_batch(conn, self._sqlite_path, run_id, batch)
+        with self._write_unlocked() as conn:
             return ingest.apply_batch(conn, self.dialect, run_id, batch)
 
     def ingest_position(self, run_id: str, stream: str) -> int:
@@ -362,7 +365,7 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
                 )
                 rows = cursor.fetchall()
             except sqlite3.Error as exc:
-                error = sqlite_error(make_url(self.dialect.url).database or "", exc)
+                error = sqlite_error(self._sqlite_path, exc)
                 if error is not None:
                     raise error from exc
                 raise
