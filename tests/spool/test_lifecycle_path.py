@@ -61,3 +61,28 @@ def test_a_taken_over_shipper_ships_nothing_more(ws: Workspace, exp: Experiment,
     assert stream.drain() == 10 and stream.done
     assert ws.store.read_series(run.id, "y").values == [float(i) for i in range(10)]
     run.complete()
+
+
+def test_complete_records_no_position_for_files_it_removes(
+    ws: Workspace, exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest that complete() ships goes with no ``.ack`` file written (the stream's
+    files are removed right after; a crash before that only makes recovery resend what
+    the store already has)."""
+    import os
+
+    replaced: list[str] = []
+    real = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        replaced.append(str(dst))
+        real(src, dst)
+
+    run = exp.start_logging(snapshot_directory=None)
+    for i in range(20):
+        run.log("x", float(i), step=i)
+    monkeypatch.setattr(os, "replace", replace)
+    run.complete()
+    assert not [name for name in replaced if name.endswith(".ack")]
+    assert ws.store.read_series(run.id, "x").values == [float(i) for i in range(20)]
+    assert not (ws.settings.spool_dir / run.id).exists()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from runtrack.model import MetricBatch
 from runtrack.spool.reader import Position, SpoolReader
-from runtrack.spool.writer import segment_path
+from runtrack.spool.writer import lock_path, segment_path
 from runtrack.store.base import TrackingStore
 
 log = logging.getLogger("runtrack.spool")
@@ -61,6 +61,10 @@ class StreamShipper:
         self.reader = SpoolReader(folder, stream, load_position(folder, stream), memory=memory)
         self.shipped = self.reader.pos.seq
         self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
+        #: record each acknowledged position in ``<stream>.ack`` and delete the segments
+        #: before it; off while a closing run ships its rest (its files go right after,
+        #: and a crash before that only makes recovery resend what the store skips)
+        self.record_position = True
         self._pending: MetricBatch | None = None
         self._pending_end: Position | None = None
 
@@ -103,6 +107,8 @@ class StreamShipper:
         if self.memory:
             for number in [n for n in self.memory if n < end.segment]:
                 del self.memory[number]  # shipped: the writer may use the room again
+        if not self.record_position:
+            return
         path = ack_path(self.folder, self.stream)
         tmp = path.with_suffix(".ack.tmp")
         try:
@@ -127,12 +133,29 @@ class StreamShipper:
                 return total
 
     def remove_files(self) -> None:
-        """Delete the stream's files (only once it is ``done``)."""
+        """Delete the stream's files (only once it is ``done``), and the run's folder
+        when nothing else is left in it.
+
+        The files a stream leaves are known (its segments up to the reader's, its lock
+        and position files), so they are removed by name; only a folder that is still
+        not empty then (other streams, or a crash's leftovers) is searched."""
         self.reader.close()
-        for path in self.folder.glob(f"{self.stream}.*"):
-            path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
+        for number in range(self.reader.pos.segment, -1, -1):
+            try:
+                os.unlink(segment_path(self.folder, self.stream, number))
+            except FileNotFoundError:
+                if number < self.reader.pos.segment:
+                    break  # the ones before were removed as they were acknowledged
+        for path in (lock_path(self.folder, self.stream), ack_path(self.folder, self.stream)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        try:
             self.folder.rmdir()
+        except OSError:
+            for path in self.folder.glob(f"{self.stream}.*"):
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
 
 
 def _pause(shipped: int, since: float) -> float:
