@@ -19,6 +19,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, make_url, select, update
@@ -47,7 +48,14 @@ from runtrack.model import (
     SeriesInfo,
 )
 from runtrack.store.base import ScalarSummary
-from runtrack.store.sql import _lifecycle, ingest, migrations, points, sqlite_ingest
+from runtrack.store.sql import (
+    _lifecycle,
+    ingest,
+    migrations,
+    points,
+    sqlite_ingest,
+    sqlite_lifecycle,
+)
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
@@ -82,6 +90,10 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
         self.engine = self.dialect.create_engine()
         migrations.ensure_schema(self.engine, self.dialect)
         self._sqlite_path = make_url(self.dialect.url).database or ""
+        #: SQLite's lifecycle writes and ingest go straight through the driver
+        #: (``sqlite_lifecycle``, ``sqlite_ingest``); False takes the SQLAlchemy path,
+        #: which PostgreSQL takes (tests compare the two)
+        self.driver_path = self.dialect.is_sqlite
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -146,6 +158,9 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
     # -- runs --------------------------------------------------------------------------------
 
     def create_run(self, new: NewRun) -> RunInfo:
+        if self.driver_path:  # straight through the driver (see sqlite_lifecycle)
+            with self._sqlite_write() as cur:
+                return sqlite_lifecycle.create_run(cur, new)
         status, run_id, parent_id = RunStatus(new.status), new.run_id, new.parent_id
         key = _query.experiment_key(new.experiment_id)
         with self._write() as conn:
@@ -221,6 +236,9 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
         self, run_id: str, status: RunStatus, *, error: ErrorInfo | None = None
     ) -> RunInfo:
         status = RunStatus(status)
+        if self.driver_path:
+            with self._sqlite_write() as cur:
+                return sqlite_lifecycle.set_status(cur, run_id, status, error)
         with self._write() as conn:
             row = require_run(conn, run_id)
             current = RunStatus(row.status)
@@ -280,6 +298,10 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
             return _run(conn, run_id)
 
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        if self.driver_path:
+            with self._sqlite_write() as cur:
+                sqlite_lifecycle.set_tags(cur, run_id, tags)
+            return
         with self._write() as conn:
             _lifecycle.set_run_tags(conn, self.dialect, run_id, tags)
 
@@ -316,6 +338,12 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
             for part in ingest.in_batches(doomed[::-1]):
                 conn.execute(delete(runs).where(runs.c.id.in_(list(part))))
 
+    def _sqlite_write(self) -> AbstractContextManager[sqlite3.Cursor]:
+        """A driver cursor in a write transaction (SQLite only; see sqlite_lifecycle)."""
+        return sqlite_lifecycle.transaction(
+            self.engine, self.dialect.write_lock, self._sqlite_path
+        )
+
     # -- metrics -------------------------------------------------------------------------------
 
     def ingest(self, run_id: str, batch: MetricBatch) -> int:
@@ -326,10 +354,11 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
 
             with self._write_unlocked() as conn:
                 return pg_ingest.apply_batch(conn, run_id, batch)
-        if self.dialect.is_sqlite:  # straight through the driver (see sqlite_ingest)
+        if self.driver_path:  # straight through the driver (see sqlite_ingest)
             with self._write() as conn:
                 return sqlite_ingest.apply_batch(conn, self._sqlite_path, run_id, batch)
-        with self._write_unlocked() as conn:
+        write = self._write if self.dialect.is_sqlite else self._write_unlocked
+        with write() as conn:
             return ingest.apply_batch(conn, self.dialect, run_id, batch)
 
     def ingest_position(self, run_id: str, stream: str) -> int:
