@@ -22,8 +22,10 @@ compares the two on one database).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection
@@ -65,6 +67,7 @@ _HEAD = (
 )
 
 
+@functools.lru_cache(maxsize=64)
 def _states_sql(n: int) -> str:
     """The states of ``n`` named series of a run, each joined to its last chunk (none
     while the series is empty)."""
@@ -95,9 +98,10 @@ _MOVE = (
 )
 _ACTIVE = 'UPDATE "runs" SET "last_activity" = ?1 WHERE "id" = ?2 AND "last_activity" < ?1'
 
-_NEW_ROW = [c.name for c in _CHUNK]
-_TOPPED_ROW = [c.name for c in (*_PIECE, *_CHUNK_KEY[:2])]
-_SERIES_ROW = [c.name for c in (*_SAVED, series.c.id)]
+#: the parameters of one row from its mapping, in the order of the placeholders
+_NEW_ROW = itemgetter(*[c.name for c in _CHUNK])
+_TOPPED_ROW = itemgetter(*[c.name for c in (*_PIECE, *_CHUNK_KEY[:2])])
+_SERIES_ROW = itemgetter(*[c.name for c in (*_SAVED, series.c.id)])
 
 
 def apply_batch(conn: Connection, database: str, run_id: str, batch: MetricBatch) -> int:
@@ -148,12 +152,12 @@ def _apply(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
         for name, group in groups.items():
             group.fold(states[name])
     if created:
-        cur.executemany(_NEW_CHUNK, [_row(_NEW_ROW, _chunk_row(c)) for c in created])
-    topped = [_row(_TOPPED_ROW, _chunk_row(c)) for c in lasts.values() if c.dirty]
+        cur.executemany(_NEW_CHUNK, [_NEW_ROW(_chunk_row(c)) for c in created])
+    topped = [_TOPPED_ROW(_chunk_row(c)) for c in lasts.values() if c.dirty]
     if topped:
         cur.executemany(_TOPPED_CHUNK, topped)
     if states:
-        cur.executemany(_SAVE_SERIES, [_row(_SERIES_ROW, s) for s in states.values()])
+        cur.executemany(_SAVE_SERIES, [_SERIES_ROW(s) for s in states.values()])
     new_position = max(position, batch.first_seq + size)
     if new_position != position or cursor is None:
         cur.execute(_MOVE, (run_id, batch.stream, new_position))
@@ -187,9 +191,3 @@ def _states(
 def _chunk_row(chunk: ingest.Chunk) -> dict[str, Any]:
     return {"series_id": chunk.series_id, "chunk_no": chunk.chunk_no,
             "first_index": chunk.first_index, **chunk.piece.row()}
-
-
-def _row(names: list[str], values: dict[str, Any]) -> tuple[Any, ...]:
-    """The parameters of one row, in the order of ``names``' placeholders."""
-    return tuple([values[name] for name in names])
-
