@@ -15,6 +15,8 @@ import mmap
 import os
 import threading
 import time
+import weakref
+from collections import deque
 from pathlib import Path
 
 from runtrack.model import MetricBatch
@@ -168,8 +170,56 @@ def _pause(shipped: int, since: float) -> float:
     return min(MAX_PAUSE, max(IDLE_SLEEP, 0.5 * BATCH_POINTS * since / shipped))
 
 
+class _Starter:
+    """One daemon thread per process that starts each BackgroundShipper's thread once
+    its run has lasted ``MAX_PAUSE``: a run that ends sooner ships once, from
+    ``complete()``, and never pays for a thread of its own (starting one, and the
+    thread hand-offs around it, were a large part of a short run's wall time)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[float, weakref.ReferenceType[BackgroundShipper]]] = deque()
+        self._thread: threading.Thread | None = None
+
+    def add(self, shipper: BackgroundShipper, at: float) -> None:
+        """Start ``shipper``'s thread at monotonic time ``at`` (unless it was started or
+        taken over by then). Deadlines must come in order (they are now + a constant)."""
+        with self._cond:
+            self._queue.append((at, weakref.ref(shipper)))
+            if self._thread is None or not self._thread.is_alive():  # first use, or forked
+                self._thread = threading.Thread(
+                    target=self._loop, name="runtrack-shipper-starter", daemon=True
+                )
+                self._thread.start()
+            elif len(self._queue) == 1:
+                self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._cond.wait()
+                    continue
+                at, ref = self._queue[0]
+                delay = at - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                self._queue.popleft()
+            shipper = ref()
+            if shipper is not None:
+                shipper.start()
+
+
+_STARTER = _Starter()
+
+
 class BackgroundShipper:
     """A daemon thread that ships the streams of one run as they are written.
+
+    The thread starts once the run has lasted ``MAX_PAUSE`` (see :class:`_Starter`), or
+    at once when something waits for it (``wait_for``, ``finish_in_background``);
+    ``take_over`` before that means it never starts.
 
     Store errors never reach the training code: they are logged (once per kind of
     error) and retried with back-off while the spool keeps everything on disk.
@@ -191,7 +241,19 @@ class BackgroundShipper:
         self._thread = threading.Thread(
             target=self._loop, name=f"runtrack-shipper-{shipper.run_id}", daemon=True
         )
-        self._thread.start()
+        #: set once the thread was started, or will never be (taken over first)
+        self._launched = threading.Event()
+        _STARTER.add(self, time.monotonic() + MAX_PAUSE)
+
+    def start(self) -> None:
+        """Start the thread now, unless it runs already or the shipper was taken over."""
+        if self._launched.is_set():
+            return
+        with self._step_lock:
+            if not self._launched.is_set():
+                if not self._halted:
+                    self._thread.start()
+                self._launched.set()
 
     def add(self, shipper: StreamShipper) -> None:
         """Ship one more stream of the run (another thread's writer)."""
@@ -211,9 +273,7 @@ class BackgroundShipper:
                     shipper.reader.close()
 
     def _ship(self) -> None:
-        # the first batch waits like a streaming one: a run that ends sooner ships once,
-        # from complete() (a flush() wakes the thread at once)
-        self._wake.wait(MAX_PAUSE)
+        # started MAX_PAUSE into the run, or by a wait: ship at once
         self._wake.clear()
         backoff = 0.05
         last = time.monotonic()
@@ -263,6 +323,7 @@ class BackgroundShipper:
         """Block until the store holds every point below ``targets[stream]`` of each
         stream; False on timeout."""
         deadline = time.monotonic() + timeout
+        self.start()
 
         def reached() -> bool:
             done = self.shipped()
@@ -284,6 +345,7 @@ class BackgroundShipper:
         hand-off: the caller ships the rest, the thread exits when it next wakes."""
         with self._step_lock:
             self._halted = True
+            self._launched.set()  # not started by now: never
         self._wake.set()
 
     def finish_in_background(self, timeout: float) -> None:
@@ -293,6 +355,7 @@ class BackgroundShipper:
         self._stop_deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
+        self.start()
 
     @property
     def running(self) -> bool:
@@ -300,4 +363,6 @@ class BackgroundShipper:
 
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` s for the thread to end (after a stop or finish)."""
-        self._thread.join(max(timeout, 0.0))
+        deadline = time.monotonic() + timeout
+        if self._launched.wait(max(timeout, 0.0)) and self._thread.ident is not None:
+            self._thread.join(max(deadline - time.monotonic(), 0.0))
