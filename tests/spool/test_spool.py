@@ -6,6 +6,8 @@ import contextlib
 import math
 from pathlib import Path
 
+import pytest
+
 from runtrack.model import MetricBatch
 from runtrack.spool import record as R
 from runtrack.spool.reader import SpoolReader, list_streams
@@ -179,3 +181,16 @@ def test_remove_files_leaves_other_streams_and_what_a_crash_left(tmp_path: Path)
     second.remove_files()
     assert not folder.exists()
     assert len(store.points) == len(other.points) == 3000
+
+
+def test_a_stream_name_in_use_is_refused(tmp_path: Path) -> None:
+    first = SpoolWriter(tmp_path, "s", segment_size=64 * 1024)
+    with pytest.raises(FileExistsError, match="'s' already exists"):
+        SpoolWriter(tmp_path, "s")
+    nid = first.intern("m", "scalar")
+    for i in range(3000):  # past the first segment, which its shipper then removes
+        first.write_float(nid, R.NO_STEP, 0.0, float(i))
+    first.close()
+    (tmp_path / "s.000000.seg").unlink()
+    with pytest.raises(FileExistsError):
+        SpoolWriter(tmp_path, "s")  # its lock file is still there

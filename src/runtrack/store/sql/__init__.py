@@ -3,7 +3,10 @@
 Built on SQLAlchemy 2 Core. Every public method is exactly one transaction: writes go
 through :meth:`SqlStore._write` (this store's write lock, then ``BEGIN IMMEDIATE``
 on SQLite, where other stores and processes wait on the database's lock), reads
-through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query`` and ``points``
+through :meth:`SqlStore._read`. On SQLite a run's lifecycle writes and metric ingest
+take the same lock and ``BEGIN IMMEDIATE`` on the driver's own connection instead
+(:mod:`~runtrack.store.sql.sqlite_lifecycle`, :mod:`~runtrack.store.sql.sqlite_ingest`):
+SQLAlchemy's wrapping cost more than SQLite's work there. Helpers in ``ingest``, ``query`` and ``points``
 receive that connection and never open another. The schema is migrated to
 head when the store opens (see :mod:`runtrack.store.sql.migrations`).
 
@@ -355,8 +358,8 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
             with self._write_unlocked() as conn:
                 return pg_ingest.apply_batch(conn, run_id, batch)
         if self.driver_path:  # straight through the driver (see sqlite_ingest)
-            with self._write() as conn:
-                return sqlite_ingest.apply_batch(conn, self._sqlite_path, run_id, batch)
+            with self._sqlite_write() as cur:
+                return sqlite_ingest.apply_batch(cur, run_id, batch)
         write = self._write if self.dialect.is_sqlite else self._write_unlocked
         with write() as conn:
             return ingest.apply_batch(conn, self.dialect, run_id, batch)

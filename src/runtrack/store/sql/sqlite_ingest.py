@@ -5,7 +5,8 @@ A short run ships its points in one batch when it completes, so that batch's fix
 is most of what ``complete()`` costs. Through SQLAlchemy Core the generic path ran 9-11
 statements, each looked up in the compilation cache, its parameters processed and its
 result wrapped: ~6 ms of CPU for a batch of 500 points, against well under 1 ms of
-SQLite work. Here a batch takes, inside the caller's ``BEGIN IMMEDIATE`` transaction:
+SQLite work. Here a batch takes, inside the caller's ``BEGIN IMMEDIATE`` transaction on
+the driver's connection (``sqlite_lifecycle.transaction``):
 
 1. one read of the run's ``last_activity``, the stream's cursor and the run's number of
    series; one read of the batch's series states joined to each one's last chunk;
@@ -28,13 +29,12 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection
+from sqlalchemy import Column
 
 from runtrack import limits
 from runtrack.errors import LimitExceededError, NotFoundError
 from runtrack.model import MetricBatch
 from runtrack.store.sql import codec, ingest
-from runtrack.store.sql.dialects import sqlite_error
 from runtrack.store.sql.schema import chunks, series
 
 #: The series columns a batch reads and folds (those of the generic path).
@@ -104,24 +104,10 @@ _TOPPED_ROW = itemgetter(*[c.name for c in (*_PIECE, *_CHUNK_KEY[:2])])
 _SERIES_ROW = itemgetter(*[c.name for c in (*_SAVED, series.c.id)])
 
 
-def apply_batch(conn: Connection, database: str, run_id: str, batch: MetricBatch) -> int:
-    """Apply ``batch`` to ``run_id`` in ``conn``'s write transaction (SQLite); return the
-    stream's next expected sequence number (as the generic ``ingest.apply_batch``).
-    ``database``: the file's path, named in the error when SQLite cannot use it."""
-    driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-    cursor = driver.cursor()
-    try:
-        return _apply(cursor, run_id, batch)
-    except sqlite3.Error as exc:
-        error = sqlite_error(database, exc)
-        if error is not None:
-            raise error from exc
-        raise
-    finally:
-        cursor.close()
-
-
-def _apply(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
+def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
+    """Apply ``batch`` to ``run_id`` in ``cur``'s write transaction (SQLite; see
+    :func:`runtrack.store.sql.sqlite_lifecycle.transaction`); return the stream's next
+    expected sequence number (as the generic ``ingest.apply_batch``)."""
     head = cur.execute(_HEAD, (run_id, batch.stream)).fetchone()
     if head is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
