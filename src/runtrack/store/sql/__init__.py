@@ -6,8 +6,8 @@ on SQLite, where other stores and processes wait on the database's lock), reads
 through :meth:`SqlStore._read`. On SQLite a run's lifecycle writes and metric ingest
 take the same lock and ``BEGIN IMMEDIATE`` on the driver's own connection instead
 (:mod:`~runtrack.store.sql.sqlite_lifecycle`, :mod:`~runtrack.store.sql.sqlite_ingest`):
-SQLAlchemy's wrapping cost more than SQLite's work there. Helpers in ``ingest``, ``query`` and ``points``
-receive that connection and never open another. The schema is migrated to
+SQLAlchemy's wrapping cost more than SQLite's work there. Helpers in ``ingest``,
+``query`` and ``points`` receive that connection and never open another. The schema is migrated to
 head when the store opens (see :mod:`runtrack.store.sql.migrations`).
 
 Beyond the protocol: :attr:`SqlStore.engine` and :attr:`SqlStore.dialect`, for tests

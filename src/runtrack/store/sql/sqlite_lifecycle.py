@@ -229,7 +229,7 @@ def set_status(
 _SQLITE = sqlite.dialect()  # type: ignore[no-untyped-call]
 _RUN_SQL = str(_query._RUN_BY_ID.compile(dialect=_SQLITE))
 _RunRow = namedtuple(  # type: ignore[misc]
-    "_RunRow", [c.key for c in _query._RUN_BY_ID.selected_columns]
+    "_RunRow", [str(c.key) for c in _query._RUN_BY_ID.selected_columns]
 )
 _TAGS = 'SELECT "key", "value" FROM "run_tags" WHERE "run_id" = ?'
 
