@@ -128,3 +128,25 @@ def test_a_longer_run_ships_from_its_thread_without_a_flush(
 
 def _stream_of(run: Any) -> str:
     return str(run._metrics.spooled.writer.stream)
+
+
+def test_a_forked_child_gets_a_fresh_starter(ws: Workspace, exp: Experiment) -> None:
+    """The starter's lock may be held by its thread when the process forks; the child
+    starts with its own (else its first run would wait on the lock forever)."""
+    import os
+
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 1.0)  # the starter thread exists in this process now
+    parent_cond = shipper_module._STARTER._cond
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, never run the test's teardown
+        fresh = shipper_module._STARTER._cond is not parent_cond
+        os.write(write, b"1" if fresh and shipper_module._STARTER._thread is None else b"0")
+        os._exit(0)
+    os.close(write)
+    got = os.read(read, 1)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert got == b"1"
+    run.complete()

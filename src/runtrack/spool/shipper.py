@@ -176,10 +176,18 @@ class _Starter:
     ``complete()``, and never pays for a thread of its own (starting one, and the
     thread hand-offs around it, were a large part of a short run's wall time)."""
 
+    _cond: threading.Condition
+    _queue: deque[tuple[float, weakref.ReferenceType[BackgroundShipper]]]
+    _thread: threading.Thread | None
+
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh lock, queue and thread (also in a child after ``fork``)."""
         self._cond = threading.Condition()
-        self._queue: deque[tuple[float, weakref.ReferenceType[BackgroundShipper]]] = deque()
-        self._thread: threading.Thread | None = None
+        self._queue = deque()
+        self._thread = None
 
     def add(self, shipper: BackgroundShipper, at: float) -> None:
         """Start ``shipper``'s thread at monotonic time ``at`` (unless it was started or
@@ -207,11 +215,18 @@ class _Starter:
                     continue
                 self._queue.popleft()
             shipper = ref()
-            if shipper is not None:
+            if shipper is None:
+                continue
+            try:
                 shipper.start()
+            except Exception as exc:  # no thread to be had: complete() ships the rest
+                log.warning("runtrack: cannot start the shipper of run %s: %s",
+                            shipper.run_id, exc)
 
 
 _STARTER = _Starter()
+# a child forked while the starter held its lock would wait on it forever: start afresh
+os.register_at_fork(after_in_child=_STARTER.reset)
 
 
 class BackgroundShipper:
