@@ -1,6 +1,7 @@
 """runtrack's side of ``benchmarks/run.py``: each workload prints one JSON line.
 
-Run alone: ``python benchmarks/runtrack_workloads.py calls|ingest|rss|read|lifecycle [--reps N]``.
+Run alone: ``python benchmarks/runtrack_workloads.py calls|ingest|rss|read|lifecycle
+[--reps N]``; ``lifecycle-steps [--runs N]`` splits the lifecycle into its steps.
 """
 
 from __future__ import annotations
@@ -181,9 +182,41 @@ def lifecycle(reps: int, runs: int) -> dict[str, object]:
             "cpu_s_per_run": statistics.median(cpu_per_run), "runs": runs, "reps": reps}
 
 
+def lifecycle_steps(runs: int) -> dict[str, object]:
+    """The lifecycle workload split into its steps: CPU milliseconds of the process (all
+    threads) per step, median over ``runs`` runs (after 5 warm-up runs)."""
+    ws = _workspace()
+    exp = Experiment(ws, "lifecycle-steps")
+    names = NAMES[:5]
+    steps: dict[str, list[float]] = {"start_logging": [], "tags": [], "logs": [],
+                                     "complete": [], "total": []}
+    for n in range(runs + 5):
+        t0 = time.process_time()
+        run = exp.start_logging(snapshot_directory=None)
+        t1 = time.process_time()
+        for t in range(5):
+            run.tag(f"tag_{t}", "value")
+        t2 = time.process_time()
+        for i in range(100):
+            for name in names:
+                run.log(name, i * 0.5, step=i)
+        t3 = time.process_time()
+        run.complete()
+        t4 = time.process_time()
+        if n >= 5:
+            for key, spent in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0),
+                                  strict=True):
+                steps[key].append(spent * 1000)
+    ws.close()
+    return {"workload": "lifecycle-steps", "runs": runs,
+            **{f"{key}_cpu_ms": statistics.median(v) for key, v in steps.items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["calls", "ingest", "rss", "read", "lifecycle"])
+    parser.add_argument(
+        "workload", choices=["calls", "ingest", "rss", "read", "lifecycle", "lifecycle-steps"]
+    )
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--points", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=200, help="runs per lifecycle repetition")
@@ -192,6 +225,8 @@ def main() -> None:
         out = rss(args.points)
     elif args.workload == "lifecycle":
         out = lifecycle(args.reps, args.runs)
+    elif args.workload == "lifecycle-steps":
+        out = lifecycle_steps(args.runs)
     else:
         out = {"calls": calls, "ingest": ingest, "read": read}[args.workload](args.reps)
     print(json.dumps(out), flush=True)

@@ -162,3 +162,25 @@ def test_sampler_survives_a_failing_store(tmp_path: Any) -> None:
     sampler.sample_once()  # NotFoundError inside: logged, not raised
     assert sampler.samples == 0
     store.close()
+
+
+def test_a_missing_nvml_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run's sampler asks for NVML; once ``import pynvml`` found no module, later
+    runs skip the ``sys.path`` scan, yet a module put into ``sys.modules`` is found."""
+    monkeypatch.setattr(sysmetrics, "_NOT_INSTALLED", [])
+    monkeypatch.delitem(sys.modules, "pynvml", raising=False)
+    looked: list[str] = []
+
+    def missing(name: str) -> Any:
+        looked.append(name)
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    monkeypatch.setattr(sysmetrics.importlib, "import_module", missing)
+    assert sysmetrics.load_nvml() is None
+    assert sysmetrics.load_nvml() is None
+    assert looked == ["pynvml"]
+    monkeypatch.undo()
+    monkeypatch.setattr(sysmetrics, "_NOT_INSTALLED", [True])
+    fake = _fake_nvml("never")
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    assert sysmetrics.load_nvml() is fake

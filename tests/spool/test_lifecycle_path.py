@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,4 +61,92 @@ def test_a_taken_over_shipper_ships_nothing_more(ws: Workspace, exp: Experiment,
     (stream,) = background.shippers
     assert stream.drain() == 10 and stream.done
     assert ws.store.read_series(run.id, "y").values == [float(i) for i in range(10)]
+    run.complete()
+
+
+def test_complete_records_no_position_for_files_it_removes(
+    ws: Workspace, exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest that complete() ships goes with no ``.ack`` file written (the stream's
+    files are removed right after; a crash before that only makes recovery resend what
+    the store already has)."""
+    import os
+
+    replaced: list[str] = []
+    real = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        replaced.append(str(dst))
+        real(src, dst)
+
+    run = exp.start_logging(snapshot_directory=None)
+    for i in range(20):
+        run.log("x", float(i), step=i)
+    monkeypatch.setattr(os, "replace", replace)
+    run.complete()
+    assert not [name for name in replaced if name.endswith(".ack")]
+    assert ws.store.read_series(run.id, "x").values == [float(i) for i in range(20)]
+    assert not (ws.settings.spool_dir / run.id).exists()
+
+
+def test_a_short_run_starts_no_shipper_thread(ws: Workspace, exp: Experiment) -> None:
+    """A run that ends within ``MAX_PAUSE`` ships once, from complete(), and never
+    starts a shipper thread of its own."""
+    started: list[str] = []
+    real = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real(thread)
+
+    run = exp.start_logging(snapshot_directory=None)
+    try:
+        threading.Thread.start = start  # type: ignore[method-assign]
+        run.log("x", 1.0, step=0)
+        run.complete()
+    finally:
+        threading.Thread.start = real  # type: ignore[method-assign]
+    assert not [name for name in started if name == f"runtrack-shipper-{run.id}"]
+    assert ws.store.read_series(run.id, "x").values == [1.0]
+
+
+def test_a_longer_run_ships_from_its_thread_without_a_flush(
+    ws: Workspace, exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shipper_module, "MAX_PAUSE", 0.05)
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 1.0, step=0)
+    deadline = time.monotonic() + 60  # bounded wait, not a timing assertion
+    while ws.store.ingest_position(run.id, _stream_of(run)) < 1:
+        assert time.monotonic() < deadline, "the shipper thread never shipped"
+        time.sleep(0.02)
+    shipper = run._metrics.spooled.shipper  # type: ignore[union-attr]
+    assert shipper is not None and shipper.running  # started by the starter, not by a wait
+    run.complete()
+    assert ws.store.read_series(run.id, "x").values == [1.0]
+
+
+def _stream_of(run: Any) -> str:
+    return str(run._metrics.spooled.writer.stream)
+
+
+def test_a_forked_child_gets_a_fresh_starter(ws: Workspace, exp: Experiment) -> None:
+    """The starter's lock may be held by its thread when the process forks; the child
+    starts with its own (else its first run would wait on the lock forever)."""
+    import os
+
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 1.0)  # the starter thread exists in this process now
+    parent_cond = shipper_module._STARTER._cond
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, never run the test's teardown
+        fresh = shipper_module._STARTER._cond is not parent_cond
+        os.write(write, b"1" if fresh and shipper_module._STARTER._thread is None else b"0")
+        os._exit(0)
+    os.close(write)
+    got = os.read(read, 1)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert got == b"1"
     run.complete()

@@ -6,6 +6,8 @@ import contextlib
 import math
 from pathlib import Path
 
+import pytest
+
 from runtrack.model import MetricBatch
 from runtrack.spool import record as R
 from runtrack.spool.reader import SpoolReader, list_streams
@@ -151,3 +153,44 @@ def test_segments_start_small_and_double_up_to_the_segment_size(tmp_path: Path) 
     big.close()
     assert segment_path(tmp_path, "b", 1).stat().st_size == 4 * FIRST_SEGMENT
     assert [r[4] for r in SpoolReader(tmp_path, "b").read(10**6).records] == [text]
+
+
+def test_remove_files_leaves_other_streams_and_what_a_crash_left(tmp_path: Path) -> None:
+    """Removing a finished stream's files by name keeps the folder while another
+    stream (or a stray file of its own) is in it; the last stream removes the folder."""
+    folder = tmp_path / "spool"
+    store = _RecordingStore()
+    writers = [SpoolWriter(folder, name, segment_size=64 * 1024) for name in ("a", "b")]
+    for w in writers:
+        nid = w.intern("m", "scalar")
+        for i in range(3000):  # several segments each
+            w.write_float(nid, R.NO_STEP, 0.0, float(i))
+        w.close()
+    (folder / "a.ack.tmp").write_text("{}")  # left by a crash while recording a position
+    first = StreamShipper(store, "r", folder, "a")  # type: ignore[arg-type]
+    first.record_position = False  # every segment of the stream is still there
+    first.drain()
+    assert first.done and len(list(folder.glob("a.*.seg"))) > 1
+    first.remove_files()
+    assert sorted(p.name.split(".")[0] for p in folder.iterdir()) == ["b"] * len(
+        list(folder.iterdir())
+    )
+    other = _RecordingStore()  # it counts one stream's positions
+    second = StreamShipper(other, "r", folder, "b")  # type: ignore[arg-type]
+    second.drain()
+    second.remove_files()
+    assert not folder.exists()
+    assert len(store.points) == len(other.points) == 3000
+
+
+def test_a_stream_name_in_use_is_refused(tmp_path: Path) -> None:
+    first = SpoolWriter(tmp_path, "s", segment_size=64 * 1024)
+    with pytest.raises(FileExistsError, match="'s' already exists"):
+        SpoolWriter(tmp_path, "s")
+    nid = first.intern("m", "scalar")
+    for i in range(3000):  # past the first segment, which its shipper then removes
+        first.write_float(nid, R.NO_STEP, 0.0, float(i))
+    first.close()
+    (tmp_path / "s.000000.seg").unlink()
+    with pytest.raises(FileExistsError):
+        SpoolWriter(tmp_path, "s")  # its lock file is still there

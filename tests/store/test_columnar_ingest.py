@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from runtrack.model import MetricBatch, NewRun, PointColumns, RunStatus
+from runtrack.model import POINT_FLOAT, MetricBatch, NewRun, PointColumns, RunStatus
 from runtrack.spool import record as R
 from runtrack.spool.reader import Position, SpoolReader
 from runtrack.spool.writer import SpoolWriter
@@ -111,11 +111,16 @@ def _same_rows(a: list[Any], b: list[Any]) -> None:
             assert u == v or (isinstance(u, float) and math.isnan(u) and math.isnan(v)), (x, y)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(
+    ("seed", "small_group"),
+    # 0: every float/int series through numpy; the default: short ones through lists
+    [(seed, 0) for seed in range(8)] + [(seed, ingest.SMALL_GROUP) for seed in range(2)],
+)
 def test_columnar_and_record_ingest_store_the_same(
-    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed: int, small_group: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ingest, "TARGET_CHUNK", 50)
+    monkeypatch.setattr(ingest, "SMALL_GROUP", small_group)
     rng = random.Random(seed)
     total = _write_spool(tmp_path / "spool", rng)
     dumps = []
@@ -157,3 +162,28 @@ def test_column_records_materialise_lazily_and_match(tmp_path: Path) -> None:
     ]
     assert batch.records[1:3] == list(plain.records)[1:3]
     assert batch == MetricBatch("s", 0, list(plain.records))
+
+
+def test_short_series_of_a_columnar_batch_are_folded_from_lists() -> None:
+    """A series with few points in a batch skips numpy (its fixed cost is the larger
+    part); one with many goes through it. Both store the same (tests above)."""
+    np = pytest.importorskip("numpy")
+    from runtrack.store.sql import columnar
+
+    names = {0: ("few", "scalar"), 1: ("many", "scalar")}
+    n_many = ingest.SMALL_GROUP
+    ids = [0, *([1] * n_many)]
+    count = len(ids)
+    cols = PointColumns(
+        names=names,
+        ids=np.array(ids, dtype="<u4").tobytes(),
+        types=np.full(count, POINT_FLOAT, dtype="u1").tobytes(),
+        steps=np.array([R.NO_STEP, *range(n_many)], dtype="<i8").tobytes(),
+        times=np.full(count, 5.0).tobytes(),
+        values=np.arange(count, dtype="<f8").tobytes(),
+        objects={},
+    )
+    groups = ingest.group_points(MetricBatch.from_columns("s", 0, cols, {}), 0)
+    assert isinstance(groups["few"], ingest._Group)
+    assert (groups["few"].steps, groups["few"].values) == ([None], [0.0])
+    assert isinstance(groups["many"], columnar.ArrayGroup)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -43,10 +44,21 @@ STREAM = "sys"
 FIRST_SAMPLE_AFTER = 2.0
 
 
+#: set once ``import pynvml`` found no module: looking again would scan ``sys.path`` for
+#: it at every run's start (a module put into ``sys.modules`` later is still found)
+_NOT_INSTALLED: list[bool] = []
+
+
 def load_nvml() -> Any | None:
     """The initialised ``pynvml`` module, or None (not installed, no driver, no GPU)."""
+    if _NOT_INSTALLED and "pynvml" not in sys.modules:
+        return None
     try:
         nvml: Any = importlib.import_module("pynvml")
+    except ModuleNotFoundError as exc:
+        if exc.name == "pynvml" and "pynvml" not in sys.modules:
+            _NOT_INSTALLED.append(True)
+        return None
     except ImportError:
         return None
     try:

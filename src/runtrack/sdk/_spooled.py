@@ -180,6 +180,8 @@ class SpooledMetrics:
         # the rest ships from this thread: waking the shipper's thread and waiting for
         # it cost a short run two thread hand-offs (most of its wall time on a busy host)
         self.shipper.take_over()
+        for shipper in self.shipper.shippers:
+            shipper.record_position = False  # the files are removed once all is stored
         ok = self._ship_rest(targets, timeout)
         for shipper in self.shipper.shippers:
             if ok and shipper.done:

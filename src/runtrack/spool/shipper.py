@@ -15,11 +15,13 @@ import mmap
 import os
 import threading
 import time
+import weakref
+from collections import deque
 from pathlib import Path
 
 from runtrack.model import MetricBatch
 from runtrack.spool.reader import Position, SpoolReader
-from runtrack.spool.writer import segment_path
+from runtrack.spool.writer import lock_path, segment_path
 from runtrack.store.base import TrackingStore
 
 log = logging.getLogger("runtrack.spool")
@@ -61,6 +63,10 @@ class StreamShipper:
         self.reader = SpoolReader(folder, stream, load_position(folder, stream), memory=memory)
         self.shipped = self.reader.pos.seq
         self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
+        #: record each acknowledged position in ``<stream>.ack`` and delete the segments
+        #: before it; off while a closing run ships its rest (its files go right after,
+        #: and a crash before that only makes recovery resend what the store skips)
+        self.record_position = True
         self._pending: MetricBatch | None = None
         self._pending_end: Position | None = None
 
@@ -103,6 +109,8 @@ class StreamShipper:
         if self.memory:
             for number in [n for n in self.memory if n < end.segment]:
                 del self.memory[number]  # shipped: the writer may use the room again
+        if not self.record_position:
+            return
         path = ack_path(self.folder, self.stream)
         tmp = path.with_suffix(".ack.tmp")
         try:
@@ -127,12 +135,29 @@ class StreamShipper:
                 return total
 
     def remove_files(self) -> None:
-        """Delete the stream's files (only once it is ``done``)."""
+        """Delete the stream's files (only once it is ``done``), and the run's folder
+        when nothing else is left in it.
+
+        The files a stream leaves are known (its segments up to the reader's, its lock
+        and position files), so they are removed by name; only a folder that is still
+        not empty then (other streams, or a crash's leftovers) is searched."""
         self.reader.close()
-        for path in self.folder.glob(f"{self.stream}.*"):
-            path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
+        for number in range(self.reader.pos.segment, -1, -1):
+            try:
+                os.unlink(segment_path(self.folder, self.stream, number))
+            except FileNotFoundError:
+                if number < self.reader.pos.segment:
+                    break  # the ones before were removed as they were acknowledged
+        for path in (lock_path(self.folder, self.stream), ack_path(self.folder, self.stream)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        try:
             self.folder.rmdir()
+        except OSError:
+            for path in self.folder.glob(f"{self.stream}.*"):
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
 
 
 def _pause(shipped: int, since: float) -> float:
@@ -145,8 +170,71 @@ def _pause(shipped: int, since: float) -> float:
     return min(MAX_PAUSE, max(IDLE_SLEEP, 0.5 * BATCH_POINTS * since / shipped))
 
 
+class _Starter:
+    """One daemon thread per process that starts each BackgroundShipper's thread once
+    its run has lasted ``MAX_PAUSE``: a run that ends sooner ships once, from
+    ``complete()``, and never pays for a thread of its own (starting one, and the
+    thread hand-offs around it, were a large part of a short run's wall time)."""
+
+    _cond: threading.Condition
+    _queue: deque[tuple[float, weakref.ReferenceType[BackgroundShipper]]]
+    _thread: threading.Thread | None
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh lock, queue and thread (also in a child after ``fork``)."""
+        self._cond = threading.Condition()
+        self._queue = deque()
+        self._thread = None
+
+    def add(self, shipper: BackgroundShipper, at: float) -> None:
+        """Start ``shipper``'s thread at monotonic time ``at`` (unless it was started or
+        taken over by then). Deadlines must come in order (they are now + a constant)."""
+        with self._cond:
+            self._queue.append((at, weakref.ref(shipper)))
+            if self._thread is None or not self._thread.is_alive():  # first use, or forked
+                self._thread = threading.Thread(
+                    target=self._loop, name="runtrack-shipper-starter", daemon=True
+                )
+                self._thread.start()
+            elif len(self._queue) == 1:
+                self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._cond.wait()
+                    continue
+                at, ref = self._queue[0]
+                delay = at - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                self._queue.popleft()
+            shipper = ref()
+            if shipper is None:
+                continue
+            try:
+                shipper.start()
+            except Exception as exc:  # no thread to be had: complete() ships the rest
+                log.warning("runtrack: cannot start the shipper of run %s: %s",
+                            shipper.run_id, exc)
+
+
+_STARTER = _Starter()
+# a child forked while the starter held its lock would wait on it forever: start afresh
+os.register_at_fork(after_in_child=_STARTER.reset)
+
+
 class BackgroundShipper:
     """A daemon thread that ships the streams of one run as they are written.
+
+    The thread starts once the run has lasted ``MAX_PAUSE`` (see :class:`_Starter`), or
+    at once when something waits for it (``wait_for``, ``finish_in_background``);
+    ``take_over`` before that means it never starts.
 
     Store errors never reach the training code: they are logged (once per kind of
     error) and retried with back-off while the spool keeps everything on disk.
@@ -168,7 +256,19 @@ class BackgroundShipper:
         self._thread = threading.Thread(
             target=self._loop, name=f"runtrack-shipper-{shipper.run_id}", daemon=True
         )
-        self._thread.start()
+        #: set once the thread was started, or will never be (taken over first)
+        self._launched = threading.Event()
+        _STARTER.add(self, time.monotonic() + MAX_PAUSE)
+
+    def start(self) -> None:
+        """Start the thread now, unless it runs already or the shipper was taken over."""
+        if self._launched.is_set():
+            return
+        with self._step_lock:
+            if not self._launched.is_set():
+                if not self._halted:
+                    self._thread.start()
+                self._launched.set()
 
     def add(self, shipper: StreamShipper) -> None:
         """Ship one more stream of the run (another thread's writer)."""
@@ -188,9 +288,7 @@ class BackgroundShipper:
                     shipper.reader.close()
 
     def _ship(self) -> None:
-        # the first batch waits like a streaming one: a run that ends sooner ships once,
-        # from complete() (a flush() wakes the thread at once)
-        self._wake.wait(MAX_PAUSE)
+        # started MAX_PAUSE into the run, or by a wait: ship at once
         self._wake.clear()
         backoff = 0.05
         last = time.monotonic()
@@ -240,6 +338,7 @@ class BackgroundShipper:
         """Block until the store holds every point below ``targets[stream]`` of each
         stream; False on timeout."""
         deadline = time.monotonic() + timeout
+        self.start()
 
         def reached() -> bool:
             done = self.shipped()
@@ -261,6 +360,7 @@ class BackgroundShipper:
         hand-off: the caller ships the rest, the thread exits when it next wakes."""
         with self._step_lock:
             self._halted = True
+            self._launched.set()  # not started by now: never
         self._wake.set()
 
     def finish_in_background(self, timeout: float) -> None:
@@ -270,6 +370,7 @@ class BackgroundShipper:
         self._stop_deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
+        self.start()
 
     @property
     def running(self) -> bool:
@@ -277,4 +378,6 @@ class BackgroundShipper:
 
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` s for the thread to end (after a stop or finish)."""
-        self._thread.join(max(timeout, 0.0))
+        deadline = time.monotonic() + timeout
+        if self._launched.wait(max(timeout, 0.0)) and self._thread.ident is not None:
+            self._thread.join(max(deadline - time.monotonic(), 0.0))

@@ -100,8 +100,9 @@ class SpoolWriter:
         self.limit = 0
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            existing = sorted(folder.glob(f"{stream}.*.seg"))
-            if existing:
+            # a stream keeps its lock file from its start to its removal (and its first
+            # segment until that is shipped): two looks instead of listing the folder
+            if lock_path(folder, stream).exists() or segment_path(folder, stream, 0).exists():
                 raise FileExistsError(f"spool stream {stream!r} already exists in {folder}")
             self._lock_fd = take_lock(lock_path(folder, stream))
         except OSError as exc:

@@ -3,8 +3,11 @@
 Built on SQLAlchemy 2 Core. Every public method is exactly one transaction: writes go
 through :meth:`SqlStore._write` (this store's write lock, then ``BEGIN IMMEDIATE``
 on SQLite, where other stores and processes wait on the database's lock), reads
-through :meth:`SqlStore._read`. Helpers in ``ingest``, ``query`` and ``points``
-receive that connection and never open another. The schema is migrated to
+through :meth:`SqlStore._read`. On SQLite a run's lifecycle writes and metric ingest
+take the same lock and ``BEGIN IMMEDIATE`` on the driver's own connection instead
+(:mod:`~runtrack.store.sql.sqlite_lifecycle`, :mod:`~runtrack.store.sql.sqlite_ingest`):
+SQLAlchemy's wrapping cost more than SQLite's work there. Helpers in ``ingest``,
+``query`` and ``points`` receive that connection and never open another. The schema is migrated to
 head when the store opens (see :mod:`runtrack.store.sql.migrations`).
 
 Beyond the protocol: :attr:`SqlStore.engine` and :attr:`SqlStore.dialect`, for tests
@@ -19,6 +22,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, make_url, select, update
@@ -47,7 +51,14 @@ from runtrack.model import (
     SeriesInfo,
 )
 from runtrack.store.base import ScalarSummary
-from runtrack.store.sql import _lifecycle, ingest, migrations, points
+from runtrack.store.sql import (
+    _lifecycle,
+    ingest,
+    migrations,
+    points,
+    sqlite_ingest,
+    sqlite_lifecycle,
+)
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
 from runtrack.store.sql.catalog import CatalogMethods
@@ -82,6 +93,11 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
         self.dialect = Dialect(url)
         self.engine = self.dialect.create_engine()
         migrations.ensure_schema(self.engine, self.dialect)
+        self._sqlite_path = make_url(self.dialect.url).database or ""
+        #: SQLite's lifecycle writes and ingest go straight through the driver
+        #: (``sqlite_lifecycle``, ``sqlite_ingest``); False takes the SQLAlchemy path,
+        #: which PostgreSQL takes (tests compare the two)
+        self.driver_path = self.dialect.is_sqlite
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -146,6 +162,9 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
     # -- runs --------------------------------------------------------------------------------
 
     def create_run(self, new: NewRun) -> RunInfo:
+        if self.driver_path:  # straight through the driver (see sqlite_lifecycle)
+            with self._sqlite_write() as cur:
+                return sqlite_lifecycle.create_run(cur, new)
         status, run_id, parent_id = RunStatus(new.status), new.run_id, new.parent_id
         key = _query.experiment_key(new.experiment_id)
         with self._write() as conn:
@@ -221,6 +240,9 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
         self, run_id: str, status: RunStatus, *, error: ErrorInfo | None = None
     ) -> RunInfo:
         status = RunStatus(status)
+        if self.driver_path:
+            with self._sqlite_write() as cur:
+                return sqlite_lifecycle.set_status(cur, run_id, status, error)
         with self._write() as conn:
             row = require_run(conn, run_id)
             current = RunStatus(row.status)
@@ -280,6 +302,10 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
             return _run(conn, run_id)
 
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        if self.driver_path:
+            with self._sqlite_write() as cur:
+                sqlite_lifecycle.set_tags(cur, run_id, tags)
+            return
         with self._write() as conn:
             _lifecycle.set_run_tags(conn, self.dialect, run_id, tags)
 
@@ -316,6 +342,12 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
             for part in ingest.in_batches(doomed[::-1]):
                 conn.execute(delete(runs).where(runs.c.id.in_(list(part))))
 
+    def _sqlite_write(self) -> AbstractContextManager[sqlite3.Cursor]:
+        """A driver cursor in a write transaction (SQLite only; see sqlite_lifecycle)."""
+        return sqlite_lifecycle.transaction(
+            self.engine, self.dialect.write_lock, self._sqlite_path
+        )
+
     # -- metrics -------------------------------------------------------------------------------
 
     def ingest(self, run_id: str, batch: MetricBatch) -> int:
@@ -326,6 +358,9 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
 
             with self._write_unlocked() as conn:
                 return pg_ingest.apply_batch(conn, run_id, batch)
+        if self.driver_path:  # straight through the driver (see sqlite_ingest)
+            with self._sqlite_write() as cur:
+                return sqlite_ingest.apply_batch(cur, run_id, batch)
         write = self._write if self.dialect.is_sqlite else self._write_unlocked
         with write() as conn:
             return ingest.apply_batch(conn, self.dialect, run_id, batch)
@@ -363,7 +398,7 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
                 )
                 rows = cursor.fetchall()
             except sqlite3.Error as exc:
-                error = sqlite_error(make_url(self.dialect.url).database or "", exc)
+                error = sqlite_error(self._sqlite_path, exc)
                 if error is not None:
                     raise error from exc
                 raise

@@ -67,6 +67,11 @@ class ArrayGroup:
     def segments(self) -> list[tuple[str, int, int]]:
         return [(self.encoding, 0, len(self.values))]
 
+    def lists(self) -> Lists:
+        """The points as Python lists (steps None where absent), for the list path."""
+        steps = [None if s == NO_STEP else s for s in self.steps.tolist()]
+        return steps, self.times.tolist(), self.values.tolist()
+
     def max_time(self) -> float:
         return float(self.times.max())
 

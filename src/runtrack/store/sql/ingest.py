@@ -42,6 +42,10 @@ from runtrack.store.sql.schema import chunks, ingest_cursors, runs, series
 
 #: Points per chunk row before a new chunk starts.
 TARGET_CHUNK = 8192
+#: A series with fewer new points than this in a batch is packed and folded from lists:
+#: numpy's ~30 calls per series cost more than a short loop (a run's last system sample
+#: is a batch of one-point series)
+SMALL_GROUP = 64
 _IN_BATCH = 500
 
 
@@ -171,7 +175,12 @@ def group_points(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
     else:
         out = {}
         for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
-            out[name] = found if isinstance(found, columnar.ArrayGroup) else _Group(kind, *found)
+            if not isinstance(found, columnar.ArrayGroup):
+                out[name] = _Group(kind, *found)
+            elif len(found) < SMALL_GROUP:  # numpy's fixed cost outweighs a few points
+                out[name] = _Group(kind, *found.lists())
+            else:
+                out[name] = found
     for name, group in out.items():
         _check_group(name, group)
     return out

@@ -1,0 +1,138 @@
+"""SQLite's ingest path (``store/sql/sqlite_ingest.py``) stores what the generic path stores.
+
+One random spool (the generator of ``test_columnar_ingest``) is shipped into two runs of
+one SQLite database: through ``SqlStore.ingest`` (the driver-level SQLite path) and
+through the generic SQLAlchemy Core ``ingest.apply_batch``. Batches are cut at random
+sizes, partly resent and written in columns or in records, with small chunks so that
+top-ups and new chunks alternate; chunk rows, series summaries and cursors must be
+identical.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from runtrack.errors import (
+    InvalidValueError,
+    LimitExceededError,
+    NotFoundError,
+    StoreUnavailableError,
+)
+from runtrack.model import MetricBatch, NewRun, RunStatus
+from runtrack.spool.reader import Position, SpoolReader
+from runtrack.store.sql import SqlStore, ingest
+from runtrack.store.sql.schema import runs
+from tests.store.test_columnar_ingest import _same_rows, _write_spool
+from tests.store.test_pg_ingest import _dump
+
+pytest.importorskip("numpy")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    sql_store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    exp = sql_store.get_or_create_experiment("e")
+    for run_id in ("fast", "generic"):
+        sql_store.create_run(NewRun(exp.id, run_id, display_name=run_id, run_type="script",
+                                    status=RunStatus.RUNNING))
+    yield sql_store
+    sql_store.close()
+
+
+def _generic(store: SqlStore, run_id: str, batch: MetricBatch) -> int:
+    with store.engine.begin() as conn:
+        return ingest.apply_batch(conn, store.dialect, run_id, batch)
+
+
+def _ship(store: SqlStore, folder: Path, rng: random.Random) -> None:
+    position = Position()
+    while True:
+        reader = SpoolReader(folder, "s", position, columnar=rng.random() < 0.5)
+        chunk = reader.read(rng.randint(1, 400))
+        reader.close()
+        if not len(chunk.records) and (reader.finished or chunk.end == position):
+            return
+        batch = (
+            MetricBatch.from_columns("s", chunk.first_seq, chunk.columns, chunk.descriptions)
+            if chunk.columns is not None
+            else MetricBatch("s", chunk.first_seq, list(chunk.records), chunk.descriptions)
+        )
+        resend = rng.random() < 0.2
+        for _ in range(2 if resend else 1):  # a resend is skipped
+            assert store.ingest("fast", batch) == _generic(store, "generic", batch)
+        position = chunk.end
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sqlite_path_stores_what_the_generic_path_stores(
+    seed: int, store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "TARGET_CHUNK", 50)
+    rng = random.Random(seed)
+    total = _write_spool(tmp_path / "spool", rng)
+    _ship(store, tmp_path / "spool", random.Random(seed + 1000))
+    assert store.ingest_position("fast", "s") == total
+    (chunks_a, series_a, cursor_a) = _dump(store, "fast")
+    (chunks_b, series_b, cursor_b) = _dump(store, "generic")
+    assert len(chunks_a) > len(series_a)  # several chunks per series: top-ups and new ones
+    _same_rows(chunks_a, chunks_b)
+    _same_rows(series_a, series_b)
+    assert cursor_a == cursor_b == [("s", total)]
+
+
+def test_descriptions_and_last_activity(store: SqlStore) -> None:
+    with store.engine.connect() as conn:
+        before = conn.execute(select(runs.c.last_activity).where(runs.c.id == "fast")).scalar()
+    assert before is not None
+    later = before + 100.0
+    batch = MetricBatch("s", 0, [("m", "scalar", 0, later, 1.0)], {"m": "the loss"})
+    assert store.ingest("fast", batch) == 1
+    assert store.ingest("fast", MetricBatch("s", 1, [], {"m": "renamed"})) == 1
+    assert store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, before, 2)])) == 2
+    (info,) = store.list_series("fast")
+    assert (info.description, info.count, info.last, info.minimum, info.maximum) == (
+        "renamed", 2, 2.0, 1.0, 2.0)
+    with store.engine.connect() as conn:
+        # the run's last activity only moves forward
+        assert conn.execute(
+            select(runs.c.last_activity).where(runs.c.id == "fast")
+        ).scalar() == later
+
+
+def test_errors_name_the_cause(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    point = [("m", "scalar", 0, 1.0, 1.0)]
+    with pytest.raises(NotFoundError, match="'nope' does not exist"):
+        store.ingest("nope", MetricBatch("s", 0, point))
+    with pytest.raises(InvalidValueError, match="starts at sequence 3 but the store expects 0"):
+        store.ingest("fast", MetricBatch("s", 3, point))
+    store.ingest("fast", MetricBatch("s", 0, point))
+    with pytest.raises(InvalidValueError, match="holds scalar values"):
+        store.ingest("fast", MetricBatch("s", 1, [("m", "list", None, 1.0, 1.0)]))
+    with monkeypatch.context() as patch:
+        patch.setattr("runtrack.limits.MAX_BATCH_RECORDS", 1)
+        with pytest.raises(LimitExceededError, match="MAX_BATCH_RECORDS"):
+            store.ingest("fast", MetricBatch("s", 1, point * 2))
+    with monkeypatch.context() as patch:
+        patch.setattr("runtrack.limits.MAX_METRIC_NAMES_PER_RUN", 2)
+        more = [("a", "scalar", 1, 2.0, 1.0), ("b", "scalar", 1, 2.0, 1.0)]
+        with pytest.raises(LimitExceededError, match="would have 3 metric names"):
+            store.ingest("fast", MetricBatch("s", 1, more))
+    # nothing of the refused batches was kept, and the store still works
+    assert store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, 2.0, 3.0)])) == 2
+    assert store.read_series("fast", "m").values == [1.0, 3.0]
+    assert [s.name for s in store.list_series("fast")] == ["m"]
+
+
+def test_an_unusable_database_file_is_named(store: SqlStore, tmp_path: Path) -> None:
+    """A raw driver error that means the file cannot be used says which file and what to
+    do, as the SQLAlchemy path does."""
+    store.ingest("fast", MetricBatch("s", 0, [("m", "scalar", 0, 1.0, 1.0)]))
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA query_only=ON")  # the pool hands this connection back
+    with pytest.raises(StoreUnavailableError, match=r"db\.sqlite.*read-only"):
+        store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, 2.0, 2.0)]))
