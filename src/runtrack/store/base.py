@@ -574,3 +574,21 @@ class SeriesIndexReader(Protocol):
         """``(run_id, name, kind value, count)`` of every series of these runs, each
         run's series in first-logged order."""
         ...
+
+
+#: ``(run_id, name, value, time, step)``: a scalar series' top point (highest step, then
+#: time, then value), as :class:`TopPointReader` reads it
+TopPoint = tuple[str, str, float, "float | None", int]
+
+
+@runtime_checkable
+class TopPointReader(Protocol):
+    """A store that reads the top point of each scalar series of many runs (MLflow's
+    "latest" metric value, what ``runs/search`` lists) in five plain columns."""
+
+    def read_top_points(self, run_ids: Sequence[str]) -> list[TopPoint]:
+        """The top point of every scalar series of these runs that holds a number,
+        system metrics included, each run's in first-logged order (a series written
+        before the store kept top points gives its last point)."""
+        ...
+

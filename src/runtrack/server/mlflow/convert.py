@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from runtrack.errors import NotFoundError
 from runtrack.model import ExperimentInfo, MetricKind, RunInfo, RunStatus, SeriesInfo
 from runtrack.server.mlflow._errors import invalid, missing
-from runtrack.store.base import ScalarSummary, TrackingStore
+from runtrack.store.base import ScalarSummary, TopPoint, TrackingStore
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -256,6 +256,22 @@ def latest_metrics(
     return metrics
 
 
+def top_point_metrics(points: Iterable[TopPoint]) -> dict[str, list[dict[str, Any]]]:
+    """MLflow Metrics by run id from the runs' top points (what ``runs/search`` lists,
+    :class:`~runtrack.store.base.TopPointReader`), in the points' order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for run_id, name, value, stamp, step in points:
+        metrics = out.get(run_id)
+        if metrics is None:
+            metrics = out[run_id] = []
+        metrics.append({
+            "key": name,
+            "value": value if value - value == 0 else wire_number(value),  # finite or not
+            "timestamp": 0 if stamp is None else round(stamp * 1000), "step": step,
+        })
+    return out
+
+
 def run_json(
     info: RunInfo,
     exp_id: str,
@@ -264,11 +280,14 @@ def run_json(
     deleted: bool,
     inputs: dict[str, Any] | None = None,
     outputs: dict[str, Any] | None = None,
+    metrics: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The MLflow Run of ``info``: its metrics are the latest points of ``summaries``,
+    or ``metrics`` when given (built in bulk by :func:`top_point_metrics`)."""
     return {
         "info": run_info_json(info, exp_id, deleted),
         "data": {
-            "metrics": latest_metrics(summaries),
+            "metrics": latest_metrics(summaries) if metrics is None else metrics,
             "params": [{"key": k, "value": v} for k, v in sorted(info.properties.items())],
             "tags": [{"key": k, "value": v} for k, v in sorted(run_tags(info).items())],
         },

@@ -46,7 +46,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.base import ScalarSummary
+from runtrack.store.base import ScalarSummary, TopPoint
 from runtrack.store.sql import _lifecycle, ingest, migrations, points
 from runtrack.store.sql import query as _query
 from runtrack.store.sql._connected import require_run
@@ -437,6 +437,12 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods):
         tuples, for ``Experiment.search_runs`` and MLflow's ``runs/search``."""
         with collector_paused(), self._read() as conn:
             return _query.metric_table(conn, run_ids, names, system)
+
+    def read_top_points(self, run_ids: Sequence[str]) -> list[TopPoint]:
+        """Optional (``store.base.TopPointReader``): MLflow's latest point of each
+        scalar series of the runs, for ``runs/search``."""
+        with collector_paused(), self._read() as conn:
+            return _query.top_points(conn, run_ids)
 
     def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
         """Optional (``store.base.SeriesIndexReader``): name, kind and count of each
