@@ -260,15 +260,17 @@ def top_point_metrics(points: Iterable[TopPoint]) -> dict[str, list[dict[str, An
     """MLflow Metrics by run id from the runs' top points (what ``runs/search`` lists,
     :class:`~runtrack.store.base.TopPointReader`), in the points' order."""
     out: dict[str, list[dict[str, Any]]] = {}
+    wire = wire_number  # 50,000 points for a 5,000-run page: names bound locally
     for run_id, name, value, stamp, step in points:
-        metrics = out.get(run_id)
-        if metrics is None:
-            metrics = out[run_id] = []
-        metrics.append({
+        metric = {
             "key": name,
-            "value": value if value - value == 0 else wire_number(value),  # finite or not
+            "value": value if value - value == 0 else wire(value),  # finite, else a string
             "timestamp": 0 if stamp is None else round(stamp * 1000), "step": step,
-        })
+        }
+        try:
+            out[run_id].append(metric)
+        except KeyError:
+            out[run_id] = [metric]
     return out
 
 
