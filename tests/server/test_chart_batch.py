@@ -15,8 +15,9 @@ from sqlalchemy import event
 from runtrack.errors import NotFoundError
 from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.server.api._chart_data import chart_traces, compact_trace
-from runtrack.store.base import BulkDownsampler, TrackingStore
+from runtrack.store.base import TrackingStore
 from runtrack.store.memory import MemoryStore
+from runtrack.store.readers import BulkDownsampler
 from runtrack.store.sql import SqlStore
 
 

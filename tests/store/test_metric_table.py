@@ -1,4 +1,4 @@
-"""``SqlStore.read_metric_table`` (``store.base.MetricTableReader``): the tuples behind
+"""``SqlStore.read_metric_table`` (``store.readers.MetricTableReader``): the tuples behind
 ``Experiment.search_runs`` hold what ``get_summaries`` holds, on SQLite and PostgreSQL.
 """
 
@@ -13,13 +13,13 @@ import pytest
 
 from runtrack.model import MetricBatch, MetricKind, NewRun
 from runtrack.store import sql as sql_store_module
-from runtrack.store.base import (
+from runtrack.store.memory import MemoryStore
+from runtrack.store.readers import (
     MetricTableReader,
     ScalarSummary,
     SeriesIndexReader,
     scalar_summaries,
 )
-from runtrack.store.memory import MemoryStore
 from runtrack.store.sql import SqlStore
 
 

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from runtrack._rules import SYSTEM_PREFIX
 from runtrack.model import SeriesData, SeriesInfo
-from runtrack.store.base import SeriesIndexReader, TrackingStore
+from runtrack.store.base import TrackingStore
+from runtrack.store.readers import SeriesIndexReader
 
 #: runs read together at most, and points held at most by one bulk read (a run whose
 #: series alone exceed it is read on its own)
@@ -78,7 +79,7 @@ def series_index(
     store: TrackingStore, run_ids: Sequence[str]
 ) -> dict[str, dict[str, tuple[str, int]]]:
     """Each run's series as ``{name: (kind value, count)}`` in first-logged order: one
-    narrow store read where the store has it (``store.base.SeriesIndexReader``), else
+    narrow store read where the store has it (``store.readers.SeriesIndexReader``), else
     the series summaries."""
     index: dict[str, dict[str, tuple[str, int]]] = {run_id: {} for run_id in run_ids}
     if isinstance(store, SeriesIndexReader):

@@ -2,7 +2,7 @@
 
 Two store calls whatever the number of runs: ``search_runs`` (the runs with their tags
 and properties) and the scalar series summaries, no point read
-(``store.base.scalar_summaries``: plain tuples where the store is a
+(``store.readers.scalar_summaries``: plain tuples where the store is a
 ``MetricTableReader``, else taken from ``get_summaries``).
 Columns, in this order: the run's fields (:data:`RUN_COLUMNS`), then
 ``metrics.<name>`` (the last value logged), ``metrics_min.<name>`` and
@@ -18,7 +18,8 @@ from typing import Any
 
 from runtrack.errors import InvalidTypeError
 from runtrack.model import RunInfo, RunQuery
-from runtrack.store.base import ScalarSummary, TrackingStore, scalar_summaries
+from runtrack.store.base import TrackingStore
+from runtrack.store.readers import ScalarSummary, scalar_summaries
 
 RUN_COLUMNS = (
     "run_id", "display_name", "number", "status", "run_type", "parent_id",

@@ -32,7 +32,8 @@ from typing import Any
 
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.model import Bucket, RunInfo, RunQuery, SeriesData
-from runtrack.store.base import BulkDownsampler, TrackingStore
+from runtrack.store.base import TrackingStore
+from runtrack.store.readers import BulkDownsampler
 
 MAX_PAIRED_POINTS = 200_000
 MAX_BUCKETS = 5_000
@@ -222,7 +223,7 @@ def chart_traces(
     The runs, their series' point counts and the points of every series short enough
     to be sent as logged are read for all ``run_ids`` at once (one bulk read per
     metric), and the longer series are bucketed in one read where the store can
-    (:class:`~runtrack.store.base.BulkDownsampler`), else one by one."""
+    (:class:`~runtrack.store.readers.BulkDownsampler`), else one by one."""
     check_x(x)
     buckets = max(1, min(buckets, MAX_BUCKETS))
     wanted = list(dict.fromkeys(run_ids))

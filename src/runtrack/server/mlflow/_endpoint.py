@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from runtrack.server.mlflow._errors import bad_type, invalid
 from runtrack.server.mlflow._errors import required as required_field
 from runtrack.store.base import ArtifactStore, TrackingStore
+
+try:
+    import orjson as _orjson
+except ImportError:  # the optional ``fast`` extra
+    _orjson = None  # type: ignore[assignment]
 
 #: Runs whose recent metric points are remembered (see :meth:`MlflowState.recent_points`).
 RECENT_RUNS = 256
@@ -189,14 +193,33 @@ def context(request: Request) -> Ctx:
     return Ctx(app.state.store, app.state.artifacts, app.state.mlflow)
 
 
+def _answer(handler: Handler, ctx: Ctx, args: Args) -> bytes:
+    """The handler's result as JSON bytes, encoded in the worker thread too (a search
+    page of 10,000 runs is megabytes: not on the event loop)."""
+    return encode(handler(ctx, args))
+
+
+def encode(result: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as Starlette's JSONResponse writes it; through ``orjson``
+    when it is installed (the ``fast`` extra: about 5x faster on a search page). Every
+    double goes out through ``convert.wire_number``, so no NaN reaches the encoder;
+    integers past 64 bits, which orjson refuses, take the standard encoder."""
+    if _orjson is not None:
+        try:
+            return bytes(_orjson.dumps(result))
+        except TypeError:
+            pass
+    return json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def endpoint(router: APIRouter, method: str, path: str) -> Callable[[Handler], Handler]:
     """Register ``handler`` for ``method path`` on ``router`` (summary: its docstring)."""
 
     def register(handler: Handler) -> Handler:
         async def route(request: Request) -> Response:
             args = await Args.read(request)
-            result = await run_in_threadpool(handler, context(request), args)
-            return JSONResponse(result)
+            body = await run_in_threadpool(_answer, handler, context(request), args)
+            return Response(body, media_type="application/json")
 
         route.__name__ = f"mlflow_{handler.__name__}"
         summary = (handler.__doc__ or handler.__name__).strip().splitlines()[0]

@@ -23,7 +23,8 @@ from runtrack.server.mlflow import convert, run_search, search
 from runtrack.server.mlflow._endpoint import Args, Ctx, endpoint
 from runtrack.server.mlflow._errors import MlflowError, MlflowRoute, invalid, missing
 from runtrack.server.mlflow._inputs import read_io
-from runtrack.store.base import RunRestater, ScalarSummary, scalar_summaries
+from runtrack.store.base import RunRestater, TrackingStore
+from runtrack.store.readers import TopPoint, TopPointReader, scalar_summaries
 
 router = APIRouter(prefix="/api/2.0/mlflow", route_class=MlflowRoute, tags=["mlflow"])
 
@@ -273,12 +274,10 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
         token = search.encode_token(start + size) if len(found) > size else None
     else:
         chunk, token = _search_in_python(ctx, exps, clauses, order, view_type, args, size)
-    page_summaries: dict[str, dict[str, ScalarSummary]] = {r.id: {} for r in chunk}
-    for summary in scalar_summaries(ctx.store, list(page_summaries), None):
-        page_summaries[summary.run_id][summary.name] = summary
     with collector_paused():  # a page of 10,000 runs is ~200,000 dicts and lists
+        metrics = convert.top_point_metrics(_top_points(ctx.store, [r.id for r in chunk]))
         runs = [
-            convert.run_json(r, exps[r.experiment_id][0], page_summaries.get(r.id, {}),
+            convert.run_json(r, exps[r.experiment_id][0], {}, metrics=metrics.get(r.id, []),
                              deleted=convert.run_deleted(r, exps[r.experiment_id][1]))
             for r in chunk
         ]
@@ -286,6 +285,19 @@ def search_runs(ctx: Ctx, args: Args) -> dict[str, Any]:
     if token:
         result["next_page_token"] = token
     return result
+
+
+def _top_points(store: TrackingStore, run_ids: list[str]) -> list[TopPoint]:
+    """The runs' latest metric points: the store's narrow read where it has one, else
+    taken from their scalar summaries."""
+    if isinstance(store, TopPointReader):
+        return store.read_top_points(run_ids)
+    points: list[TopPoint] = []
+    for summary in scalar_summaries(store, run_ids, None):
+        found = convert.latest(summary)
+        if found is not None:
+            points.append((summary.run_id, summary.name, *found))
+    return points
 
 
 def _search_in_python(

@@ -50,7 +50,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.base import ScalarSummary
+from runtrack.store.readers import ScalarSummary, TopPoint
 from runtrack.store.sql import (
     _lifecycle,
     ingest,
@@ -469,13 +469,19 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
     def read_metric_table(
         self, run_ids: Sequence[str], names: Sequence[str] | None, *, system: bool = True
     ) -> list[ScalarSummary]:
-        """Optional (``store.base.MetricTableReader``): the runs' scalar summaries as
+        """Optional (``store.readers.MetricTableReader``): the runs' scalar summaries as
         tuples, for ``Experiment.search_runs`` and MLflow's ``runs/search``."""
         with collector_paused(), self._read() as conn:
             return _query.metric_table(conn, run_ids, names, system)
 
+    def read_top_points(self, run_ids: Sequence[str]) -> list[TopPoint]:
+        """Optional (``store.readers.TopPointReader``): MLflow's latest point of each
+        scalar series of the runs, for ``runs/search``."""
+        with collector_paused(), self._read() as conn:
+            return _query.top_points(conn, run_ids)
+
     def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
-        """Optional (``store.base.SeriesIndexReader``): name, kind and count of each
+        """Optional (``store.readers.SeriesIndexReader``): name, kind and count of each
         series of the runs, for ``Experiment.get_runs``."""
         with collector_paused(), self._read() as conn:
             return _query.series_index(conn, run_ids)

@@ -32,7 +32,7 @@ class ChartReadMethods(Connected):
         x_min: float | None = None,
         x_max: float | None = None,
     ) -> dict[tuple[str, str], list[Bucket]]:
-        """Optional (``store.base.BulkDownsampler``): ``downsample`` of each (run id,
+        """Optional (``store.readers.BulkDownsampler``): ``downsample`` of each (run id,
         metric name) pair; pairs that do not exist are left out."""
         wanted = list(dict.fromkeys(pairs))
         with self._read() as conn:

@@ -44,7 +44,7 @@ from runtrack.model import (
     RunStatus,
     SeriesInfo,
 )
-from runtrack.store.base import ScalarSummary
+from runtrack.store.readers import ScalarSummary, TopPoint
 from runtrack.store.sql.codec import loads_cell
 from runtrack.store.sql.ingest import in_batches
 from runtrack.store.sql.schema import (
@@ -496,6 +496,50 @@ def metric_table(
             for (run_id, name, count, last_value, low, high, last, last_nan, last_time,
                  last_step, top_value, top_nan, top_time, top_step) in rows
         ]
+    return out
+
+
+#: MLflow's "latest" point of each numeric scalar series (``runs/search``): the point
+#: with the highest step, then time, then value, which ingest keeps as ``top_*``; a
+#: series without one (written before those columns) falls back to its last point
+_HAS_TOP = and_(series.c.top_time.is_not(None),
+                (series.c.top_value.is_not(None)) | (series.c.top_nan.is_(True)))
+_TOP_POINTS = select(
+    series.c.run_id, series.c.name,
+    case((_HAS_TOP, series.c.top_value), else_=series.c.last),
+    case((_HAS_TOP, series.c.top_nan), else_=series.c.last_nan),
+    case((_HAS_TOP, series.c.top_time), else_=series.c.last_time),
+    case((_HAS_TOP, series.c.top_step), else_=series.c.last_step),
+).where(
+    series.c.run_id.in_(bindparam("ids", expanding=True)),
+    series.c.kind == MetricKind.SCALAR.value, series.c.count > 0,
+    _HAS_TOP | series.c.last.is_not(None) | (series.c.last_nan.is_(True)),
+).order_by(series.c.id)
+_HAS_TOP_SQLITE = "(top_time IS NOT NULL AND (top_value IS NOT NULL OR top_nan = 1))"
+_TOP_SQLITE = (
+    "SELECT run_id, name, "
+    + ", ".join(f"CASE WHEN {_HAS_TOP_SQLITE} THEN top_{c} ELSE last_{c} END"
+                for c in ("value", "nan", "time", "step")).replace("last_value", "last")
+    + " FROM series WHERE kind = 'scalar' AND count > 0 AND run_id IN ({ids}) AND "
+    f"({_HAS_TOP_SQLITE} OR last IS NOT NULL OR last_nan = 1) ORDER BY id"
+)
+
+
+def top_points(conn: Connection, run_ids: Sequence[str]) -> list[TopPoint]:
+    """``(run_id, name, value, time, step)`` of the top point of every numeric scalar
+    series of these runs (system metrics too), each run's in first-logged order: five
+    plain columns, no summary built, no logged value decoded."""
+    out: list[TopPoint] = []
+    nan = math.nan
+    for part in in_batches(list(run_ids)):
+        rows: Sequence[Any]
+        if conn.dialect.paramstyle == "qmark":  # SQLite: see _METRIC_TABLE_SQLITE
+            rows = conn.exec_driver_sql(
+                _TOP_SQLITE.format(ids=",".join("?" * len(part))), tuple(part)).all()
+        else:
+            rows = conn.execute(_TOP_POINTS, {"ids": part}).all()
+        out += [(run_id, name, nan if is_nan else value, stamp, step or 0)
+                for run_id, name, value, is_nan, stamp, step in rows]
     return out
 
 

@@ -1,0 +1,138 @@
+"""Optional bulk reads of a :class:`~runtrack.store.base.TrackingStore`: listings and charts.
+
+Each is a small runtime-checkable protocol, found with ``isinstance`` like the other
+extensions in :mod:`runtrack.store.base`; a store without them stays complete (the
+callers fall back to ``get_summaries`` and ``downsample``):
+
+* :class:`MetricTableReader`, ``read_metric_table(run_ids, names, system=True)``: the
+  runs' scalar series summaries as :class:`ScalarSummary` tuples, for
+  ``Experiment.search_runs`` and MLflow's ``runs/search`` (``SqlStore`` has it; else
+  ``get_summaries`` serves).
+* :class:`SeriesIndexReader`, ``read_series_index(run_ids)``: each series' name, kind
+  and point count, for ``Experiment.get_runs`` (``SqlStore`` has it; else
+  ``get_summaries`` serves).
+* :class:`BulkDownsampler`, ``downsample_many(pairs, buckets, x=..., x_min, x_max)``:
+  ``downsample`` of many (run, metric) pairs in one read, for compare charts
+  (``SqlStore`` has it; else ``downsample`` serves, one pair at a time).
+* :class:`TopPointReader`, ``read_top_points(run_ids)``: each scalar series' top point
+  (highest step, then time, then value: MLflow's latest value) as :data:`TopPoint`
+  tuples, for MLflow's ``runs/search`` (``SqlStore`` has it; else ``get_summaries``
+  serves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+from runtrack._rules import SYSTEM_PREFIX
+from runtrack.model import MetricKind, SeriesInfo
+
+if TYPE_CHECKING:
+    from runtrack.model import Bucket
+    from runtrack.store.base import TrackingStore
+
+
+class ScalarSummary(NamedTuple):
+    """One scalar series' summary as :class:`MetricTableReader` reads it: the fields of
+    :class:`SeriesInfo` that listings show (same names, same values, but ``points``:
+    ``SeriesInfo.count``, a name tuples take)."""
+
+    run_id: str
+    name: str
+    points: int
+    last_value: Any
+    minimum: float | None
+    maximum: float | None
+    last: float | None
+    last_time: float | None
+    last_step: int | None
+    top_value: float | None
+    top_time: float | None
+    top_step: int | None
+
+    @classmethod
+    def of(cls, run_id: str, info: SeriesInfo) -> ScalarSummary:
+        """The same summary taken from a :class:`SeriesInfo` (stores without
+        :class:`MetricTableReader`)."""
+        return cls(run_id, info.name, info.count, info.last_value, info.minimum, info.maximum,
+                   info.last, info.last_time, info.last_step, info.top_value, info.top_time,
+                   info.top_step)
+
+
+def scalar_summaries(
+    store: TrackingStore, run_ids: Sequence[str], names: Sequence[str] | None,
+    *, system: bool = True,
+) -> list[ScalarSummary]:
+    """:meth:`MetricTableReader.read_metric_table` on any store: the store's own when
+    it has it, else taken from ``get_summaries``."""
+    if isinstance(store, MetricTableReader):
+        return store.read_metric_table(run_ids, names, system=system)
+    return [
+        ScalarSummary.of(run_id, info)
+        for run_id, by_name in store.get_summaries(run_ids, names).items()
+        for name, info in by_name.items()
+        if info.kind is MetricKind.SCALAR
+        and (system or names is not None or not name.startswith(SYSTEM_PREFIX))
+    ]
+
+
+@runtime_checkable
+class MetricTableReader(Protocol):
+    """A store that reads the scalar series summaries of many runs as plain tuples (for
+    ``Experiment.search_runs`` and MLflow's ``runs/search``), without a
+    :class:`SeriesInfo` per series."""
+
+    def read_metric_table(
+        self, run_ids: Sequence[str], names: Sequence[str] | None, *, system: bool = True
+    ) -> list[ScalarSummary]:
+        """The scalar series of these runs, each run's in first-logged order: only
+        ``names`` when given, else all of them (``system=False``: but system metrics,
+        ``sys/...``)."""
+        ...
+
+
+@runtime_checkable
+class SeriesIndexReader(Protocol):
+    """A store that lists the series of many runs by name, kind and point count only
+    (what a listing needs to size its bulk reads), without a :class:`SeriesInfo` each."""
+
+    def read_series_index(self, run_ids: Sequence[str]) -> list[tuple[str, str, str, int]]:
+        """``(run_id, name, kind value, count)`` of every series of these runs, each
+        run's series in first-logged order."""
+        ...
+
+
+@runtime_checkable
+class BulkDownsampler(Protocol):
+    """A store that downsamples many series in one read (the compare chart's traces)."""
+
+    def downsample_many(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        buckets: int,
+        *,
+        x: str = "index",
+        x_min: float | None = None,
+        x_max: float | None = None,
+    ) -> dict[tuple[str, str], list[Bucket]]:
+        """``downsample`` of each (run id, metric name) pair, by pair; pairs that do not
+        exist are left out (no error)."""
+        ...
+
+
+#: ``(run_id, name, value, time, step)``: a scalar series' top point (highest step, then
+#: time, then value), as :class:`TopPointReader` reads it
+TopPoint = tuple[str, str, float, "float | None", int]
+
+
+@runtime_checkable
+class TopPointReader(Protocol):
+    """A store that reads the top point of each scalar series of many runs (MLflow's
+    "latest" metric value, what ``runs/search`` lists) in five plain columns."""
+
+    def read_top_points(self, run_ids: Sequence[str]) -> list[TopPoint]:
+        """The top point of every scalar series of these runs that holds a number,
+        system metrics included, each run's in first-logged order (a series written
+        before the store kept top points gives its last point)."""
+        ...
