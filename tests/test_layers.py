@@ -40,7 +40,7 @@ def layer(module: str) -> str:
     if top == "store":
         if len(parts) == 2:
             return "store.registry"
-        if parts[2] == "base":
+        if parts[2] in ("base", "readers"):  # the seam: its protocols and their values
             return "store.base"
         return f"store.impl.{parts[2]}"
     return top  # sdk, spool, runner, server
@@ -48,7 +48,7 @@ def layer(module: str) -> str:
 
 ALLOWED: dict[str, set[str]] = {
     "core": {"core"},
-    "store.base": {"core"},
+    "store.base": {"core", "store.base"},
     "store.registry": {"core", "store.base", "store.impl.*"},
     "store.impl.*": {"core", "store.base", "<self>"},
     "spool": {"core", "store.base", "spool"},
