@@ -28,13 +28,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, make_url, select, update
 from sqlalchemy.exc import IntegrityError
 
-from runtrack import limits
 from runtrack._bulk import collector_paused
 from runtrack.errors import (
     ConflictError,
-    LimitExceededError,
     NotFoundError,
-    PropertyConflictError,
     RunStateError,
 )
 from runtrack.model import (
@@ -545,19 +542,7 @@ def _add_properties(conn: Connection, run_id: str, properties: dict[str, str]) -
             run_properties.c.run_id == run_id
         )
     )
-    existing: dict[str, str] = {key: value for key, value in rows}
-    for key, value in properties.items():
-        if key in existing and existing[key] != value:
-            raise PropertyConflictError(
-                f"run {run_id!r} already has property {key!r}={existing[key]!r}; properties "
-                f"cannot change (tried {value!r}); use a tag for values that change"
-            )
-    new = {k: v for k, v in properties.items() if k not in existing}
-    if len(existing) + len(new) > limits.MAX_PROPERTIES_PER_RUN:
-        raise LimitExceededError(
-            f"run {run_id!r} would have {len(existing) + len(new)} properties, more than "
-            f"MAX_PROPERTIES_PER_RUN={limits.MAX_PROPERTIES_PER_RUN}"
-        )
+    new = _lifecycle.new_properties(run_id, {key: value for key, value in rows}, properties)
     if new:
         conn.execute(
             insert(run_properties),

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from runtrack import limits
-from runtrack.errors import LimitExceededError, NotFoundError
+from runtrack.errors import LimitExceededError, NotFoundError, PropertyConflictError
 from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.schema import experiments, run_tags, runs
 
@@ -84,3 +84,23 @@ def set_run_tags(
         _UPSERT_TAGS[dialect.is_sqlite],
         [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
     )
+
+
+def new_properties(
+    run_id: str, existing: dict[str, str], properties: dict[str, str]
+) -> dict[str, str]:
+    """The properties of ``properties`` the run does not have yet, after the rules:
+    a property never changes value, and a run keeps at most MAX_PROPERTIES_PER_RUN."""
+    for key, value in properties.items():
+        if key in existing and existing[key] != value:
+            raise PropertyConflictError(
+                f"run {run_id!r} already has property {key!r}={existing[key]!r}; properties "
+                f"cannot change (tried {value!r}); use a tag for values that change"
+            )
+    new = {k: v for k, v in properties.items() if k not in existing}
+    if len(existing) + len(new) > limits.MAX_PROPERTIES_PER_RUN:
+        raise LimitExceededError(
+            f"run {run_id!r} would have {len(existing) + len(new)} properties, more than "
+            f"MAX_PROPERTIES_PER_RUN={limits.MAX_PROPERTIES_PER_RUN}"
+        )
+    return new

@@ -307,6 +307,25 @@ def _write_chunks(
         )
 
 
+def fold_batch(
+    descriptions: dict[str, str], groups: dict[str, _AnyGroup],
+    states: dict[str, dict[str, Any]], lasts: dict[int, Chunk],
+) -> list[Chunk]:
+    """A batch applied to its series' states in memory (the driver-level paths): the
+    descriptions set, the new points packed into ``lasts`` and new chunks (returned),
+    and each series' summary folded."""
+    for name, text in descriptions.items():
+        if name in states and text:
+            states[name]["description"] = text
+    if not groups:
+        return []
+    work = {states[n]["id"]: (states[n]["count"], g) for n, g in groups.items()}
+    created = pack_chunks(work, lasts)
+    for name, group in groups.items():
+        group.fold(states[name])
+    return created
+
+
 def pack_chunks(
     work: dict[int, tuple[int, _AnyGroup]], lasts: dict[int, Chunk]
 ) -> list[Chunk]:

@@ -38,10 +38,10 @@ from runtrack.errors import (
     ConflictError,
     LimitExceededError,
     NotFoundError,
-    PropertyConflictError,
     RunStateError,
 )
 from runtrack.model import ErrorInfo, NewRun, RunInfo, RunStatus
+from runtrack.store.sql import _lifecycle
 from runtrack.store.sql import query as _query
 from runtrack.store.sql.dialects import sqlite_error
 
@@ -132,18 +132,7 @@ _NEW_PROPERTY = 'INSERT INTO "run_properties" ("run_id", "key", "value") VALUES 
 
 def _add_properties(cur: sqlite3.Cursor, run_id: str, properties: dict[str, str]) -> None:
     existing: dict[str, str] = dict(cur.execute(_PROPERTIES, (run_id,)).fetchall())
-    for key, value in properties.items():
-        if key in existing and existing[key] != value:
-            raise PropertyConflictError(
-                f"run {run_id!r} already has property {key!r}={existing[key]!r}; properties "
-                f"cannot change (tried {value!r}); use a tag for values that change"
-            )
-    new = {k: v for k, v in properties.items() if k not in existing}
-    if len(existing) + len(new) > limits.MAX_PROPERTIES_PER_RUN:
-        raise LimitExceededError(
-            f"run {run_id!r} would have {len(existing) + len(new)} properties, more than "
-            f"MAX_PROPERTIES_PER_RUN={limits.MAX_PROPERTIES_PER_RUN}"
-        )
+    new = _lifecycle.new_properties(run_id, existing, properties)
     if new:
         cur.executemany(_NEW_PROPERTY, [(run_id, k, v) for k, v in new.items()])
 
