@@ -25,7 +25,6 @@ from runtrack.sdk._run_fields import artifact_prefix
 from runtrack.sdk._run_files import RunFiles
 from runtrack.sdk._run_metrics import RunMetrics
 from runtrack.sdk._tee import OutputTee
-from runtrack.store.base import ArtifactStore, TrackingStore
 
 if TYPE_CHECKING:
     from runtrack.spool.owner import RunOwnership
@@ -42,18 +41,12 @@ class RunEnding:
     object never holds the run.
     """
 
-    def __init__(
-        self,
-        store: TrackingStore,
-        artifacts: ArtifactStore,
-        run_id: str,
-        spool_dir: Path,
-        metrics: RunMetrics,
-    ) -> None:
-        self.store = store
-        self.artifacts = artifacts
-        self.run_id = run_id
-        self.spool_dir = spool_dir
+    def __init__(self, metrics: RunMetrics) -> None:
+        # the run's store, artifacts, id and spool folder are its metrics helper's
+        self.store = metrics.store
+        self.artifacts = metrics.artifacts
+        self.run_id = metrics.run_id
+        self.spool_dir = metrics.spool_dir
         self.metrics = metrics
         #: this process is a submitted script: its supervisor sets the final status
         self.submitted = False

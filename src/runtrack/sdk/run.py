@@ -220,7 +220,7 @@ class Run:
     def _ending(self) -> RunEnding:
         """Made on first use: a Run a listing makes never ends in this process."""
         metrics = self._metrics
-        return RunEnding(self._store, self._artifacts, self.id, metrics.spool_dir, metrics)
+        return RunEnding(metrics)
 
     @property
     def _files(self) -> RunFiles:
