@@ -20,7 +20,7 @@ for packing its points. Here a batch takes:
    text, so psycopg converts it once and prepares it per connection.
 
 Grouping, chunk packing and summary folding are the generic path's own functions, so
-what is stored is what it stores, byte for byte (``tests/store/test_pg_ingest.py``
+what is stored is what it stores, byte for byte (``tests/store/test_driver_ingest.py``
 compares the two on one database). A value PostgreSQL refuses (a NUL character in a
 stream name) raises :class:`~runtrack.errors.InvalidValueError`.
 """
@@ -144,15 +144,7 @@ def _apply(
     ingest.check_kinds(run_id, groups, states)
     if ingest.create_series(conn, run_id, groups, states):
         _, states, lasts = _states(driver.execute(_STATES, keys).fetchall())
-    for name, text in batch.descriptions.items():
-        if name in states and text:
-            states[name]["description"] = text
-    created: list[ingest.Chunk] = []
-    if groups:
-        work = {states[n]["id"]: (states[n]["count"], g) for n, g in groups.items()}
-        created = ingest.pack_chunks(work, lasts)
-        for name, group in groups.items():
-            group.fold(states[name])
+    created = ingest.fold_batch(batch.descriptions, groups, states, lasts)
     new_position = max(position, batch.first_seq + size)
     latest = max(g.max_time() for g in groups.values()) if groups else None
     with driver.pipeline(), driver.cursor() as cur:  # one round trip

@@ -17,7 +17,7 @@ the driver's connection (``sqlite_lifecycle.transaction``):
 
 Statement texts are fixed (``sqlite3`` keeps each prepared), parameters positional.
 Grouping, chunk packing and summary folding are the generic path's own functions, so
-what is stored is what it stores, byte for byte (``tests/store/test_sqlite_ingest.py``
+what is stored is what it stores, byte for byte (``tests/store/test_driver_ingest.py``
 compares the two on one database).
 """
 
@@ -128,15 +128,7 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
             )
         cur.executemany(_NEW_SERIES, [(run_id, name, groups[name].kind) for name in missing])
         states, lasts = _states(cur, run_id, names)
-    for name, text in batch.descriptions.items():
-        if name in states and text:
-            states[name]["description"] = text
-    created: list[ingest.Chunk] = []
-    if groups:
-        work = {states[n]["id"]: (states[n]["count"], g) for n, g in groups.items()}
-        created = ingest.pack_chunks(work, lasts)
-        for name, group in groups.items():
-            group.fold(states[name])
+    created = ingest.fold_batch(batch.descriptions, groups, states, lasts)
     if created:
         cur.executemany(_NEW_CHUNK, [_NEW_ROW(_chunk_row(c)) for c in created])
     topped = [_TOPPED_ROW(_chunk_row(c)) for c in lasts.values() if c.dirty]
