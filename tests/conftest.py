@@ -39,3 +39,11 @@ def exp(ws):  # type: ignore[no-untyped-def]
     from runtrack import Experiment
 
     return Experiment(ws, "tests")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A ``SqlStore`` URL: a fresh SQLite file, then the test PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'runtrack.db'}"
+    return str(request.getfixturevalue("postgres_url"))

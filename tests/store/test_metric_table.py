@@ -23,13 +23,9 @@ from runtrack.store.readers import (
 from runtrack.store.sql import SqlStore
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'runtrack.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = SqlStore(url)
+@pytest.fixture
+def store(sql_url: str) -> Iterator[SqlStore]:
+    opened = SqlStore(sql_url)
     yield opened
     opened.close()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +19,9 @@ from runtrack.store.readers import TopPointReader
 from runtrack.store.sql import SqlStore
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'runtrack.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = SqlStore(url)
+@pytest.fixture
+def store(sql_url: str) -> Iterator[SqlStore]:
+    opened = SqlStore(sql_url)
     yield opened
     opened.close()
 

@@ -1,10 +1,12 @@
-"""PostgreSQL's ingest path (``store/sql/pg_ingest.py``) stores what the generic path stores.
+"""The driver-level ingest paths store what the generic path stores.
 
-One random spool (the generator of ``test_columnar_ingest``) is shipped into two runs of
-one PostgreSQL database: through ``SqlStore.ingest`` (the PostgreSQL path) and through
-the generic SQLAlchemy Core ``ingest.apply_batch``. Batches are cut at random sizes, partly
-resent and written in columns or in records, with small chunks so that top-ups and new
-chunks alternate; chunk rows, series summaries and cursors must be identical.
+SQLite (``store/sql/sqlite_ingest.py``) and PostgreSQL (``store/sql/pg_ingest.py``) each
+write a batch with a few fixed driver statements. One random spool (the generator of
+``test_columnar_ingest``) is shipped into two runs of one database: through
+``SqlStore.ingest`` (the driver-level path) and through the generic SQLAlchemy Core
+``ingest.apply_batch``. Batches are cut at random sizes, partly resent and written in
+columns or in records, with small chunks so that top-ups and new chunks alternate; chunk
+rows, series summaries and cursors must be identical.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from runtrack.errors import InvalidValueError, LimitExceededError, NotFoundError
+from runtrack.errors import (
+    InvalidValueError,
+    LimitExceededError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.spool.reader import Position, SpoolReader
 from runtrack.store.sql import SqlStore, ingest
@@ -27,9 +34,16 @@ from tests.store.test_columnar_ingest import _same_rows, _write_spool
 pytest.importorskip("numpy")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def store(postgres_url: str) -> Iterator[SqlStore]:
-    sql_store = SqlStore(postgres_url)
+def store(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    url = (f"sqlite:///{tmp_path / 'db.sqlite'}" if backend == "sqlite"
+           else str(request.getfixturevalue("postgres_url")))
+    sql_store = SqlStore(url)
     exp = sql_store.get_or_create_experiment("e")
     for run_id in ("fast", "generic"):
         sql_store.create_run(NewRun(exp.id, run_id, display_name=run_id, run_type="script",
@@ -83,7 +97,7 @@ def _dump(store: SqlStore, run_id: str) -> tuple[list[Any], list[Any], list[Any]
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_postgres_path_stores_what_the_generic_path_stores(
+def test_driver_path_stores_what_the_generic_path_stores(
     seed: int, store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ingest, "TARGET_CHUNK", 50)
@@ -118,14 +132,17 @@ def test_descriptions_and_last_activity(store: SqlStore) -> None:
         ).scalar() == later
 
 
-def test_errors_name_the_cause(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_name_the_cause(
+    store: SqlStore, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     point = [("m", "scalar", 0, 1.0, 1.0)]
     with pytest.raises(NotFoundError, match="'nope' does not exist"):
         store.ingest("nope", MetricBatch("s", 0, point))
     with pytest.raises(InvalidValueError, match="starts at sequence 3 but the store expects 0"):
         store.ingest("fast", MetricBatch("s", 3, point))
-    with pytest.raises(InvalidValueError, match=r"refused a value.*NUL"):
-        store.ingest("fast", MetricBatch("s\x00", 0, point))
+    if backend == "postgres":  # PostgreSQL's text cannot hold NUL
+        with pytest.raises(InvalidValueError, match=r"refused a value.*NUL"):
+            store.ingest("fast", MetricBatch("s\x00", 0, point))
     store.ingest("fast", MetricBatch("s", 0, point))
     with pytest.raises(InvalidValueError, match="holds scalar values"):
         store.ingest("fast", MetricBatch("s", 1, [("m", "list", None, 1.0, 1.0)]))
@@ -133,6 +150,25 @@ def test_errors_name_the_cause(store: SqlStore, monkeypatch: pytest.MonkeyPatch)
         patch.setattr("runtrack.limits.MAX_BATCH_RECORDS", 1)
         with pytest.raises(LimitExceededError, match="MAX_BATCH_RECORDS"):
             store.ingest("fast", MetricBatch("s", 1, point * 2))
+    if backend == "sqlite":
+        with monkeypatch.context() as patch:
+            patch.setattr("runtrack.limits.MAX_METRIC_NAMES_PER_RUN", 2)
+            more = [("a", "scalar", 1, 2.0, 1.0), ("b", "scalar", 1, 2.0, 1.0)]
+            with pytest.raises(LimitExceededError, match="would have 3 metric names"):
+                store.ingest("fast", MetricBatch("s", 1, more))
     # nothing of the refused batches was kept, and the store still works
     assert store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, 2.0, 3.0)])) == 2
     assert store.read_series("fast", "m").values == [1.0, 3.0]
+    if backend == "sqlite":
+        assert [s.name for s in store.list_series("fast")] == ["m"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_unusable_database_file_is_named(store: SqlStore, tmp_path: Path) -> None:
+    """A raw driver error that means the SQLite file cannot be used says which file and
+    what to do, as the SQLAlchemy path does."""
+    store.ingest("fast", MetricBatch("s", 0, [("m", "scalar", 0, 1.0, 1.0)]))
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA query_only=ON")  # the pool hands this connection back
+    with pytest.raises(StoreUnavailableError, match=r"db\.sqlite.*read-only"):
+        store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, 2.0, 2.0)]))
