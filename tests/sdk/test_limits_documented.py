@@ -37,3 +37,23 @@ def test_an_oversized_snapshot_leaves_no_run(exp: Experiment, tmp_path: Path) ->
     with pytest.raises(LimitExceededError, match="SNAPSHOT_MAX_FILES"):
         exp.start_logging(snapshot_directory=str(source))
     assert list(exp.get_runs()) == []
+
+
+def test_description_and_display_name_limits_apply_when_the_run_is_started(
+    exp: Experiment,
+) -> None:
+    # the same checks as the setters, and no run is left behind by a refused start
+    before = len(list(exp.get_runs()))
+    with pytest.raises(LimitExceededError, match="description"):
+        exp.start_logging(description="d" * (limits.MAX_DESCRIPTION_LENGTH + 1),
+                          snapshot_directory=None)
+    with pytest.raises(LimitExceededError, match="display name"):
+        exp.start_logging(display_name="n" * (limits.MAX_DISPLAY_NAME_LENGTH + 1),
+                          snapshot_directory=None)
+    assert len(list(exp.get_runs())) == before
+    run = exp.start_logging(description="d" * limits.MAX_DESCRIPTION_LENGTH,
+                            snapshot_directory=None)
+    run.complete()
+    assert run.description == "d" * limits.MAX_DESCRIPTION_LENGTH
+    with pytest.raises(LimitExceededError, match="description"):
+        run.description = "d" * (limits.MAX_DESCRIPTION_LENGTH + 1)

@@ -17,7 +17,12 @@ from runtrack.errors import ConfigError
 from runtrack.model import NewRun, RunInfo, RunStatus
 from runtrack.sdk._names import new_display_name, new_run_id
 from runtrack.sdk._offline import OfflineRun
-from runtrack.sdk._run_fields import check_display_name, check_run_id, tag_strings
+from runtrack.sdk._run_fields import (
+    check_description,
+    check_display_name,
+    check_run_id,
+    tag_strings,
+)
 
 if TYPE_CHECKING:
     from runtrack.sdk._run_end import RunEnding
@@ -126,7 +131,7 @@ def create_info(
         parent_id=parent_id,
         tags=tag_strings(tags or {}),
         properties={k: v for k, v in tag_strings(properties or {}).items() if v is not None},
-        description=description,
+        description=None if description is None else check_description(description),
         compute_target=compute_target,
         definition=definition or {},
     ))
