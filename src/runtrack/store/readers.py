@@ -18,6 +18,12 @@ callers fall back to ``get_summaries`` and ``downsample``):
   (highest step, then time, then value: MLflow's latest value) as :data:`TopPoint`
   tuples, for MLflow's ``runs/search`` (``SqlStore`` has it; else ``get_summaries``
   serves).
+* :class:`ListingReader`, ``read_listing_values(run_ids)``, ``read_listing_stamps(run_id)``
+  and ``listing_watch()``: every value of the runs' user series as :class:`ListedSeries`
+  and the small read that says whether they are still current, for the v1 loop
+  ``for r in exp.get_runs(): r.get_metrics()`` (``SqlStore`` has it; else
+  ``read_all_series`` and ``list_series`` serve: :func:`listing_values`,
+  :func:`listing_stamps`).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from runtrack._rules import SYSTEM_PREFIX
-from runtrack.model import MetricKind, SeriesInfo
+from runtrack.model import CellValue, MetricKind, SeriesInfo
 
 if TYPE_CHECKING:
     from runtrack.model import Bucket
@@ -136,3 +142,82 @@ class TopPointReader(Protocol):
         system metrics included, each run's in first-logged order (a series written
         before the store kept top points gives its last point)."""
         ...
+
+
+class ListedSeries(NamedTuple):
+    """One user series of a listed run with every value, as ``get_metrics()`` shows
+    them, and the fields that say whether it is still current (:data:`Stamp`;
+    ``points``: the series' count, a name tuples take)."""
+
+    run_id: str
+    name: str
+    kind: str  # a MetricKind value
+    points: int
+    last_time: float | None
+    values: list[CellValue]
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.name, self.kind, self.points, self.last_time)
+
+
+#: ``(name, kind value, count, last_time)`` of a series: points are append-only, so an
+#: unchanged stamp means unchanged points
+Stamp = tuple[str, str, int, "float | None"]
+
+
+class ListingWatch(Protocol):
+    """Says whether anything may have been written to a store since it was made."""
+
+    def changed(self) -> bool:
+        """False only when nothing was written since the watch was made."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+@runtime_checkable
+class ListingReader(Protocol):
+    """A store that reads every value of the user series (not ``sys/...``) of many runs
+    in few statements, for ``get_metrics()`` on the runs of ``Experiment.get_runs``."""
+
+    def read_listing_values(self, run_ids: Sequence[str]) -> list[ListedSeries]:
+        """Every user series of these runs with all its values, each run's in
+        first-logged order."""
+        ...
+
+    def read_listing_stamps(self, run_id: str) -> list[Stamp]:
+        """The stamps of the run's user series now, in first-logged order (a run
+        without any, or no such run: [])."""
+        ...
+
+    def listing_watch(self) -> ListingWatch | None:
+        """A watch made now, or None when the store cannot tell (then every run's
+        stamps are read)."""
+        ...
+
+
+def listing_values(
+    store: TrackingStore, run_ids: Sequence[str], names: Sequence[str]
+) -> list[ListedSeries]:
+    """:meth:`ListingReader.read_listing_values` on any store: the store's own when it
+    has it (``names`` unused: it reads every user series), else the series ``names``
+    through ``read_all_series`` (each run's in the order that returns)."""
+    if isinstance(store, ListingReader):
+        return store.read_listing_values(run_ids)
+    return [
+        ListedSeries(run_id, name, data.kind.value, len(data.values),
+                     data.times[-1] if data.times else None, data.values)
+        for run_id, by_name in store.read_all_series(run_ids, names).items()
+        for name, data in by_name.items() if not name.startswith(SYSTEM_PREFIX)
+    ]
+
+
+def listing_stamps(store: TrackingStore, run_id: str) -> list[Stamp]:
+    """:meth:`ListingReader.read_listing_stamps` on any store (else from
+    ``list_series``)."""
+    if isinstance(store, ListingReader):
+        return store.read_listing_stamps(run_id)
+    return [(info.name, info.kind.value, info.count, info.last_time)
+            for info in store.list_series(run_id) if not info.name.startswith(SYSTEM_PREFIX)]
