@@ -24,6 +24,11 @@ callers fall back to ``get_summaries`` and ``downsample``):
   ``for r in exp.get_runs(): r.get_metrics()`` (``SqlStore`` has it; else
   ``read_all_series`` and ``list_series`` serve: :func:`listing_values`,
   :func:`listing_stamps`).
+* :class:`RunTableReader`, ``read_run_table(query, names, system=False)``: the runs a
+  query matches as plain rows of :data:`RUN_TABLE_COLUMNS`, their tags and properties,
+  and their scalar metrics' last/min/max, in one read, for ``Experiment.search_runs``
+  (``SqlStore`` has it; else ``search_runs`` and :func:`scalar_summaries` serve:
+  :func:`run_table`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from runtrack._rules import SYSTEM_PREFIX
 from runtrack.model import CellValue, MetricKind, SeriesInfo
 
 if TYPE_CHECKING:
-    from runtrack.model import Bucket
+    from runtrack.model import Bucket, RunQuery
     from runtrack.store.base import TrackingStore
 
 
@@ -221,3 +226,56 @@ def listing_stamps(store: TrackingStore, run_id: str) -> list[Stamp]:
         return store.read_listing_stamps(run_id)
     return [(info.name, info.kind.value, info.count, info.last_time)
             for info in store.list_series(run_id) if not info.name.startswith(SYSTEM_PREFIX)]
+
+
+#: the run fields of ``Experiment.search_runs``' table, in its column order (times in
+#: unix seconds, ``status`` its value)
+RUN_TABLE_COLUMNS = (
+    "run_id", "display_name", "number", "status", "run_type", "parent_id",
+    "created_time", "start_time", "end_time",
+)
+
+
+class RunTable(NamedTuple):
+    """What :class:`RunTableReader` reads: plain tuples, no model value per run."""
+
+    #: one tuple of :data:`RUN_TABLE_COLUMNS` per run, in the query's order
+    runs: list[tuple[Any, ...]]
+    #: ``(run_id, key, value)`` of the runs' tags, and of their properties, any order
+    tags: list[tuple[str, str, str | None]]
+    properties: list[tuple[str, str, str]]
+    #: ``(run_id, name, last value, minimum, maximum)`` of the runs' scalar series
+    cells: list[tuple[str, str, CellValue, float | None, float | None]]
+
+
+@runtime_checkable
+class RunTableReader(Protocol):
+    """A store that reads ``Experiment.search_runs``' table in one read."""
+
+    def read_run_table(
+        self, query: RunQuery, names: Sequence[str] | None, *, system: bool = False
+    ) -> RunTable:
+        """The runs ``query`` matches, their tags and properties, and the summaries of
+        their scalar series (only ``names`` when given, else all; ``sys/...`` only
+        with ``system``)."""
+        ...
+
+
+def run_table(
+    store: TrackingStore, query: RunQuery, names: Sequence[str] | None, *,
+    system: bool = False,
+) -> RunTable:
+    """:meth:`RunTableReader.read_run_table` on any store: the store's own when it has
+    it, else ``search_runs`` and :func:`scalar_summaries`."""
+    if isinstance(store, RunTableReader):
+        return store.read_run_table(query, names, system=system)
+    found = store.search_runs(query)
+    cells = scalar_summaries(store, [r.id for r in found], names, system=system) \
+        if found else []
+    return RunTable(
+        [(r.id, r.display_name, r.number, r.status.value, r.run_type, r.parent_id,
+          r.created_time, r.start_time, r.end_time) for r in found],
+        [(r.id, key, value) for r in found for key, value in r.tags.items()],
+        [(r.id, key, value) for r in found for key, value in r.properties.items()],
+        [(c.run_id, c.name, c.last_value, c.minimum, c.maximum) for c in cells],
+    )

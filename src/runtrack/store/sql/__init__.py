@@ -47,7 +47,7 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.readers import ListedSeries, ScalarSummary, Stamp, TopPoint
+from runtrack.store.readers import ListedSeries, RunTable, ScalarSummary, Stamp, TopPoint
 from runtrack.store.sql import (
     _lifecycle,
     ingest,
@@ -483,6 +483,14 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
         series of the runs, for ``Experiment.get_runs``."""
         with collector_paused(), self._read() as conn:
             return _query.series_index(conn, run_ids)
+
+    def read_run_table(
+        self, query: RunQuery, names: Sequence[str] | None, *, system: bool = False
+    ) -> RunTable:
+        """Optional (``store.readers.RunTableReader``): ``Experiment.search_runs``'
+        table in one read transaction."""
+        with collector_paused(), self._read() as conn:
+            return listread.run_table(conn, query, names, system)
 
     def read_listing_values(self, run_ids: Sequence[str]) -> list[ListedSeries]:
         """Optional (``store.readers.ListingReader``): every value of the runs' user

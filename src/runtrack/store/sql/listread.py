@@ -1,4 +1,11 @@
-"""The bulk reads behind the v1 loop ``for r in exp.get_runs(): r.get_metrics()``.
+"""The bulk reads behind the listings: the v1 loop and ``Experiment.search_runs``.
+
+:func:`run_table` reads ``search_runs``' table in one transaction of four statements
+(the runs' columns, then their tags, properties and scalar series summaries, each
+selected by the query's filters as a subquery, so no list of run ids is sent back),
+as plain tuples.
+
+For the v1 loop ``for r in exp.get_runs(): r.get_metrics()``:
 
 :func:`listing_values` reads every point value of the user series (not ``sys/...``) of
 many runs in one statement per 500 runs, series rows joined to their chunks, and unpacks
@@ -18,13 +25,54 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, select
 
 from runtrack._rules import SYSTEM_PREFIX
-from runtrack.model import CellValue
-from runtrack.store.readers import ListedSeries
+from runtrack.model import CellValue, MetricKind, RunQuery
+from runtrack.store.readers import ListedSeries, RunTable
 from runtrack.store.sql import codec
 from runtrack.store.sql.ingest import in_batches
-from runtrack.store.sql.schema import chunks, series
+from runtrack.store.sql.query import run_select
+from runtrack.store.sql.schema import chunks, run_properties, run_tags, runs, series
 
 _USER = func.substr(series.c.name, 1, len(SYSTEM_PREFIX)) != SYSTEM_PREFIX
+#: in the order of ``store.readers.RUN_TABLE_COLUMNS``
+_RUN_COLUMNS = (
+    runs.c.id, runs.c.display_name, runs.c.number, runs.c.status, runs.c.run_type,
+    runs.c.parent_id, runs.c.created_time, runs.c.start_time, runs.c.end_time,
+)
+
+
+def run_table(
+    conn: Connection, query: RunQuery, names: Sequence[str] | None, system: bool
+) -> RunTable:
+    """The runs ``query`` matches with their tags, properties and scalar summaries
+    (only ``names`` when given; ``sys/...`` only with ``system`` or when named)."""
+    found = [tuple(row) for row in conn.execute(run_select(_RUN_COLUMNS, query)).all()]
+    if not found:
+        return RunTable([], [], [], [])
+    ids = run_select([runs.c.id], query, ordered=False)
+    tags = select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(
+        run_tags.c.run_id.in_(ids))
+    properties = select(
+        run_properties.c.run_id, run_properties.c.key, run_properties.c.value
+    ).where(run_properties.c.run_id.in_(ids))
+    cells: list[tuple[str, str, CellValue, float | None, float | None]] = []
+    if names is None or names:
+        statement = select(
+            series.c.run_id, series.c.name, series.c.last_value, series.c.vmin, series.c.vmax
+        ).where(series.c.run_id.in_(ids), series.c.kind == MetricKind.SCALAR.value)
+        if names is not None:
+            statement = statement.where(series.c.name.in_(list(names)))
+        elif not system:
+            statement = statement.where(_USER)
+        loads = codec.loads_cell
+        cells = [(run_id, name, loads(last), low, high)
+                 for run_id, name, last, low, high in conn.execute(statement).all()]
+    return RunTable(
+        found,
+        [(run_id, key, value) for run_id, key, value in conn.execute(tags).all()],
+        [(run_id, key, value) for run_id, key, value in conn.execute(properties).all()],
+        cells,
+    )
+
 #: series rows with their chunks (none for a series without points), any order
 _VALUES = select(
     series.c.run_id, series.c.id, series.c.name, series.c.kind, series.c.count,
