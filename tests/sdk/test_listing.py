@@ -92,6 +92,53 @@ def test_points_logged_after_the_bulk_read_are_returned(where: Workspace) -> Non
     live.complete()
 
 
+def test_a_series_created_after_the_bulk_read_is_returned(where: Workspace) -> None:
+    exp = Experiment(where, "grown")
+    runs_made = [exp.start_logging(snapshot_directory=None) for _ in range(3)]
+    for i, run in enumerate(runs_made):
+        run.log("m", float(i))
+        run.log_list("curve", [i, i + 1])
+    for run in runs_made:
+        run.get_metrics()  # shipped before the listing
+    listed = list(exp.get_runs())
+    assert listed[0].get_metrics() == {"m": 2.0, "curve": [2, 3]}  # the bulk read
+    runs_made[0].log("late", "x")  # a new series, same count of old ones
+    runs_made[1].log_list("curve", [9])  # more points, a newer last time
+    by_id = {r.id: r for r in listed}
+    assert by_id[runs_made[0].id].get_metrics() == {"m": 0.0, "curve": [0, 1], "late": "x"}
+    assert by_id[runs_made[1].id].get_metrics() == {"m": 1.0, "curve": [1, 2, 9]}
+    for run in runs_made:
+        assert by_id[run.id].get_metrics() == Run.get(where, run.id).get_metrics()
+        run.complete()
+
+
+def test_an_unwritten_store_serves_the_loop_without_a_read_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace(str(tmp_path / "ws"))
+    exp = Experiment(ws, "quiet")
+    ids = _fill(exp, 6)
+    stamps: list[str] = []
+    read = ws.store.read_listing_stamps  # type: ignore[attr-defined]
+
+    def counted(run_id: str) -> Any:
+        stamps.append(run_id)
+        return read(run_id)
+
+    monkeypatch.setattr(ws.store, "read_listing_stamps", counted)
+    alone = {run_id: Run.get(ws, run_id).get_metrics() for run_id in ids}
+    assert {r.id: r.get_metrics() for r in exp.get_runs()} == alone
+    assert stamps == []  # nothing written since the bulk read: no per-run read
+    runs = list(exp.get_runs())
+    runs[0].get_metrics()  # the bulk read of all six
+    other = exp.start_logging(snapshot_directory=None)
+    other.log("x", 1.0)  # a write elsewhere: each run now checks its own stamps
+    other.complete()
+    assert {r.id: r.get_metrics() for r in runs[1:]} == {i: alone[i] for i in ids[-2::-1]}
+    assert stamps == [r.id for r in runs[1:]]
+    ws.close()
+
+
 def test_the_loop_reads_points_once_per_group_of_runs(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_listing, "RUNS_PER_READ", 4)
@@ -101,7 +148,7 @@ def test_the_loop_reads_points_once_per_group_of_runs(tmp_path: Path,
     reads: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "FROM chunks" in statement:
+        if "chunks" in statement:
             reads.append(statement)
 
     event.listen(ws.store.engine, "before_cursor_execute", count)

@@ -17,7 +17,7 @@ from runtrack.errors import (
     InvalidValueError,
     LimitExceededError,
 )
-from runtrack.model import MetricKind, SeriesData, SeriesInfo
+from runtrack.model import MetricKind, SeriesData
 from runtrack.sdk import _media, _values
 from runtrack.sdk._artifacts import Artifact, ImageArtifact, JsonArtifact, artifact_ref
 from runtrack.sdk._listing import RunBatch
@@ -282,37 +282,46 @@ class RunMetrics:
     ) -> dict[str, Any]:
         flush_run(run_id, 300)
         out: dict[str, Any] = {}
-        infos = self.store.list_series(run_id)
         listed = self.listing
-        ahead = listed.current_series(run_id, infos) if listed and run_id == self.run_id else {}
-        for info in infos:
+        ahead = listed.current(run_id) if listed and run_id == self.run_id and not system \
+            else None
+        if ahead is not None:  # a listing's read-ahead, still current (see sdk._listing)
+            for series in ahead:
+                if name is None or series.name == name:
+                    kind = MetricKind(series.kind)
+                    out[series.name] = self._shape(run_id, series.name, kind, populate,
+                                                   series.values)
+            return out
+        for info in self.store.list_series(run_id):
             if name is not None and info.name != name:
                 continue
             if info.name.startswith(_rules.SYSTEM_PREFIX) is not system:
                 continue
-            out[info.name] = self._shape(run_id, info, populate, ahead.get(info.name))
+            out[info.name] = self._shape(run_id, info.name, info.kind, populate)
         return out
 
     def _shape(
-        self, run_id: str, info: SeriesInfo, populate: bool, data: SeriesData | None = None
+        self, run_id: str, name: str, kind: MetricKind, populate: bool,
+        values: list[Any] | None = None,
     ) -> Any:
-        """``info``'s series as get_metrics shows it, from ``data`` (its points, read
-        ahead by a listing) when given, else read now."""
-        if info.kind.is_artifact:
-            if data is None:
-                data = self.store.read_series(run_id, info.name, 0, 1)
-            first = data.values[0]
-            path = str(first)
+        """A series as get_metrics shows it, from ``values`` (all of them, read ahead
+        by a listing) when given, else read now."""
+        if kind.is_artifact:
+            if values is None:
+                values = self.store.read_series(run_id, name, 0, 1).values
+            path = str(values[0])
             if populate:
-                cls = ImageArtifact if info.kind is MetricKind.IMAGE else JsonArtifact
+                cls = ImageArtifact if kind is MetricKind.IMAGE else JsonArtifact
                 artifact: Artifact = cls(self.artifacts, run_id, path)
                 return artifact
             return artifact_ref(run_id, path)
-        if info.kind is MetricKind.TABLE:
-            return _columns(data or self.store.read_series(run_id, info.name))
-        values = data.values if data is not None else self._packed_values(run_id, info.name)
+        if kind is MetricKind.TABLE:
+            return _columns(values if values is not None
+                            else self.store.read_series(run_id, name).values)
         if values is None:
-            values = self.store.read_series(run_id, info.name).values
+            values = self._packed_values(run_id, name)
+        if values is None:
+            values = self.store.read_series(run_id, name).values
         return values[0] if len(values) == 1 else values
 
     def _packed_values(self, run_id: str, name: str) -> list[Any] | None:
@@ -359,8 +368,7 @@ class RunMetrics:
 #: names of system metrics (see runtrack.runner.sysmetrics); get_metrics() skips them
 
 
-def _columns(data: SeriesData) -> dict[str, Any]:
-    rows = data.values
+def _columns(rows: list[Any]) -> dict[str, Any]:
     columns: dict[str, list[Any]] = {}
     for i, row in enumerate(rows):
         assert isinstance(row, dict)

@@ -1,9 +1,9 @@
 """``Experiment.search_runs``: one row per run, metric summaries as columns.
 
-Two store calls whatever the number of runs: ``search_runs`` (the runs with their tags
-and properties) and the scalar series summaries, no point read
-(``store.readers.scalar_summaries``: plain tuples where the store is a
-``MetricTableReader``, else taken from ``get_summaries``).
+One store read whatever the number of runs, no point read: the runs' fields, tags,
+properties and scalar series summaries as plain tuples where the store is a
+``store.readers.RunTableReader`` (one read transaction), else ``search_runs`` and
+the series summaries (``store.readers.run_table``).
 Columns, in this order: the run's fields (:data:`RUN_COLUMNS`), then
 ``metrics.<name>`` (the last value logged), ``metrics_min.<name>`` and
 ``metrics_max.<name>`` (over the numeric values) of each scalar metric, then
@@ -17,14 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtrack.errors import InvalidTypeError
-from runtrack.model import RunInfo, RunQuery
+from runtrack.model import RunQuery
 from runtrack.store.base import TrackingStore
-from runtrack.store.readers import ScalarSummary, scalar_summaries
+from runtrack.store.readers import RUN_TABLE_COLUMNS, RunTable, run_table
 
-RUN_COLUMNS = (
-    "run_id", "display_name", "number", "status", "run_type", "parent_id",
-    "created_time", "start_time", "end_time",
-)
+RUN_COLUMNS = RUN_TABLE_COLUMNS
 
 
 def runs_table(
@@ -39,10 +36,7 @@ def runs_table(
             f"metrics must be a list of metric names, got {metrics!r} (e.g. ['loss', 'acc'])"
         )
     pandas = _pandas(frame)
-    found = store.search_runs(query)
-    ids = [r.id for r in found]
-    cells = scalar_summaries(store, ids, metrics, system=False) if found else []
-    columns = _columns(found, cells, metrics)
+    columns = _columns(run_table(store, query, metrics, system=False), metrics)
     if pandas is not None:
         return pandas.DataFrame(columns, columns=list(columns))
     keys = list(columns)
@@ -64,36 +58,34 @@ def _pandas(frame: bool | None) -> Any:
     return pandas
 
 
-def _columns(
-    found: list[RunInfo], cells: list[ScalarSummary], wanted: Sequence[str] | None
-) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {
-        "run_id": [r.id for r in found],
-        "display_name": [r.display_name for r in found],
-        "number": [r.number for r in found],
-        "status": [r.status.value for r in found],
-        "run_type": [r.run_type for r in found],
-        "parent_id": [r.parent_id for r in found],
-        "created_time": [r.created_time for r in found],
-        "start_time": [r.start_time for r in found],
-        "end_time": [r.end_time for r in found],
-    }
-    seen = {cell.name for cell in cells}
-    names = [n for n in wanted if n in seen] if wanted is not None else sorted(seen)
+def _columns(table: RunTable, wanted: Sequence[str] | None) -> dict[str, list[Any]]:
+    """The table's columns, filled column by column from the store's tuples."""
+    if table.runs:
+        columns = dict(zip(RUN_COLUMNS, map(list, zip(*table.runs, strict=True)), strict=True))
+    else:
+        columns = {name: [] for name in RUN_COLUMNS}
+    size = len(table.runs)
     row_of = {run_id: i for i, run_id in enumerate(columns["run_id"])}
-    empty: list[Any] = [None] * len(found)
+    empty: list[Any] = [None] * size
+    seen = {cell[1] for cell in table.cells}
+    names = [n for n in wanted if n in seen] if wanted is not None else sorted(seen)
     by_name = {name: (empty.copy(), empty.copy(), empty.copy()) for name in names}
-    for cell in cells:
-        row = row_of[cell.run_id]
-        lasts, lows, highs = by_name[cell.name]
-        lasts[row], lows[row], highs[row] = cell.last_value, cell.minimum, cell.maximum
+    for run_id, name, last, low, high in table.cells:
+        row = row_of[run_id]
+        lasts, lows, highs = by_name[name]
+        lasts[row], lows[row], highs[row] = last, low, high
     for name in names:
         lasts, lows, highs = by_name[name]
         columns[f"metrics.{name}"] = lasts
         columns[f"metrics_min.{name}"] = lows
         columns[f"metrics_max.{name}"] = highs
-    for prefix, side in (("properties", "properties"), ("tags", "tags")):
-        keys = sorted({k for r in found for k in getattr(r, side)})
-        for key in keys:
-            columns[f"{prefix}.{key}"] = [getattr(r, side).get(key) for r in found]
+    for prefix, side in (("properties", table.properties), ("tags", table.tags)):
+        filled: dict[str, list[Any]] = {}
+        for run_id, key, value in side:
+            column = filled.get(key)
+            if column is None:
+                column = filled[key] = empty.copy()
+            column[row_of[run_id]] = value
+        for key in sorted(filled):
+            columns[f"{prefix}.{key}"] = filled[key]
     return columns

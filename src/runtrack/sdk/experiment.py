@@ -208,7 +208,7 @@ class Experiment:
         dicts). Columns: the run's fields, then ``metrics.<name>`` (last value),
         ``metrics_min.<name>`` and ``metrics_max.<name>`` for every scalar metric (only
         ``metrics`` when given; system metrics only when named), then
-        ``properties.<key>`` and ``tags.<key>``. Two store reads for any number of runs;
+        ``properties.<key>`` and ``tags.<key>``. One store read for any number of runs;
         see docs/listing.md.
         """
         from runtrack.sdk._runs_table import runs_table

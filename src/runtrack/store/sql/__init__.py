@@ -47,10 +47,11 @@ from runtrack.model import (
     SeriesData,
     SeriesInfo,
 )
-from runtrack.store.readers import ScalarSummary, TopPoint
+from runtrack.store.readers import ListedSeries, RunTable, ScalarSummary, Stamp, TopPoint
 from runtrack.store.sql import (
     _lifecycle,
     ingest,
+    listread,
     migrations,
     points,
     sqlite_ingest,
@@ -482,6 +483,49 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
         series of the runs, for ``Experiment.get_runs``."""
         with collector_paused(), self._read() as conn:
             return _query.series_index(conn, run_ids)
+
+    def read_run_table(
+        self, query: RunQuery, names: Sequence[str] | None, *, system: bool = False
+    ) -> RunTable:
+        """Optional (``store.readers.RunTableReader``): ``Experiment.search_runs``'
+        table in one read transaction."""
+        with collector_paused(), self._read() as conn:
+            return listread.run_table(conn, query, names, system)
+
+    def read_listing_values(self, run_ids: Sequence[str]) -> list[ListedSeries]:
+        """Optional (``store.readers.ListingReader``): every value of the runs' user
+        series, for ``get_metrics()`` on the runs of ``Experiment.get_runs``."""
+        with collector_paused(), self._read() as conn:
+            return listread.listing_values(conn, run_ids)
+
+    def read_listing_stamps(self, run_id: str) -> list[Stamp]:
+        """Optional (``store.readers.ListingReader``): name, kind, count and last time
+        of the run's user series; on SQLite one SELECT through the driver (see
+        :meth:`_sqlite_run_summaries`)."""
+        if not self.dialect.is_sqlite:
+            with self._read() as conn:
+                return listread.listing_stamps(conn, run_id)
+        with self.engine.connect() as conn:
+            try:
+                return listread.sqlite_stamps(
+                    conn.connection.driver_connection, run_id  # type: ignore[arg-type]
+                )
+            except sqlite3.Error as exc:
+                error = sqlite_error(self._sqlite_path, exc)
+                if error is not None:
+                    raise error from exc
+                raise
+
+    def listing_watch(self) -> listread.CommitWatch | None:
+        """Optional (``store.readers.ListingReader``): on a SQLite file, a watch that
+        sees any commit to it from now on; None elsewhere."""
+        path = self._sqlite_path
+        if not self.dialect.is_sqlite or path in ("", ":memory:") or path.startswith("file:"):
+            return None
+        try:
+            return listread.CommitWatch(path)
+        except sqlite3.Error:
+            return None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -378,6 +378,22 @@ def search(conn: Connection, query: RunQuery) -> list[RunInfo]:
     return [infos[row.id] for row in rows]
 
 
+def run_select(
+    columns: Sequence[ColumnElement[Any]], query: RunQuery, *, ordered: bool = True
+) -> Select[Any]:
+    """``select(*columns)`` of the runs ``query`` matches (columns of ``runs``), paged
+    and, with ``ordered``, ordered as :func:`search` returns them (unordered: for an
+    ``IN`` subquery when the query has no page)."""
+    statement = select(*columns).where(*_filters(query))
+    if ordered or query.offset or query.limit is not None:
+        statement = _ordered(statement, query)
+    if query.offset:
+        statement = statement.offset(query.offset)
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    return statement
+
+
 def count(conn: Connection, query: RunQuery) -> int:
     statement = select(func.count()).select_from(runs).where(*_filters(query))
     return int(conn.execute(statement).scalar_one())
