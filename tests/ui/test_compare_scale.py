@@ -134,7 +134,7 @@ def test_a_superseded_compare_answer_is_dropped(page: Any, sweep: Any) -> None:
 
 
 def test_ticking_a_second_metric_fetches_that_metric_alone(page: Any, sweep: Any) -> None:
-    server, experiment_id, ids = sweep
+    server, experiment_id, _ = sweep
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "views/chart" in r.url else None)
     _open_compare(page, server, experiment_id)
