@@ -3,18 +3,23 @@ store's bucket columns, the points drawn through buckets, compact x and 5-digit 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.server.api import _chart_columns, _chart_data
 from runtrack.server.api._chart_data import chart_traces, compact
+from runtrack.server.app import create_app
+from runtrack.server.settings import ServerSettings
 from runtrack.store.bucket_columns import BucketColumns, ColumnDownsampler, numpy_module
 from runtrack.store.sql import SqlStore, ingest
 
@@ -163,3 +168,31 @@ def test_chart_answers_are_the_same_with_and_without_numpy(store: SqlStore, seed
                 assert json.dumps(full) == json.dumps(reference), (x, buckets, x_min)
                 assert json.dumps(compact(full)) == json.dumps(
                     _without_numpy(lambda f=full: compact(f)))
+
+
+def test_the_compact_answer_is_the_same_json_with_either_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws_store = SqlStore(f"sqlite:///{tmp_path / 'ws' / 'runtrack.db'}")
+    (tmp_path / "ws").mkdir(exist_ok=True)
+    ids = _fill(ws_store, random.Random(3))
+    ws_store.close()
+    app = create_app(ServerSettings.for_uri(str(tmp_path / "ws")))
+    query: list[tuple[str, str | int | float | bool | None]] = [("run", r) for r in ids]
+    query += [("metric", m) for m in METRICS] + [("buckets", 120), ("format", "compact")]
+
+    async def get() -> bytes:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            answer = await c.get("/api/v1/views/chart", params=query)
+            answer.raise_for_status()
+            return answer.content
+
+    try:
+        fast = asyncio.run(get())
+        monkeypatch.setitem(sys.modules, "orjson", None)  # as if not installed
+        standard = asyncio.run(get())
+    finally:
+        app.state.store.close()
+    assert json.loads(fast) == json.loads(standard)
+    assert json.loads(standard)["traces"][0]["xd"]
