@@ -192,8 +192,10 @@ def _trace(
             x_max = None if x_max is None else x_max + shift
         if isinstance(bucketed, BucketColumns) and len(bucketed.count):
             return _columns_trace(run, metric, x_used, bucketed, shift)
-        found = bucketed if isinstance(bucketed, list) else store.downsample(
-            run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        if bucketed is None:
+            found = store.downsample(run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        else:  # read already (empty columns: no point in range)
+            found = bucketed if isinstance(bucketed, list) else []
         if not found and x == "step" and x_min is None and x_max is None:
             found = store.downsample(run.id, metric, buckets, x="index")  # logged without steps
             x_used = "index"
