@@ -18,7 +18,10 @@ by the browser after a first visit). Targets: 1 s and 1.5 s.
 A third part compares a sweep (``--sweep-runs`` 50 runs x ``loss`` and ``acc`` x
 ``--sweep-steps`` 2,000 steps): cold, from the navigation to the experiment's page until
 the compare chart of every run and both metrics is interactive, and the chart data's
-bytes on the wire (target 1.5 s and 300 KB).
+bytes on the wire (target 1.5 s and 300 KB). It also prints the split of that time
+(navigation, each Playwright action, the last action to the drawn chart), Playwright's
+own cost of the same three actions on a trivial page, a saved compare URL opened cold
+until drawn, and the chart request alone at the page's 120 buckets and at 1,000.
 
 A fourth part (``lines``, :mod:`benchmarks._ui_lines`) draws the same two compare charts
 with uPlot (the pages' vendored copy) and with Plotly in a bare harness page, cold and warm.
@@ -30,6 +33,7 @@ with uPlot (the pages' vendored copy) and with Plotly in a bare harness page, co
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import socket
 import statistics
@@ -112,10 +116,20 @@ def _fill_sweep(folder: Path, runs: int, steps: int) -> str:
         store.close()
 
 
-def _time_compare(browser: Any, url: str, runs: int) -> tuple[float, float, int]:
+#: the compare chart holds both metrics' series, all drawn (uPlot)
+def _compare_drawn(runs: int) -> str:
+    return (f"() => document.querySelector('#compare-chart')?.dataset.metrics === 'acc,loss' && "
+            f"document.querySelector('#compare-chart').dataset.drawn === 'uplot' && "
+            f"document.querySelector('#compare-chart').data.length === {2 * runs}")
+
+
+def _time_compare(browser: Any, url: str, runs: int,
+                  steps: list[list[float]] | None = None) -> tuple[float, float, int]:
     """Cold: open the experiment's page, select every run, compare ``loss`` and ``acc``.
     Wall seconds from navigation until every series is drawn (uPlot, interactive),
-    renderer busy seconds, and the chart data's bytes on the wire (compressed)."""
+    renderer busy seconds, and the chart data's bytes on the wire (compressed, every
+    chart request of the compare). ``steps`` gets the split: navigation to ``load``,
+    each of the three actions, and the last action to the drawn chart."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -135,21 +149,62 @@ def _time_compare(browser: Any, url: str, runs: int) -> tuple[float, float, int]
     cdp.on("Network.requestWillBeSent", sent)
     cdp.on("Network.loadingFinished", done)
     start = time.perf_counter()
+    marks = [start]
     page.goto(url, wait_until="load")
+    marks.append(time.perf_counter())
     page.check("#select-all")
+    marks.append(time.perf_counter())
     page.click("#compare-btn")  # draws the first metric (acc) …
+    marks.append(time.perf_counter())
     page.locator("#metric-picks input[value='loss']").check()  # … and at once both
-    page.wait_for_function(
-        f"() => document.querySelector('#compare-chart')?.dataset.metrics === 'acc,loss' && "
-        f"document.querySelector('#compare-chart').dataset.drawn === 'uplot' && "
-        f"document.querySelector('#compare-chart').data.length === {2 * runs}",
-        timeout=120_000, polling="raf")
+    marks.append(time.perf_counter())
+    page.wait_for_function(_compare_drawn(runs), timeout=120_000, polling="raf")
     elapsed = time.perf_counter() - start
+    marks.append(start + elapsed)
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     page.wait_for_timeout(200)  # the last loadingFinished event
-    last = max(wire.values()) if wire else 0  # the 2-metric answer (the largest)
     context.close()
-    return elapsed, float(metrics.get("TaskDuration", 0.0)), last
+    if steps is not None:
+        steps.append([b - a for a, b in itertools.pairwise(marks)])
+    return elapsed, float(metrics.get("TaskDuration", 0.0)), sum(wire.values())
+
+
+def _time_saved_compare(browser: Any, url: str, runs: int) -> float:
+    """Cold: open a saved compare URL (the runs, both metrics and the open panel are in
+    its query) until every series is drawn; no action in between."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(_compare_drawn(runs), timeout=120_000, polling="raf")
+    elapsed = time.perf_counter() - start
+    context.close()
+    return elapsed
+
+
+#: a page with what the compare's three actions touch, and nothing behind them
+_TRIVIAL = ("<!doctype html><input type=checkbox id=all><button id=go>Compare</button>"
+            "<div id=picks><input type=checkbox value=loss></div>")
+
+
+def _time_driver(browser: Any, repeat: int) -> list[float]:
+    """Playwright's own cost of each of the compare's three actions (check, click,
+    check) on a trivial in-memory page: median seconds per action."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    found: list[list[float]] = []
+    for _ in range(repeat + 1):  # the first round warms the driver
+        page.set_content(_TRIVIAL)
+        marks = [time.perf_counter()]
+        page.check("#all")
+        marks.append(time.perf_counter())
+        page.click("#go")
+        marks.append(time.perf_counter())
+        page.locator("#picks input[value='loss']").check()
+        marks.append(time.perf_counter())
+        found.append([b - a for a, b in itertools.pairwise(marks)])
+    context.close()
+    return [statistics.median(column) for column in zip(*found[1:], strict=True)]
 
 
 def serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -275,12 +330,21 @@ def _compare_part(args: argparse.Namespace) -> None:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                             args=CHROMIUM_ARGS)
                 _time_compare(browser, page_url, args.sweep_runs)  # warm the server once
-                found = [_time_compare(browser, page_url, args.sweep_runs)
+                steps: list[list[float]] = []
+                found = [_time_compare(browser, page_url, args.sweep_runs, steps)
+                         for _ in range(args.repeat)]
+                driver = _time_driver(browser, args.repeat)
+                picks = "".join(f"&sel=sweep-{i:03d}" for i in range(args.sweep_runs))
+                saved_url = f"{page_url}&cmp=1{picks}&cm=acc&cm=loss"  # what the page saves
+                _time_saved_compare(browser, saved_url, args.sweep_runs)
+                saved = [_time_saved_compare(browser, saved_url, args.sweep_runs)
                          for _ in range(args.repeat)]
                 browser.close()
             params = [("run", f"sweep-{i:03d}") for i in range(args.sweep_runs)]
-            params += [("metric", "loss"), ("metric", "acc"), ("buckets", "1000")]
-            request = _time_chart_request(url, params, args.repeat)
+            params += [("metric", "loss"), ("metric", "acc")]
+            request = _time_chart_request(url, [*params, ("buckets", "1000")], args.repeat)
+            paged = _time_chart_request(url, [*params, ("buckets", "120")], args.repeat)
+            params.append(("buckets", "1000"))
             plain = len(httpx.get(f"{url}/api/v1/views/chart", params=params,
                                   headers={"Accept-Encoding": "identity"}, timeout=120).content)
         finally:
@@ -293,9 +357,21 @@ def _compare_part(args: argparse.Namespace) -> None:
           f"median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f});"
           f" renderer main thread median {statistics.median(busy):.3f} s; target 1.5 s; load "
           f"average {os.getloadavg()[0]:.1f}")
-    print(f"compare chart data request alone (compact, gzip): wall median {request[0]:.3f} s, "
+    split = [statistics.median(column) for column in zip(*steps, strict=True)]
+    print("  of which (medians): navigation to load {:.3f} s; tick all {:.3f} s, Compare "
+          "{:.3f} s, tick loss {:.3f} s (Playwright actions); last action to drawn {:.3f} s"
+          .format(*split))
+    print("  Playwright's own cost of the same three actions on a trivial page: "
+          f"{driver[0]:.3f} s, {driver[1]:.3f} s, {driver[2]:.3f} s (sum {sum(driver):.3f} s);"
+          f" the compare without it: {statistics.median(walls) - sum(driver):.3f} s")
+    print(f"open a saved compare URL cold (the view lives in the URL) until drawn: wall median "
+          f"{statistics.median(saved):.3f} s (min {min(saved):.3f}, max {max(saved):.3f})")
+    print(f"compare chart data request alone (compact, gzip), the page's 120 buckets a series: "
+          f"wall median {paged[0]:.3f} s, server CPU {paged[1]:.3f} s per request")
+    print(f"the same at 1000 buckets (series sent as logged): wall median {request[0]:.3f} s, "
           f"server CPU {request[1]:.3f} s per request")
-    print(f"compare chart data on the wire: {wire / 1000:.0f} KB (compact, gzip); the full JSON "
+    print(f"compare chart data on the wire: {wire / 1000:.0f} KB (compact, gzip, every request "
+          "of the compare); the full JSON "
           f"form at 1000 buckets, uncompressed: {plain / 1000:.0f} KB; ratio {plain / wire:.1f}x;"
           f" target 300 KB")
 

@@ -120,3 +120,6 @@ def test_random_series_match_a_brute_force_model(store: SqlStore, seed: int) -> 
             want = _reference_buckets([p for p, _ in keep], [v for _, v in keep], buckets,
                                       low, high)
             assert [tuple(vars(b).values()) for b in got] == want, (x, buckets)
+            columns = store.downsample_columns([("r", "m")], buckets, x=x, x_min=low,
+                                               x_max=high)[("r", "m")]  # numpy
+            assert [tuple(vars(b).values()) for b in columns.buckets()] == want, (x, buckets)

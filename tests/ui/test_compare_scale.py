@@ -106,28 +106,52 @@ def test_a_superseded_compare_answer_is_dropped(page: Any, sweep: Any) -> None:
                            f".length === {RUNS}")
     held: list[Any] = []
 
-    def hold_both(route: Any) -> None:  # acc + loss: answered only after loss alone is drawn
-        if route.request.url.count("metric=") == 2:
+    def hold_loss(route: Any) -> None:  # loss: answered only after acc alone is drawn again
+        if "metric=loss" in route.request.url:
             held.append(route)
         else:
             route.continue_()
 
     aborted: list[str] = []  # the page cancels a superseded request: the server stops
     page.on("requestfailed", lambda r: aborted.append(r.url) if "views/chart" in r.url else None)
-    page.route("**/api/v1/views/chart?*", hold_both)
-    page.locator("#metric-picks input[value='loss']").check()  # acc + loss (held)
-    page.locator("#metric-picks input[value='acc']").uncheck()  # loss alone
-    page.wait_for_selector("#compare-chart[data-metrics='loss'][data-drawn=uplot]")
-    assert held, "the acc + loss request was made"
+    page.route("**/api/v1/views/chart?*", hold_loss)
+    page.locator("#metric-picks input[value='loss']").check()  # acc (held already) + loss
+    page.wait_for_function("() => document.getElementById('compare-chart').dataset.metrics"
+                           " === 'acc'")  # not drawn with loss: its answer is held
+    page.locator("#metric-picks input[value='loss']").uncheck()  # acc alone, at once
+    page.wait_for_timeout(300)
+    assert held, "the loss request was made"
     with contextlib.suppress(Exception):  # already cancelled by the page: nothing to answer
         held[0].continue_()
     page.wait_for_timeout(1000)  # a stale answer that still arrives must be dropped
-    assert [u.count("metric=") for u in aborted] == [2]
-    assert page.locator("#compare-chart").get_attribute("data-metrics") == "loss"
+    assert [u.count("metric=") for u in aborted] == [1]
+    assert "metric=loss" in aborted[0]
+    assert page.locator("#compare-chart").get_attribute("data-metrics") == "acc"
     assert _traces(page) == RUNS
     legend = page.evaluate("() => document.getElementById('compare-chart').data.map((t) => t.name)")
     assert len(legend) == len(set(legend)) == RUNS
-    assert all("acc" not in name for name in legend)
+    assert all("loss" not in name for name in legend)
+
+
+def test_ticking_a_second_metric_fetches_that_metric_alone(page: Any, sweep: Any) -> None:
+    server, experiment_id, _ = sweep
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "views/chart" in r.url else None)
+    _open_compare(page, server, experiment_id)
+    page.wait_for_function(f"() => (document.getElementById('compare-chart').data || [])"
+                           f".length === {RUNS}")
+    page.locator("#metric-picks input[value='loss']").check()
+    page.wait_for_function(
+        "() => document.getElementById('compare-chart').dataset.metrics === 'acc,loss' && "
+        f"document.getElementById('compare-chart').data.length === {2 * RUNS}")
+    assert [(u.count("metric=acc"), u.count("metric=loss")) for u in asked] == [(1, 0), (0, 1)]
+    # drawn in the server's order: by run (as the table lists them), then metric
+    names = page.evaluate("() => document.getElementById('compare-chart').data.map((t) => t.name)")
+    assert [n.rsplit(" · ", 1)[1] for n in names] == ["acc", "loss"] * RUNS
+    assert len(set(names)) == 2 * RUNS
+    page.locator("#log-y").check()  # no new data: both metrics are held
+    page.wait_for_timeout(300)
+    assert len(asked) == 2
 
 
 def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:

@@ -32,7 +32,9 @@ from typing import Any
 
 from runtrack.errors import InvalidValueError, NotFoundError
 from runtrack.model import Bucket, RunInfo, RunQuery, SeriesData
+from runtrack.server.api import _chart_columns
 from runtrack.store.base import TrackingStore
+from runtrack.store.bucket_columns import BucketColumns, ColumnDownsampler, numpy_module
 from runtrack.store.readers import BulkDownsampler
 
 MAX_PAIRED_POINTS = 200_000
@@ -160,11 +162,11 @@ def _raw(
 def _trace(
     store: TrackingStore, run: RunInfo, metric: str, x: str, buckets: int,
     x_min: float | None, x_max: float | None, data: SeriesData | None,
-    bucketed: list[Bucket] | None,
+    bucketed: list[Bucket] | BucketColumns | None,
 ) -> dict[str, Any]:
     """The trace of one (run, metric); ``data``: its points, read already when the
-    series is short enough to be sent as logged; ``bucketed``: its buckets, read
-    already with other series' (x ``step``, ``index`` or ``time``)."""
+    series is short enough to be sent as logged; ``bucketed``: its buckets (a list or
+    columns), read already with other series' (x ``step``, ``index`` or ``time``)."""
     shift = 0.0
     x_used = x
     if data is not None:
@@ -188,8 +190,12 @@ def _trace(
             axis = "time"
             x_min = None if x_min is None else x_min + shift
             x_max = None if x_max is None else x_max + shift
-        found = bucketed if bucketed is not None else store.downsample(
-            run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        if isinstance(bucketed, BucketColumns) and len(bucketed.count):
+            return _columns_trace(run, metric, x_used, bucketed, shift)
+        if bucketed is None:
+            found = store.downsample(run.id, metric, buckets, x=axis, x_min=x_min, x_max=x_max)
+        else:  # read already (empty columns: no point in range)
+            found = bucketed if isinstance(bucketed, list) else []
         if not found and x == "step" and x_min is None and x_max is None:
             found = store.downsample(run.id, metric, buckets, x="index")  # logged without steps
             x_used = "index"
@@ -206,6 +212,19 @@ def _trace(
         "points": sum(b.count for b in found),
         "buckets": len(found),
     }
+
+
+def _columns_trace(
+    run: RunInfo, metric: str, x_used: str, columns: BucketColumns, shift: float
+) -> dict[str, Any]:
+    """What :func:`_trace` makes of buckets, from their columns (numpy)."""
+    numpy = numpy_module()
+    px, py = _chart_columns.bucket_points(numpy, columns, whole=x_used in ("step", "index"))
+    if shift:
+        px = px - shift
+    return {"run_id": run.id, "run_label": run_label(run), "metric": metric,
+            "x_axis": x_used, "x": px.tolist(), "y": py.tolist(),
+            "points": int(columns.count.sum()), "buckets": len(columns.count)}
 
 
 def chart_traces(
@@ -243,11 +262,13 @@ def chart_traces(
                 for run_id, by_name in store.read_all_series(ids, [metric]).items():
                     if metric in by_name:
                         short[run_id, metric] = by_name[metric]
-    bulk: dict[tuple[str, str], list[Bucket]] = {}
-    if x in ("step", "index", "time") and isinstance(store, BulkDownsampler):
-        pairs = [(r, m) for r in wanted for m in dict.fromkeys(metrics)
-                 if m in counts.get(r, {}) and (r, m) not in short]
-        if pairs:
+    bulk: dict[tuple[str, str], list[Bucket]] | dict[tuple[str, str], BucketColumns] = {}
+    pairs = [(r, m) for r in wanted for m in dict.fromkeys(metrics)
+             if m in counts.get(r, {}) and (r, m) not in short]
+    if pairs and x in ("step", "index", "time"):
+        if isinstance(store, ColumnDownsampler) and numpy_module() is not None:
+            bulk = store.downsample_columns(pairs, buckets, x=x, x_min=x_min, x_max=x_max)
+        elif isinstance(store, BulkDownsampler):
             bulk = store.downsample_many(pairs, buckets, x=x, x_min=x_min, x_max=x_max)
     traces: list[dict[str, Any]] = []
     missing: list[dict[str, str]] = []
@@ -288,9 +309,17 @@ def _short(values: Sequence[float]) -> list[float | None]:
 
 def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
     """A trace with ``x`` as ``x0`` + ``xq`` * running sum of ``xd`` (whole numbers) and
-    ``y`` rounded to 5 significant digits (non-finite values as null)."""
-    xs: list[float] = [float(v) for v in trace["x"]]
+    ``y`` rounded to 5 significant digits (non-finite values as null); with numpy
+    installed, computed by :mod:`._chart_columns` (the same numbers)."""
     out = {k: v for k, v in trace.items() if k not in ("x", "y")}
+    numpy = numpy_module()
+    if numpy is not None and trace["x"]:
+        found = _chart_columns.compact_x(numpy, numpy.asarray(trace["x"], dtype=numpy.float64))
+        if found is not None:
+            out.update(x0=found[0], xq=found[1], xd=found[2],
+                       y=_chart_columns.short(numpy, trace["y"]))
+            return out
+    xs: list[float] = [float(v) for v in trace["x"]]
     quantum = _quantum(xs) if xs else 1.0
     first = xs[0] if xs else 0.0
     deltas: list[int]

@@ -178,8 +178,27 @@ async def chart_view(
             payload["missing"] += part["missing"]
     assert payload is not None  # at least one run (min_length=1)
     # the JSON text and its compression off the event loop too (100 traces: ~0.25 s)
+    encode = _compact_json if format == "compact" else _wire_json
     return await run_in_threadpool(
-        lambda: gzipped(request, bytes(WireJSONResponse(payload).body), "application/json"))
+        lambda: gzipped(request, encode(payload), "application/json"))
+
+
+def _wire_json(payload: dict[str, Any]) -> bytes:
+    return bytes(WireJSONResponse(payload).body)
+
+
+def _compact_json(payload: dict[str, Any]) -> bytes:
+    """The compact form's JSON, through ``orjson`` when it is installed (the ``fast``
+    extra; several times faster on 100 traces). That form holds no NaN or infinity
+    (non-finite y values are null already), so both encoders give the same values."""
+    try:
+        import orjson
+    except ImportError:
+        return _wire_json(payload)
+    try:
+        return bytes(orjson.dumps(payload))
+    except TypeError:  # an integer past 64 bits: the standard encoder takes it
+        return _wire_json(payload)
 
 
 def _chart_part(

@@ -126,15 +126,15 @@ export class TraceChart {
     this.node = node; this.query = query; this.opts = opts; this.range = null;
     this.busy = false;
     this.generation = 0;
-    this.inflight = null; // the AbortController of the request in flight
+    this.pieces = new Map(); // the data by metric, see pending()
     this.plot = null;
   }
 
   // The chart route takes at most CHART_RUNS runs a request: more runs (a selection
   // across pages) are fetched in parts and drawn together.
-  urls() {
+  urls(metrics) {
     const out = [];
-    for (let i = 0; i < this.query.run.length; i += CHART_RUNS) out.push(this.url(this.query.run.slice(i, i + CHART_RUNS)));
+    for (let i = 0; i < this.query.run.length; i += CHART_RUNS) out.push(this.url(this.query.run.slice(i, i + CHART_RUNS), metrics));
     return out;
   }
 
@@ -148,41 +148,73 @@ export class TraceChart {
     return data;
   }
 
-  url(runs) {
+  url(runs, metrics) {
     const params = new URLSearchParams();
     for (const r of runs) params.append("run", r);
-    for (const m of this.query.metric) params.append("metric", m);
+    for (const m of metrics) params.append("metric", m);
     params.set("x", this.opts.x);
-    const series = this.query.run.length * this.query.metric.length;
+    const series = this.query.run.length * this.query.metric.length; // every series drawn
     params.set("buckets", String(bucketsFor(this.node.clientWidth, series)));
     params.set("format", "compact");
     if (this.range) { params.set("x_min", this.range[0]); params.set("x_max", this.range[1]); }
     return `/api/v1/views/chart?${params}`;
   }
 
-  // Draw (again) for the current query and options. A draw started later supersedes
-  // this one: its request is aborted (the server stops reading for it) and it resolves
-  // to null.
-  async draw() {
-    const generation = ++this.generation;
-    this.inflight?.abort();
-    this.inflight = null;
-    const urls = this.urls();
-    const url = urls.join(" ");
-    let pending;
-    if (this.last?.url === url) {
-      pending = Promise.resolve(this.last.data); // log y and smoothing change no data
-    } else {
-      const inflight = new AbortController();
-      this.inflight = inflight;
-      pending = this.fetchTraces(urls, inflight.signal).catch((err) => {
-        if (generation !== this.generation) return null; // aborted: superseded
-        throw err;
+  pieceKey(metric) {
+    return JSON.stringify([metric, this.opts.x, this.range, this.query.run]);
+  }
+
+  // The data of every metric of the query, kept by metric: a metric fetched (or still
+  // being fetched) for the same runs, x axis and range is reused, so ticking a second
+  // metric fetches that metric alone; the metrics not held yet are fetched in one
+  // request. A piece the query no longer wants is dropped, and its request aborted
+  // (the server stops reading for it) unless a wanted metric shares it.
+  pending() {
+    const wanted = new Map(this.query.metric.map((m) => [this.pieceKey(m), m]));
+    const dropped = [];
+    for (const [key, piece] of this.pieces) {
+      if (!wanted.has(key)) { this.pieces.delete(key); dropped.push(piece); }
+    }
+    const missing = [...wanted].filter(([key]) => !this.pieces.has(key)).map(([, m]) => m);
+    if (missing.length) {
+      const controller = new AbortController();
+      const piece = { controller, promise: this.fetchTraces(this.urls(missing), controller.signal) };
+      for (const m of missing) this.pieces.set(this.pieceKey(m), piece);
+      piece.promise.catch(() => { // failed or aborted: fetched again when next wanted
+        for (const [key, p] of this.pieces) if (p === piece) this.pieces.delete(key);
       });
     }
+    const kept = new Set(this.pieces.values());
+    for (const piece of dropped) if (!kept.has(piece)) piece.controller.abort();
+    const pieces = [...new Set([...wanted.keys()].map((key) => this.pieces.get(key)))];
+    return Promise.all(pieces.map((p) => p.promise)).then((parts) => this.merged(parts));
+  }
+
+  // The pieces' traces of the query's metrics, in the server's order (by run, then
+  // metric, as the query lists them).
+  merged(parts) {
+    const { run: runs, metric: metrics } = this.query;
+    const data = { ...parts[0], traces: [], missing: [] };
+    for (const part of parts) {
+      data.traces.push(...part.traces.filter((t) => metrics.includes(t.metric)));
+      data.missing.push(...part.missing.filter((m) => metrics.includes(m.metric)));
+    }
+    const rank = (t) => runs.indexOf(t.run_id) * metrics.length + metrics.indexOf(t.metric);
+    data.traces.sort((a, b) => rank(a) - rank(b));
+    return data;
+  }
+
+  // Draw (again) for the current query and options. A draw started later supersedes
+  // this one: it resolves to null (and its request is aborted when the later draw does
+  // not need it).
+  async draw() {
+    const generation = ++this.generation;
+    const pending = this.pending().catch((err) => {
+      if (generation !== this.generation) return null; // aborted: superseded
+      throw err;
+    });
     const [uPlot, data] = await Promise.all([loadUPlot(), pending]);
     if (generation !== this.generation) return null;
-    this.last = { url, data };
     const x = this.opts.x;
     const traces = this.opts.group ? groupedTraces(data.traces, this.opts.group, this.query.metric, this.opts.smoothing)
       : data.traces.map((t, i) => {
@@ -214,7 +246,8 @@ export class TraceChart {
 
   // Draw with data fetched anew (a live run's series grew).
   refetch() {
-    this.last = null;
+    for (const piece of this.pieces.values()) piece.controller.abort();
+    this.pieces.clear();
     return this.draw();
   }
 
