@@ -11,6 +11,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 import types
 from typing import Any
 
@@ -130,7 +131,12 @@ def test_interactive_run_samples_in_a_daemon_thread(exp: Experiment,
     monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0.2")
     run = exp.start_logging(outputs=False)
     sampler = run._ending.observers._sampler  # type: ignore[union-attr]
-    assert sampler is not None and sampler.daemon and sampler.is_alive()
+    assert sampler is not None and sampler.daemon
+    deadline = time.monotonic() + 60  # bounded wait for the starter, not a timing assertion
+    while sampler.samples < 1:
+        assert time.monotonic() < deadline, "the sampler thread never sampled"
+        time.sleep(0.02)
+    assert sampler.is_alive()  # started when its first sample was due
     run.log("loss", 1.0)
     run.complete()
     samples = sampler.samples
@@ -184,3 +190,20 @@ def test_a_missing_nvml_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> No
     fake = _fake_nvml("never")
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     assert sysmetrics.load_nvml() is fake
+
+
+def test_a_short_run_starts_no_sampler_thread(exp: Experiment,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that ends before its first sample is due never starts the sampler's thread
+    (the process-wide starter would have started it then); it still gets one sample,
+    taken when it ends."""
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "60")
+    run = exp.start_logging(outputs=False)
+    sampler = run._ending.observers._sampler  # type: ignore[union-attr]
+    assert sampler is not None
+    run.log("loss", 1.0)
+    run.complete()
+    assert not sampler.is_alive() and sampler.ident is None  # never started
+    sampler.start()  # what the starter does at the deadline: nothing, the run is over
+    assert sampler.ident is None
+    assert "sys/rank0/rss_bytes" in run.get_system_metrics()

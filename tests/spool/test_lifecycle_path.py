@@ -11,6 +11,7 @@ import pytest
 
 from runtrack import Experiment, Workspace
 from runtrack.spool import shipper as shipper_module
+from runtrack.spool import starter as starter_module
 from runtrack.spool.shipper import BackgroundShipper, StreamShipper
 from runtrack.spool.writer import FIRST_SEGMENT, SpoolWriter
 
@@ -137,12 +138,12 @@ def test_a_forked_child_gets_a_fresh_starter(ws: Workspace, exp: Experiment) -> 
 
     run = exp.start_logging(snapshot_directory=None)
     run.log("x", 1.0)  # the starter thread exists in this process now
-    parent_cond = shipper_module._STARTER._cond
+    parent_cond = starter_module.STARTER._cond
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report, never run the test's teardown
-        fresh = shipper_module._STARTER._cond is not parent_cond
-        os.write(write, b"1" if fresh and shipper_module._STARTER._thread is None else b"0")
+        fresh = starter_module.STARTER._cond is not parent_cond
+        os.write(write, b"1" if fresh and starter_module.STARTER._thread is None else b"0")
         os._exit(0)
     os.close(write)
     got = os.read(read, 1)

@@ -35,6 +35,7 @@ import psutil
 
 from runtrack._rules import SYSTEM_PREFIX
 from runtrack.model import MetricBatch, Record
+from runtrack.spool.starter import STARTER
 from runtrack.store.base import TrackingStore
 
 log = logging.getLogger("runtrack.runner")
@@ -238,11 +239,24 @@ class SystemSampler(threading.Thread):
         #: held while the thread samples; ``stop`` sets ``_stopped`` under it
         self._sampling = threading.Lock()
         self._stopped = False
+        self._launched = False
         self._seq: int | None = None
+        #: monotonic time of the first sample: a little after the start, so CPU % covers
+        #: a real interval
+        self.first_due = time.monotonic() + min(interval, FIRST_SAMPLE_AFTER)
+
+    def start(self) -> None:
+        """Start the thread, unless it was started or the sampler stopped already
+        (:func:`start` leaves this to :data:`~runtrack.spool.starter.STARTER` at
+        ``first_due``: a run that ends sooner never starts a thread)."""
+        with self._sampling:
+            if self._stopped or self._launched:
+                return
+            self._launched = True
+        super().start()
 
     def run(self) -> None:
-        # the first sample waits a little, so CPU % covers a real interval
-        wait = min(self.interval, FIRST_SAMPLE_AFTER)
+        wait = max(0.0, self.first_due - time.monotonic())
         while not self._stop_event.wait(wait):
             with self._sampling:
                 if self._stopped:
@@ -293,11 +307,12 @@ def start(
     ranks: Callable[[], dict[int, int]],
     interval: float | None,
 ) -> SystemSampler | None:
-    """Start a sampler (None when ``interval`` is None: switched off)."""
+    """A sampler whose thread starts when its first sample is due (None when
+    ``interval`` is None: switched off)."""
     if interval is None:
         return None
     sampler = SystemSampler(store, run_id, Probe(ranks, 0, load_nvml()), interval)
-    sampler.start()
+    STARTER.add(sampler, sampler.first_due)
     return sampler
 
 
