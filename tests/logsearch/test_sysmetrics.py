@@ -207,3 +207,18 @@ def test_a_short_run_starts_no_sampler_thread(exp: Experiment,
     sampler.start()  # what the starter does at the deadline: nothing, the run is over
     assert sampler.ident is None
     assert "sys/rank0/rss_bytes" in run.get_system_metrics()
+
+
+def test_disk_counters_are_psutils_sum_of_whole_devices() -> None:
+    """``_disk`` sums the devices itself (cheaper); its totals are psutil's: read
+    between two of psutil's readings, these counters only grow."""
+    import psutil
+
+    before = psutil.disk_io_counters()
+    read, written = sysmetrics._disk()
+    after = psutil.disk_io_counters()
+    if before is None or after is None:  # no disks visible (some containers)
+        assert (read, written) == (0, 0)
+        return
+    assert before.read_bytes <= read <= after.read_bytes
+    assert before.write_bytes <= written <= after.write_bytes

@@ -216,8 +216,31 @@ def descendants(proc: psutil.Process) -> dict[int, int]:
 
 
 def _disk() -> tuple[int, int]:
-    counters = psutil.disk_io_counters()
-    return (counters.read_bytes, counters.write_bytes) if counters else (0, 0)
+    """Bytes read and written by the machine's disks so far (as psutil's
+    ``disk_io_counters()``: whole devices, not their partitions).
+
+    On Linux the per-device counters are summed here, with the test for a whole device
+    remembered per name: psutil's own sum checks ``/sys/block`` for every line and keeps
+    a wrap-around cache, together most of a short run's two disk reads (~0.3 ms each on
+    a busy host, against ~0.07 ms). The kernel's counters are 64-bit there."""
+    if not sys.platform.startswith("linux"):
+        counters = psutil.disk_io_counters()
+        return (counters.read_bytes, counters.write_bytes) if counters else (0, 0)
+    read = written = 0
+    for name, counters in psutil.disk_io_counters(perdisk=True, nowrap=False).items():
+        whole = _WHOLE_DEVICE.get(name)
+        if whole is None:  # psutil's test: a name under /sys/block (not a partition)
+            whole = _WHOLE_DEVICE[name] = os.access(
+                f"/sys/block/{name.replace('/', '!')}", os.F_OK
+            )
+        if whole:
+            read += counters.read_bytes
+            written += counters.write_bytes
+    return read, written
+
+
+#: device name -> whether it is a whole device (see :func:`_disk`)
+_WHOLE_DEVICE: dict[str, bool] = {}
 
 
 def _net() -> tuple[int, int]:
