@@ -4,7 +4,9 @@ A :class:`SystemSampler` thread samples every ``interval`` seconds (default 10, 
 :func:`runtrack.config.system_metrics_interval`) and ingests the samples straight into
 the store as scalar series under ``sys/`` on its own stream (no spool: a lost sample
 costs nothing). It runs in the supervisor for submitted runs (never in the user's
-process) and as a daemon thread for interactive runs. Names:
+process) and as a daemon thread for interactive runs; the thread is started when the
+first sample is due (by :data:`runtrack.spool.starter.STARTER`), so a run that ends
+sooner starts none and gets its one sample when it ends. Names:
 
 * per process tree of a rank: ``sys/rank{r}/cpu_percent`` (sum over the tree, 100 =
   one core), ``sys/rank{r}/rss_bytes``, ``sys/rank{r}/open_files`` and, with NVML,
