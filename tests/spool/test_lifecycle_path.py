@@ -90,6 +90,29 @@ def test_complete_records_no_position_for_files_it_removes(
     assert not (ws.settings.spool_dir / run.id).exists()
 
 
+def test_complete_removes_only_files_that_exist(
+    ws: Workspace, exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short run's stream wrote no ``.ack`` file: removing its files tries no unlink
+    of one (each failing call is a syscall a short run paid for nothing)."""
+    import os
+
+    missing: list[str] = []
+    real = os.unlink
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if not os.path.exists(path):
+            missing.append(str(path))
+        real(path, *args, **kwargs)
+
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 1.0, step=0)
+    monkeypatch.setattr(os, "unlink", unlink)
+    run.complete()
+    assert missing == []
+    assert not (ws.settings.spool_dir / run.id).exists()
+
+
 def test_a_short_run_starts_no_shipper_thread(ws: Workspace, exp: Experiment) -> None:
     """A run that ends within ``MAX_PAUSE`` ships once, from complete(), and never
     starts a shipper thread of its own."""

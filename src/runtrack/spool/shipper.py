@@ -59,7 +59,10 @@ class StreamShipper:
         self.folder = folder
         self.stream = stream
         self.memory = memory  # the writer's in-memory segments (same process only)
-        self.reader = SpoolReader(folder, stream, load_position(folder, stream), memory=memory)
+        start = load_position(folder, stream)
+        #: whether ``<stream>.ack`` may exist (found at the start, or written since)
+        self._ack_file = start is not None
+        self.reader = SpoolReader(folder, stream, start, memory=memory)
         self.shipped = self.reader.pos.seq
         self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
         #: record each acknowledged position in ``<stream>.ack`` and delete the segments
@@ -113,6 +116,7 @@ class StreamShipper:
         path = ack_path(self.folder, self.stream)
         tmp = path.with_suffix(".ack.tmp")
         try:
+            self._ack_file = True
             tmp.write_text(end.to_json())
             os.replace(tmp, path)
         except OSError as exc:  # full disk: keep the segments, a restart resends them
@@ -147,7 +151,10 @@ class StreamShipper:
             except FileNotFoundError:
                 if number < self.reader.pos.segment:
                     break  # the ones before were removed as they were acknowledged
-        for path in (lock_path(self.folder, self.stream), ack_path(self.folder, self.stream)):
+        paths = [lock_path(self.folder, self.stream)]
+        if self._ack_file:  # a closing run's shipper usually wrote none
+            paths.append(ack_path(self.folder, self.stream))
+        for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         try:
