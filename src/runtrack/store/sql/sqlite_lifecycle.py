@@ -174,6 +174,9 @@ _UPSERT_TAG = (
 def set_tags(cur: sqlite3.Cursor, run_id: str, tags: dict[str, str | None]) -> None:
     """``SqlStore.set_tags`` in ``cur``'s transaction (NotFoundError when the run does
     not exist, LimitExceededError beyond ``MAX_TAGS_PER_RUN``; nothing written then)."""
+    if len(tags) <= 1:  # one row: one rebuild either way
+        _set_tags(cur, run_id, tags)
+        return
     with text_held(cur, run_id, len(tags)):
         _set_tags(cur, run_id, tags)
 
