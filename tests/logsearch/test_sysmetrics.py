@@ -11,6 +11,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 import types
 from typing import Any
 
@@ -130,7 +131,12 @@ def test_interactive_run_samples_in_a_daemon_thread(exp: Experiment,
     monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0.2")
     run = exp.start_logging(outputs=False)
     sampler = run._ending.observers._sampler  # type: ignore[union-attr]
-    assert sampler is not None and sampler.daemon and sampler.is_alive()
+    assert sampler is not None and sampler.daemon
+    deadline = time.monotonic() + 60  # bounded wait for the starter, not a timing assertion
+    while sampler.samples < 1:
+        assert time.monotonic() < deadline, "the sampler thread never sampled"
+        time.sleep(0.02)
+    assert sampler.is_alive()  # started when its first sample was due
     run.log("loss", 1.0)
     run.complete()
     samples = sampler.samples
@@ -184,3 +190,35 @@ def test_a_missing_nvml_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> No
     fake = _fake_nvml("never")
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     assert sysmetrics.load_nvml() is fake
+
+
+def test_a_short_run_starts_no_sampler_thread(exp: Experiment,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that ends before its first sample is due never starts the sampler's thread
+    (the process-wide starter would have started it then); it still gets one sample,
+    taken when it ends."""
+    monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "60")
+    run = exp.start_logging(outputs=False)
+    sampler = run._ending.observers._sampler  # type: ignore[union-attr]
+    assert sampler is not None
+    run.log("loss", 1.0)
+    run.complete()
+    assert not sampler.is_alive() and sampler.ident is None  # never started
+    sampler.start()  # what the starter does at the deadline: nothing, the run is over
+    assert sampler.ident is None
+    assert "sys/rank0/rss_bytes" in run.get_system_metrics()
+
+
+def test_disk_counters_are_psutils_sum_of_whole_devices() -> None:
+    """``_disk`` sums the devices itself (cheaper); its totals are psutil's: read
+    between two of psutil's readings, these counters only grow."""
+    import psutil
+
+    before = psutil.disk_io_counters()
+    read, written = sysmetrics._disk()
+    after = psutil.disk_io_counters()
+    if before is None or after is None:  # no disks visible (some containers)
+        assert (read, written) == (0, 0)
+        return
+    assert before.read_bytes <= read <= after.read_bytes
+    assert before.write_bytes <= written <= after.write_bytes

@@ -11,6 +11,7 @@ import pytest
 
 from runtrack import Experiment, Workspace
 from runtrack.spool import shipper as shipper_module
+from runtrack.spool import starter as starter_module
 from runtrack.spool.shipper import BackgroundShipper, StreamShipper
 from runtrack.spool.writer import FIRST_SEGMENT, SpoolWriter
 
@@ -89,6 +90,29 @@ def test_complete_records_no_position_for_files_it_removes(
     assert not (ws.settings.spool_dir / run.id).exists()
 
 
+def test_complete_removes_only_files_that_exist(
+    ws: Workspace, exp: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short run's stream wrote no ``.ack`` file: removing its files tries no unlink
+    of one (each failing call is a syscall a short run paid for nothing)."""
+    import os
+
+    missing: list[str] = []
+    real = os.unlink
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if not os.path.exists(path):
+            missing.append(str(path))
+        real(path, *args, **kwargs)
+
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 1.0, step=0)
+    monkeypatch.setattr(os, "unlink", unlink)
+    run.complete()
+    assert missing == []
+    assert not (ws.settings.spool_dir / run.id).exists()
+
+
 def test_a_short_run_starts_no_shipper_thread(ws: Workspace, exp: Experiment) -> None:
     """A run that ends within ``MAX_PAUSE`` ships once, from complete(), and never
     starts a shipper thread of its own."""
@@ -137,12 +161,12 @@ def test_a_forked_child_gets_a_fresh_starter(ws: Workspace, exp: Experiment) -> 
 
     run = exp.start_logging(snapshot_directory=None)
     run.log("x", 1.0)  # the starter thread exists in this process now
-    parent_cond = shipper_module._STARTER._cond
+    parent_cond = starter_module.STARTER._cond
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report, never run the test's teardown
-        fresh = shipper_module._STARTER._cond is not parent_cond
-        os.write(write, b"1" if fresh and shipper_module._STARTER._thread is None else b"0")
+        fresh = starter_module.STARTER._cond is not parent_cond
+        os.write(write, b"1" if fresh and starter_module.STARTER._thread is None else b"0")
         os._exit(0)
     os.close(write)
     got = os.read(read, 1)

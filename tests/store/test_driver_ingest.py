@@ -113,6 +113,31 @@ def test_driver_path_stores_what_the_generic_path_stores(
     assert cursor_a == cursor_b == [("s", total)]
 
 
+def test_many_new_names_in_one_batch(
+    store: SqlStore, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New series are created (and their states returned) in parts of ``_MAX_NAMES``;
+    the stored series and chunks are the generic path's, in a first batch and in a
+    later one that adds names beside known ones."""
+    if backend == "sqlite":
+        from runtrack.store.sql import sqlite_ingest
+
+        monkeypatch.setattr(sqlite_ingest, "_MAX_NAMES", 3)
+    first = [(f"m{k}", "scalar", step, 1.0 + step, step * 0.5 + k)
+             for step in range(3) for k in range(7)]
+    later = [(f"m{k}", "scalar", 3, 9.0, float(k)) for k in range(4, 12)]
+    for run_id, apply in (("fast", store.ingest),
+                          ("generic", lambda r, b: _generic(store, r, b))):
+        assert apply(run_id, MetricBatch("s", 0, first, {"m1": "one"})) == len(first)
+        assert apply(run_id, MetricBatch("s", len(first), later, {"m9": "nine"})) == (
+            len(first) + len(later))
+    (chunks_a, series_a, _) = _dump(store, "fast")
+    (chunks_b, series_b, _) = _dump(store, "generic")
+    assert len(series_a) == 12
+    _same_rows(chunks_a, chunks_b)
+    _same_rows(series_a, series_b)
+
+
 def test_descriptions_and_last_activity(store: SqlStore) -> None:
     with store.engine.connect() as conn:
         before = conn.execute(select(runs.c.last_activity).where(runs.c.id == "fast")).scalar()

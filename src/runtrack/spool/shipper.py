@@ -15,12 +15,11 @@ import mmap
 import os
 import threading
 import time
-import weakref
-from collections import deque
 from pathlib import Path
 
 from runtrack.model import MetricBatch
 from runtrack.spool.reader import Position, SpoolReader
+from runtrack.spool.starter import STARTER
 from runtrack.spool.writer import lock_path, segment_path
 from runtrack.store.base import TrackingStore
 
@@ -60,7 +59,10 @@ class StreamShipper:
         self.folder = folder
         self.stream = stream
         self.memory = memory  # the writer's in-memory segments (same process only)
-        self.reader = SpoolReader(folder, stream, load_position(folder, stream), memory=memory)
+        start = load_position(folder, stream)
+        #: whether ``<stream>.ack`` may exist (found at the start, or written since)
+        self._ack_file = start is not None
+        self.reader = SpoolReader(folder, stream, start, memory=memory)
         self.shipped = self.reader.pos.seq
         self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
         #: record each acknowledged position in ``<stream>.ack`` and delete the segments
@@ -114,6 +116,7 @@ class StreamShipper:
         path = ack_path(self.folder, self.stream)
         tmp = path.with_suffix(".ack.tmp")
         try:
+            self._ack_file = True
             tmp.write_text(end.to_json())
             os.replace(tmp, path)
         except OSError as exc:  # full disk: keep the segments, a restart resends them
@@ -148,7 +151,10 @@ class StreamShipper:
             except FileNotFoundError:
                 if number < self.reader.pos.segment:
                     break  # the ones before were removed as they were acknowledged
-        for path in (lock_path(self.folder, self.stream), ack_path(self.folder, self.stream)):
+        paths = [lock_path(self.folder, self.stream)]
+        if self._ack_file:  # a closing run's shipper usually wrote none
+            paths.append(ack_path(self.folder, self.stream))
+        for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         try:
@@ -170,69 +176,12 @@ def _pause(shipped: int, since: float) -> float:
     return min(MAX_PAUSE, max(IDLE_SLEEP, 0.5 * BATCH_POINTS * since / shipped))
 
 
-class _Starter:
-    """One daemon thread per process that starts each BackgroundShipper's thread once
-    its run has lasted ``MAX_PAUSE``: a run that ends sooner ships once, from
-    ``complete()``, and never pays for a thread of its own (starting one, and the
-    thread hand-offs around it, were a large part of a short run's wall time)."""
-
-    _cond: threading.Condition
-    _queue: deque[tuple[float, weakref.ReferenceType[BackgroundShipper]]]
-    _thread: threading.Thread | None
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        """A fresh lock, queue and thread (also in a child after ``fork``)."""
-        self._cond = threading.Condition()
-        self._queue = deque()
-        self._thread = None
-
-    def add(self, shipper: BackgroundShipper, at: float) -> None:
-        """Start ``shipper``'s thread at monotonic time ``at`` (unless it was started or
-        taken over by then). Deadlines must come in order (they are now + a constant)."""
-        with self._cond:
-            self._queue.append((at, weakref.ref(shipper)))
-            if self._thread is None or not self._thread.is_alive():  # first use, or forked
-                self._thread = threading.Thread(
-                    target=self._loop, name="runtrack-shipper-starter", daemon=True
-                )
-                self._thread.start()
-            elif len(self._queue) == 1:
-                self._cond.notify()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue:
-                    self._cond.wait()
-                    continue
-                at, ref = self._queue[0]
-                delay = at - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
-                self._queue.popleft()
-            shipper = ref()
-            if shipper is None:
-                continue
-            try:
-                shipper.start()
-            except Exception as exc:  # no thread to be had: complete() ships the rest
-                log.warning("runtrack: cannot start the shipper of run %s: %s",
-                            shipper.run_id, exc)
-
-
-_STARTER = _Starter()
-# a child forked while the starter held its lock would wait on it forever: start afresh
-os.register_at_fork(after_in_child=_STARTER.reset)
-
-
 class BackgroundShipper:
     """A daemon thread that ships the streams of one run as they are written.
 
-    The thread starts once the run has lasted ``MAX_PAUSE`` (see :class:`_Starter`), or
+    The thread starts once the run has lasted ``MAX_PAUSE`` (through
+    :data:`runtrack.spool.starter.STARTER`: a run that ends sooner ships once, from
+    ``complete()``, and starts no thread), or
     at once when something waits for it (``wait_for``, ``finish_in_background``);
     ``take_over`` before that means it never starts.
 
@@ -258,7 +207,10 @@ class BackgroundShipper:
         )
         #: set once the thread was started, or will never be (taken over first)
         self._launched = threading.Event()
-        _STARTER.add(self, time.monotonic() + MAX_PAUSE)
+        STARTER.add(self, time.monotonic() + MAX_PAUSE)
+
+    def __repr__(self) -> str:
+        return f"the shipper of run {self.run_id}"
 
     def start(self) -> None:
         """Start the thread now, unless it runs already or the shipper was taken over."""

@@ -281,6 +281,8 @@ FULLTEXT_OBJECTS = frozenset(
      "log_lines_fts_config", "log_lines_fts_content", "ix_log_lines_tsv"}
     # the run search index (runtrack.store.sql.runtext)
     | {f"run_text{part}" for part in ("", "_data", "_idx", "_docsize", "_config", "_content")}
+    # SQLite: runs whose run_text row is rebuilt once at the end of a write (l17b_runtext_hold)
+    | {"run_text_hold"}
     | {f"ix_{table}_{column}_trgm" for table, column in (
         ("runs", "id"), ("runs", "display_name"), ("runs", "run_type"), ("run_tags", "key"),
         ("run_tags", "value"), ("run_properties", "key"), ("run_properties", "value"))}

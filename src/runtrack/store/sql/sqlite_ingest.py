@@ -10,8 +10,8 @@ the driver's connection (``sqlite_lifecycle.transaction``):
 
 1. one read of the run's ``last_activity``, the stream's cursor and the run's number of
    series; one read of the batch's series states joined to each one's last chunk;
-2. only for metric names new to the run: one ``executemany`` creating the series rows
-   (as the generic path creates them) and the states read again;
+2. only for metric names new to the run: one ``INSERT … RETURNING`` creating the series
+   rows (as the generic path creates them) and returning their states;
 3. one ``executemany`` per table written (new chunks, topped-up last chunks, series
    summaries), the cursor as one upsert and the run's ``last_activity`` as one update.
 
@@ -80,10 +80,18 @@ def _states_sql(n: int) -> str:
     )
 
 
-_NEW_SERIES = (
-    'INSERT INTO "series" ("run_id", "name", "kind", "description", "columns", "count", '
-    '"last_nan") VALUES (?, ?, ?, \'\', NULL, 0, 0)'
-)
+_NEW_SERIES_ROW = "(?, ?, ?, '', NULL, 0, 0)"
+
+
+@functools.lru_cache(maxsize=64)
+def _new_series_sql(n: int) -> str:
+    """Create ``n`` series (as the generic path creates them) and return their states
+    (those :func:`_states` would read back)."""
+    return (
+        'INSERT INTO "series" ("run_id", "name", "kind", "description", "columns", "count", '
+        f'"last_nan") VALUES {", ".join([_NEW_SERIES_ROW] * n)} '
+        f"RETURNING {', '.join(_quoted(c) for c in _STATE)}"
+    )
 _NEW_CHUNK = (
     f'INSERT INTO "chunks" ({", ".join(_quoted(c) for c in _CHUNK)}) '
     f"VALUES ({', '.join('?' for _ in _CHUNK)})"
@@ -126,8 +134,11 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
                 f"run {run_id!r} would have {existing + len(missing)} metric names, more "
                 f"than MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
             )
-        cur.executemany(_NEW_SERIES, [(run_id, name, groups[name].kind) for name in missing])
-        states, lasts = _states(cur, run_id, names)
+        for start in range(0, len(missing), _MAX_NAMES):
+            part = missing[start : start + _MAX_NAMES]
+            params = [v for name in part for v in (run_id, name, groups[name].kind)]
+            for row in cur.execute(_new_series_sql(len(part)), params).fetchall():
+                states[row[1]] = dict(zip(_STATE_NAMES, row, strict=True))
     created = ingest.fold_batch(batch.descriptions, groups, states, lasts)
     if created:
         cur.executemany(_NEW_CHUNK, [_NEW_ROW(_chunk_row(c)) for c in created])

@@ -9,7 +9,7 @@ fixed statements with positional parameters, which ``sqlite3`` keeps prepared:
 
 * ``create_run``: the experiment's next number and name in one ``UPDATE … RETURNING``,
   the run row (a taken id fails on the primary key, with no read first), its tags and
-  properties;
+  properties, with the run's search text rebuilt once (:func:`text_held`), not per row;
 * ``set_tags``: the run checked and its tags counted in one query, then one upsert
   (``executemany``); only a run near ``MAX_TAGS_PER_RUN`` pays the exact count;
 * ``set_status``: the run's status read, one ``UPDATE``, the run read back (its row with
@@ -91,8 +91,30 @@ _NEW_RUN = (
 )
 
 
+_HOLD = 'INSERT INTO "run_text_hold" ("run_id") VALUES (?)'
+_RELEASE = 'DELETE FROM "run_text_hold" WHERE "run_id" = ?'
+
+
+@contextmanager
+def text_held(cur: sqlite3.Cursor, run_id: str, rows: int) -> Iterator[None]:
+    """Rebuild run ``run_id``'s search text (``run_text``) once when the block ends,
+    instead of once per row it writes, when it writes more than one (revision
+    ``l17b_runtext_hold``). In ``cur``'s transaction: a block that raises rolls back."""
+    if rows <= 1:
+        yield
+        return
+    cur.execute(_HOLD, (run_id,))
+    yield
+    cur.execute(_RELEASE, (run_id,))
+
+
 def create_run(cur: sqlite3.Cursor, new: NewRun) -> RunInfo:
     """``SqlStore.create_run`` in ``cur``'s transaction."""
+    with text_held(cur, new.run_id, 1 + len(new.tags) + len(new.properties)):
+        return _create_run(cur, new)
+
+
+def _create_run(cur: sqlite3.Cursor, new: NewRun) -> RunInfo:
     status, run_id, parent_id = RunStatus(new.status), new.run_id, new.parent_id
     key = _query.experiment_key(new.experiment_id)
     if parent_id is not None and cur.execute(_RUN_EXISTS, (parent_id,)).fetchone() is None:
@@ -113,7 +135,7 @@ def create_run(cur: sqlite3.Cursor, new: NewRun) -> RunInfo:
     except sqlite3.IntegrityError as exc:
         raise ConflictError(f"a run with id {run_id!r} already exists; use a new id") from exc
     if new.tags:
-        set_tags(cur, run_id, new.tags)
+        _set_tags(cur, run_id, new.tags)
     if new.properties:
         _add_properties(cur, run_id, new.properties)
     return RunInfo(
@@ -152,6 +174,14 @@ _UPSERT_TAG = (
 def set_tags(cur: sqlite3.Cursor, run_id: str, tags: dict[str, str | None]) -> None:
     """``SqlStore.set_tags`` in ``cur``'s transaction (NotFoundError when the run does
     not exist, LimitExceededError beyond ``MAX_TAGS_PER_RUN``; nothing written then)."""
+    if len(tags) <= 1:  # one row: one rebuild either way
+        _set_tags(cur, run_id, tags)
+        return
+    with text_held(cur, run_id, len(tags)):
+        _set_tags(cur, run_id, tags)
+
+
+def _set_tags(cur: sqlite3.Cursor, run_id: str, tags: dict[str, str | None]) -> None:
     row = cur.execute(_TAG_COUNT, (run_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"run {run_id!r} does not exist")
