@@ -47,3 +47,13 @@ def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'runtrack.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): worker processes for the suite or a folder, none
+    (one process, no start-up cost per worker) when only single files are named."""
+    named = [Path(str(arg).split("::")[0]) for arg in config.args]
+    if named and all(path.is_file() for path in named):
+        return 0
+    return None  # pytest-xdist's own choice: one worker per CPU
