@@ -47,3 +47,33 @@ def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'runtrack.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): worker processes for the suite or a folder, none
+    (one process, no start-up cost per worker) when only single files are named."""
+    named = [Path(str(arg).split("::")[0]) for arg in config.args]
+    if named and all(path.is_file() for path in named):
+        return 0
+    return None  # pytest-xdist's own choice: one worker per CPU
+
+
+# Test files that must share one xdist worker (and so run one after the other, as in a
+# serial run): each starts a Ray cluster, and two clusters at once compete for ports.
+ONE_WORKER = {"tests/runner/test_ray_cluster.py": "ray", "tests/runner/test_ray_target.py": "ray"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadfile`` with the files of :data:`ONE_WORKER` grouped on one worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return ONE_WORKER.get(scope, scope)
+
+    return Scheduling(config, log)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.components import hidden
 from tests.live_server import free_port
 
 ENV_URL = "RUNTRACK_TEST_POSTGRES_URL"
@@ -102,6 +103,9 @@ class _Cluster:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Admin URL of a PostgreSQL server the tests may create databases on."""
+    reason = hidden("postgres")
+    if reason:
+        _missing(reason)
     given = os.environ.get(ENV_URL)
     if given:
         yield given

@@ -121,9 +121,9 @@ def start_two_nodes() -> Iterator[tuple[str, Any]]:
 
     saved = dict(os.environ)
     os.environ.update(_env())  # the node processes inherit this environment
-    dashboard = free_port()
     cluster = None
     for attempt in (1, 2):  # Ray gives a raylet 30 s to register; a busy machine may not
+        dashboard = free_port()  # a new one: the first try's dashboard may still hold its port
         try:
             cluster = Cluster(
                 initialize_head=True,

@@ -15,13 +15,15 @@ from typing import Any
 
 import pytest
 
+from tests.components import hidden
 from tests.live_server import LiveServer
 
 
 def require(module: str, hint: str) -> None:
     """Skip (or, under CI=true, fail) when ``module`` is not importable."""
-    if importlib.util.find_spec(module) is None:
-        message = f"{module} is not installed ({hint})"
+    reason = hidden("lightning") if module in ("torch", "lightning") else None
+    if reason or importlib.util.find_spec(module) is None:
+        message = reason or f"{module} is not installed ({hint})"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; CI must install it (see .ci/run)")
         pytest.skip(message)

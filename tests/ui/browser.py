@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.components import hidden
+
 CHROMIUM = os.environ.get("RUNTRACK_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -23,6 +25,9 @@ ARGS = [
 
 def missing_reason() -> str | None:
     """Why the browser tests cannot run here, or None."""
+    reason = hidden("chromium")
+    if reason:
+        return reason
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
