@@ -13,11 +13,15 @@ from runtrack.spool.reader import SpoolReader
 from runtrack.spool.writer import SpoolWriter
 
 
-def test_the_prepacked_head_writes_the_same_bytes_as_the_float_record() -> None:
+def test_the_prepacked_heads_write_the_same_bytes_as_the_point_records() -> None:
     head = R.FLOAT_REC.pack(R.POINT_SIZE, R.FLOAT, 7, 0, 0.0, 0.0, 0)[:12]
     whole = R.FLOAT_REC.pack(R.POINT_SIZE, R.FLOAT, 7, -3, 1.25, 0.5, R.COMMIT)
     assert R.FLOAT_BODY.size == R.FLOAT_REC.size == R.POINT_SIZE
-    assert R.FLOAT_BODY.pack(head, -3, 1.25, 0.5, R.COMMIT) == whole
+    assert R.FLOAT_BODY.pack(head, -3, 1.25, 0.5, R.COMMIT_BYTES) == whole
+    head = R.INT_REC.pack(R.POINT_SIZE, R.INT, 7, 0, 0.0, 0, 0)[:12]
+    whole = R.INT_REC.pack(R.POINT_SIZE, R.INT, 7, -3, 1.25, -(2**63), R.COMMIT)
+    assert R.INT_BODY.size == R.INT_REC.size == R.POINT_SIZE
+    assert R.INT_BODY.pack(head, -3, 1.25, -(2**63), R.COMMIT_BYTES) == whole
 
 
 class Logger:
@@ -96,3 +100,75 @@ def test_a_full_segment_and_a_released_writer_go_the_slow_way(tmp_path: Path) ->
     logger.log("loss", 1.0, step=n + 2)
     assert len(logger.slow) == 2
     assert len(SpoolReader(tmp_path, "s").read().records) == n + 2
+
+
+def test_seq_counts_every_point_through_a_mix_of_fast_and_slow_writes(tmp_path: Path) -> None:
+    """The scalar logger only moves ``offset``; ``seq`` must still count each point of
+    every kind of record, across segment rolls, and each segment's header must give
+    the seq of its first point."""
+    w = SpoolWriter(tmp_path, "s", segment_size=64 * 1024)
+    loss = w.intern("loss", "scalar")
+    w.enable_append("loss", loss)
+    slow_calls = []
+
+    def slow(name: str, value: Any, description: str, step: Any) -> None:
+        slow_calls.append(step)  # a full segment: rolled over by the slow write
+        if not description:
+            write = w.write_float if type(value) is float else w.write_int
+            write(loss, R.NO_STEP if step is None else step, 0.0, value)
+
+    log = w.scalar_logger(slow)
+    other = w.intern("other", "list")
+    expected = 0
+    for i in range(3000):  # several segments
+        log("loss", float(i), step=i)
+        log("loss", i, step=None)
+        expected += 2
+        if i % 97 == 0:
+            w.write_json(other, R.NO_STEP, 0.0, "text")
+            w.write_many(other, R.NO_STEP, 0.0, ["a", 1, None])
+            w.write_packed_floats(other, R.NO_STEP, 0.0, memoryview(b"\0" * 8 * 5))
+            w.describe(other, f"description {i}")  # a record of no point
+            w.intern(f"name{i}", "scalar")  # likewise
+            expected += 1 + 3 + 5
+        if i % 101 == 0:
+            log("loss", 1.0, "a description", i)  # this slow path writes nothing
+        assert w.seq == expected
+    w.write_float(w.intern("loss", "scalar"), 0, 0.0, 1.0)
+    w.write_int(w.intern("loss", "scalar"), 0, 0.0, 1)
+    expected += 2
+    assert w.seq == expected and w._segment >= 3 and len(slow_calls) > w._segment + 20
+    w.close()
+    assert w.seq == expected
+    reader = SpoolReader(tmp_path, "s")
+    read = 0
+    while chunk := reader.read(100_000).records:
+        assert chunk is not None
+        read += len(chunk)
+    assert read == expected and reader.skipped == 0
+    firsts = []
+    for number in range(w._segment + 1):
+        raw = (tmp_path / f"s.{number:06d}.seg").read_bytes()[: R.HEADER.size]
+        firsts.append(R.HEADER.unpack(raw)[3])
+    assert firsts[0] == 0 and firsts == sorted(firsts) and len(set(firsts)) == len(firsts)
+
+
+def test_the_fast_path_takes_exactly_the_64_bit_range(tmp_path: Path) -> None:
+    """Ends of the ranges the logger checks by ``bit_length``: steps in
+    (-2**63, 2**63-1] and int values in [-2**63, 2**63-1] are appended at once."""
+    w, logger = _writer(tmp_path)
+    taken = [
+        (1.0, 2**63 - 1), (1.0, -(2**63) + 1), (1.0, 0), (1.0, -1),
+        (2**63 - 1, 1), (-(2**63), 1), (0, 1), (-1, None),
+    ]
+    for value, step in taken:
+        logger.log("loss", value, step=step)
+    assert logger.slow == [] and w.seq == len(taken)
+    left = [(1.0, True), (True, 1), (2**63, 1), (-(2**63) - 1, 1), (1.0, -(2**63))]
+    for value, step in left:
+        logger.log("loss", value, step=step)
+    assert logger.slow == [("loss", v, "", s) for v, s in left] and w.seq == len(taken)
+    w.close()
+    records = SpoolReader(tmp_path, "s").read().records
+    assert [(r[2], r[4]) for r in records] == [(s, v) for v, s in taken]
+    assert [type(r[4]) for r in records] == [type(v) for v, _ in taken]

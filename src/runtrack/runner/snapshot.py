@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +118,8 @@ def write_zip(files: Iterable[SnapshotFile], target: IO[bytes]) -> None:
     """Zip ``files`` (paths relative to the snapshot root), keeping file modes. A file
     deleted since it was listed (a workspace's spool segment inside the folder, removed by
     its shipper) is left out."""
+    import zipfile  # not at import time: ``import runtrack`` reaches this module
+
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for f in files:
             try:
@@ -129,6 +130,8 @@ def write_zip(files: Iterable[SnapshotFile], target: IO[bytes]) -> None:
 
 def extract_zip(source: IO[bytes], dest: Path) -> int:
     """Unpack a snapshot zip into ``dest`` (file modes restored); return the file count."""
+    import zipfile
+
     dest.mkdir(parents=True, exist_ok=True)
     count = 0
     with zipfile.ZipFile(source) as zf:

@@ -13,10 +13,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from runtrack import _ansi
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo
-from runtrack.runner.spec import ENVIRONMENT_LOG, rank_log_paths
 from runtrack.store.base import ArtifactStore
 
 if TYPE_CHECKING:
@@ -40,6 +38,8 @@ def log_path_for(info: RunInfo, rank: int = 0) -> str:
     definition = info.definition or {}
     nodes = int(definition.get("nodeCount") or 1)
     per_node = int(definition.get("processCountPerNode") or 1)
+    from runtrack.runner.spec import rank_log_paths  # (and below) not at import time
+
     paths = rank_log_paths(nodes, per_node)
     if not 0 <= rank < len(paths):
         raise InvalidValueError(
@@ -50,6 +50,8 @@ def log_path_for(info: RunInfo, rank: int = 0) -> str:
 
 def render_terminal(text: str) -> str:
     """What a terminal would show for ``text``, as plain text (:mod:`runtrack._ansi`)."""
+    from runtrack import _ansi
+
     return _ansi.terminal_text(text)
 
 
@@ -133,6 +135,8 @@ def stream_run(
         out.flush()
         return info
     if info.status.value == "Failed" and not started:
+        from runtrack.runner.spec import ENVIRONMENT_LOG
+
         artifacts = run.experiment.workspace.artifacts
         env_log = LogFollower(artifacts, run.id, ENVIRONMENT_LOG).read_new()
         if env_log:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import time
-import uuid
 
 _ADJECTIVES = (
     "amber",
@@ -74,9 +72,13 @@ _NOUNS = (
 
 def new_run_id(experiment: str) -> str:
     """``<experiment>_<unix seconds>_<8 hex>``: sortable, readable, unique."""
+    import uuid  # (platform) not at import time
+
     return f"{experiment}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
 
 
 def new_display_name() -> str:
+    import random
+
     rng = random.Random()
     return f"{rng.choice(_ADJECTIVES)}_{rng.choice(_NOUNS)}_{rng.randrange(10_000):04d}"

@@ -6,7 +6,6 @@ training script runs unchanged on a laptop. Logging calls never raise.
 
 from __future__ import annotations
 
-import uuid
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +14,8 @@ class OfflineRun:
     """A stand-in run: every logging call prints and returns."""
 
     def __init__(self) -> None:
+        import uuid  # (platform) not at import time
+
         self.id = f"OfflineRun_{uuid.uuid4()}"
         self._run_id = self.id
         self.number = 0
@@ -81,6 +82,8 @@ class OfflineRun:
     def child_run(
         self, name: str | None = None, run_id: str | None = None, outputs: Any = None
     ) -> OfflineRun:
+        import uuid
+
         child = OfflineRun()
         child.id = child._run_id = f"{self.id}.{name or uuid.uuid4()}"
         return child

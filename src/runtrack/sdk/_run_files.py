@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -98,6 +97,8 @@ class RunFiles:
         if target.is_dir():
             target = target / Path(path).name
         target.parent.mkdir(parents=True, exist_ok=True)
+        import shutil  # not at import time
+
         with self.artifacts.open(run_id, path) as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         return str(target)

@@ -8,7 +8,6 @@ it died (see ``runtrack.runner.target.reap_if_orphaned``).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 from runtrack.errors import NotFoundError, RunFailedError, RunStateError
 from runtrack.model import RunInfo, RunStatus
-from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT
 from runtrack.store.base import ArtifactStore, TrackingStore
 
 CANCEL_WAIT_SECONDS = 30.0
@@ -88,6 +86,10 @@ class ScriptRunControl:
     def restore_snapshot(self, snapshot_id: str | None, path: str | None) -> str:
         """Save snapshot ``snapshot_id`` as ``<path>/<snapshot id>.zip``; return that
         path (``path`` defaults to a temporary folder)."""
+        import tempfile  # (shutil, random) and the snapshot module: not at import time
+
+        from runtrack.runner.snapshot import SNAPSHOT_ARTIFACT
+
         if snapshot_id is None or not self.artifacts.exists(snapshot_id, SNAPSHOT_ARTIFACT):
             raise NotFoundError(
                 f"run {self.run_id} has no snapshot"

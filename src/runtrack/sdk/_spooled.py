@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +43,8 @@ OUTAGE_GIVE_UP_SECONDS = 10.0  # close() stops waiting once the store failed thi
 
 
 def new_stream_name() -> str:
+    import uuid  # (platform) not at import time
+
     return f"p{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import threading
-import uuid
 from pathlib import Path
 
 from runtrack.spool.owner import lock_held, take_lock
@@ -32,6 +31,8 @@ class ConsoleSpool:
     def __init__(
         self, artifacts: ArtifactStore, run_id: str, path: str, spool_dir: Path
     ) -> None:
+        import uuid  # (platform) not at import time
+
         self.artifacts = artifacts
         self.run_id = run_id
         self.path = path

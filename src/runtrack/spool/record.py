@@ -58,11 +58,14 @@ TYPE_ID = struct.Struct("<BxxxI")  # type, pad, name id — follows the length w
 # FLOAT/INT: len u32 | type u8 pad3 | id u32 | step i64 | time f64 | value | commit u32 = 40
 FLOAT_REC = struct.Struct("<IBxxxIqddI")
 INT_REC = struct.Struct("<IBxxxIqdqI")
-#: FLOAT_REC with its first 12 bytes (length, type, id) given pre-packed: the record
-#: of ``SpoolWriter.scalar_logger``, byte for byte, in fewer argument conversions
-FLOAT_BODY = struct.Struct("<12sqddI")
+#: FLOAT_REC and INT_REC with their first 12 bytes (length, type, id) and the commit
+#: word given pre-packed: the records of ``SpoolWriter.scalar_logger``, byte for byte,
+#: in fewer argument conversions (a bytes field is copied, an int one range-checked)
+FLOAT_BODY = struct.Struct("<12sqdd4s")
+INT_BODY = struct.Struct("<12sqdq4s")
 POINT_SIZE = 40
 COMMIT = 0xC0FFEE01
+COMMIT_BYTES = struct.pack("<I", COMMIT)
 COMMIT_OFFSET = 36
 COMMIT_WORD = struct.Struct("<I")
 POINT_HEAD = struct.Struct("<BxxxIIqd")  # JSON / JSONS: id, points, step, time; then JSON text

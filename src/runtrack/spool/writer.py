@@ -52,13 +52,14 @@ FIRST_SEGMENT = 256 * 1024
 _SEGMENT_SLACK = R.HEADER_SIZE + 4096
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _RETRY_SECONDS = 1.0  # while dropping, how often to look for room again
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_MAX = 2**63 - 1
 # the scalar logger's names: module globals are the cheapest loads after constants
 _clock = time.time
 _get_ident = threading.get_ident
-_pack_float_head = R.FLOAT_BODY.pack_into
-_pack_int = R.INT_REC.pack_into
-_POINT, _INT, _COMMIT, _NO_STEP = R.POINT_SIZE, R.INT, R.COMMIT, R.NO_STEP
+_pack_float = R.FLOAT_BODY.pack_into
+_pack_int = R.INT_BODY.pack_into
+_COMMIT = R.COMMIT_BYTES
+_POINT, _NO_STEP, _INT64_MIN = R.POINT_SIZE, R.NO_STEP, -(2**63)
 
 
 def segment_path(folder: Path, stream: str, number: int) -> Path:
@@ -76,7 +77,6 @@ class SpoolWriter:
         self.folder = folder
         self.stream = stream
         self.segment_size = segment_size
-        self.seq = 0  # points written so far = next sequence number
         self.closed = False
         #: segments kept in anonymous memory (disk full), by number, until shipped
         self.memory: dict[int, mmap.mmap] = {}
@@ -88,7 +88,7 @@ class SpoolWriter:
         #: the scalar logger serves the thread that created the writer, for enabled keys
         self.thread = threading.get_ident()
         self._heads: dict[str, bytes] = {}  # key -> the first 12 bytes of its FLOAT record
-        self._ids: dict[str, int] = {}  # key -> metric id
+        self._int_heads: dict[str, bytes] = {}  # key -> the first 12 bytes of its INT record
         self._descs: dict[int, str] = {}
         self._segment = -1
         self.mm: mmap.mmap = mmap.mmap(-1, 1)  # replaced by the first segment
@@ -96,8 +96,13 @@ class SpoolWriter:
         self._lock_fd = -1
         self._in_memory = False
         self._retry_at = 0.0
-        self.offset = 0
-        self.limit = 0
+        #: where the next record goes, and the end of the room for records: the
+        #: scalar logger appends while ``offset <= last_point`` (= limit - POINT_SIZE)
+        self.offset = self.limit = 0
+        self.last_point = -_POINT
+        # ``seq`` is counted from these: every byte between _seq_mark and offset is a
+        # 40-byte point record (the scalar logger only moves offset; see _move_to)
+        self._seq_base = self._seq_mark = 0
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # a stream keeps its lock file from its start to its removal (and its first
@@ -137,8 +142,8 @@ class SpoolWriter:
         R.HEADER.pack_into(mm, 0, R.MAGIC, R.VERSION, number, self.seq, os.getpid())
         self._close_segment()
         self._fd, self.mm, self._segment = fd, mm, number
-        self.offset = R.HEADER_SIZE
-        self.limit = size - R.check_reserve(size)
+        self._move_to(R.HEADER_SIZE)
+        self._set_limit(size - R.check_reserve(size))
         for (name, kind), nid in self._names.items():
             self._put_name(nid, name.encode(), kind)
             if nid in self._descs:
@@ -184,7 +189,8 @@ class SpoolWriter:
             )
         self._close_segment()
         self.mm = mmap.mmap(-1, 1)
-        self.offset = self.limit = 0
+        self._move_to(0)
+        self._set_limit(0)
         self._retry_at = time.monotonic() + _RETRY_SECONDS
 
     def _close_segment(self) -> None:
@@ -210,9 +216,24 @@ class SpoolWriter:
                 return None
         return self.mm
 
-    def _commit(self, mm: mmap.mmap, size: int) -> None:
+    @property
+    def seq(self) -> int:
+        """Points written so far = the next point's sequence number."""
+        return self._seq_base + (self.offset - self._seq_mark) // _POINT
+
+    def _move_to(self, offset: int, points: int = 0) -> None:
+        """Set ``offset`` past anything but one FLOAT/INT record (a record of ``points``
+        points, or a new segment's start): those are counted by their size alone."""
+        self._seq_base = self.seq + points
+        self.offset = self._seq_mark = offset
+
+    def _set_limit(self, limit: int) -> None:
+        self.limit = limit
+        self.last_point = limit - _POINT
+
+    def _commit(self, mm: mmap.mmap, size: int, points: int = 0) -> None:
         R.LEN.pack_into(mm, self.offset, size)
-        self.offset += size
+        self._move_to(self.offset + size, points)
 
     # -- records ---------------------------------------------------------------------
 
@@ -256,7 +277,7 @@ class SpoolWriter:
         """Let :meth:`scalar_logger` take points of the interned scalar metric ``nid``
         under the caller's ``key`` (e.g. the run-level metric name)."""
         self._heads[key] = R.FLOAT_REC.pack(R.POINT_SIZE, R.FLOAT, nid, 0, 0.0, 0.0, 0)[:12]
-        self._ids[key] = nid
+        self._int_heads[key] = R.INT_REC.pack(R.POINT_SIZE, R.INT, nid, 0, 0.0, 0, 0)[:12]
 
     def scalar_logger(self, slow: Callable[[str, Any, str, Any], None]) -> Callable[..., None]:
         """The hot path of ``run.log()``: a function ``log(name, value, description="",
@@ -266,7 +287,9 @@ class SpoolWriter:
 
         One ``struct.pack_into`` into the mapping, committed by the record's trailing
         commit word: the point survives a crash of this process once it returns. The
-        run installs it as its own ``log`` attribute, so a call is one Python frame.
+        run installs it as its own ``log`` attribute, so a call is one Python frame. It
+        moves ``offset`` only (``seq`` is derived from it) and every check is done
+        before the pack, which then cannot fail.
         Anything it does not handle in that one step (a name not enabled, a description,
         a call from a thread other than the writer's, another value or step type, an int
         beyond 64 bits, a full segment, drop mode, a released writer) goes, having
@@ -274,29 +297,34 @@ class SpoolWriter:
         writes it the slow way (:meth:`write_float`, :meth:`write_int`,
         :meth:`write_json`) and raises its errors.
         """
-        heads, ids, thread, writer = self._heads, self._ids, self.thread, self
+        heads, int_heads, thread, writer = self._heads, self._int_heads, self.thread, self
 
         def log(name: str, value: Any, description: str = "", step: Any = None) -> None:
-            head = heads.get(name)
-            off = writer.offset
-            if head is None or description or off + _POINT > writer.limit or (
-                _get_ident() != thread
-            ):
-                return slow(name, value, description, step)
+            # each test is the cheapest CPython 3.11 has for it: ``bit_length`` is a range
+            # check without comparing big ints, ``heads[name]`` a dict lookup without a
+            # method call (a miss costs an exception, and goes the slow way anyway)
             if step is None:
                 at = _NO_STEP
-            elif type(step) is int and _INT64_MIN < step <= _INT64_MAX:
+            elif type(step) is int and step.bit_length() < 64:  # -2**63 is the no-step mark
                 at = step
             else:
                 return slow(name, value, description, step)
+            off = writer.offset
+            if off > writer.last_point or description or _get_ident() != thread:
+                return slow(name, value, description, step)
             if type(value) is float:
-                _pack_float_head(writer.mm, off, head, at, _clock(), value, _COMMIT)
-            elif type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
-                _pack_int(writer.mm, off, _POINT, _INT, ids[name], at, _clock(), value, _COMMIT)
+                try:
+                    _pack_float(writer.mm, off, heads[name], at, _clock(), value, _COMMIT)
+                except KeyError:
+                    return slow(name, value, description, step)
+            elif type(value) is int and (value.bit_length() < 64 or value == _INT64_MIN):
+                try:
+                    _pack_int(writer.mm, off, int_heads[name], at, _clock(), value, _COMMIT)
+                except KeyError:
+                    return slow(name, value, description, step)
             else:
                 return slow(name, value, description, step)
-            writer.offset = off + _POINT
-            writer.seq += 1
+            writer.offset = off + _POINT  # one more point: see ``seq``
             return None
 
         return log
@@ -312,7 +340,6 @@ class SpoolWriter:
             off = self.offset
         R.FLOAT_REC.pack_into(self.mm, off, 40, R.FLOAT, nid, step, when, value, R.COMMIT)
         self.offset = off + R.POINT_SIZE
-        self.seq += 1
 
     def write_int(self, nid: int, step: int, when: float, value: int) -> None:
         """One int point of at most 64 bits (checked before a byte is written)."""
@@ -326,7 +353,6 @@ class SpoolWriter:
             off = self.offset
         R.INT_REC.pack_into(self.mm, off, 40, R.INT, nid, step, when, value, R.COMMIT)
         self.offset = off + R.POINT_SIZE
-        self.seq += 1
 
     def write_json(self, nid: int, step: int, when: float, value: Any) -> None:
         self._put_json(R.JSON, nid, step, when, R.dumps(value), 1)
@@ -372,8 +398,7 @@ class SpoolWriter:
             R.FLOATS_HEAD.pack_into(mm, self.offset + 4, R.FLOATS, nid, n, step, when)
             body = self.offset + 4 + R.FLOATS_HEAD.size
             mm[body : body + 8 * n] = part[: 8 * n]
-            self._commit(mm, size)
-            self.seq += n
+            self._commit(mm, size, n)
 
     def _put_json(self, rtype: int, nid: int, step: int, when: float, raw: bytes, n: int) -> None:
         size = R.align(4 + R.POINT_HEAD.size + len(raw))
@@ -384,8 +409,7 @@ class SpoolWriter:
         R.POINT_HEAD.pack_into(mm, self.offset + 4, rtype, nid, n, step, when)
         start = self.offset + 4 + R.POINT_HEAD.size
         mm[start : start + len(raw)] = raw
-        self._commit(mm, size)
-        self.seq += n
+        self._commit(mm, size, n)
 
     def close(self) -> None:
         """Mark the stream finished (END record), unmap, release the stream's lock."""
@@ -418,13 +442,14 @@ class SpoolWriter:
         mm[start : start + 4 * len(crcs)] = struct.pack(f"<{len(crcs)}I", *crcs)
         R.LEN.pack_into(mm, end, size)
         R.LEN.pack_into(mm, R.CHECK_AT, end)
-        self.offset = end + size
+        self._move_to(end + size)
 
     def release(self) -> None:
         """Unmap and close every file of the stream without writing anything (the
         stream stays open for recovery to find); idempotent."""
         self._close_segment()
         self._heads.clear()  # the scalar logger writes nothing more
+        self._int_heads.clear()
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1

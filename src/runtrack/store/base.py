@@ -49,13 +49,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
-from runtrack.catalog import (
-    ComputeTargetInfo,
-    DatasetInfo,
-    ModelVersionInfo,
-    RegisteredModelInfo,
-    RunInputInfo,
-)
 from runtrack.model import (
     ArtifactInfo,
     Bucket,
@@ -71,6 +64,13 @@ from runtrack.model import (
 )
 
 if TYPE_CHECKING:
+    from runtrack.catalog import (  # annotations only: not loaded by ``import runtrack``
+        ComputeTargetInfo,
+        DatasetInfo,
+        ModelVersionInfo,
+        RegisteredModelInfo,
+        RunInputInfo,
+    )
     from runtrack.logsearch import LogHit, LogQuery
 
 
