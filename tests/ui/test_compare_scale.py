@@ -154,6 +154,25 @@ def test_ticking_a_second_metric_fetches_that_metric_alone(page: Any, sweep: Any
     assert len(asked) == 2
 
 
+def test_a_crowded_chart_draws_thin_lines(page: Any, sweep: Any) -> None:
+    """Past the legend's ten series the lines are 1 px (the canvas's fast hairlines);
+    a few runs keep 1.6 px lines."""
+    server, experiment_id, _ = sweep
+    widths = "() => document.getElementById('compare-chart').uplot.series.slice(1)" \
+             ".map((s) => s.width)"
+    _open_compare(page, server, experiment_id)
+    page.wait_for_function(f"() => (document.getElementById('compare-chart').data || [])"
+                           f".length === {RUNS}")
+    assert set(page.evaluate(widths)) == {1}
+    page.goto(f"{server.url}/experiments/{experiment_id}?per_page=50")
+    for box in page.locator(".pick-run").all()[:3]:
+        box.check()
+    page.click("#compare-btn")
+    page.wait_for_function("() => (document.getElementById('compare-chart').data || [])"
+                           ".length === 3")
+    assert set(page.evaluate(widths)) == {1.6}
+
+
 def test_compare_chart_data_fits_300_kb_on_the_wire(sweep: Any) -> None:
     server, _, ids = sweep
     params: list[tuple[str, str]] = [("run", r) for r in ids]
