@@ -1,5 +1,6 @@
 """The runs page names every module script it runs in ``<link rel=modulepreload>``, so
-the browser fetches them at once instead of one import level after another."""
+the browser fetches them at once instead of one import level after another; and it
+preloads uPlot's script, which the compare chart runs when it first draws."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def test_the_runs_page_preloads_its_whole_module_graph(tmp_path: Path) -> None:
                 preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
                 assert preloaded == wanted
                 assert f'<script type="module" src="{asset("js/runs_page.js")}">' in html
+                # uPlot is fetched with the page (run only when a chart first draws)
+                uplot = asset("vendor/uplot/uPlot.iife.min.js")
+                assert f'<link rel="preload" as="script" href="{uplot}">' in html
             for url in wanted:
                 assert (await c.get(url)).status_code == 200
 

@@ -2,7 +2,6 @@
 // filter), column picker, experiment filter, compare, run actions.
 import { formatDuration, formatNumber, getJSON, pageData, poll, setChip } from "./common.js";
 import { ComparePanel, postJSON, savedViews } from "./compare.js";
-import { loadUPlot } from "./charts.js";
 import { setupColumns } from "./columns.js";
 
 const data = pageData("table-data") || { metric_names: [] };
@@ -163,7 +162,6 @@ function selectionChanged() {
   diffButton.disabled = picked.length < 2 || picked.length > 10;
   for (const tr of rows()) tr.classList.toggle("picked", tr.querySelector(".pick-run").checked);
   if (panel.node && !panel.node.hidden) panel.show(picked);
-  else if (panel.node && picked.length) loadUPlot().catch(() => {}); // ready for Compare
 }
 
 if (table) {
