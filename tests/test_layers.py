@@ -40,7 +40,8 @@ def layer(module: str) -> str:
     if top == "store":
         if len(parts) == 2:
             return "store.registry"
-        if parts[2] in ("base", "readers"):  # the seam: its protocols and their values
+        # the seam: its protocols and their values
+        if parts[2] in ("base", "readers", "bucket_columns"):
             return "store.base"
         return f"store.impl.{parts[2]}"
     return top  # sdk, spool, runner, server
