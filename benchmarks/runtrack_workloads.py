@@ -69,7 +69,7 @@ def _floor() -> dict[str, float]:
     import mmap
     import struct
 
-    record = struct.Struct("<12sqdd4s")  # the point record's layout: head, step, time, value, commit
+    record = struct.Struct("<12sqdd4s")  # a point record: head, step, time, value, commit
     head, commit = bytes(12), bytes(4)
     clock, ident, owner = time.time, threading.get_ident, threading.get_ident()
     with tempfile.TemporaryFile() as file:
