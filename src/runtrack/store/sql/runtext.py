@@ -11,7 +11,11 @@ table with the trigram tokenizer holding each run's texts joined by newlines, ke
 triggers on ``runs``, ``run_tags`` and ``run_properties``. Words of 3 or more ASCII
 characters are phrases of one ``MATCH`` (quoted, so FTS syntax in a word is plain
 text); shorter words are tested by ``LIKE`` on the bodies found, or on every body when
-no word is long enough. Where the database has no ``run_text`` (its SQLite lacked the
+no word is long enough. A run the SQLite driver path created and that has not ended
+is *stale* (revision ``tg17_runtext_stale``): it has no row yet (its tags are not
+re-indexed one by one while it runs); its texts are joined from its rows as the index
+joins them and tested by ``LIKE`` as the index would match each word, and those runs
+join the index's matches. Where the database has no ``run_text`` (its SQLite lacked the
 trigram tokenizer when migrated), and on PostgreSQL, the longest word selects its
 runs: the union of the runs whose own columns, tag rows or property rows hold it
 (``ILIKE``, which ``pg_trgm`` GIN indexes serve for words of 3 or more characters
