@@ -17,6 +17,7 @@ from runtrack.errors import ConflictError
 from runtrack.model import NewRun, RunQuery, RunStatus
 from runtrack.server.api._runs_table import matches
 from runtrack.store.sql import SqlStore, migrations
+from runtrack.store.sql.dialects import Dialect
 
 # texts with FTS query syntax, short pieces, and characters the trigram index folds to
 # ASCII letters (KELVIN SIGN, LONG S) or not (É)
@@ -57,8 +58,8 @@ def _fill(store: SqlStore, status: RunStatus) -> list[str]:
     for i, (name, tags, props) in enumerate(RUNS):
         run = store.create_run(NewRun(exp.id, f"stale-{i}", display_name=name,
                                       run_type="script", status=status))
-        store.set_tags(run.id, dict(list(tags.items())[:1]))  # one tag per call, then more
-        store.set_tags(run.id, dict(list(tags.items())[1:]))
+        store.set_tags(run.id, dict(list(tags.items())[:1]))  # one tag per call, then
+        store.set_tags(run.id, {**dict(list(tags.items())[1:]), "phase": "fill"})  # a hold
         if props:
             store.add_properties(run.id, props)
         ids.append(run.id)
@@ -177,3 +178,32 @@ def test_downgrade_builds_the_stale_runs_rows(store: SqlStore) -> None:
         assert _found(again) == before
     finally:
         again.close()
+
+
+def test_without_the_index_marks_are_harmless(tmp_path: Path) -> None:
+    """Where SQLite lacked the trigram tokenizer at migration (no ``run_text``), the
+    table and the triggers that remove marks are there all the same: a running run is
+    marked, its end unmarks it, and the search scans."""
+    url = f"sqlite:///{tmp_path / 'rt.db'}"
+    dialect = Dialect(url)
+    engine = dialect.create_engine()
+    migrations.upgrade(engine, dialect, "l17b_runtext_hold")
+    with engine.begin() as conn:  # as c15_runtext leaves such a database
+        for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND name LIKE 'run\\_text%' ESCAPE '\\'")).scalars():
+            conn.execute(text(f"DROP TRIGGER {name}"))
+        conn.execute(text("DROP TABLE run_text"))
+    engine.dispose()
+    store = SqlStore(url)
+    try:
+        exp = store.get_or_create_experiment("e")
+        store.create_run(NewRun(exp.id, "r", display_name="n", run_type="script",
+                                status=RunStatus.RUNNING, tags={"a": "1", "b": "2"}))
+        assert _rows(store, "run_text_stale") == {"r"}
+        assert store.search_runs_text(RunQuery(), ["a=1"])[1] == 1
+        store.set_status("r", RunStatus.COMPLETED)
+        assert _rows(store, "run_text_stale") == set()
+        assert store.search_runs_text(RunQuery(), ["a=1"])[1] == 1
+        assert store._run_text_index is False
+    finally:
+        store.close()
