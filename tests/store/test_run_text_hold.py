@@ -41,7 +41,9 @@ def test_a_held_run_is_rebuilt_once_when_released(store: SqlStore) -> None:
     if not _has_index(store):
         pytest.skip("this SQLite has no FTS5 trigram tokenizer")
     exp = store.get_or_create_experiment("e")
-    store.create_run(NewRun(exp.id, "r", display_name="n", run_type="script"))
+    # an ended run: a running one is stale (tg17_runtext_stale), which pauses more
+    store.create_run(NewRun(exp.id, "r", display_name="n", run_type="script",
+                            status=RunStatus.COMPLETED))
     conn = sqlite3.connect(store._sqlite_path, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -73,6 +75,7 @@ def test_driver_writes_index_what_the_generic_path_indexes(store: SqlStore) -> N
                                 properties={"p": "1", "q": "2"}))
         store.set_tags(run_id, {"a": "changed", "d": "4", "e": None})
         store.set_tags(run_id, {"f": "6"})
+        store.set_status(run_id, RunStatus.COMPLETED)  # a running run's row waits
     store.driver_path = True
     fast, slow = _body(store, "fast"), _body(store, "slow")
     assert fast.split("\n")[4:] == slow.split("\n")[4:]  # all but id, name, number, type

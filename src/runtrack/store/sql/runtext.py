@@ -11,7 +11,11 @@ table with the trigram tokenizer holding each run's texts joined by newlines, ke
 triggers on ``runs``, ``run_tags`` and ``run_properties``. Words of 3 or more ASCII
 characters are phrases of one ``MATCH`` (quoted, so FTS syntax in a word is plain
 text); shorter words are tested by ``LIKE`` on the bodies found, or on every body when
-no word is long enough. Where the database has no ``run_text`` (its SQLite lacked the
+no word is long enough. A run the SQLite driver path created and that has not ended
+is *stale* (revision ``tg17_runtext_stale``): it has no row yet (its tags are not
+re-indexed one by one while it runs); its texts are joined from its rows as the index
+joins them and tested by ``LIKE`` as the index would match each word, and those runs
+join the index's matches. Where the database has no ``run_text`` (its SQLite lacked the
 trigram tokenizer when migrated), and on PostgreSQL, the longest word selects its
 runs: the union of the runs whose own columns, tag rows or property rows hold it
 (``ILIKE``, which ``pg_trgm`` GIN indexes serve for words of 3 or more characters
@@ -21,6 +25,7 @@ tested on those runs only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +33,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
-    TextClause,
+    TextualSelect,
     and_,
     case,
     column,
@@ -36,11 +41,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    table,
     text,
     union,
 )
-from sqlalchemy.types import String
+from sqlalchemy.types import Integer, String
 
 from runtrack.errors import InvalidValueError
 from runtrack.model import RunInfo, RunQuery
@@ -97,28 +101,58 @@ def _holds(word: str, sqlite: bool, first: bool) -> ColumnElement[bool]:
 
 #: SQLite's run search index (revision ``c15_runtext``): one row per run, its texts
 #: joined by newlines (a word has no space, so it never spans two), FTS5 trigram; the
-#: row id is ``experiment_id * 2**32 + number`` (stable, unlike the rowid of ``runs``)
-run_text = table("run_text", column("run_id"), column("body"))
-_ROWID: ColumnElement[int] = literal_column("run_text.rowid")
-_BY_ROWID = and_(runs.c.experiment_id == _ROWID.op(">>")(32),
-                 runs.c.number == _ROWID.op("&")(0xFFFFFFFF))
+#: row id is ``experiment_id * 2**32 + number`` (stable, unlike the rowid of ``runs``).
+#: A *stale* run (revision ``tg17_runtext_stale``: its id in ``run_text_stale``, until
+#: it ends) has no row; its texts are joined here as the index joins them.
+_BODY = (
+    "runs.id || char(10) || runs.display_name || char(10) || runs.number || char(10) "
+    "|| runs.run_type || coalesce((SELECT group_concat(char(10) || CASE WHEN t.value IS NULL "
+    "THEN t.key ELSE t.key || '=' || t.value END, '') FROM run_tags t WHERE t.run_id = runs.id), "
+    "'') || coalesce((SELECT group_concat(char(10) || p.key || '=' || p.value, '') "
+    "FROM run_properties p WHERE p.run_id = runs.id), '')"
+)
+#: the texts as the index sees them for an ASCII word: it folds two other characters to
+#: ASCII letters (SQLite's Unicode case folding: KELVIN SIGN to k, LONG S to s), which
+#: LIKE does not
+_FOLDED_BODY = f"replace(replace({_BODY}, char(8490), 'k'), char(383), 's')"
+_LIKE = " LIKE :run_text_w{} ESCAPE '\\'"
+_HITS = column("key", Integer)
+#: a run joined to its hit by the row id
+_BY_HIT = and_(runs.c.experiment_id == literal_column("hits.key").op(">>")(32),
+               runs.c.number == literal_column("hits.key").op("&")(0xFFFFFFFF))
 
 
-def _indexed(words: Sequence[str]) -> list[ColumnElement[bool] | TextClause]:
-    """Tests on ``run_text`` that select the runs whose body holds every word. A word of
-    3 or more ASCII characters is a phrase of the trigram index: exactly a substring in
-    any case, as ``LIKE`` matches it. The
+def _hits(words: Sequence[str]) -> TextualSelect:
+    """The row ids (``key``) of the runs whose texts hold every word: the index's rows
+    that do and the stale runs that do. A word of 3 or more ASCII characters is a phrase
+    of the trigram index: exactly a substring in any case, as ``LIKE`` matches it. The
     others (shorter: no trigram; non-ASCII: the index folds their case beyond ASCII)
     are tested by ``LIKE`` on the bodies the index found, or on every body (one table
-    scanned instead of three) when no word is indexed."""
-    indexed = [w for w in words if len(w) >= 3 and w.isascii()]
-    where: list[ColumnElement[bool] | TextClause] = []
-    if indexed:
-        phrase = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
-        where.append(text("run_text MATCH :run_text_match").bindparams(run_text_match=phrase))
-    where += [run_text.c.body.like(_pattern(w), escape=_ESCAPE)
-              for w in words if w not in indexed]
-    return where
+    scanned instead of three) when no word is indexed. A stale run's texts are tested
+    by ``LIKE``, each word as the index would test it."""
+    indexed = [len(w) >= 3 and w.isascii() for w in words]
+    params = {f"run_text_w{i}": _pattern(w) for i, w in enumerate(words)}
+    if any(indexed):
+        params["run_text_match"] = " AND ".join(
+            '"' + w.replace('"', '""') + '"' for w, i in zip(words, indexed, strict=True) if i)
+    return _hits_sql(tuple(indexed)).bindparams(**params)
+
+
+@functools.lru_cache(maxsize=32)
+def _hits_sql(indexed: tuple[bool, ...]) -> TextualSelect:
+    """:func:`_hits`'s statement for words that the index does or does not match
+    (parsed once per shape: a search pays only its parameters)."""
+    index_tests = ["run_text MATCH :run_text_match"] if any(indexed) else []
+    stale_tests = ["runs.id IN (SELECT run_id FROM run_text_stale)"]
+    for i, by_index in enumerate(indexed):
+        if not by_index:
+            index_tests.append("run_text.body" + _LIKE.format(i))
+        stale_tests.append((_FOLDED_BODY if by_index else _BODY) + _LIKE.format(i))
+    return text(
+        f"SELECT run_text.rowid AS key FROM run_text WHERE {' AND '.join(index_tests)} "
+        "UNION ALL SELECT runs.experiment_id * 4294967296 + runs.number AS key FROM runs "
+        f"WHERE {' AND '.join(stale_tests)}"
+    ).columns(_HITS)
 
 
 class RunTextMethods(Connected):
@@ -150,9 +184,9 @@ class RunTextMethods(Connected):
         with self._read() as conn:
             statement = select(runs.c.id)
             if sqlite and self._has_run_text_index(conn):
-                # the index's matches first, each joined to its run by the row id
-                statement = statement.select_from(run_text.join(runs, _BY_ROWID))
-                statement = statement.where(*_indexed(ordered))
+                # the matching runs' row ids first, each joined to its run
+                statement = statement.select_from(
+                    _hits(ordered).subquery("hits").join(runs, _BY_HIT))
             else:
                 statement = statement.where(
                     *(_holds(w, sqlite, i == 0) for i, w in enumerate(ordered)))

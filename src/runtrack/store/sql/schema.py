@@ -283,6 +283,8 @@ FULLTEXT_OBJECTS = frozenset(
     | {f"run_text{part}" for part in ("", "_data", "_idx", "_docsize", "_config", "_content")}
     # SQLite: runs whose run_text row is rebuilt once at the end of a write (l17b_runtext_hold)
     | {"run_text_hold"}
+    # SQLite: runs whose run_text row is built when they end (tg17_runtext_stale)
+    | {"run_text_stale"}
     | {f"ix_{table}_{column}_trgm" for table, column in (
         ("runs", "id"), ("runs", "display_name"), ("runs", "run_type"), ("run_tags", "key"),
         ("run_tags", "value"), ("run_properties", "key"), ("run_properties", "value"))}

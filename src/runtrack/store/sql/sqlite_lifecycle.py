@@ -9,7 +9,8 @@ fixed statements with positional parameters, which ``sqlite3`` keeps prepared:
 
 * ``create_run``: the experiment's next number and name in one ``UPDATE … RETURNING``,
   the run row (a taken id fails on the primary key, with no read first), its tags and
-  properties, with the run's search text rebuilt once (:func:`text_held`), not per row;
+  properties; the run's search text is left for its end (a *stale* run) or, for a run
+  created ended, rebuilt once (:func:`text_held`), not per row;
 * ``set_tags``: the run checked and its tags counted in one query, then one upsert
   (``executemany``); only a run near ``MAX_TAGS_PER_RUN`` pays the exact count;
 * ``set_status``: the run's status read, one ``UPDATE``, the run read back (its row with
@@ -108,8 +109,20 @@ def text_held(cur: sqlite3.Cursor, run_id: str, rows: int) -> Iterator[None]:
     cur.execute(_RELEASE, (run_id,))
 
 
+#: a run whose ``run_text`` row waits for its end (``OR IGNORE``: a taken id fails on
+#: the run's own primary key, with ConflictError, and rolls the mark back)
+_MARK_STALE = 'INSERT OR IGNORE INTO "run_text_stale" ("run_id") VALUES (?)'
+
+
 def create_run(cur: sqlite3.Cursor, new: NewRun) -> RunInfo:
-    """``SqlStore.create_run`` in ``cur``'s transaction."""
+    """``SqlStore.create_run`` in ``cur``'s transaction. A run created in a non-terminal
+    status is marked stale first (revision ``tg17_runtext_stale``): its search text is
+    built once, when it ends, not at its creation and at each tag, property or rename
+    meanwhile (the search computes a stale run's text when it asks). A run created
+    ended gets its text at once, rebuilt once (:func:`text_held`)."""
+    if not RunStatus(new.status).is_terminal:
+        cur.execute(_MARK_STALE, (new.run_id,))
+        return _create_run(cur, new)
     with text_held(cur, new.run_id, 1 + len(new.tags) + len(new.properties)):
         return _create_run(cur, new)
 
