@@ -55,10 +55,14 @@ class RunOwnership:
     def __init__(self, spool_dir: Path, run_id: str) -> None:
         self.spool_dir = spool_dir
         self.run_id = run_id
+        self._path = os.path.join(spool_dir, f"{run_id}{OWNER_SUFFIX}")
         self._fd = -1
         try:
-            spool_dir.mkdir(parents=True, exist_ok=True)
-            self._fd = take_lock(owner_path(spool_dir, run_id))
+            try:
+                self._fd = take_lock(self._path)
+            except FileNotFoundError:  # no spool folder yet (made once, not per run)
+                spool_dir.mkdir(parents=True, exist_ok=True)
+                self._fd = take_lock(self._path)
         except OSError:
             self._fd = -1  # no room to mark ownership: recovery falls back to the spool
         # a Run dropped without complete(): its owner is gone, recovery may settle it
@@ -80,7 +84,8 @@ class RunOwnership:
         """Drop the lock; when the run is ``settled`` in the store, remove the lock file."""
         if self._fd >= 0:
             if settled:
-                owner_path(self.spool_dir, self.run_id).unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._path)
             self._finalizer.detach()
             os.close(self._fd)
             self._fd = -1
@@ -92,11 +97,12 @@ def _close_quietly(fd: int) -> None:
             os.close(fd)
 
 
-def take_lock(path: Path, *, note: bool = True) -> int:
+def take_lock(path: Path | str, *, note: bool = True) -> int:
     """An fd (opened for appending) holding an exclusive flock on ``path``, which
     holds this process's id when ``note``. The lock is taken on a temporary name and
     renamed into place, so whoever sees the file sees it locked."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -105,7 +111,8 @@ def take_lock(path: Path, *, note: bool = True) -> int:
         os.replace(tmp, path)
     except BaseException:
         os.close(fd)
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     return fd
 
