@@ -64,3 +64,27 @@ def test_only_a_run_that_ends_in_this_process_builds_its_ending(exp: Experiment)
     started.complete()
     assert not started._ending.ownership.held  # released: the run is settled
     assert listed.get_status() == "Completed" and "_ending" not in listed.__dict__
+
+
+def test_display_names_leave_the_programs_random_state_alone() -> None:
+    """A seeded program draws the same numbers whether or not it starts runs, and the
+    same seed does not give the same generated name (1 chance in 36 million)."""
+    import random
+
+    from runtrack.sdk._names import new_display_name
+
+    random.seed(7)
+    expected = [random.random() for _ in range(3)]
+    random.seed(7)
+    drawn = []
+    names = []
+    for _ in range(3):
+        names.append(new_display_name())
+        drawn.append(random.random())
+    assert drawn == expected
+    random.seed(7)
+    first = new_display_name()
+    random.seed(7)
+    assert new_display_name() != first
+    adjective, noun, number = names[0].split("_")
+    assert adjective.isalpha() and noun.isalpha() and len(number) == 4 and number.isdigit()
