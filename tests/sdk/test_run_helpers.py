@@ -68,7 +68,7 @@ def test_only_a_run_that_ends_in_this_process_builds_its_ending(exp: Experiment)
 
 def test_display_names_leave_the_programs_random_state_alone() -> None:
     """A seeded program draws the same numbers whether or not it starts runs, and the
-    same seed does not give the same generated name (1 chance in 36 million)."""
+    same seed does not give the same generated name (1 chance in 9 million)."""
     import random
 
     from runtrack.sdk._names import new_display_name
