@@ -131,17 +131,19 @@ def test_interactive_run_samples_in_a_daemon_thread(exp: Experiment,
     monkeypatch.setenv("RUNTRACK_SYSTEM_METRICS_INTERVAL", "0.2")
     run = exp.start_logging(outputs=False)
     sampler = run._ending.observers._sampler  # type: ignore[union-attr]
-    assert sampler is not None and sampler.daemon
+    assert sampler is not None
     deadline = time.monotonic() + 60  # bounded wait for the starter, not a timing assertion
     while sampler.samples < 1:
         assert time.monotonic() < deadline, "the sampler thread never sampled"
         time.sleep(0.02)
-    assert sampler.is_alive()  # started when its first sample was due
+    thread = sampler.thread
+    assert thread is not None and thread.daemon
+    assert thread.is_alive()  # started when its first sample was due
     run.log("loss", 1.0)
     run.complete()
     samples = sampler.samples
-    sampler.join(30.0)  # complete() does not wait for the thread: it ends on its own
-    assert not sampler.is_alive() and sampler.samples == samples
+    thread.join(30.0)  # complete() does not wait for the thread: it ends on its own
+    assert not thread.is_alive() and sampler.samples == samples
     system = run.get_system_metrics()
     assert "sys/rank0/rss_bytes" in system and "sys/node0/memory_percent" in system
     assert run.get_metrics() == {"loss": 1.0}
@@ -203,9 +205,9 @@ def test_a_short_run_starts_no_sampler_thread(exp: Experiment,
     assert sampler is not None
     run.log("loss", 1.0)
     run.complete()
-    assert not sampler.is_alive() and sampler.ident is None  # never started
+    assert sampler.thread is None  # never made
     sampler.start()  # what the starter does at the deadline: nothing, the run is over
-    assert sampler.ident is None
+    assert sampler.thread is None
     assert "sys/rank0/rss_bytes" in run.get_system_metrics()
 
 

@@ -427,39 +427,44 @@ _TICKS = os.sysconf("SC_CLK_TCK") if _LINUX else 100
 _PAGE = os.sysconf("SC_PAGE_SIZE") if _LINUX else 4096
 
 
-class SystemSampler(threading.Thread):
-    """Samples ``probe`` every ``interval`` s into ``run_id``'s ``sys/…`` series."""
+class SystemSampler:
+    """Samples ``probe`` every ``interval`` s into ``run_id``'s ``sys/…`` series, from a
+    daemon thread (:attr:`thread`) made by :meth:`start`."""
 
     def __init__(self, store: TrackingStore, run_id: str, probe: Probe, interval: float) -> None:
-        super().__init__(name=f"runtrack-sysmetrics-{run_id}", daemon=True)
         self.store = store
         self.run_id = run_id
         self.probe = probe
         self.interval = interval
         self.samples = 0
-        self._stop_event = threading.Event()
+        #: the sampling thread, once started (a run that ends sooner never makes one)
+        self.thread: threading.Thread | None = None
+        self._stop_event: threading.Event | None = None
         #: held while the thread samples; ``stop`` sets ``_stopped`` under it
         self._sampling = threading.Lock()
         self._stopped = False
-        self._launched = False
         self._seq: int | None = None
         #: monotonic time of the first sample: a little after the start, so CPU % covers
         #: a real interval
         self.first_due = time.monotonic() + min(interval, FIRST_SAMPLE_AFTER)
 
     def start(self) -> None:
-        """Start the thread, unless it was started or the sampler stopped already
-        (:func:`start` leaves this to :data:`~runtrack.spool.starter.STARTER` at
-        ``first_due``: a run that ends sooner never starts a thread)."""
+        """Make and start the thread, unless it was started or the sampler stopped
+        already (:func:`start` leaves this to :data:`~runtrack.spool.starter.STARTER`
+        at ``first_due``: a run that ends sooner never makes a thread)."""
         with self._sampling:
-            if self._stopped or self._launched:
+            if self._stopped or self.thread is not None:
                 return
-            self._launched = True
-        super().start()
+            self._stop_event = threading.Event()
+            self.thread = threading.Thread(
+                target=self._run, args=(self._stop_event,),
+                name=f"runtrack-sysmetrics-{self.run_id}", daemon=True,
+            )
+        self.thread.start()
 
-    def run(self) -> None:
+    def _run(self, stop_event: threading.Event) -> None:
         wait = max(0.0, self.first_due - time.monotonic())
-        while not self._stop_event.wait(wait):
+        while not stop_event.wait(wait):
             with self._sampling:
                 if self._stopped:
                     return
@@ -490,7 +495,9 @@ class SystemSampler(threading.Thread):
         cost a short run a thread hand-off): the thread exits when it next wakes."""
         with self._sampling:
             self._stopped = True
-        self._stop_event.set()
+            stop_event = self._stop_event
+        if stop_event is not None:
+            stop_event.set()
         if self.samples != 0:
             return
         if sink is None:
