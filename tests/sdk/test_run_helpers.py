@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,26 @@ def test_display_names_leave_the_programs_random_state_alone() -> None:
     assert new_display_name() != first
     adjective, noun, number = names[0].split("_")
     assert adjective.isalpha() and noun.isalpha() and len(number) == 4 and number.isdigit()
+
+
+def test_outputs_folder_is_made_and_resolved(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``outputs_dir`` makes the folder and answers ``Path.resolve()``'s path, also from
+    a working folder reached through a link and for an outputs folder that is a link."""
+    from runtrack.sdk._run_fields import outputs_dir
+
+    real = tmp_path / "real"
+    (real / "elsewhere").mkdir(parents=True)
+    (tmp_path / "via").symlink_to(real)
+    monkeypatch.chdir(tmp_path / "via")
+    assert outputs_dir(False) is None
+    for given in (None, "", True, "outputs", "nested/out", "../real/up", str(tmp_path / "abs"),
+                  ".", "linked"):
+        if given == "linked":
+            (real / "linked").symlink_to(real / "elsewhere")
+        folder = outputs_dir(given)
+        assert folder is not None and folder.is_dir()
+        name = "outputs" if given in (None, "", True) else str(given)
+        assert folder == Path(name).resolve() and folder.is_absolute()
+    assert outputs_dir("linked") == real / "elsewhere"
+    assert outputs_dir(None) == real / "outputs"
