@@ -251,7 +251,7 @@ def _figures(pid: int) -> tuple[float, float, float, float] | None:
         except psutil.Error:
             return None
     cpu = _cpu_time(pid)
-    try:  # statm, not stat's rss: the kernel sums its counters exactly only there
+    try:  # statm's figure, as psutil's (stat's rss field differed by a few pages here)
         rss = int(_read(f"{PROC}/{pid}/statm").split()[1]) * _PAGE
     except (OSError, IndexError, ValueError):
         return None
