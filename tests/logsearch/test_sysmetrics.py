@@ -271,6 +271,12 @@ def test_process_figures_are_psutils() -> None:
         child.wait()
     assert figures[1] == pytest.approx(times.user + times.system, abs=1e-9)
     assert figures[2:] == (rss, fds)
+    me = psutil.Process()  # this process's CPU comes from os.times(): the same ticks
+    before = me.cpu_times()
+    mine = sysmetrics._cpu_time(os.getpid())
+    after = me.cpu_times()
+    assert mine is not None
+    assert before.user + before.system <= mine[1] <= after.user + after.system
     assert sysmetrics._figures(child.pid) is None  # reaped: gone
     assert sysmetrics._cpu_time(child.pid) is None
 
@@ -373,3 +379,24 @@ def test_child_processes_are_found_and_left_to_their_owner() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, env={**os.environ})
     assert done.stdout == "ok\n", done.stderr
+
+
+def test_the_psutil_path_of_other_systems(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off Linux the figures come from psutil: the same series, the first sample's CPU
+    counted from the probe's start as on Linux, children found by psutil's scan."""
+    linux = sorted(_probe().sample())
+    monkeypatch.setattr(sysmetrics, "_LINUX", False)
+    monkeypatch.setattr(sysmetrics, "_CHILD_LISTS", [])
+    child = _ready_child()
+    try:
+        probe = _probe()
+        _burn_cpu(0.2)
+        values = probe.sample()
+        assert child.pid in sysmetrics.descendants(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    assert sorted(values) == linux
+    assert values["sys/rank0/cpu_percent"] > 0
+    assert values["sys/rank0/rss_bytes"] > 1 << 20 and values["sys/rank0/open_files"] >= 3
+    assert 0 < values["sys/node0/memory_percent"] <= 100

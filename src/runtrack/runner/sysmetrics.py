@@ -211,8 +211,12 @@ def _percent(cpu_seconds: float, wall_seconds: float) -> float:
 def _cpu_time(pid: int) -> tuple[float, float] | None:
     """``(start time, CPU seconds)`` of process ``pid``; None when it is gone or hidden.
     On Linux one read of ``/proc/<pid>/stat`` (psutil makes a ``Process`` first, which
-    reads it and the boot time). The start time tells a reused pid from the process
-    read before."""
+    reads it and the boot time), and for this process ``os.times()``: the same clock
+    ticks, from a system call instead of a file. The start time tells a reused pid from
+    the process read before (this process's own is never reused: 0 stands for it)."""
+    if pid == os.getpid():
+        times = os.times()
+        return 0.0, times.user + times.system
     if not _LINUX:
         try:
             proc = psutil.Process(pid)
@@ -235,22 +239,23 @@ def _cpu_time(pid: int) -> tuple[float, float] | None:
 
 def _figures(pid: int) -> tuple[float, float, float, float] | None:
     """``(start time, CPU seconds, resident bytes, open files)`` of process ``pid``
-    (psutil's ``cpu_times()``, ``memory_info().rss`` and ``num_fds()``); None when it is
-    gone or hidden. Open files count 0 when they cannot be listed."""
+    (:func:`_cpu_time`, psutil's ``memory_info().rss`` and ``num_fds()``); None when it
+    is gone or hidden. Open files count 0 when they cannot be listed."""
+    cpu = _cpu_time(pid)
+    if cpu is None:
+        return None
     if not _LINUX:
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
-                times = proc.cpu_times()
-                started, rss = proc.create_time(), proc.memory_info().rss
+                rss = proc.memory_info().rss
                 try:
                     files = proc.num_fds() if hasattr(proc, "num_fds") else len(proc.open_files())
                 except psutil.Error:
                     files = 0
-                return started, times.user + times.system, float(rss), float(files)
+            return (*cpu, float(rss), float(files))
         except psutil.Error:
             return None
-    cpu = _cpu_time(pid)
     try:  # statm's figure, as psutil's (stat's rss field differed by a few pages here)
         rss = int(_read(f"{PROC}/{pid}/statm").split()[1]) * _PAGE
     except (OSError, IndexError, ValueError):
@@ -259,7 +264,7 @@ def _figures(pid: int) -> tuple[float, float, float, float] | None:
         files = len(os.listdir(f"{PROC}/{pid}/fd"))
     except OSError:
         files = 0
-    return None if cpu is None else (*cpu, float(rss), float(files))
+    return (*cpu, float(rss), float(files))
 
 
 def descendants(root: int) -> dict[int, int]:
