@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,50 @@ def test_only_a_run_that_ends_in_this_process_builds_its_ending(exp: Experiment)
     started.complete()
     assert not started._ending.ownership.held  # released: the run is settled
     assert listed.get_status() == "Completed" and "_ending" not in listed.__dict__
+
+
+def test_display_names_leave_the_programs_random_state_alone() -> None:
+    """A seeded program draws the same numbers whether or not it starts runs, and the
+    same seed does not give the same generated name (1 chance in 9 million)."""
+    import random
+
+    from runtrack.sdk._names import new_display_name
+
+    random.seed(7)
+    expected = [random.random() for _ in range(3)]
+    random.seed(7)
+    drawn = []
+    names = []
+    for _ in range(3):
+        names.append(new_display_name())
+        drawn.append(random.random())
+    assert drawn == expected
+    random.seed(7)
+    first = new_display_name()
+    random.seed(7)
+    assert new_display_name() != first
+    adjective, noun, number = names[0].split("_")
+    assert adjective.isalpha() and noun.isalpha() and len(number) == 4 and number.isdigit()
+
+
+def test_outputs_folder_is_made_and_resolved(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``outputs_dir`` makes the folder and answers ``Path.resolve()``'s path, also from
+    a working folder reached through a link and for an outputs folder that is a link."""
+    from runtrack.sdk._run_fields import outputs_dir
+
+    real = tmp_path / "real"
+    (real / "elsewhere").mkdir(parents=True)
+    (tmp_path / "via").symlink_to(real)
+    monkeypatch.chdir(tmp_path / "via")
+    assert outputs_dir(False) is None
+    for given in (None, "", True, "outputs", "nested/out", "../real/up", str(tmp_path / "abs"),
+                  ".", "linked"):
+        if given == "linked":
+            (real / "linked").symlink_to(real / "elsewhere")
+        folder = outputs_dir(given)
+        assert folder is not None and folder.is_dir()
+        name = "outputs" if given in (None, "", True) else str(given)
+        assert folder == Path(name).resolve() and folder.is_absolute()
+    assert outputs_dir("linked") == real / "elsewhere"
+    assert outputs_dir(None) == real / "outputs"

@@ -75,40 +75,56 @@ def load_nvml() -> Any | None:
 
 
 class Probe:
-    """Takes one sample: ``sample()`` → ``{name: value}`` (see the module doc)."""
+    """Takes one sample: ``sample()`` → ``{name: value}`` (see the module doc).
+
+    A process's CPU percentage is its CPU time since its previous reading over the wall
+    time between them (psutil's ``cpu_percent()``): the ranks' processes are read when
+    the probe is made, so the first sample covers the time since then; a process first
+    seen in a sample counts 0 in it."""
 
     def __init__(self, ranks: Callable[[], dict[int, int]], node: int = 0,
                  nvml: Any | None = None) -> None:
         self._ranks = ranks  # rank -> pid of its top process
         self._node = node
-        self._procs: dict[int, psutil.Process] = {}
-        self._me = psutil.Process(os.getpid())
         self._nvml = nvml
+        #: pid -> (its start time, CPU seconds, monotonic time) at its last reading
+        self._cpu: dict[int, tuple[float, float, float]] = {}
         self._disk0 = _disk()
         self._net0 = _net()
+        now = time.monotonic()
+        for pid in ranks().values():
+            cpu = _cpu_time(pid)
+            if cpu is not None:
+                self._cpu[pid] = (*cpu, now)
 
     def sample(self) -> dict[str, float]:
         out: dict[str, float] = {}
         pids_of_rank: dict[int, set[int]] = {}
+        now = time.monotonic()
+        seen: dict[int, tuple[float, float, float]] = {}
         for rank, tree in self._trees().items():
-            pids_of_rank[rank] = {p.pid for p in tree}
+            pids_of_rank[rank] = set(tree)
             cpu = rss = files = 0.0
-            for p in tree:
-                try:
-                    with p.oneshot():
-                        cpu += p.cpu_percent(None)
-                        rss += p.memory_info().rss
-                        files += p.num_fds() if hasattr(p, "num_fds") else len(p.open_files())
-                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            for pid in tree:
+                figures = _figures(pid)
+                if figures is None:  # ended since the walk
                     continue
+                started, seconds, resident, open_files = figures
+                last = self._cpu.get(pid)
+                if last is not None and last[0] == started:  # not a reused pid
+                    cpu += _percent(seconds - last[1], now - last[2])
+                seen[pid] = (started, seconds, now)
+                rss += resident
+                files += open_files
             base = f"{PREFIX}rank{rank}/"
             out[base + "cpu_percent"] = round(cpu, 2)
             out[base + "rss_bytes"] = rss
             out[base + "open_files"] = files
+        self._cpu = seen  # forget processes that ended
         node = f"{PREFIX}node{self._node}/"
-        memory = psutil.virtual_memory()
-        out[node + "memory_used_bytes"] = float(memory.total - memory.available)
-        out[node + "memory_percent"] = float(memory.percent)
+        used, percent = _memory()
+        out[node + "memory_used_bytes"] = used
+        out[node + "memory_percent"] = percent
         disk, net = _disk(), _net()
         out[node + "disk_read_bytes"] = float(disk[0] - self._disk0[0])
         out[node + "disk_write_bytes"] = float(disk[1] - self._disk0[1])
@@ -122,34 +138,22 @@ class Probe:
                 self._nvml = None
         return out
 
-    def _trees(self) -> dict[int, list[psutil.Process]]:
+    def _trees(self) -> dict[int, list[int]]:
         """Each rank's process and its descendants (the ranks are this process or its
         descendants: the supervisor's children, or an interactive run's own process)."""
         tops = {pid: rank for rank, pid in self._ranks().items()}
+        me = os.getpid()
         try:
-            parent = descendants(self._me)
+            parent = descendants(me)
         except psutil.Error:
             return {}
-        trees: dict[int, list[psutil.Process]] = {}
-        seen: dict[int, psutil.Process] = {}
-        for pid in [self._me.pid, *parent]:
+        trees: dict[int, list[int]] = {}
+        for pid in [me, *parent]:
             top = pid
             while top not in tops and top in parent:
                 top = parent[top]
-            if top not in tops:
-                continue
-            known = self._procs.get(pid)
-            if known is None:  # its first cpu_percent() is a baseline (0.0)
-                try:
-                    known = self._me if pid == self._me.pid else psutil.Process(pid)
-                except psutil.Error:  # ended since the walk
-                    continue
-                self._procs[pid] = known
-                if pid in tops:
-                    known.cpu_percent(None)
-            seen[pid] = known
-            trees.setdefault(tops[top], []).append(known)
-        self._procs = seen  # forget processes that ended
+            if top in tops:
+                trees.setdefault(tops[top], []).append(pid)
         return trees
 
     def _gpus(self, node: str, pids_of_rank: dict[int, set[int]]) -> dict[str, float]:
@@ -178,35 +182,122 @@ class Probe:
         return out
 
 
-def descendants(proc: psutil.Process) -> dict[int, int]:
-    """``{pid: parent pid}`` of every descendant of ``proc``.
+#: the ``/proc`` read on Linux (a test points it, and psutil's ``PROCFS_PATH``, at a copy)
+PROC = "/proc"
+_LINUX = sys.platform.startswith("linux")
+#: ``waitid`` option to count every kind of child (``__WALL``; Linux ≥ 4.7)
+_WALL = 0x40000000
+
+
+def _read(path: str) -> bytes:
+    """A whole (``/proc``) file, with none of ``open()``'s buffered-text machinery."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _percent(cpu_seconds: float, wall_seconds: float) -> float:
+    """psutil's ``cpu_percent()`` of one process (100 = one core)."""
+    if wall_seconds <= 0:
+        return 0.0
+    return round(cpu_seconds / wall_seconds * 100, 1)
+
+
+def _cpu_time(pid: int) -> tuple[float, float] | None:
+    """``(start time, CPU seconds)`` of process ``pid``; None when it is gone or hidden.
+    On Linux one read of ``/proc/<pid>/stat`` (psutil makes a ``Process`` first, which
+    reads it and the boot time), and for this process ``os.times()``: the same clock
+    ticks, from a system call instead of a file. The start time tells a reused pid from
+    the process read before (this process's own is never reused: 0 stands for it)."""
+    if pid == os.getpid():
+        times = os.times()
+        return 0.0, times.user + times.system
+    if not _LINUX:
+        try:
+            proc = psutil.Process(pid)
+            with proc.oneshot():
+                times = proc.cpu_times()
+                return proc.create_time(), times.user + times.system
+        except psutil.Error:
+            return None
+    try:
+        stat = _read(f"{PROC}/{pid}/stat")
+    except OSError:
+        return None
+    # after the command's ")": field n of proc(5) is fields[n - 3]
+    fields = stat[stat.rfind(b")") + 2:].split()
+    try:
+        return float(fields[19]), (int(fields[11]) + int(fields[12])) / _TICKS
+    except (IndexError, ValueError):
+        return None
+
+
+def _figures(pid: int) -> tuple[float, float, float, float] | None:
+    """``(start time, CPU seconds, resident bytes, open files)`` of process ``pid``
+    (:func:`_cpu_time`, psutil's ``memory_info().rss`` and ``num_fds()``); None when it
+    is gone or hidden. Open files count 0 when they cannot be listed."""
+    cpu = _cpu_time(pid)
+    if cpu is None:
+        return None
+    if not _LINUX:
+        try:
+            proc = psutil.Process(pid)
+            with proc.oneshot():
+                rss = proc.memory_info().rss
+                try:
+                    files = proc.num_fds() if hasattr(proc, "num_fds") else len(proc.open_files())
+                except psutil.Error:
+                    files = 0
+            return (*cpu, float(rss), float(files))
+        except psutil.Error:
+            return None
+    try:  # statm's figure, as psutil's (stat's rss field differed by a few pages here)
+        rss = int(_read(f"{PROC}/{pid}/statm").split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return None
+    try:
+        files = len(os.listdir(f"{PROC}/{pid}/fd"))
+    except OSError:
+        files = 0
+    return (*cpu, float(rss), float(files))
+
+
+def descendants(root: int) -> dict[int, int]:
+    """``{pid: parent pid}`` of every descendant of process ``root`` (this process or
+    one of its descendants).
 
     On Linux a walk down the kernel's per-thread child lists (``/proc/<pid>/task/<tid>/
     children``): its cost grows with the tree, not with every process on the machine,
     which psutil's ``children(recursive=True)`` reads (milliseconds on a busy host, paid
-    by every short run's final sample). Elsewhere, psutil's scan."""
-    root = proc.pid
-    if not os.path.exists(f"/proc/{root}/task/{root}/children"):
+    by every short run's final sample). A process with no child at all (``waitid``
+    says so without waiting) is not walked. Elsewhere, psutil's scan."""
+    if not _child_lists():
         found: dict[int, int] = {}
-        for child in proc.children(recursive=True):
+        for child in psutil.Process(root).children(recursive=True):
             try:
                 found[child.pid] = child.ppid()
             except psutil.Error:
                 continue
         return found
     found = {}
+    if root == os.getpid() and _childless():
+        return found
     frontier = [root]
     while frontier:
         below: list[int] = []
         for pid in frontier:
             try:
-                threads = os.listdir(f"/proc/{pid}/task")
+                threads = os.listdir(f"{PROC}/{pid}/task")
             except OSError:  # ended meanwhile
                 continue
             for tid in threads:
                 try:
-                    with open(f"/proc/{pid}/task/{tid}/children") as f:
-                        text = f.read()
+                    text = _read(f"{PROC}/{pid}/task/{tid}/children")
                 except OSError:
                     continue
                 for child in map(int, text.split()):
@@ -217,72 +308,168 @@ def descendants(proc: psutil.Process) -> dict[int, int]:
     return found
 
 
+#: whether ``/proc/<pid>/task/<tid>/children`` exists (a kernel build option), learnt
+#: once per process
+_CHILD_LISTS: list[bool] = []
+
+
+def _child_lists() -> bool:
+    if not _CHILD_LISTS:
+        me = os.getpid()
+        _CHILD_LISTS.append(_LINUX and os.path.exists(f"{PROC}/{me}/task/{me}/children"))
+    return _CHILD_LISTS[0]
+
+
+def _childless() -> bool:
+    """Whether this process has no child process, alive or not yet reaped (its threads'
+    children included). ``WNOWAIT``: a child that ended stays for its owner to reap."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT | _WALL)
+    except ChildProcessError:
+        return True
+    except OSError:  # a kernel without __WALL for waitid: walk
+        return False
+    return False
+
+
+def _memory() -> tuple[float, float]:
+    """The machine's memory in use, in bytes and percent, as psutil's
+    ``virtual_memory()`` computes them (total - available). On Linux three lines of
+    ``/proc/meminfo``, where psutil parses all of them; psutil itself where the kernel's
+    ``MemAvailable`` is missing or 0 (it estimates one then)."""
+    if _LINUX:
+        found: dict[bytes, int] = {}
+        for line in _read(f"{PROC}/meminfo").splitlines():
+            key, _, value = line.partition(b":")
+            if key in _MEMINFO_KEYS:
+                found[key] = int(value.split()[0]) * 1024
+                if len(found) == len(_MEMINFO_KEYS):
+                    break
+        total, available = found.get(b"MemTotal", 0), found.get(b"MemAvailable", 0)
+        if total > 0 and available > 0:
+            if available > total:  # a container's distorted figures: psutil takes free
+                available = found.get(b"MemFree", 0)
+            return float(total - available), round((total - available) / total * 100, 1)
+    memory = psutil.virtual_memory()
+    return float(memory.total - memory.available), float(memory.percent)
+
+
+_MEMINFO_KEYS = (b"MemTotal", b"MemFree", b"MemAvailable")
+
+
 def _disk() -> tuple[int, int]:
     """Bytes read and written by the machine's disks so far (as psutil's
     ``disk_io_counters()``: whole devices, not their partitions).
 
-    On Linux the per-device counters are summed here, with the test for a whole device
-    remembered per name: psutil's own sum checks ``/sys/block`` for every line and keeps
-    a wrap-around cache, together most of a short run's two disk reads (~0.3 ms each on
-    a busy host, against ~0.07 ms). The kernel's counters are 64-bit there."""
-    if not sys.platform.startswith("linux"):
-        counters = psutil.disk_io_counters()
-        return (counters.read_bytes, counters.write_bytes) if counters else (0, 0)
+    On Linux ``/proc/diskstats`` is read and summed here, with the test for a whole
+    device remembered per name: psutil's own sum checks ``/sys/block`` for every line
+    and keeps a wrap-around cache, together most of a short run's two disk reads (~0.3
+    ms each on a busy host). The kernel's counters are 64-bit there."""
+    if _LINUX:
+        try:
+            text = _read(f"{PROC}/diskstats")
+        except OSError:  # no such file: psutil reads /sys/block instead
+            text = None
+        if text is not None:
+            sectors = _whole_device_sectors(text)
+            if sectors is not None:
+                return sectors[0] * _SECTOR, sectors[1] * _SECTOR
+    counters = psutil.disk_io_counters()
+    return (counters.read_bytes, counters.write_bytes) if counters else (0, 0)
+
+
+#: bytes per sector in ``/proc/diskstats`` (always 512, whatever the device's)
+_SECTOR = 512
+
+
+def _whole_device_sectors(text: bytes) -> tuple[int, int] | None:
+    """Sectors read and written by the whole devices of a ``/proc/diskstats`` text;
+    None for a line format psutil does not read either."""
     read = written = 0
-    for name, counters in psutil.disk_io_counters(perdisk=True, nowrap=False).items():
+    for line in text.splitlines():
+        fields = line.split()
+        size = len(fields)
+        if size == 14 or size >= 18:  # Linux 2.6+
+            name, r, w = fields[2], fields[5], fields[9]
+        elif size == 15:  # Linux 2.4
+            name, r, w = fields[3], fields[5], fields[9]
+        elif size == 7:  # Linux 2.6, a partition
+            name, r, w = fields[2], fields[4], fields[6]
+        else:
+            return None
         whole = _WHOLE_DEVICE.get(name)
         if whole is None:  # psutil's test: a name under /sys/block (not a partition)
             whole = _WHOLE_DEVICE[name] = os.access(
-                f"/sys/block/{name.replace('/', '!')}", os.F_OK
+                b"/sys/block/" + name.replace(b"/", b"!"), os.F_OK
             )
         if whole:
-            read += counters.read_bytes
-            written += counters.write_bytes
+            read += int(r)
+            written += int(w)
     return read, written
 
 
 #: device name -> whether it is a whole device (see :func:`_disk`)
-_WHOLE_DEVICE: dict[str, bool] = {}
+_WHOLE_DEVICE: dict[bytes, bool] = {}
 
 
 def _net() -> tuple[int, int]:
+    """Bytes sent and received by the machine's network interfaces so far (psutil's
+    ``net_io_counters()``). On Linux summed from ``/proc/net/dev`` here, without
+    psutil's wrap-around cache: the kernel's counters are 64-bit there."""
+    if _LINUX:
+        sent = received = 0
+        for line in _read(f"{PROC}/net/dev").splitlines()[2:]:
+            fields = line[line.rfind(b":") + 1:].split()
+            received += int(fields[0])
+            sent += int(fields[8])
+        return sent, received
     counters = psutil.net_io_counters()
     return (counters.bytes_sent, counters.bytes_recv) if counters else (0, 0)
 
 
-class SystemSampler(threading.Thread):
-    """Samples ``probe`` every ``interval`` s into ``run_id``'s ``sys/…`` series."""
+#: clock ticks per second and bytes per page, for ``/proc/<pid>/stat`` (Linux)
+_TICKS = os.sysconf("SC_CLK_TCK") if _LINUX else 100
+_PAGE = os.sysconf("SC_PAGE_SIZE") if _LINUX else 4096
+
+
+class SystemSampler:
+    """Samples ``probe`` every ``interval`` s into ``run_id``'s ``sys/…`` series, from a
+    daemon thread (:attr:`thread`) made by :meth:`start`."""
 
     def __init__(self, store: TrackingStore, run_id: str, probe: Probe, interval: float) -> None:
-        super().__init__(name=f"runtrack-sysmetrics-{run_id}", daemon=True)
         self.store = store
         self.run_id = run_id
         self.probe = probe
         self.interval = interval
         self.samples = 0
-        self._stop_event = threading.Event()
+        #: the sampling thread, once started (a run that ends sooner never makes one)
+        self.thread: threading.Thread | None = None
+        self._stop_event: threading.Event | None = None
         #: held while the thread samples; ``stop`` sets ``_stopped`` under it
         self._sampling = threading.Lock()
         self._stopped = False
-        self._launched = False
         self._seq: int | None = None
         #: monotonic time of the first sample: a little after the start, so CPU % covers
         #: a real interval
         self.first_due = time.monotonic() + min(interval, FIRST_SAMPLE_AFTER)
 
     def start(self) -> None:
-        """Start the thread, unless it was started or the sampler stopped already
-        (:func:`start` leaves this to :data:`~runtrack.spool.starter.STARTER` at
-        ``first_due``: a run that ends sooner never starts a thread)."""
+        """Make and start the thread, unless it was started or the sampler stopped
+        already (:func:`start` leaves this to :data:`~runtrack.spool.starter.STARTER`
+        at ``first_due``: a run that ends sooner never makes a thread)."""
         with self._sampling:
-            if self._stopped or self._launched:
+            if self._stopped or self.thread is not None:
                 return
-            self._launched = True
-        super().start()
+            self._stop_event = threading.Event()
+            self.thread = threading.Thread(
+                target=self._run, args=(self._stop_event,),
+                name=f"runtrack-sysmetrics-{self.run_id}", daemon=True,
+            )
+        self.thread.start()
 
-    def run(self) -> None:
+    def _run(self, stop_event: threading.Event) -> None:
         wait = max(0.0, self.first_due - time.monotonic())
-        while not self._stop_event.wait(wait):
+        while not stop_event.wait(wait):
             with self._sampling:
                 if self._stopped:
                     return
@@ -313,7 +500,9 @@ class SystemSampler(threading.Thread):
         cost a short run a thread hand-off): the thread exits when it next wakes."""
         with self._sampling:
             self._stopped = True
-        self._stop_event.set()
+            stop_event = self._stop_event
+        if stop_event is not None:
+            stop_event.set()
         if self.samples != 0:
             return
         if sink is None:

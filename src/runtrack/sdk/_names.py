@@ -78,7 +78,9 @@ def new_run_id(experiment: str) -> str:
 
 
 def new_display_name() -> str:
+    """``<adjective>_<noun>_<4 digits>``, drawn from the OS's randomness: the program's
+    ``random`` state is neither used nor changed (nor is a generator seeded per call)."""
     import random
 
-    rng = random.Random()
+    rng = random.SystemRandom()
     return f"{rng.choice(_ADJECTIVES)}_{rng.choice(_NOUNS)}_{rng.randrange(10_000):04d}"

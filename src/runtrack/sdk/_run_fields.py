@@ -4,6 +4,7 @@ properties, Azure-style filters, error details, the outputs folder. Used by ``Ru
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -99,7 +100,12 @@ def outputs_dir(outputs: Any) -> Path | None:
     if outputs is False:
         return None
     folder = Path("outputs" if outputs in (None, "", True) else str(outputs))
-    folder.mkdir(parents=True, exist_ok=True)
+    if not os.path.isdir(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    if folder.parts == (folder.name,) and folder.name != ".." and not os.path.islink(folder):
+        # one plain name under the working folder, whose path the kernel gives resolved:
+        # what resolve() finds, without its lstat of every folder up to the root
+        return Path(os.getcwd(), folder.name)
     return folder.resolve()
 
 

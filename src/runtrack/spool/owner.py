@@ -7,14 +7,21 @@ lock can be taken — whatever happened: killed before the first metric, killed
 inside ``complete()``, or exited without completing. When ``complete()`` or
 ``fail()`` cannot reach the store, the final status is queued next to the spool in
 ``<spool_dir>/<run_id>.final.json`` and recovery applies it once the metrics are in.
+
+A settled run's lock file is not removed but renamed aside, still open and locked, as
+the process's one *spare* (``<spool_dir>/.spare-<pid>.owner``, a name recovery skips);
+the process's next run in that folder renames it into place instead of creating a
+file: creating one cost ~0.2 ms of CPU per run (the inode), a rename ~0.02 ms.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
 import os
+import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +62,15 @@ class RunOwnership:
     def __init__(self, spool_dir: Path, run_id: str) -> None:
         self.spool_dir = spool_dir
         self.run_id = run_id
-        self._fd = -1
+        self._path = os.path.join(spool_dir, f"{run_id}{OWNER_SUFFIX}")
+        self._fd = _SPARE.take(os.fspath(spool_dir), self._path)
         try:
-            spool_dir.mkdir(parents=True, exist_ok=True)
-            self._fd = take_lock(owner_path(spool_dir, run_id))
+            if self._fd < 0:
+                try:
+                    self._fd = take_lock(self._path)
+                except FileNotFoundError:  # no spool folder yet (made once, not per run)
+                    spool_dir.mkdir(parents=True, exist_ok=True)
+                    self._fd = take_lock(self._path)
         except OSError:
             self._fd = -1  # no room to mark ownership: recovery falls back to the spool
         # a Run dropped without complete(): its owner is gone, recovery may settle it
@@ -77,13 +89,111 @@ class RunOwnership:
         return path
 
     def release(self, *, settled: bool) -> None:
-        """Drop the lock; when the run is ``settled`` in the store, remove the lock file."""
+        """Drop the lock; when the run is ``settled`` in the store, remove the lock file
+        (kept as the process's spare: see the module doc)."""
         if self._fd >= 0:
-            if settled:
-                owner_path(self.spool_dir, self.run_id).unlink(missing_ok=True)
             self._finalizer.detach()
-            os.close(self._fd)
-            self._fd = -1
+            fd, self._fd = self._fd, -1
+            if settled:
+                if _SPARE.keep(os.fspath(self.spool_dir), self._path, fd):
+                    return
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._path)
+            os.close(fd)
+
+
+class _Spare:
+    """The process's spare lock file: at most one (a process that ran runs in many spool
+    folders keeps only the last folder's), open, locked, holding this process's id."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        #: (spool folder, its path, its fd), or None
+        self._held: tuple[str, str, int] | None = None
+        self._swept: set[str] = set()
+        self._exit_hooked = False
+
+    def take(self, spool_dir: str, path: str) -> int:
+        """The spare's fd, its file renamed to ``path``; -1 when there is none for
+        ``spool_dir`` (or the rename failed)."""
+        with self._guard:
+            held = self._held
+            if held is None or held[0] != spool_dir:
+                return -1
+            self._held = None
+        try:
+            os.replace(held[1], path)
+        except OSError:  # removed by someone, or the folder went: make a new one
+            _close_quietly(held[2])
+            return -1
+        return held[2]
+
+    def keep(self, spool_dir: str, path: str, fd: int) -> bool:
+        """Rename the settled run's lock file at ``path`` aside as the spare; False
+        (nothing done) when there is one for ``spool_dir`` already or it failed."""
+        spare = os.path.join(spool_dir, f"{SPARE_PREFIX}{os.getpid()}{OWNER_SUFFIX}")
+        with self._guard:
+            old = self._held
+            if old is not None and old[0] == spool_dir:
+                return False
+            try:
+                os.replace(path, spare)
+            except OSError:
+                return False
+            self._held = (spool_dir, spare, fd)
+            first = spool_dir not in self._swept
+            self._swept.add(spool_dir)
+            if not self._exit_hooked:
+                self._exit_hooked = True
+                atexit.register(self.drop)
+        if old is not None:  # the spare of another folder: one is enough
+            _remove(old[1], old[2])
+        if first:
+            _sweep_spares(spool_dir)
+        return True
+
+    def drop(self) -> None:
+        """Remove the spare (at exit; a killed process's is swept by the next one)."""
+        with self._guard:
+            held, self._held = self._held, None
+        if held is not None:
+            _remove(held[1], held[2])
+
+    def forget(self) -> None:
+        """In a forked child: the parent's spare is not this process's (its copy of
+        the fd is closed, so a run the parent starts later is not held by the child)."""
+        held, self._held = self._held, None
+        self._guard = threading.Lock()
+        self._swept = set()
+        self._exit_hooked = False
+        if held is not None:
+            _close_quietly(held[2])
+
+
+SPARE_PREFIX = ".spare-"
+_SPARE = _Spare()
+os.register_at_fork(after_in_child=_SPARE.forget)
+
+
+def _remove(path: str, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    _close_quietly(fd)
+
+
+def _sweep_spares(spool_dir: str) -> None:
+    """Remove the spares of processes that are gone (unlocked: a live one's is locked
+    from the moment it has its name)."""
+    try:
+        names = os.listdir(spool_dir)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(SPARE_PREFIX) and name.endswith(OWNER_SUFFIX):
+            path = os.path.join(spool_dir, name)
+            if lock_held(Path(path)) is False:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
 
 def _close_quietly(fd: int) -> None:
@@ -92,11 +202,12 @@ def _close_quietly(fd: int) -> None:
             os.close(fd)
 
 
-def take_lock(path: Path, *, note: bool = True) -> int:
+def take_lock(path: Path | str, *, note: bool = True) -> int:
     """An fd (opened for appending) holding an exclusive flock on ``path``, which
     holds this process's id when ``note``. The lock is taken on a temporary name and
     renamed into place, so whoever sees the file sees it locked."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -105,7 +216,8 @@ def take_lock(path: Path, *, note: bool = True) -> int:
         os.replace(tmp, path)
     except BaseException:
         os.close(fd)
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     return fd
 
