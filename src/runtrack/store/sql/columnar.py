@@ -72,27 +72,24 @@ class ArrayGroup:
 
     def encode(self, encoding: str, start: int, end: int) -> codec.Piece:
         """Points ``start:end`` as a chunk piece (same bytes as ``codec.encode_piece``)."""
-        np = self.np
         steps, times, values = self.steps[start:end], self.times[start:end], self.values[start:end]
         n = end - start
-        present = steps != NO_STEP
-        n_present = int(np.count_nonzero(present))
-        step_min = step_max = None
+        step_min: int | None = int(steps.min())
+        step_max: int | None = int(steps.max())
         steps_sorted = False
-        if n_present == n:
+        if step_min != NO_STEP:  # the least int64: every point has a step
             steps_sorted = bool((steps[1:] >= steps[:-1]).all())
             if bool((steps[1:] == steps[:-1] + 1).all()):
                 steps_kind, steps_blob = codec.STEPS_RANGE, b""
             else:
                 steps_kind, steps_blob = codec.STEPS_ALL, steps.astype("<i8").tobytes()
-            step_min, step_max = int(steps.min()), int(steps.max())
-        elif n_present == 0:
+        elif step_max == NO_STEP:
             steps_kind, steps_blob = codec.STEPS_NONE, b""
+            step_min = step_max = None
         else:
             steps_kind, steps_blob = codec.STEPS_MIXED, steps.astype("<i8").tobytes()
-            given = steps[present]
-            step_min, step_max = int(given.min()), int(given.max())
-        nums = values[~np.isnan(values)] if self.encoding == "f" else values
+            step_min = int(steps[steps != NO_STEP].min())
+        nums = self._numbers(values)
         has = len(nums) > 0
         return codec.Piece(
             encoding=self.encoding,
@@ -124,34 +121,52 @@ class ArrayGroup:
         state["last_value"] = codec.dumps_cell(last)
         state["last_time"] = float(self.times[-1])
         state["count"] += len(values)
-        given = np.flatnonzero(steps != NO_STEP)
-        if len(given):
-            state["last_step"] = int(steps[given[-1]])
+        if steps[-1] != NO_STEP:
+            state["last_step"] = int(steps[-1])
+        else:
+            given = np.flatnonzero(steps != NO_STEP)
+            if len(given):
+                state["last_step"] = int(steps[given[-1]])
         if last != last:
             state["last"], state["last_nan"] = None, True
         else:
             state["last"], state["last_nan"] = float(last), False
         self._fold_top(state)
-        nums = values[~np.isnan(values)] if self.encoding == "f" else values
+        nums = self._numbers(values)
         if len(nums):
             low, high = nums.min().item(), nums.max().item()
             state["vmin"] = low if state["vmin"] is None else min(state["vmin"], low)
             state["vmax"] = high if state["vmax"] is None else max(state["vmax"], high)
 
+    def _numbers(self, values: Any) -> Any:
+        """``values`` without NaN (themselves when there is none)."""
+        if self.encoding != "f":
+            return values
+        nan = self.np.isnan(values)
+        return values[~nan] if bool(nan.any()) else values
+
     def _fold_top(self, state: dict[str, Any]) -> None:
-        """The point with the highest (step, time, value) (as ``ingest._fold_top``)."""
+        """The point with the highest (step, time, value) (as ``ingest._fold_top``);
+        the usual series has one point at its highest step, which needs no more looks."""
         np = self.np
-        steps = np.where(self.steps == NO_STEP, 0, self.steps)
-        keys = self.values.astype("f8")
-        if self.encoding == "f":
-            keys = np.where(np.isnan(keys), -np.inf, keys)
+        steps = self.steps
+        if int(steps.min()) == NO_STEP:
+            steps = np.where(steps == NO_STEP, 0, steps)
         pick = np.flatnonzero(steps == steps.max())
-        pick = pick[self.times[pick] == self.times[pick].max()]
-        i = int(pick[np.argmax(keys[pick])])
-        key = (int(steps[i]), float(self.times[i]), float(keys[i]))
+        if len(pick) > 1:
+            pick = pick[self.times[pick] == self.times[pick].max()]
+        if len(pick) > 1:
+            keys = self.values[pick].astype("f8")
+            if self.encoding == "f":
+                keys = np.where(np.isnan(keys), -np.inf, keys)
+            i = int(pick[np.argmax(keys)])
+        else:
+            i = int(pick[0])
+        value = self.values[i].item()
+        key = (int(steps[i]), float(self.times[i]), -math.inf if value != value else float(value))
         best = top_key(state)
         if best is None or key > best:
-            set_top(state, key[0], key[1], self.values[i].item())
+            set_top(state, key[0], key[1], value)
 
 
 def split(np: Any, columns: PointColumns, skip: int, small: int = 0) -> Split:
