@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Column
@@ -122,8 +122,7 @@ _MOVE = (
 _ACTIVE = 'UPDATE "runs" SET "last_activity" = ?1 WHERE "id" = ?2 AND "last_activity" < ?1'
 
 #: the parameters of one row from its mapping, in the order of the placeholders
-_NEW_ROW = itemgetter(*[c.name for c in _CHUNK])
-_TOPPED_ROW = itemgetter(*[c.name for c in (*_PIECE, *_CHUNK_KEY[:2])])
+_PIECE_VALUES = attrgetter(*[c.name for c in _PIECE])
 _SERIES_ROW = itemgetter(*[c.name for c in (*_SAVED, series.c.id)])
 _NEW_SERIES_PARAMS = itemgetter(*_STATE_NAMES[1:])
 
@@ -157,8 +156,12 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
     if missing:
         _create_series(cur, run_id, [states[name] for name in missing], created)
     if created:
-        cur.executemany(_NEW_CHUNK, [_NEW_ROW(_chunk_row(c)) for c in created])
-    topped = [_TOPPED_ROW(_chunk_row(c)) for c in lasts.values() if c.dirty]
+        cur.executemany(_NEW_CHUNK, [
+            (c.series_id, c.chunk_no, c.first_index, *_PIECE_VALUES(c.piece)) for c in created
+        ])
+    topped = [
+        (*_PIECE_VALUES(c.piece), c.series_id, c.chunk_no) for c in lasts.values() if c.dirty
+    ]
     if topped:
         cur.executemany(_TOPPED_CHUNK, topped)
     if saved:
@@ -210,8 +213,3 @@ def _states(
                 piece = codec.Piece(*chunk[2:])
                 lasts[state["id"]] = ingest.Chunk(state["id"], chunk[0], chunk[1], piece, False)
     return states, lasts
-
-
-def _chunk_row(chunk: ingest.Chunk) -> dict[str, Any]:
-    return {"series_id": chunk.series_id, "chunk_no": chunk.chunk_no,
-            "first_index": chunk.first_index, **chunk.piece.row()}
