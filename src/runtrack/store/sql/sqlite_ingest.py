@@ -121,7 +121,8 @@ _MOVE = (
 )
 _ACTIVE = 'UPDATE "runs" SET "last_activity" = ?1 WHERE "id" = ?2 AND "last_activity" < ?1'
 
-#: the parameters of one row from its mapping, in the order of the placeholders
+#: the parameters of one row in the order of the placeholders: a chunk piece's from its
+#: attributes, a series' from its state
 _PIECE_VALUES = attrgetter(*[c.name for c in _PIECE])
 _SERIES_ROW = itemgetter(*[c.name for c in (*_SAVED, series.c.id)])
 _NEW_SERIES_PARAMS = itemgetter(*_STATE_NAMES[1:])
