@@ -48,7 +48,8 @@ def check_name(name: Any, what: str = "metric") -> str:
             f"{what} name {name[:40]!r}… is {len(name)} characters, more than "
             f"MAX_METRIC_NAME_LENGTH={limits.MAX_METRIC_NAME_LENGTH}"
         )
-    if any(ord(c) < 32 for c in name):
+    # printable ASCII (the usual name) holds no control character: two C calls
+    if not (name.isascii() and name.isprintable()) and any(ord(c) < 32 for c in name):
         raise InvalidValueError(
             f"{what} name {name[:80]!r} contains control characters (NUL, tab, newline…); "
             "remove them"

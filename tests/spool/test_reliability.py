@@ -19,6 +19,7 @@ from runtrack import Experiment, Workspace
 from runtrack.errors import InvalidTypeError, InvalidValueError, LimitExceededError
 from runtrack.model import MetricBatch, NewRun, RunStatus
 from runtrack.spool import record as R
+from runtrack.spool import writer as writer_module
 from runtrack.spool.reader import SpoolReader
 from runtrack.spool.sync import ship_leftovers
 from runtrack.spool.writer import SpoolWriter, lock_path, segment_path
@@ -168,8 +169,9 @@ def test_reader_skips_and_reports_damaged_records(tmp_path: Path, columnar: bool
 
 @pytest.mark.parametrize("columnar", [True, False])
 def test_flipped_bytes_in_a_finished_segment_are_found_and_skipped(
-    tmp_path: Path, columnar: bool
+    tmp_path: Path, columnar: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(writer_module, "FIRST_SEGMENT", 256 * 1024)
     w = SpoolWriter(tmp_path, "s", segment_size=256 * 1024)
     nid = w.intern("x", "scalar")
     total = 12_000  # two segments, the first with several checksum blocks

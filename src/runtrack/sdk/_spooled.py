@@ -81,10 +81,11 @@ class SpooledMetrics:
         self._finalizer.atexit = False  # _drain_at_exit closes what is still open
 
     def _stream_shipper(self, writer: SpoolWriter) -> StreamShipper:
+        """The shipper of a stream whose ``writer`` was made just now."""
         from runtrack.spool.shipper import StreamShipper
 
         shipper = StreamShipper(
-            self.store, self.run_id, self.folder, writer.stream, memory=writer.memory
+            self.store, self.run_id, self.folder, writer.stream, memory=writer.memory, new=True
         )
         writer.shipped_seq = lambda: shipper.shipped  # shipped segments need no checksum
         return shipper

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import functools
 import mmap
+import struct
 from typing import Any
 
 from runtrack.model import POINT_OBJECT, CellValue, PointColumns
 from runtrack.spool import record as R
 
 _FIRST_WINDOW = 256  # records
+_PROBE = 8  # records looked at one by one before a run is read in numpy windows
+_HEAD = struct.Struct("<IBxxxI")  # a point record's length, type and metric id
 _MAX_WINDOW = 16384
 
 
@@ -49,6 +52,21 @@ def _record_dtype() -> Any:
     )
 
 
+def _committed_points(mm: mmap.mmap, off: int, n: int, id_bound: int) -> int:
+    """How many of the ``n`` records from ``off`` are, one after the other, committed
+    FLOAT/INT records with an id below ``id_bound``. Each commit word is read before
+    the fields it vouches for (see the module's note on torn reads)."""
+    word, head, end = R.COMMIT_WORD.unpack_from, _HEAD.unpack_from, len(mm)
+    for i in range(n):
+        at = off + i * R.POINT_SIZE
+        if at + R.POINT_SIZE > end or word(mm, at + R.COMMIT_OFFSET)[0] != R.COMMIT:
+            return i
+        length, rtype, nid = head(mm, at)
+        if length != R.POINT_SIZE or (rtype != R.FLOAT and rtype != R.INT) or nid >= id_bound:
+            return i
+    return n
+
+
 class ColumnBuilder:
     """Accumulates the points of one batch, in order, as numpy array pieces."""
 
@@ -69,8 +87,18 @@ class ColumnBuilder:
         ``off`` is not committed yet, or is not a valid point record).
 
         Reads in growing windows, so a reader at the writer's frontier touches little
-        of the unwritten (sparse) rest of the segment.
+        of the unwritten (sparse) rest of the segment. A run shorter than ``_PROBE``
+        records (a metric's first point, between its NAME record and the next one) is
+        taken record by record: a numpy window's fixed cost is many times a record's.
         """
+        probe = min(limit, _PROBE)
+        short = _committed_points(mm, off, probe, id_bound)
+        if short < probe:
+            unpack = R.INT_REC.unpack_from
+            for at in range(off, off + short * R.POINT_SIZE, R.POINT_SIZE):
+                _, rtype, nid, step, when, bits, _ = unpack(mm, at)
+                self._add_small(nid, step, when, bits, int(rtype == R.INT))
+            return short
         total = 0
         window = _FIRST_WINDOW
         while total < limit:

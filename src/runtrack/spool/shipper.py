@@ -53,13 +53,15 @@ class StreamShipper:
         stream: str,
         *,
         memory: dict[int, mmap.mmap] | None = None,
+        new: bool = False,
     ) -> None:
         self.store = store
         self.run_id = run_id
         self.folder = folder
         self.stream = stream
         self.memory = memory  # the writer's in-memory segments (same process only)
-        start = load_position(folder, stream)
+        # ``new``: the stream's writer (in this process) has just made it: no position
+        start = None if new else load_position(folder, stream)
         #: whether ``<stream>.ack`` may exist (found at the start, or written since)
         self._ack_file = start is not None
         self.reader = SpoolReader(folder, stream, start, memory=memory)

@@ -87,8 +87,19 @@ def _untag(obj: dict[str, Any]) -> Any:
 
 
 def dumps_cell(value: object) -> str:
-    """One cell as tagged JSON text (NaN/±inf and rows survive the round trip)."""
+    """One cell as tagged JSON text (NaN/±inf and rows survive the round trip). A
+    finite float or an int is the text ``json.dumps`` writes for it, its ``repr``,
+    without building an encoder (a series' first and last value, per batch)."""
+    kind = type(value)
+    if kind is float:
+        if value == value and value not in _INFINITIES:
+            return float.__repr__(value)  # type: ignore[arg-type]
+    elif kind is int:
+        return int.__repr__(value)  # type: ignore[arg-type]
     return json.dumps(_tag(value), separators=(",", ":"), allow_nan=False)
+
+
+_INFINITIES = (math.inf, -math.inf)
 
 
 def loads_cell(text: str | None) -> CellValue:

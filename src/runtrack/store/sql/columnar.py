@@ -4,7 +4,7 @@
 name (stable, so each series keeps sequence order) and returns, per series, either
 an :class:`ArrayGroup` — every value a float, or every value an int — that packs
 chunk pieces and folds summaries straight from arrays, or plain lists for the rare
-series that mixes types (those go through the list path of
+series that mixes types and for a series of few points (those go through the list path of
 :mod:`runtrack.store.sql.ingest`, which handles every value). Both paths store
 byte-identical chunks and summaries; ``tests/store/test_columnar_ingest.py`` checks
 that.
@@ -67,37 +67,29 @@ class ArrayGroup:
     def segments(self) -> list[tuple[str, int, int]]:
         return [(self.encoding, 0, len(self.values))]
 
-    def lists(self) -> Lists:
-        """The points as Python lists (steps None where absent), for the list path."""
-        steps = [None if s == NO_STEP else s for s in self.steps.tolist()]
-        return steps, self.times.tolist(), self.values.tolist()
-
     def max_time(self) -> float:
         return float(self.times.max())
 
     def encode(self, encoding: str, start: int, end: int) -> codec.Piece:
         """Points ``start:end`` as a chunk piece (same bytes as ``codec.encode_piece``)."""
-        np = self.np
         steps, times, values = self.steps[start:end], self.times[start:end], self.values[start:end]
         n = end - start
-        present = steps != NO_STEP
-        n_present = int(np.count_nonzero(present))
-        step_min = step_max = None
+        step_min: int | None = int(steps.min())
+        step_max: int | None = int(steps.max())
         steps_sorted = False
-        if n_present == n:
+        if step_min != NO_STEP:  # the least int64: every point has a step
             steps_sorted = bool((steps[1:] >= steps[:-1]).all())
             if bool((steps[1:] == steps[:-1] + 1).all()):
                 steps_kind, steps_blob = codec.STEPS_RANGE, b""
             else:
                 steps_kind, steps_blob = codec.STEPS_ALL, steps.astype("<i8").tobytes()
-            step_min, step_max = int(steps.min()), int(steps.max())
-        elif n_present == 0:
+        elif step_max == NO_STEP:
             steps_kind, steps_blob = codec.STEPS_NONE, b""
+            step_min = step_max = None
         else:
             steps_kind, steps_blob = codec.STEPS_MIXED, steps.astype("<i8").tobytes()
-            given = steps[present]
-            step_min, step_max = int(given.min()), int(given.max())
-        nums = values[~np.isnan(values)] if self.encoding == "f" else values
+            step_min = int(steps[steps != NO_STEP].min())
+        nums = self._numbers(values)
         has = len(nums) > 0
         return codec.Piece(
             encoding=self.encoding,
@@ -129,39 +121,58 @@ class ArrayGroup:
         state["last_value"] = codec.dumps_cell(last)
         state["last_time"] = float(self.times[-1])
         state["count"] += len(values)
-        given = np.flatnonzero(steps != NO_STEP)
-        if len(given):
-            state["last_step"] = int(steps[given[-1]])
+        if steps[-1] != NO_STEP:
+            state["last_step"] = int(steps[-1])
+        else:
+            given = np.flatnonzero(steps != NO_STEP)
+            if len(given):
+                state["last_step"] = int(steps[given[-1]])
         if last != last:
             state["last"], state["last_nan"] = None, True
         else:
             state["last"], state["last_nan"] = float(last), False
         self._fold_top(state)
-        nums = values[~np.isnan(values)] if self.encoding == "f" else values
+        nums = self._numbers(values)
         if len(nums):
             low, high = nums.min().item(), nums.max().item()
             state["vmin"] = low if state["vmin"] is None else min(state["vmin"], low)
             state["vmax"] = high if state["vmax"] is None else max(state["vmax"], high)
 
+    def _numbers(self, values: Any) -> Any:
+        """``values`` without NaN (themselves when there is none)."""
+        if self.encoding != "f":
+            return values
+        nan = self.np.isnan(values)
+        return values[~nan] if bool(nan.any()) else values
+
     def _fold_top(self, state: dict[str, Any]) -> None:
-        """The point with the highest (step, time, value) (as ``ingest._fold_top``)."""
+        """The point with the highest (step, time, value) (as ``ingest._fold_top``);
+        the usual series has one point at its highest step, which needs no more looks."""
         np = self.np
-        steps = np.where(self.steps == NO_STEP, 0, self.steps)
-        keys = self.values.astype("f8")
-        if self.encoding == "f":
-            keys = np.where(np.isnan(keys), -np.inf, keys)
+        steps = self.steps
+        if int(steps.min()) == NO_STEP:
+            steps = np.where(steps == NO_STEP, 0, steps)
         pick = np.flatnonzero(steps == steps.max())
-        pick = pick[self.times[pick] == self.times[pick].max()]
-        i = int(pick[np.argmax(keys[pick])])
-        key = (int(steps[i]), float(self.times[i]), float(keys[i]))
+        if len(pick) > 1:
+            pick = pick[self.times[pick] == self.times[pick].max()]
+        if len(pick) > 1:
+            keys = self.values[pick].astype("f8")
+            if self.encoding == "f":
+                keys = np.where(np.isnan(keys), -np.inf, keys)
+            i = int(pick[np.argmax(keys)])
+        else:
+            i = int(pick[0])
+        value = self.values[i].item()
+        key = (int(steps[i]), float(self.times[i]), -math.inf if value != value else float(value))
         best = top_key(state)
         if best is None or key > best:
-            set_top(state, key[0], key[1], self.values[i].item())
+            set_top(state, key[0], key[1], value)
 
 
-def split(np: Any, columns: PointColumns, skip: int) -> Split:
+def split(np: Any, columns: PointColumns, skip: int, small: int = 0) -> Split:
     """The points of ``columns`` from index ``skip`` on, per metric name, in order of
-    each name's first point."""
+    each name's first point. A series with fewer than ``small`` points comes back as
+    lists (numpy's fixed cost per series outweighs a few points)."""
     ids = np.frombuffer(columns.ids, dtype="<u4")[skip:]
     if not len(ids):
         return {}
@@ -193,18 +204,30 @@ def split(np: Any, columns: PointColumns, skip: int) -> Split:
         first = 0 if index is None else int(index[0])
         ordered.append((first, name, kind, index))
     ordered.sort(key=lambda item: item[0])
-    out: Split = {}
+    arrays: dict[str, ArrayGroup] = {}
+    listed: list[tuple[str, Any]] = []  # (name, index) of the series taken as lists
     for _, name, kind, index in ordered:
-        sel = slice(None) if index is None else index
-        codes = types[sel]
-        if kind != MetricKind.TABLE.value and bool((codes == POINT_FLOAT).all()):
-            group = ArrayGroup(np, kind, "f", steps[sel], times[sel], bits[sel].view("<f8"))
-            out[name] = (kind, group)
-        elif kind != MetricKind.TABLE.value and bool((codes == POINT_INT).all()):
-            out[name] = (kind, ArrayGroup(np, kind, "i", steps[sel], times[sel], bits[sel]))
-        else:
-            out[name] = (kind, _lists(np, columns, skip, index, len(ids)))
-    return out
+        count = len(ids) if index is None else len(index)
+        if count >= small and kind != MetricKind.TABLE.value:
+            sel = slice(None) if index is None else index
+            codes = types[sel]
+            if bool((codes == POINT_FLOAT).all()):
+                floats = bits[sel].view("<f8")
+                arrays[name] = ArrayGroup(np, kind, "f", steps[sel], times[sel], floats)
+                continue
+            if bool((codes == POINT_INT).all()):
+                arrays[name] = ArrayGroup(np, kind, "i", steps[sel], times[sel], bits[sel])
+                continue
+        listed.append((name, index))
+    lists = dict(zip(
+        [name for name, _ in listed],
+        _lists(np, columns, skip, [index for _, index in listed], len(ids)),
+        strict=True,
+    ))
+    return {
+        name: (kind, arrays[name] if name in arrays else lists[name])
+        for _, name, kind, _ in ordered
+    }
 
 
 def _by_id(np: Any, ids: Any) -> list[tuple[int, Any]]:
@@ -227,27 +250,36 @@ def _as_index(np: Any, index: Any, n: int) -> Any:
     return np.arange(n) if index is None else index
 
 
-def _lists(
-    np: Any, columns: PointColumns, skip: int, index: Any, n: int
-) -> Lists:
-    """Steps, times and values of a mixed-type series as Python lists."""
-    rows = (_as_index(np, index, n) + skip).tolist()
-    steps_all = np.frombuffer(columns.steps, dtype="<i8")
-    times_all = np.frombuffer(columns.times, dtype="<f8")
-    bits = np.frombuffer(columns.values, dtype="<i8")
-    floats = bits.view("<f8")
-    codes = np.frombuffer(columns.types, dtype="u1")
-    values: list[CellValue] = []
-    for i in rows:
-        code = codes[i]
-        if code == POINT_FLOAT:
-            values.append(float(floats[i]))
-        elif code == POINT_INT:
-            values.append(int(bits[i]))
-        else:
-            values.append(columns.objects[i])
-    steps = [None if s == NO_STEP else s for s in steps_all[rows].tolist()]
-    return steps, times_all[rows].tolist(), values
+def _lists(np: Any, columns: PointColumns, skip: int, indexes: list[Any], n: int) -> list[Lists]:
+    """Steps, times and values of the series whose points are at ``indexes`` (each
+    counted from ``skip``; None: all ``n``) as Python lists: the rows of all of them
+    are gathered at once, one numpy pass per column, then cut per series."""
+    if not indexes:
+        return []
+    parts = [_as_index(np, index, n) for index in indexes]
+    rows = (parts[0] if len(parts) == 1 else np.concatenate(parts)) + skip
+    codes = np.frombuffer(columns.types, dtype="u1")[rows].tolist()
+    steps = np.frombuffer(columns.steps, dtype="<i8")[rows].tolist()
+    times = np.frombuffer(columns.times, dtype="<f8")[rows].tolist()
+    bits = np.frombuffer(columns.values, dtype="<i8")[rows]
+    ints, floats = bits.tolist(), bits.view("<f8").tolist()
+    out: list[Lists] = []
+    start = 0
+    for part in parts:
+        end = start + len(part)
+        values: list[CellValue] = []
+        for at in range(start, end):
+            code = codes[at]
+            if code == POINT_FLOAT:
+                values.append(floats[at])
+            elif code == POINT_INT:
+                values.append(ints[at])
+            else:
+                values.append(columns.objects[int(rows[at])])
+        given = [None if s == NO_STEP else s for s in steps[start:end]]
+        out.append((given, times[start:end], values))
+        start = end
+    return out
 
 
 def _check(name: object, kind: str) -> None:

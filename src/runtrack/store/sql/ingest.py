@@ -174,13 +174,9 @@ def group_points(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
         out: dict[str, _AnyGroup] = dict(_wire.group_records(batch.records[skip:], _Group))
     else:
         out = {}
-        for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
-            if not isinstance(found, columnar.ArrayGroup):
-                out[name] = _Group(kind, *found)
-            elif len(found) < SMALL_GROUP:  # numpy's fixed cost outweighs a few points
-                out[name] = _Group(kind, *found.lists())
-            else:
-                out[name] = found
+        # numpy's fixed cost outweighs a few points: short series come as lists
+        for name, (kind, found) in columnar.split(np, batch.columns, skip, SMALL_GROUP).items():
+            out[name] = found if isinstance(found, columnar.ArrayGroup) else _Group(kind, *found)
     for name, group in out.items():
         _check_group(name, group)
     return out

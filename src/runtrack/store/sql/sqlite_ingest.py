@@ -9,11 +9,16 @@ SQLite work. Here a batch takes, inside the caller's ``BEGIN IMMEDIATE`` transac
 the driver's connection (``sqlite_lifecycle.transaction``):
 
 1. one read of the run's ``last_activity``, the stream's cursor and the run's number of
-   series; one read of the batch's series states joined to each one's last chunk;
-2. only for metric names new to the run: one ``INSERT … RETURNING`` creating the series
-   rows (as the generic path creates them) and returning their states;
-3. one ``executemany`` per table written (new chunks, topped-up last chunks, series
-   summaries), the cursor as one upsert and the run's ``last_activity`` as one update.
+   series; unless the run has no series yet, one read of the batch's series states
+   joined to each one's last chunk;
+2. the batch packed and folded in memory, a new series from the state the generic path
+   creates it with;
+3. only for metric names new to the run: one ``INSERT … RETURNING`` creating the series
+   rows with their folded summaries (what the generic path's insert and later update
+   leave) and returning their ids;
+4. one ``executemany`` per table written (new chunks, topped-up last chunks, summaries
+   of the series that existed), the cursor as one upsert and the run's
+   ``last_activity`` as one update.
 
 Statement texts are fixed (``sqlite3`` keeps each prepared), parameters positional.
 Grouping, chunk packing and summary folding are the generic path's own functions, so
@@ -26,7 +31,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Column
@@ -80,18 +85,28 @@ def _states_sql(n: int) -> str:
     )
 
 
-_NEW_SERIES_ROW = "(?, ?, ?, '', NULL, 0, 0)"
+#: the columns of a new series row: the run, then its state (its id is returned)
+_NEW_SERIES = [series.c.run_id, *_STATE[1:]]
+_NEW_SERIES_ROW = f"({', '.join('?' for _ in _NEW_SERIES)})"
 
 
 @functools.lru_cache(maxsize=64)
 def _new_series_sql(n: int) -> str:
-    """Create ``n`` series (as the generic path creates them) and return their states
-    (those :func:`_states` would read back)."""
+    """Create ``n`` series with their states and return each one's id and name."""
     return (
-        'INSERT INTO "series" ("run_id", "name", "kind", "description", "columns", "count", '
-        f'"last_nan") VALUES {", ".join([_NEW_SERIES_ROW] * n)} '
-        f"RETURNING {', '.join(_quoted(c) for c in _STATE)}"
+        f'INSERT INTO "series" ({", ".join(_quoted(c) for c in _NEW_SERIES)}) '
+        f'VALUES {", ".join([_NEW_SERIES_ROW] * n)} RETURNING "id", "name"'
     )
+
+
+def _new_state(placeholder: int, name: str, kind: str) -> dict[str, Any]:
+    """The state of a series the generic path has just created (``ingest.create_series``),
+    under a ``placeholder`` id until the row exists."""
+    state: dict[str, Any] = dict.fromkeys(_STATE_NAMES)
+    state.update(id=placeholder, name=name, kind=kind, description="", count=0,
+                 last_nan=False)
+    return state
+
 _NEW_CHUNK = (
     f'INSERT INTO "chunks" ({", ".join(_quoted(c) for c in _CHUNK)}) '
     f"VALUES ({', '.join('?' for _ in _CHUNK)})"
@@ -106,10 +121,11 @@ _MOVE = (
 )
 _ACTIVE = 'UPDATE "runs" SET "last_activity" = ?1 WHERE "id" = ?2 AND "last_activity" < ?1'
 
-#: the parameters of one row from its mapping, in the order of the placeholders
-_NEW_ROW = itemgetter(*[c.name for c in _CHUNK])
-_TOPPED_ROW = itemgetter(*[c.name for c in (*_PIECE, *_CHUNK_KEY[:2])])
+#: the parameters of one row in the order of the placeholders: a chunk piece's from its
+#: attributes, a series' from its state
+_PIECE_VALUES = attrgetter(*[c.name for c in _PIECE])
 _SERIES_ROW = itemgetter(*[c.name for c in (*_SAVED, series.c.id)])
+_NEW_SERIES_PARAMS = itemgetter(*_STATE_NAMES[1:])
 
 
 def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
@@ -125,28 +141,32 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
     ingest.check_position(run_id, batch, position)
     groups = ingest.group_points(batch, position - batch.first_seq)
     names = sorted({*groups, *batch.descriptions})
-    states, lasts = _states(cur, run_id, names)
+    # a run without series (its first batch) has no states to read
+    states, lasts = _states(cur, run_id, names) if existing else ({}, {})
     ingest.check_kinds(run_id, groups, states)
     missing = [name for name in groups if name not in states]
-    if missing:
-        if existing + len(missing) > limits.MAX_METRIC_NAMES_PER_RUN:
-            raise LimitExceededError(
-                f"run {run_id!r} would have {existing + len(missing)} metric names, more "
-                f"than MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
-            )
-        for start in range(0, len(missing), _MAX_NAMES):
-            part = missing[start : start + _MAX_NAMES]
-            params = [v for name in part for v in (run_id, name, groups[name].kind)]
-            for row in cur.execute(_new_series_sql(len(part)), params).fetchall():
-                states[row[1]] = dict(zip(_STATE_NAMES, row, strict=True))
+    if missing and existing + len(missing) > limits.MAX_METRIC_NAMES_PER_RUN:
+        raise LimitExceededError(
+            f"run {run_id!r} would have {existing + len(missing)} metric names, more "
+            f"than MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
+        )
+    saved = list(states.values())  # the series that exist: their summaries are updated
+    for i, name in enumerate(missing):  # negative ids until the rows exist
+        states[name] = _new_state(-1 - i, name, groups[name].kind)
     created = ingest.fold_batch(batch.descriptions, groups, states, lasts)
+    if missing:
+        _create_series(cur, run_id, [states[name] for name in missing], created)
     if created:
-        cur.executemany(_NEW_CHUNK, [_NEW_ROW(_chunk_row(c)) for c in created])
-    topped = [_TOPPED_ROW(_chunk_row(c)) for c in lasts.values() if c.dirty]
+        cur.executemany(_NEW_CHUNK, [
+            (c.series_id, c.chunk_no, c.first_index, *_PIECE_VALUES(c.piece)) for c in created
+        ])
+    topped = [
+        (*_PIECE_VALUES(c.piece), c.series_id, c.chunk_no) for c in lasts.values() if c.dirty
+    ]
     if topped:
         cur.executemany(_TOPPED_CHUNK, topped)
-    if states:
-        cur.executemany(_SAVE_SERIES, [_SERIES_ROW(s) for s in states.values()])
+    if saved:
+        cur.executemany(_SAVE_SERIES, [_SERIES_ROW(s) for s in saved])
     new_position = max(position, batch.first_seq + size)
     if new_position != position or cursor is None:
         cur.execute(_MOVE, (run_id, batch.stream, new_position))
@@ -155,6 +175,25 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
         if latest > last_activity:
             cur.execute(_ACTIVE, (latest, run_id))
     return new_position
+
+
+def _create_series(
+    cur: sqlite3.Cursor, run_id: str, new: list[dict[str, Any]], created: list[ingest.Chunk]
+) -> None:
+    """Insert the series of the states ``new`` (folded, under placeholder ids) as they
+    are, and give them and the chunks ``created`` for them the ids of their rows."""
+    ids: dict[int, int] = {}
+    for start in range(0, len(new), _MAX_NAMES):
+        part = new[start : start + _MAX_NAMES]
+        params = [v for state in part for v in (run_id, *_NEW_SERIES_PARAMS(state))]
+        by_name = {state["name"]: state for state in part}
+        for sid, name in cur.execute(_new_series_sql(len(part)), params).fetchall():
+            state = by_name[name]
+            ids[state["id"]] = sid
+            state["id"] = sid
+    for chunk in created:
+        if chunk.series_id < 0:
+            chunk.series_id = ids[chunk.series_id]
 
 
 def _states(
@@ -175,8 +214,3 @@ def _states(
                 piece = codec.Piece(*chunk[2:])
                 lasts[state["id"]] = ingest.Chunk(state["id"], chunk[0], chunk[1], piece, False)
     return states, lasts
-
-
-def _chunk_row(chunk: ingest.Chunk) -> dict[str, Any]:
-    return {"series_id": chunk.series_id, "chunk_no": chunk.chunk_no,
-            "first_index": chunk.first_index, **chunk.piece.row()}
