@@ -174,3 +174,30 @@ def test_a_forked_child_gets_a_fresh_starter(ws: Workspace, exp: Experiment) -> 
     os.waitpid(pid, 0)
     assert got == b"1"
     run.complete()
+
+
+def test_the_starter_starts_deadlines_close_together_in_one_wake() -> None:
+    """Objects due within ``SLACK`` of each other start in one wake of the starter's
+    thread, each no earlier than its deadline (a loop of short runs hands it two
+    deadlines per run: one wake each cost as much as the rest of their thread work)."""
+    starter = starter_module.Starter()
+    done = threading.Event()
+    started: list[tuple[int, float, float]] = []
+
+    class Target:
+        def __init__(self, k: int, at: float) -> None:
+            self.k, self.at = k, at
+
+        def start(self) -> None:
+            started.append((self.k, self.at, time.monotonic()))
+            if len(started) == 5:
+                done.set()
+
+    base = time.monotonic() + 0.2
+    targets = [Target(k, base + k * 0.004) for k in range(5)]  # within SLACK: 16 ms
+    for target in reversed(targets):  # the earliest last: each add moves the first deadline
+        starter.add(target, target.at)
+    assert done.wait(60), "the starter never started its targets"
+    assert sorted(k for k, _, _ in started) == [0, 1, 2, 3, 4]
+    assert all(when >= at for _, at, when in started)
+    assert starter.wakes == 1
