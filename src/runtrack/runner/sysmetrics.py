@@ -221,8 +221,7 @@ def _cpu_time(pid: int) -> tuple[float, float] | None:
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
-                times = proc.cpu_times()
-                return proc.create_time(), times.user + times.system
+                return _psutil_cpu_time(proc)
         except psutil.Error:
             return None
     try:
@@ -237,25 +236,33 @@ def _cpu_time(pid: int) -> tuple[float, float] | None:
         return None
 
 
+def _psutil_cpu_time(proc: psutil.Process) -> tuple[float, float]:
+    """:func:`_cpu_time` of another process through psutil (in ``proc.oneshot()``)."""
+    times = proc.cpu_times()
+    return proc.create_time(), times.user + times.system
+
+
 def _figures(pid: int) -> tuple[float, float, float, float] | None:
     """``(start time, CPU seconds, resident bytes, open files)`` of process ``pid``
     (:func:`_cpu_time`, psutil's ``memory_info().rss`` and ``num_fds()``); None when it
-    is gone or hidden. Open files count 0 when they cannot be listed."""
-    cpu = _cpu_time(pid)
-    if cpu is None:
-        return None
+    is gone or hidden. Open files count 0 when they cannot be listed. Elsewhere than on
+    Linux, all four from one psutil ``Process``."""
     if not _LINUX:
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
+                cpu = _cpu_time(pid) if pid == os.getpid() else _psutil_cpu_time(proc)
                 rss = proc.memory_info().rss
                 try:
                     files = proc.num_fds() if hasattr(proc, "num_fds") else len(proc.open_files())
                 except psutil.Error:
                     files = 0
-            return (*cpu, float(rss), float(files))
         except psutil.Error:
             return None
+        return (*cpu, float(rss), float(files)) if cpu is not None else None
+    cpu = _cpu_time(pid)
+    if cpu is None:
+        return None
     try:  # statm's figure, as psutil's (stat's rss field differed by a few pages here)
         rss = int(_read(f"{PROC}/{pid}/statm").split()[1]) * _PAGE
     except (OSError, IndexError, ValueError):

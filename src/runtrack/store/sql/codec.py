@@ -92,14 +92,12 @@ def dumps_cell(value: object) -> str:
     without building an encoder (a series' first and last value, per batch)."""
     kind = type(value)
     if kind is float:
-        if value == value and value not in _INFINITIES:
+        if math.isfinite(value):  # type: ignore[arg-type]
             return float.__repr__(value)  # type: ignore[arg-type]
     elif kind is int:
         return int.__repr__(value)  # type: ignore[arg-type]
     return json.dumps(_tag(value), separators=(",", ":"), allow_nan=False)
 
-
-_INFINITIES = (math.inf, -math.inf)
 
 
 def loads_cell(text: str | None) -> CellValue:

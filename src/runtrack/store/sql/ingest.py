@@ -248,20 +248,27 @@ def create_series(
     existing = conn.execute(
         select(func.count()).select_from(series).where(series.c.run_id == run_id)
     ).scalar_one()
-    if existing + len(missing) > limits.MAX_METRIC_NAMES_PER_RUN:
-        raise LimitExceededError(
-            f"run {run_id!r} would have {existing + len(missing)} metric names, more than "
-            f"MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
-        )
+    check_name_count(run_id, existing, len(missing))
     rows = [
-        {
-            "run_id": run_id, "name": name, "kind": groups[name].kind, "description": "",
-            "columns": None, "count": 0, "last_nan": False,
-        }
+        {"run_id": run_id, "name": name, "kind": groups[name].kind, **NEW_SERIES}
         for name in missing
     ]
     conn.execute(insert(series), rows)
     return True
+
+
+#: the columns a new series row starts with, besides its run, name and kind
+NEW_SERIES: dict[str, Any] = {"description": "", "columns": None, "count": 0, "last_nan": False}
+
+
+def check_name_count(run_id: str, existing: int, new: int) -> None:
+    """LimitExceededError when ``new`` more metric names would put run ``run_id``, which
+    has ``existing``, past ``MAX_METRIC_NAMES_PER_RUN``."""
+    if existing + new > limits.MAX_METRIC_NAMES_PER_RUN:
+        raise LimitExceededError(
+            f"run {run_id!r} would have {existing + new} metric names, more than "
+            f"MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
+        )
 
 
 def _last_chunks(conn: Connection, series_ids: Sequence[int]) -> dict[int, Chunk]:

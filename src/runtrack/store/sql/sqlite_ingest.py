@@ -36,8 +36,7 @@ from typing import Any
 
 from sqlalchemy import Column
 
-from runtrack import limits
-from runtrack.errors import LimitExceededError, NotFoundError
+from runtrack.errors import NotFoundError
 from runtrack.model import MetricBatch
 from runtrack.store.sql import codec, ingest
 from runtrack.store.sql.schema import chunks, series
@@ -103,8 +102,7 @@ def _new_state(placeholder: int, name: str, kind: str) -> dict[str, Any]:
     """The state of a series the generic path has just created (``ingest.create_series``),
     under a ``placeholder`` id until the row exists."""
     state: dict[str, Any] = dict.fromkeys(_STATE_NAMES)
-    state.update(id=placeholder, name=name, kind=kind, description="", count=0,
-                 last_nan=False)
+    state.update(id=placeholder, name=name, kind=kind, **ingest.NEW_SERIES)
     return state
 
 _NEW_CHUNK = (
@@ -145,11 +143,8 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
     states, lasts = _states(cur, run_id, names) if existing else ({}, {})
     ingest.check_kinds(run_id, groups, states)
     missing = [name for name in groups if name not in states]
-    if missing and existing + len(missing) > limits.MAX_METRIC_NAMES_PER_RUN:
-        raise LimitExceededError(
-            f"run {run_id!r} would have {existing + len(missing)} metric names, more "
-            f"than MAX_METRIC_NAMES_PER_RUN={limits.MAX_METRIC_NAMES_PER_RUN}"
-        )
+    if missing:
+        ingest.check_name_count(run_id, existing, len(missing))
     saved = list(states.values())  # the series that exist: their summaries are updated
     for i, name in enumerate(missing):  # negative ids until the rows exist
         states[name] = _new_state(-1 - i, name, groups[name].kind)
