@@ -400,3 +400,27 @@ def test_the_psutil_path_of_other_systems(monkeypatch: pytest.MonkeyPatch) -> No
     assert values["sys/rank0/cpu_percent"] > 0
     assert values["sys/rank0/rss_bytes"] > 1 << 20 and values["sys/rank0/open_files"] >= 3
     assert 0 < values["sys/node0/memory_percent"] <= 100
+
+
+@pytest.mark.parametrize("linux", [True, False], ids=["proc", "psutil"])
+def test_a_rank_whose_process_ended_gives_no_figures(
+    linux: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rank whose process has exited but is not reaped yet (a zombie: the supervisor's
+    last sample can come between the two) has no figures in the sample, not zeros (a
+    0-byte resident size in a run's ``rss_bytes`` series)."""
+    if linux and not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    monkeypatch.setattr(sysmetrics, "_LINUX", linux)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 60  # bounded wait for it to exit, not a timing check
+        while os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.01)
+        probe = sysmetrics.Probe(lambda: {0: os.getpid(), 1: child.pid})
+        sample = probe.sample()
+        assert sample["sys/rank0/rss_bytes"] > 1 << 20
+        assert not [k for k in sample if k.startswith("sys/rank1/")], sample
+    finally:
+        child.wait()

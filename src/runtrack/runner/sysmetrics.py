@@ -103,12 +103,13 @@ class Probe:
         now = time.monotonic()
         seen: dict[int, tuple[float, float, float]] = {}
         for rank, tree in self._trees().items():
-            pids_of_rank[rank] = set(tree)
             cpu = rss = files = 0.0
+            alive = False
             for pid in tree:
                 figures = _figures(pid)
-                if figures is None:  # ended since the walk
+                if figures is None:  # ended since the walk, or ended and not reaped yet
                     continue
+                alive = True
                 started, seconds, resident, open_files = figures
                 last = self._cpu.get(pid)
                 if last is not None and last[0] == started:  # not a reused pid
@@ -116,6 +117,9 @@ class Probe:
                 seen[pid] = (started, seconds, now)
                 rss += resident
                 files += open_files
+            if not alive:  # a rank whose processes have all ended has no figures
+                continue
+            pids_of_rank[rank] = set(tree)
             base = f"{PREFIX}rank{rank}/"
             out[base + "cpu_percent"] = round(cpu, 2)
             out[base + "rss_bytes"] = rss
@@ -209,7 +213,8 @@ def _percent(cpu_seconds: float, wall_seconds: float) -> float:
 
 
 def _cpu_time(pid: int) -> tuple[float, float] | None:
-    """``(start time, CPU seconds)`` of process ``pid``; None when it is gone or hidden.
+    """``(start time, CPU seconds)`` of process ``pid``; None when it is gone (also when
+    it has ended and is not reaped yet: a zombie) or hidden.
     On Linux one read of ``/proc/<pid>/stat`` (psutil makes a ``Process`` first, which
     reads it and the boot time), and for this process ``os.times()``: the same clock
     ticks, from a system call instead of a file. The start time tells a reused pid from
@@ -230,14 +235,18 @@ def _cpu_time(pid: int) -> tuple[float, float] | None:
         return None
     # after the command's ")": field n of proc(5) is fields[n - 3]
     fields = stat[stat.rfind(b")") + 2:].split()
+    if fields[:1] == [b"Z"]:
+        return None
     try:
         return float(fields[19]), (int(fields[11]) + int(fields[12])) / _TICKS
     except (IndexError, ValueError):
         return None
 
 
-def _psutil_cpu_time(proc: psutil.Process) -> tuple[float, float]:
+def _psutil_cpu_time(proc: psutil.Process) -> tuple[float, float] | None:
     """:func:`_cpu_time` of another process through psutil (in ``proc.oneshot()``)."""
+    if proc.status() == psutil.STATUS_ZOMBIE:
+        return None
     times = proc.cpu_times()
     return proc.create_time(), times.user + times.system
 
