@@ -11,6 +11,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -195,6 +196,35 @@ def test_flipped_bytes_in_a_finished_segment_are_found_and_skipped(
     assert 0 < lost <= 64 * 1024 // R.POINT_SIZE + 1  # one block's records, no more
     assert reader.skipped == lost
     assert any("checksum" in p for p in reader.problems)
+
+
+def test_a_reader_of_its_own_processs_stream_does_not_verify_checksums(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process shipper (``own=True``) reads back the page cache its writer wrote:
+    checksumming it again costs ~1 ms per 4 MB of points and finds nothing. A reader of
+    a stream it did not make (recovery) still checks."""
+    monkeypatch.setattr(writer_module, "FIRST_SEGMENT", 256 * 1024)
+    w = SpoolWriter(tmp_path, "s", segment_size=256 * 1024)
+    nid = w.intern("x", "scalar")
+    for i in range(12_000):
+        w.write_float(nid, i, 0.0, float(i))
+    w.close()
+    checked: list[bool] = []
+    verify = SpoolReader._verify
+
+    def spy(self: SpoolReader, mm: Any) -> list[tuple[int, int]]:
+        checked.append(self.own)
+        return verify(self, mm)
+
+    monkeypatch.setattr(SpoolReader, "_verify", spy)
+    for own in (True, False):
+        reader = SpoolReader(tmp_path, "s", own=own)
+        count = 0
+        while not reader.finished:
+            count += len(reader.read(5000).records)
+        assert count == 12_000 and reader.problems == []
+    assert checked and set(checked) == {False}  # only the reader that is not the writer's
 
 
 def test_segments_an_in_process_shipper_already_has_carry_no_checksum(tmp_path: Path) -> None:

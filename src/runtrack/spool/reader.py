@@ -75,6 +75,9 @@ class SpoolReader:
 
     ``columnar`` (default: whether numpy is importable) picks the columnar decoder.
     ``memory``: the in-memory segments of a writer in this process (its disk was full).
+    ``own``: the stream's writer is in this process and made the stream: its bytes are
+    read back from the page cache the writer wrote them into, so the segments'
+    checksums (kept for recovery after a crash) are not verified.
     """
 
     def __init__(
@@ -85,8 +88,10 @@ class SpoolReader:
         *,
         columnar: bool | None = None,
         memory: dict[int, mmap.mmap] | None = None,
+        own: bool = False,
     ) -> None:
         self.folder = folder
+        self.own = own
         self.stream = stream
         self.columnar = columnar  # None: decided at the first read (importing numpy)
         self.memory = memory
@@ -112,7 +117,7 @@ class SpoolReader:
         if self.memory is not None and self.pos.segment in self.memory:
             self._mm, self._mm_owned = self.memory[self.pos.segment], False
             self._mm_segment = self.pos.segment
-            self._bad = self._verify(self._mm)
+            self._bad = [] if self.own else self._verify(self._mm)
             return self._mm
         path = segment_path(self.folder, self.stream, self.pos.segment)
         try:
@@ -127,7 +132,7 @@ class SpoolReader:
         finally:
             os.close(fd)
         self._mm_segment = self.pos.segment
-        self._bad = self._verify(self._mm)
+        self._bad = [] if self.own else self._verify(self._mm)
         return self._mm
 
     def _verify(self, mm: mmap.mmap) -> list[tuple[int, int]]:

@@ -64,7 +64,7 @@ class StreamShipper:
         start = None if new else load_position(folder, stream)
         #: whether ``<stream>.ack`` may exist (found at the start, or written since)
         self._ack_file = start is not None
-        self.reader = SpoolReader(folder, stream, start, memory=memory)
+        self.reader = SpoolReader(folder, stream, start, memory=memory, own=new)
         self.shipped = self.reader.pos.seq
         self.behind = False  # the last read was cut at BATCH_POINTS: more is waiting
         #: record each acknowledged position in ``<stream>.ack`` and delete the segments

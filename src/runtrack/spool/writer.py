@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from runtrack.errors import InvalidValueError
+from runtrack.spool import _prefault
 from runtrack.spool import record as R
 from runtrack.spool.owner import take_lock
 
@@ -101,6 +102,12 @@ class SpoolWriter:
         #: scalar logger appends while ``offset <= last_point`` (= limit - POINT_SIZE)
         self.offset = self.limit = 0
         self.last_point = -_POINT
+        # prefaulting (see ``_prefault``): the segment's bytes below ``_ahead`` were
+        # handed to the prefault thread; ``last_point`` stops the scalar logger one chunk
+        # before that, where the slow path asks for the next chunk (``_pass_frontier``)
+        self._ahead = self._size = 0
+        #: held while the segment is unmapped or swapped, and while it is prefaulted
+        self._map_lock = threading.Lock()
         # ``seq`` is counted from these: every byte between _seq_mark and offset is a
         # 40-byte point record (the scalar logger only moves offset; see _move_to)
         self._seq_base = self._seq_mark = 0
@@ -144,9 +151,16 @@ class SpoolWriter:
         mm, fd = found
         R.HEADER.pack_into(mm, 0, R.MAGIC, R.VERSION, number, self.seq, os.getpid())
         self._close_segment()
-        self._fd, self.mm, self._segment = fd, mm, number
+        with self._map_lock:  # a prefault of the old segment is over: it held the lock
+            self._fd, self.mm, self._segment = fd, mm, number
         self._move_to(R.HEADER_SIZE)
         self._set_limit(size - R.check_reserve(size))
+        self._size = self._ahead = size
+        prefaulter = _prefault.PREFAULTER
+        if fd >= 0 and size >= 2 * _prefault.CHUNK and prefaulter.enabled:
+            # a stream this long is likely to go on: its pages are faulted ahead of it
+            self._ahead = 0
+            self._pass_frontier()
         for (name, kind), nid in self._names.items():
             self._put_name(nid, name.encode(), kind)
             if nid in self._descs:
@@ -194,14 +208,34 @@ class SpoolWriter:
         self.mm = mmap.mmap(-1, 1)
         self._move_to(0)
         self._set_limit(0)
+        self._ahead = self._size = 0
         self._retry_at = time.monotonic() + _RETRY_SECONDS
 
     def _close_segment(self) -> None:
         """Unmap a file segment (a memory segment stays readable in ``self.memory``)."""
         if self._fd >= 0:
-            self.mm.close()
-            os.close(self._fd)
-            self._fd = -1
+            with self._map_lock:
+                self.mm.close()
+                os.close(self._fd)
+                self._fd = -1
+
+    def _pass_frontier(self) -> None:
+        """Hand the prefault thread the chunks up to one past the one ``offset`` is in,
+        and let the scalar logger run up to the start of the last chunk handed over."""
+        chunk, lead = _prefault.CHUNK, _prefault.LEAD
+        while self._ahead < self._size and self._ahead <= self.offset + lead * chunk:
+            end = min(self._ahead + chunk, self._size)
+            _prefault.PREFAULTER.ahead(self, self._segment, self._ahead, end)
+            self._ahead = end
+        frontier = self.limit if self._ahead >= self._size else self._ahead - lead * chunk
+        self.last_point = min(frontier, self.limit) - _POINT
+
+    def populate(self, segment: int, start: int, end: int, madvise: Callable[..., None]) -> None:
+        """Fault in bytes ``start`` to ``end`` of segment ``segment`` for writing, if it
+        is still this writer's mapped file segment (called by the prefault thread)."""
+        with self._map_lock:
+            if segment == self._segment and self._fd >= 0:
+                madvise(self.mm, start, end)
 
     def _room(self, size: int) -> mmap.mmap | None:
         """The mapping, with ``size`` bytes free at ``self.offset`` (rolls segments);
@@ -343,6 +377,8 @@ class SpoolWriter:
             off = self.offset
         R.FLOAT_REC.pack_into(self.mm, off, 40, R.FLOAT, nid, step, when, value, R.COMMIT)
         self.offset = off + R.POINT_SIZE
+        if self.offset > self.last_point and self._ahead < self._size:
+            self._pass_frontier()
 
     def write_int(self, nid: int, step: int, when: float, value: int) -> None:
         """One int point of at most 64 bits (checked before a byte is written)."""
@@ -356,6 +392,8 @@ class SpoolWriter:
             off = self.offset
         R.INT_REC.pack_into(self.mm, off, 40, R.INT, nid, step, when, value, R.COMMIT)
         self.offset = off + R.POINT_SIZE
+        if self.offset > self.last_point and self._ahead < self._size:
+            self._pass_frontier()
 
     def write_json(self, nid: int, step: int, when: float, value: Any) -> None:
         self._put_json(R.JSON, nid, step, when, R.dumps(value), 1)
