@@ -4,6 +4,9 @@ The .pth file registers the ``azureml`` import shim (``src/runtrack_azureml``) a
 interpreter start; it acts only when no real ``azureml`` package is installed.
 A regular wheel gets it through ``build_py``; an editable install (``pip install -e``)
 through ``editable_wheel``, whose strategy object is wrapped to add the file.
+It also builds the C scalar logger (``src/runtrack/spool/_scalar.c``, the hot path
+of ``run.log()``) where a compiler is there; without one the build goes on and
+runtrack uses its Python twin.
 Everything else about the build is in pyproject.toml.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
@@ -52,4 +55,9 @@ class EditableWheelWithPth(editable_wheel):  # type: ignore[misc]
         return _WithPth(super()._select_strategy(name, tag, build_lib))
 
 
-setup(cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth})
+setup(
+    cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth},
+    ext_modules=[
+        Extension("runtrack.spool._scalar", ["src/runtrack/spool/_scalar.c"], optional=True)
+    ],
+)

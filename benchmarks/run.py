@@ -74,10 +74,8 @@ def main() -> None:
         ("log() calls/s, shipping active (median of 100k-call blocks)",
          calls.get("calls_per_s_median_block"), "/s",
          ml.get("async_points_logged_per_s"), "MLflow async log_metrics, points/s"),
-        ("  (this machine's floor, same loop: an empty function)",
+        ("  (this machine's floor, same loop: an empty Python function)",
          calls.get("floor_empty_calls_per_s"), "/s", None, ""),
-        ("  (same: clock, thread check, one 40-byte pack into a mapping)",
-         calls.get("floor_minimal_durable_calls_per_s"), "/s", None, ""),
         ("ingest 100k points, first call to complete()",
          ingest.get("points_per_s"), "pts/s",
          ml.get("log_batch_points_per_s"), "MLflow log_batch 1,000/call"),
@@ -118,6 +116,9 @@ def main() -> None:
         if life.get("cpu_s_per_run"):
             print(f"{'  same, CPU time of the process (all threads) per run':62} "
                   f"{_fmt(life['cpu_s_per_run'], 's'):>16}")
+    if calls.get("logger"):
+        print(f"\nrun.log is the {calls['logger']} scalar logger "
+              "(runtrack/spool/_scalar.c, or its Python twin where that is not built).")
     if ml:
         print(f"\nMLflow {ml.get('version')} on SQLite; medians of {reps} repetitions.")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

@@ -57,49 +57,33 @@ def calls(reps: int) -> dict[str, object]:
         "us_per_call": 1e6 / statistics.median(block_rates),
         "calls_per_cpu_s_logging_thread": statistics.median(cpu_rates),
         "reps": reps,
+        "logger": _logger(),
         **_floor(),
     }
 
 
 def _floor() -> dict[str, float]:
     """What this interpreter on this machine allows the same loop: an empty function
-    with ``log``'s signature, and one that does only what a durable point cannot skip
-    (read the clock, check the thread, pack one 40-byte record into a file mapping).
-    Calls per second, best of 5 blocks of 100,000 calls each."""
-    import mmap
-    import struct
+    with ``log``'s signature. Calls per second, best of 5 blocks of 100,000 calls."""
 
-    record = struct.Struct("<12sqdd4s")  # a point record: head, step, time, value, commit
-    head, commit = bytes(12), bytes(4)
-    clock, ident, owner = time.time, threading.get_ident, threading.get_ident()
-    with tempfile.TemporaryFile() as file:
-        file.truncate(8 << 20)
-        mm = mmap.mmap(file.fileno(), 8 << 20)
-        state = [0]
+    def empty(name: str, value: object, description: str = "", step: object = None) -> None:
+        return None
 
-        def empty(name: str, value: object, description: str = "", step: object = None) -> None:
-            return None
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for i in range(10_000):
+            for name in NAMES:
+                empty(name, 0.5, step=i)
+        best = max(best, 100_000 / (time.perf_counter() - t0))
+    return {"floor_empty_calls_per_s": best}
 
-        def minimal(name: str, value: float, description: str = "", step: int = 0) -> None:
-            if ident() != owner:
-                raise RuntimeError("one thread only")
-            off = state[0]
-            record.pack_into(mm, off, head, step, clock(), value, commit)
-            state[0] = off + 40
 
-        rates = {}
-        for label, fn in (("empty", empty), ("minimal_durable", minimal)):
-            best = 0.0
-            for _ in range(5):
-                state[0] = 0
-                t0 = time.perf_counter()
-                for i in range(10_000):
-                    for name in NAMES:
-                        fn(name, 0.5, step=i)
-                best = max(best, 100_000 / (time.perf_counter() - t0))
-            rates[f"floor_{label}_calls_per_s"] = best
-        mm.close()
-    return rates
+def _logger() -> str:
+    """Which scalar logger ``run.log`` is here: the C cursor or its Python twin."""
+    from runtrack.spool import logger
+
+    return "python" if logger.CCursor is None else "C"
 
 
 def ingest(reps: int) -> dict[str, object]:

@@ -1,16 +1,34 @@
-"""``SpoolWriter.scalar_logger``: the hot path of ``run.log()``, in the spool layer."""
+"""``SpoolWriter.scalar_logger``: the hot path of ``run.log()``, in the spool layer.
+
+Every test runs against both loggers: the C cursor (``_scalar.c``, built by setup.py)
+and its Python twin. CI must have built the C one; elsewhere its cases skip when it
+is missing."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runtrack.spool import logger as logger_module
 from runtrack.spool import record as R
 from runtrack.spool.reader import SpoolReader
 from runtrack.spool.writer import SpoolWriter
+
+BUILT = logger_module.CCursor
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def logger_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "c" and BUILT is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the C scalar logger was not built (runtrack/spool/_scalar.c)")
+        pytest.skip("the C scalar logger is not built here (no compiler at install time)")
+    monkeypatch.setattr(logger_module, "CCursor", BUILT if request.param == "c" else None)
+    return str(request.param)
 
 
 def test_the_prepacked_heads_write_the_same_bytes_as_the_point_records() -> None:
@@ -172,3 +190,69 @@ def test_the_fast_path_takes_exactly_the_64_bit_range(tmp_path: Path) -> None:
     records = SpoolReader(tmp_path, "s").read().records
     assert [(r[2], r[4]) for r in records] == [(s, v) for v, s in taken]
     assert [type(r[4]) for r in records] == [type(v) for v, _ in taken]
+
+
+def test_every_way_of_passing_the_arguments_appends(tmp_path: Path) -> None:
+    w, logger = _writer(tmp_path)
+    log = logger.log
+    log("loss", 1.0)
+    log("loss", 2.0, "", 2)
+    log("loss", 3.0, step=3)
+    log("loss", 4.0, step=4, description="")
+    log("loss", value=5.0, step=5)
+    log(name="loss", value=6.0)
+    log(**{"name": "loss", "value": 7.0, "step": 7})
+    log("loss", 8.0, description=None)  # a false description is no description
+    assert logger.slow == [] and w.seq == 8
+    w.close()
+    records = SpoolReader(tmp_path, "s").read().records
+    assert [(r[2], r[4]) for r in records] == [
+        (None, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0), (None, 6.0), (7, 7.0), (None, 8.0)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [(("loss",), {}), (("loss", 1.0, "", 1, 5), {}), (("loss", 1.0), {"bogus": 1}),
+     (("loss", 1.0, ""), {"description": "again"})],
+)
+def test_a_call_python_would_refuse_raises_type_error(
+    tmp_path: Path, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    w, logger = _writer(tmp_path)
+    with pytest.raises(TypeError):
+        logger.log(*args, **kwargs)
+    assert logger.slow == [] and w.seq == 0
+    w.close()
+
+
+def test_an_unhashable_name_goes_the_slow_way(tmp_path: Path) -> None:
+    w, logger = _writer(tmp_path)
+    logger.log(["loss"], 1.0)
+    assert logger.slow == [(["loss"], 1.0, "", None)] and w.seq == 0
+    w.close()
+
+
+def test_both_loggers_write_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logger_kind: str
+) -> None:
+    """The same calls through the C cursor and the Python function leave the same
+    segment, but for the time stamps."""
+    if BUILT is None:
+        pytest.skip("the C scalar logger is not built here")
+    calls = [(0.5, None), (2, 7), (-(2**63), -5), (float("nan"), 2**63 - 1), (-0.0, 0)]
+    segments = []
+    for kind in ("c", "python"):
+        monkeypatch.setattr(logger_module, "CCursor", BUILT if kind == "c" else None)
+        folder = tmp_path / kind
+        w, logger = _writer(folder)
+        for value, step in calls:
+            logger.log("loss", value, step=step)
+        assert logger.slow == []
+        end = w.offset
+        w.release()
+        data = bytearray((folder / "s.000000.seg").read_bytes()[:end])
+        for at in range(end - len(calls) * R.POINT_SIZE, end, R.POINT_SIZE):
+            data[at + 20 : at + 28] = bytes(8)  # the time
+        segments.append(bytes(data))
+    assert segments[0] == segments[1]

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from runtrack.errors import InvalidValueError
-from runtrack.spool import _prefault
+from runtrack.spool import _prefault, logger
 from runtrack.spool import record as R
 from runtrack.spool.owner import take_lock
 
@@ -55,13 +55,7 @@ _SEGMENT_SLACK = R.HEADER_SIZE + 4096
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _RETRY_SECONDS = 1.0  # while dropping, how often to look for room again
 _INT64_MAX = 2**63 - 1
-# the scalar logger's names: module globals are the cheapest loads after constants
-_clock = time.time
-_get_ident = threading.get_ident
-_pack_float = R.FLOAT_BODY.pack_into
-_pack_int = R.INT_BODY.pack_into
-_COMMIT = R.COMMIT_BYTES
-_POINT, _NO_STEP, _INT64_MIN = R.POINT_SIZE, R.NO_STEP, -(2**63)
+_POINT, _INT64_MIN = R.POINT_SIZE, -(2**63)
 
 
 def segment_path(folder: Path, stream: str, number: int) -> Path:
@@ -94,6 +88,9 @@ class SpoolWriter:
         self._descs: dict[int, str] = {}
         self._segment = -1
         self.mm: mmap.mmap = mmap.mmap(-1, 1)  # replaced by the first segment
+        #: where the next record goes and how far the scalar logger may append (see
+        #: ``offset``, ``last_point``); the C cursor also holds the segment's mapping
+        self._cursor: Any = logger.new_cursor()
         self._fd = -1
         self._lock_fd = -1
         self._in_memory = False
@@ -101,7 +98,6 @@ class SpoolWriter:
         #: where the next record goes, and the end of the room for records: the
         #: scalar logger appends while ``offset <= last_point`` (= limit - POINT_SIZE)
         self.offset = self.limit = 0
-        self.last_point = -_POINT
         # prefaulting (see ``_prefault``): the segment's bytes below ``_ahead`` were
         # handed to the prefault thread; ``last_point`` stops the scalar logger one chunk
         # before that, where the slow path asks for the next chunk (``_pass_frontier``)
@@ -153,6 +149,7 @@ class SpoolWriter:
         self._close_segment()
         with self._map_lock:  # a prefault of the old segment is over: it held the lock
             self._fd, self.mm, self._segment = fd, mm, number
+        self._cursor.map(mm)
         self._move_to(R.HEADER_SIZE)
         self._set_limit(size - R.check_reserve(size))
         self._size = self._ahead = size
@@ -205,6 +202,7 @@ class SpoolWriter:
                 "behind; dropping points until it catches up", self.stream,
             )
         self._close_segment()
+        self._cursor.unmap()
         self.mm = mmap.mmap(-1, 1)
         self._move_to(0)
         self._set_limit(0)
@@ -215,6 +213,7 @@ class SpoolWriter:
         """Unmap a file segment (a memory segment stays readable in ``self.memory``)."""
         if self._fd >= 0:
             with self._map_lock:
+                self._cursor.unmap()
                 self.mm.close()
                 os.close(self._fd)
                 self._fd = -1
@@ -252,6 +251,25 @@ class SpoolWriter:
                 self._drop_mode()
                 return None
         return self.mm
+
+    @property
+    def offset(self) -> int:
+        """Where the next record goes."""
+        return int(self._cursor.offset)
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        self._cursor.offset = value
+
+    @property
+    def last_point(self) -> int:
+        """The scalar logger appends a point while ``offset <= last_point`` (the end
+        of the room for records, or a prefault frontier before it)."""
+        return int(self._cursor.last_point)
+
+    @last_point.setter
+    def last_point(self, value: int) -> None:
+        self._cursor.last_point = value
 
     @property
     def seq(self) -> int:
@@ -317,54 +335,26 @@ class SpoolWriter:
         self._int_heads[key] = R.INT_REC.pack(R.POINT_SIZE, R.INT, nid, 0, 0.0, 0, 0)[:12]
 
     def scalar_logger(self, slow: Callable[[str, Any, str, Any], None]) -> Callable[..., None]:
-        """The hot path of ``run.log()``: a function ``log(name, value, description="",
+        """The hot path of ``run.log()``: a callable ``log(name, value, description="",
         step=None)`` that writes one float or 64-bit int point of the metric enabled
-        under ``name`` (:meth:`enable_append`), stamped now, at ``step`` (an int; None:
-        no step).
+        under ``name`` (:meth:`enable_append`), stamped now (as ``time.time()``), at
+        ``step`` (an int; None: no step).
 
-        One ``struct.pack_into`` into the mapping, committed by the record's trailing
-        commit word: the point survives a crash of this process once it returns. The
-        run installs it as its own ``log`` attribute, so a call is one Python frame. It
-        moves ``offset`` only (``seq`` is derived from it) and every check is done
-        before the pack, which then cannot fail.
-        Anything it does not handle in that one step (a name not enabled, a description,
-        a call from a thread other than the writer's, another value or step type, an int
-        beyond 64 bits, a full segment, drop mode, a released writer) goes, having
-        written nothing, to ``slow(name, value, description, step)``, which checks it,
-        writes it the slow way (:meth:`write_float`, :meth:`write_int`,
+        One 40-byte record written into the mapping, its trailing commit word last: the
+        point survives a crash of this process once the call returns. The run installs
+        it as its own ``log`` attribute. It moves ``offset`` only (``seq`` is derived
+        from it) and every check is done before a byte is written.
+        Anything it does not handle that way (a name not enabled, a description, a call
+        from a thread other than the writer's, another value or step type, an int beyond
+        64 bits, the end of the room for points, drop mode, a released writer) goes,
+        having written nothing, to ``slow(name, value, description, step)``, which
+        checks it, writes it the slow way (:meth:`write_float`, :meth:`write_int`,
         :meth:`write_json`) and raises its errors.
+
+        It is the C cursor of ``runtrack/spool/_scalar.c`` where that is built, else
+        its Python twin (:mod:`runtrack.spool.logger`).
         """
-        heads, int_heads, thread, writer = self._heads, self._int_heads, self.thread, self
-
-        def log(name: str, value: Any, description: str = "", step: Any = None) -> None:
-            # each test is the cheapest CPython 3.11 has for it: ``bit_length`` is a range
-            # check without comparing big ints, ``heads[name]`` a dict lookup without a
-            # method call (a miss costs an exception, and goes the slow way anyway)
-            if step is None:
-                at = _NO_STEP
-            elif type(step) is int and step.bit_length() < 64:  # -2**63 is the no-step mark
-                at = step
-            else:
-                return slow(name, value, description, step)
-            off = writer.offset
-            if off > writer.last_point or description or _get_ident() != thread:
-                return slow(name, value, description, step)
-            if type(value) is float:
-                try:
-                    _pack_float(writer.mm, off, heads[name], at, _clock(), value, _COMMIT)
-                except KeyError:
-                    return slow(name, value, description, step)
-            elif type(value) is int and (value.bit_length() < 64 or value == _INT64_MIN):
-                try:
-                    _pack_int(writer.mm, off, int_heads[name], at, _clock(), value, _COMMIT)
-                except KeyError:
-                    return slow(name, value, description, step)
-            else:
-                return slow(name, value, description, step)
-            writer.offset = off + _POINT  # one more point: see ``seq``
-            return None
-
-        return log
+        return logger.scalar_logger(self, slow)
 
     def write_float(self, nid: int, step: int, when: float, value: float) -> None:
         """One float point (``step`` = record.NO_STEP when absent); one pack, committed
@@ -530,3 +520,4 @@ def _utf8(text: str, what: str) -> bytes:
 
 def _pack_doubles(values: Sequence[float]) -> bytes:
     return array("d", values).tobytes()
+
