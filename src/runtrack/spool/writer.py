@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from runtrack.errors import InvalidValueError
-from runtrack.spool import _prefault, logger
+from runtrack.spool import logger
 from runtrack.spool import record as R
 from runtrack.spool.owner import take_lock
 
@@ -56,6 +57,16 @@ _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _RETRY_SECONDS = 1.0  # while dropping, how often to look for room again
 _INT64_MAX = 2**63 - 1
 _POINT, _INT64_MIN = R.POINT_SIZE, -(2**63)
+#: A segment of at least two chunks is made writable a chunk at a time, as the writer
+#: reaches it, with one ``madvise(MADV_POPULATE_WRITE)`` (Linux 5.14+): the first store
+#: into each 4 KiB page of a file mapping otherwise traps into the kernel, one fault
+#: per ~100 points, about a quarter of a C ``run.log()`` call's time. Populating a
+#: chunk in one call costs less than its faults one by one.
+POPULATE_CHUNK = 256 * 1024
+#: the advice (None: not on this system, or refused once)
+_POPULATE: list[int | None] = [
+    getattr(mmap, "MADV_POPULATE_WRITE", 23) if sys.platform.startswith("linux") else None
+]
 
 
 def segment_path(folder: Path, stream: str, number: int) -> Path:
@@ -98,12 +109,10 @@ class SpoolWriter:
         #: where the next record goes, and the end of the room for records: the
         #: scalar logger appends while ``offset <= last_point`` (= limit - POINT_SIZE)
         self.offset = self.limit = 0
-        # prefaulting (see ``_prefault``): the segment's bytes below ``_ahead`` were
-        # handed to the prefault thread; ``last_point`` stops the scalar logger one chunk
-        # before that, where the slow path asks for the next chunk (``_pass_frontier``)
+        # populating (see ``POPULATE_CHUNK``): the segment's bytes below ``_ahead`` are
+        # writable without a page fault; ``last_point`` stops the scalar logger there,
+        # where the slow path populates the next chunk (``_pass_frontier``)
         self._ahead = self._size = 0
-        #: held while the segment is unmapped or swapped, and while it is prefaulted
-        self._map_lock = threading.Lock()
         # ``seq`` is counted from these: every byte between _seq_mark and offset is a
         # 40-byte point record (the scalar logger only moves offset; see _move_to)
         self._seq_base = self._seq_mark = 0
@@ -147,16 +156,13 @@ class SpoolWriter:
         mm, fd = found
         R.HEADER.pack_into(mm, 0, R.MAGIC, R.VERSION, number, self.seq, os.getpid())
         self._close_segment()
-        with self._map_lock:  # a prefault of the old segment is over: it held the lock
-            self._fd, self.mm, self._segment = fd, mm, number
+        self._fd, self.mm, self._segment = fd, mm, number
         self._cursor.map(mm)
         self._move_to(R.HEADER_SIZE)
         self._set_limit(size - R.check_reserve(size))
         self._size = self._ahead = size
-        prefaulter = _prefault.PREFAULTER
-        if fd >= 0 and size >= 2 * _prefault.CHUNK and prefaulter.enabled:
-            # a stream this long is likely to go on: its pages are faulted ahead of it
-            self._ahead = 0
+        if fd >= 0 and size >= 2 * POPULATE_CHUNK and _POPULATE[0] is not None:
+            self._ahead = 0  # a stream this long is likely to go on: populate as it goes
             self._pass_frontier()
         for (name, kind), nid in self._names.items():
             self._put_name(nid, name.encode(), kind)
@@ -212,29 +218,27 @@ class SpoolWriter:
     def _close_segment(self) -> None:
         """Unmap a file segment (a memory segment stays readable in ``self.memory``)."""
         if self._fd >= 0:
-            with self._map_lock:
-                self._cursor.unmap()
-                self.mm.close()
-                os.close(self._fd)
-                self._fd = -1
+            self._cursor.unmap()
+            self.mm.close()
+            os.close(self._fd)
+            self._fd = -1
 
     def _pass_frontier(self) -> None:
-        """Hand the prefault thread the chunks up to one past the one ``offset`` is in,
-        and let the scalar logger run up to the start of the last chunk handed over."""
-        chunk, lead = _prefault.CHUNK, _prefault.LEAD
-        while self._ahead < self._size and self._ahead <= self.offset + lead * chunk:
-            end = min(self._ahead + chunk, self._size)
-            _prefault.PREFAULTER.ahead(self, self._segment, self._ahead, end)
+        """Populate the chunk ``offset`` has reached, and let the scalar logger run to
+        its end (or to the end of the room for points)."""
+        while self._ahead < self._size and self._ahead <= self.offset:
+            end = min(self._ahead + POPULATE_CHUNK, self._size)
+            advice = _POPULATE[0]
+            try:
+                if advice is None:
+                    raise OSError("no MADV_POPULATE_WRITE")
+                self.mm.madvise(advice, self._ahead, end - self._ahead)
+            except OSError:  # a kernel before 5.14: the pages fault in one by one
+                _POPULATE[0] = None
+                end = self._size
             self._ahead = end
-        frontier = self.limit if self._ahead >= self._size else self._ahead - lead * chunk
+        frontier = self.limit if self._ahead >= self._size else self._ahead
         self.last_point = min(frontier, self.limit) - _POINT
-
-    def populate(self, segment: int, start: int, end: int, madvise: Callable[..., None]) -> None:
-        """Fault in bytes ``start`` to ``end`` of segment ``segment`` for writing, if it
-        is still this writer's mapped file segment (called by the prefault thread)."""
-        with self._map_lock:
-            if segment == self._segment and self._fd >= 0:
-                madvise(self.mm, start, end)
 
     def _room(self, size: int) -> mmap.mmap | None:
         """The mapping, with ``size`` bytes free at ``self.offset`` (rolls segments);
