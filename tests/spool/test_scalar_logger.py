@@ -202,7 +202,7 @@ def test_every_way_of_passing_the_arguments_appends(tmp_path: Path) -> None:
     log("loss", value=5.0, step=5)
     log(name="loss", value=6.0)
     log(**{"name": "loss", "value": 7.0, "step": 7})
-    log("loss", 8.0, description=None)  # a false description is no description
+    log("loss", 8.0, description=None)  # None is no description, as ""
     assert logger.slow == [] and w.seq == 8
     w.close()
     records = SpoolReader(tmp_path, "s").read().records
@@ -223,6 +223,24 @@ def test_a_call_python_would_refuse_raises_type_error(
     with pytest.raises(TypeError):
         logger.log(*args, **kwargs)
     assert logger.slow == [] and w.seq == 0
+    w.close()
+
+
+def test_a_description_that_is_not_a_str_goes_the_slow_way_unasked(tmp_path: Path) -> None:
+    """Its truth is not asked: that could run code (here: logging into the same
+    stream) between reading the position and writing the point."""
+    w, logger = _writer(tmp_path)
+
+    class Sneaky:
+        def __bool__(self) -> bool:
+            logger.log("loss", 99.0)
+            return False
+
+    sneaky = Sneaky()
+    logger.log("loss", 1.0, sneaky)
+    logger.log("loss", 2.0, description=0)
+    assert logger.slow == [("loss", 1.0, sneaky, None), ("loss", 2.0, 0, None)]
+    assert w.seq == 0
     w.close()
 
 

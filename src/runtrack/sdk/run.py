@@ -403,8 +403,9 @@ class Run:
         process). Once the run's spool is open, ``run.log`` is the spool writer's
         scalar logger (:meth:`runtrack.spool.writer.SpoolWriter.scalar_logger`): the
         common case — a float or int under a known name, from the thread that started
-        logging — is one struct pack into a memory map; anything else comes back to
-        the checked slow path. A ``log = run.log`` taken before the spool opened is
+        logging — is one 40-byte record written into a memory map (in C where
+        runtrack's extension is built); anything else comes back to the checked slow
+        path. A ``log = run.log`` taken before the spool opened is
         this method: it hands each call to the scalar logger once there is one.
         """
         fast = self.__dict__.get("log")

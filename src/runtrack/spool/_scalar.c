@@ -4,9 +4,9 @@
  * is mapped, a buffer export of its mapping. Called as log(name, value,
  * description="", step=None) it does what SpoolWriter.scalar_logger's Python function
  * does, in the same order and with the same outcome: a float or 64-bit int point of
- * an enabled name, from the writer's thread, without a description, at an int step
- * (or none), is written as one 40-byte FLOAT/INT record whose commit word is stored
- * last; anything else is handed, with nothing written, to the slow path
+ * an enabled name, from the writer's thread, without a description ("" or None), at
+ * an int step (or none), is written as one 40-byte FLOAT/INT record whose commit word
+ * is stored last; anything else is handed, with nothing written, to the slow path
  * slow(name, value, description, step). logger.py holds the Python twin; the tests
  * run the same cases against both.
  */
@@ -74,19 +74,17 @@ cursor_log(Cursor *self, PyObject *name, PyObject *value, PyObject *description,
     else {
         goto slow;
     }
+    /* no Python code may run from here to the write (it could log, or end the run
+       and unmap the segment): a description other than "" or None, whose truth
+       would be asked of it, goes the slow way */
+    if (description != NULL && description != Py_None
+        && !(PyUnicode_CheckExact(description) && PyUnicode_GET_LENGTH(description) == 0)) {
+        goto slow;
+    }
     Py_ssize_t off = self->offset;
     if (off > self->last_point || self->view.obj == NULL
         || off + POINT_SIZE > self->view.len) {
         goto slow;
-    }
-    if (description != NULL) {
-        int given = PyObject_IsTrue(description);
-        if (given < 0) {
-            return NULL;
-        }
-        if (given) {
-            goto slow;
-        }
     }
     if (PyThread_get_thread_ident() != self->thread) {
         goto slow;

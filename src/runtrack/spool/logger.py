@@ -95,8 +95,12 @@ def python_logger(writer: SpoolWriter, slow: Slow) -> Callable[..., None]:
             at = step
         else:
             return slow(name, value, description, step)
+        # a description other than "" or None goes the slow way before the position is
+        # read: asking an object for its truth could run code that logs meanwhile
+        if description is not None and (type(description) is not str or description):
+            return slow(name, value, description, step)
         off = cursor.offset
-        if off > cursor.last_point or description or _get_ident() != thread:
+        if off > cursor.last_point or _get_ident() != thread:
             return slow(name, value, description, step)
         if type(value) is float:
             try:
