@@ -32,6 +32,22 @@ def test_sqlite_settings(store: SqlStore, tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def test_commits_leave_the_wal_to_grow_to_the_checkpoint_size(store: SqlStore) -> None:
+    """A commit checkpoints once the WAL holds WAL_CHECKPOINT_PAGES pages, not
+    SQLite's default 1,000: after ~1,600 pages of commits they are all still in it."""
+    from runtrack.store.sql.dialects import WAL_CHECKPOINT_PAGES
+
+    assert WAL_CHECKPOINT_PAGES > 1600
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE ballast (b BLOB)")
+        conn.commit()
+        for _ in range(80):  # 80 commits of ~20 pages each
+            conn.exec_driver_sql("INSERT INTO ballast VALUES (randomblob(80000))")
+            conn.commit()
+        busy, frames, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and frames > 1600
+
+
 def test_two_stores_on_one_file_share_data(store: SqlStore, tmp_path: Path) -> None:
     other = SqlStore(f"sqlite:///{tmp_path / 'nested' / 'runtrack.db'}")
     try:

@@ -2,7 +2,8 @@
 
 SQLite (the zero-setup default):
 
-* WAL journal, ``busy_timeout=30000`` ms, ``synchronous=NORMAL``, foreign keys on;
+* WAL journal, ``busy_timeout=30000`` ms, ``synchronous=NORMAL``, foreign keys on, a
+  checkpoint every ``WAL_CHECKPOINT_PAGES`` pages;
 * the driver's own transaction handling is switched off (``isolation_level=None``)
   and runtrack emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes, so a write
   transaction takes the database lock up front instead of failing half-way with
@@ -34,6 +35,11 @@ from sqlalchemy.pool import StaticPool
 from runtrack.errors import ConfigError, StoreUnavailableError
 
 WRITE_OPTION = "runtrack_write"
+#: WAL pages after which a commit checkpoints (SQLite's default: 1,000). A checkpoint's
+#: cost is mostly its two syncs, so fewer, larger ones cost less in all: 100,000-point
+#: runs took 44-46 ms each on average with 1,000 (every third run's commit paid ~15 ms)
+#: and 37-38 ms with 4,000 (one run in ten paid ~45 ms). The WAL grows to ~16 MB.
+WAL_CHECKPOINT_PAGES = 4000
 
 
 def normalize_url(url: str) -> str:
@@ -102,6 +108,8 @@ class Dialect:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if not in_memory:
+                cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
