@@ -268,7 +268,7 @@ class SpoolWriter:
     @property
     def last_point(self) -> int:
         """The scalar logger appends a point while ``offset <= last_point`` (the end
-        of the room for records, or a prefault frontier before it)."""
+        of the room for records, or of the populated part of a segment before it)."""
         return int(self._cursor.last_point)
 
     @last_point.setter
@@ -524,4 +524,3 @@ def _utf8(text: str, what: str) -> bytes:
 
 def _pack_doubles(values: Sequence[float]) -> bytes:
     return array("d", values).tobytes()
-
