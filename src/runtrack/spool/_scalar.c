@@ -66,6 +66,9 @@ cursor_log(Cursor *self, PyObject *name, PyObject *value, PyObject *description,
     else if (PyLong_CheckExact(step)) {
         int overflow;
         long long s = PyLong_AsLongLongAndOverflow(step, &overflow);
+        if (s == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
         if (overflow || s == INT64_MIN) {
             goto slow;
         }
@@ -101,6 +104,9 @@ cursor_log(Cursor *self, PyObject *name, PyObject *value, PyObject *description,
     else if (PyLong_CheckExact(value)) {
         int overflow;
         long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
         if (overflow) {
             goto slow;
         }
