@@ -214,7 +214,6 @@ cursor_init(Cursor *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->thread = PyThread_get_thread_ident();
-    self->last_point = -POINT_SIZE;
     return 0;
 }
 

@@ -107,7 +107,7 @@ class SpoolWriter:
         self._in_memory = False
         self._retry_at = 0.0
         #: where the next record goes, and the end of the room for records: the
-        #: scalar logger appends while ``offset <= last_point`` (= limit - POINT_SIZE)
+        #: scalar logger appends while ``offset <= last_point`` (at most limit - POINT_SIZE)
         self.offset = self.limit = 0
         # populating (see ``POPULATE_CHUNK``): the segment's bytes below ``_ahead`` are
         # writable without a page fault; ``last_point`` stops the scalar logger there,
@@ -226,17 +226,17 @@ class SpoolWriter:
     def _pass_frontier(self) -> None:
         """Populate the chunk ``offset`` has reached, and let the scalar logger run to
         its end (or to the end of the room for points)."""
-        while self._ahead < self._size and self._ahead <= self.offset:
+        advice = _POPULATE[0]
+        while advice is not None and self._ahead < self._size and self._ahead <= self.offset:
             end = min(self._ahead + POPULATE_CHUNK, self._size)
-            advice = _POPULATE[0]
             try:
-                if advice is None:
-                    raise OSError("no MADV_POPULATE_WRITE")
                 self.mm.madvise(advice, self._ahead, end - self._ahead)
-            except OSError:  # a kernel before 5.14: the pages fault in one by one
-                _POPULATE[0] = None
-                end = self._size
+            except OSError:  # a kernel before 5.14
+                advice = _POPULATE[0] = None
+                break
             self._ahead = end
+        if advice is None:  # the pages fault in one by one
+            self._ahead = self._size
         frontier = self.limit if self._ahead >= self._size else self._ahead
         self.last_point = min(frontier, self.limit) - _POINT
 
@@ -361,32 +361,28 @@ class SpoolWriter:
         return logger.scalar_logger(self, slow)
 
     def write_float(self, nid: int, step: int, when: float, value: float) -> None:
-        """One float point (``step`` = record.NO_STEP when absent); one pack, committed
-        by its trailing commit word."""
-        off = self.offset
-        if off + R.POINT_SIZE > self.limit:
-            if self._room(R.POINT_SIZE) is None:
-                self.dropped += 1
-                return
-            off = self.offset
-        R.FLOAT_REC.pack_into(self.mm, off, 40, R.FLOAT, nid, step, when, value, R.COMMIT)
-        self.offset = off + R.POINT_SIZE
-        if self.offset > self.last_point and self._ahead < self._size:
-            self._pass_frontier()
+        """One float point (``step`` = record.NO_STEP when absent)."""
+        self._write_point(R.FLOAT_REC, R.FLOAT, nid, step, when, value)
 
     def write_int(self, nid: int, step: int, when: float, value: int) -> None:
         """One int point of at most 64 bits (checked before a byte is written)."""
         if not _INT64_MIN <= value <= _INT64_MAX:
             raise InvalidValueError(f"{value} does not fit a signed 64-bit int record")
+        self._write_point(R.INT_REC, R.INT, nid, step, when, value)
+
+    def _write_point(
+        self, record: struct.Struct, rtype: int, nid: int, step: int, when: float, value: float
+    ) -> None:
+        """One FLOAT or INT record: one pack, committed by its trailing commit word."""
         off = self.offset
         if off + R.POINT_SIZE > self.limit:
             if self._room(R.POINT_SIZE) is None:
                 self.dropped += 1
                 return
             off = self.offset
-        R.INT_REC.pack_into(self.mm, off, 40, R.INT, nid, step, when, value, R.COMMIT)
-        self.offset = off + R.POINT_SIZE
-        if self.offset > self.last_point and self._ahead < self._size:
+        record.pack_into(self.mm, off, 40, rtype, nid, step, when, value, R.COMMIT)
+        end = self.offset = off + R.POINT_SIZE
+        if end > self.last_point and self._ahead < self._size:
             self._pass_frontier()
 
     def write_json(self, nid: int, step: int, when: float, value: Any) -> None:
