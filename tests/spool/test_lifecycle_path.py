@@ -104,7 +104,9 @@ def test_complete_removes_only_files_that_exist(
     real = os.unlink
 
     def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
-        if not os.path.exists(path):
+        try:
+            os.stat(path, dir_fd=kwargs.get("dir_fd"), follow_symlinks=False)
+        except FileNotFoundError:
             missing.append(str(path))
         real(path, *args, **kwargs)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtrack.errors import StoreUnavailableError
+from runtrack.spool.spare import SPARE_FOLDER, SpareStream
 from runtrack.spool.writer import SpoolWriter
 from runtrack.store.base import TrackingStore
 
@@ -62,10 +63,14 @@ class SpooledMetrics:
     ) -> None:
         self.store = store
         self.run_id = run_id
+        self.spool_dir = spool_dir
         self.folder = spool_dir / run_id
         self.lock = threading.Lock()
         self.owner = threading.get_ident()
-        self.writer = SpoolWriter(self.folder, stream or new_stream_name())
+        # a run shipped from here may take the process's spare folder (spool.spare)
+        name = stream or new_stream_name()
+        spare = SPARE_FOLDER.take(spool_dir, self.folder, name) if ship_in_process else None
+        self.writer = SpoolWriter(self.folder, name, spare=spare)
         self._writers: dict[int, SpoolWriter] = {self.owner: self.writer}
         self.shipper: BackgroundShipper | None = None
         if ship_in_process:
@@ -160,6 +165,13 @@ class SpooledMetrics:
                 time.sleep(min(delay, max(deadline - now, 0.0)))
                 delay = min(delay * 2, 1.0)
 
+    def _keep_spare(self, shipper: StreamShipper, kept: SpareStream) -> bool:
+        """Keep the stream's folder as the process's spare (all of it is stored)."""
+        if shipper.stream != kept.stream or shipper.wrote_position:
+            return False
+        shipper.reader.close()
+        return SPARE_FOLDER.keep(self.spool_dir, self.folder, kept)
+
     def _last_error(self) -> str:
         err = self.shipper.last_error if self.shipper is not None else None
         return f"last error: {err}" if err else "the shipper is behind"
@@ -171,8 +183,10 @@ class SpooledMetrics:
                 return
             self.closed = True
             self._finalizer.detach()
+            # one stream, shipped from here: its files may become the spare folder
+            keep = self.shipper is not None and len(self._writers) == 1
             for writer in self._writers.values():
-                writer.close()
+                writer.close(keep_files=keep)
             targets = self._targets()
         _OPEN.discard(self)
         # shipped by the supervisor, which drains the streams to their END once this
@@ -185,11 +199,17 @@ class SpooledMetrics:
         for shipper in self.shipper.shippers:
             shipper.record_position = False  # the files are removed once all is stored
         ok = self._ship_rest(targets, timeout)
+        kept = self.writer.kept_files()
         for shipper in self.shipper.shippers:
             if ok and shipper.done:
-                shipper.remove_files()
+                if kept is not None and self._keep_spare(shipper, kept):
+                    kept = None
+                else:
+                    shipper.remove_files()
             else:
                 shipper.reader.close()
+        if kept is not None:
+            kept.close()
         if not ok:
             raise StoreUnavailableError(
                 f"could not store the metrics of run {self.run_id} within {timeout:g} s "

@@ -139,6 +139,11 @@ class StreamShipper:
             if n == 0 and self._pending is None:
                 return total
 
+    @property
+    def wrote_position(self) -> bool:
+        """Whether the stream has a position file (``.ack``) next to its segments."""
+        return self._ack_file
+
     def remove_files(self) -> None:
         """Delete the stream's files (only once it is ``done``), and the run's folder
         when nothing else is left in it.

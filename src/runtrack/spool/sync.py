@@ -32,6 +32,8 @@ from runtrack.spool.owner import (
 )
 from runtrack.spool.reader import list_streams
 from runtrack.spool.shipper import StreamShipper
+from runtrack.spool.spare import is_spare
+from runtrack.spool.spare import sweep as sweep_spares
 from runtrack.spool.writer import lock_path
 from runtrack.store.base import ArtifactStore, TrackingStore
 
@@ -94,7 +96,7 @@ def pending_streams(spool_dir: Path, include_live: bool = False) -> list[tuple[s
     found: list[tuple[str, str]] = []
     if not spool_dir.is_dir():
         return found
-    for folder in sorted(p for p in spool_dir.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in spool_dir.iterdir() if p.is_dir() and not is_spare(p.name)):
         for stream in list_streams(folder):
             if include_live or not stream_alive(folder, stream):
                 found.append((folder.name, stream))
@@ -133,12 +135,17 @@ def ship_leftovers(
     if artifacts is not None:
         ship_console_leftovers(artifacts, spool_dir)
     run_ids: set[str] = set()
+    spares = False
     for entry in spool_dir.iterdir():
-        if entry.is_dir():
+        if is_spare(entry.name):  # a process's spare folder: not a run's
+            spares = True
+        elif entry.is_dir():
             run_ids.add(entry.name)
         for suffix in (OWNER_SUFFIX, FINAL_SUFFIX):  # runs with no spool folder (yet)
             if entry.name.endswith(suffix) and not entry.name.startswith("."):
                 run_ids.add(entry.name[: -len(suffix)])
+    if spares:  # those of processes that are gone
+        sweep_spares(spool_dir)
     for run_id in sorted(run_ids):
         report.extend(_recover_run(store, spool_dir, run_id, on_progress))
     return report

@@ -39,6 +39,7 @@ from runtrack.errors import InvalidValueError
 from runtrack.spool import logger
 from runtrack.spool import record as R
 from runtrack.spool.owner import take_lock
+from runtrack.spool.spare import SpareStream
 
 log = logging.getLogger("runtrack.spool")
 
@@ -80,7 +81,12 @@ def lock_path(folder: Path, stream: str) -> Path:
 class SpoolWriter:
     """Writes one stream of a run into numbered segment files in ``folder``."""
 
-    def __init__(self, folder: Path, stream: str, *, segment_size: int = R.SEGMENT_SIZE) -> None:
+    def __init__(
+        self, folder: Path, stream: str, *, segment_size: int = R.SEGMENT_SIZE,
+        spare: SpareStream | None = None,
+    ) -> None:
+        """``spare``: the stream's files, taken from the process's spare folder (renamed
+        to ``folder``; see :mod:`runtrack.spool.spare`) instead of made."""
         self.folder = folder
         self.stream = stream
         self.segment_size = segment_size
@@ -116,19 +122,27 @@ class SpoolWriter:
         # ``seq`` is counted from these: every byte between _seq_mark and offset is a
         # 40-byte point record (the scalar logger only moves offset; see _move_to)
         self._seq_base = self._seq_mark = 0
-        try:
-            # a stream keeps its lock file from its start to its removal (and its first
-            # segment until that is shipped): two looks instead of listing the folder,
-            # none in a folder made just now
-            if not _made(folder) and (
-                lock_path(folder, stream).exists() or segment_path(folder, stream, 0).exists()
-            ):
-                raise FileExistsError(f"spool stream {stream!r} already exists in {folder}")
-            self._lock_fd = take_lock(lock_path(folder, stream))
-        except OSError as exc:
-            if exc.errno not in _DISK_FULL:
-                raise
-            self._go_to_memory(exc)
+        #: a spare's segment, mapped as segment 0; the files ``close(keep_files=True)``
+        #: kept open for :meth:`kept_files`
+        self._spare = spare
+        self._kept = False
+        if spare is not None:
+            self._lock_fd = spare.lock_fd
+        else:
+            try:
+                # a stream keeps its lock file from its start to its removal (and its
+                # first segment until that is shipped): two looks instead of listing the
+                # folder, none in a folder made just now
+                if not _made(folder) and (
+                    lock_path(folder, stream).exists()
+                    or segment_path(folder, stream, 0).exists()
+                ):
+                    raise FileExistsError(f"spool stream {stream!r} already exists in {folder}")
+                self._lock_fd = take_lock(lock_path(folder, stream))
+            except OSError as exc:
+                if exc.errno not in _DISK_FULL:
+                    raise
+                self._go_to_memory(exc)
         if not self._open_segment(0):
             self._drop_mode()
 
@@ -176,7 +190,13 @@ class SpoolWriter:
         path = segment_path(self.folder, self.stream, number)
         fd = -1
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            spare, self._spare = self._spare, None
+            if spare is not None:  # its zeroed segment 0, reserved already
+                fd = spare.segment_fd
+                if spare.size == size:
+                    return mmap.mmap(fd, size), fd
+            else:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             os.ftruncate(fd, size)
             _reserve(fd, size)  # no SIGBUS on a full disk
             return mmap.mmap(fd, size), fd
@@ -222,6 +242,7 @@ class SpoolWriter:
             self.mm.close()
             os.close(self._fd)
             self._fd = -1
+        self._kept = False
 
     def _pass_frontier(self) -> None:
         """Populate the chunk ``offset`` has reached, and let the scalar logger run to
@@ -442,8 +463,10 @@ class SpoolWriter:
         mm[start : start + len(raw)] = raw
         self._commit(mm, size, n)
 
-    def close(self) -> None:
-        """Mark the stream finished (END record), unmap, release the stream's lock."""
+    def close(self, *, keep_files: bool = False) -> None:
+        """Mark the stream finished (END record), unmap, release the stream's lock.
+        ``keep_files``: a stream whose files are its lock and its first segment keeps
+        both open for :meth:`kept_files` (the spare folder); ``release()`` closes them."""
         if self.closed:
             return
         self.closed = True
@@ -454,7 +477,23 @@ class SpoolWriter:
             R.TYPE_ID.pack_into(mm, self.offset + 4, R.END, 0)
             self._commit(mm, 8)
             self._seal()
+        if keep_files and self._segment == 0 and self._fd >= 0 and self._lock_fd >= 0:
+            self._cursor.unmap()
+            self.mm.close()
+            self._heads.clear()
+            self._int_heads.clear()
+            self._kept = True
+            return
         self.release()
+
+    def kept_files(self) -> SpareStream | None:
+        """The files ``close(keep_files=True)`` kept open, now the caller's to close."""
+        if not self._kept:
+            return None
+        self._kept = False
+        kept = SpareStream(self.stream, self._lock_fd, self._fd, self._size)
+        self._fd = self._lock_fd = -1
+        return kept
 
     def _seal(self) -> None:
         """Write the finished segment's CHECK record (block CRCs), then its position
