@@ -152,7 +152,6 @@ series = Table(
     Column("top_nan", Boolean, nullable=True),
     UniqueConstraint("run_id", "name", name="uq_series_run_name"),
 )
-Index("ix_series_name_last", series.c.name, series.c.last)
 
 chunks = Table(
     "chunks",
