@@ -191,9 +191,11 @@ def test_errors_name_the_cause(
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_an_unusable_database_file_is_named(store: SqlStore, tmp_path: Path) -> None:
     """A raw driver error that means the SQLite file cannot be used says which file and
-    what to do, as the SQLAlchemy path does."""
+    what to do, as the SQLAlchemy path does; the store gives that connection up, and its
+    next write checks out another."""
     store.ingest("fast", MetricBatch("s", 0, [("m", "scalar", 0, 1.0, 1.0)]))
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA query_only=ON")  # the pool hands this connection back
+    with store._sqlite_write() as cur:  # the connection the store keeps for these writes
+        cur.execute("PRAGMA query_only=ON")
     with pytest.raises(StoreUnavailableError, match=r"db\.sqlite.*read-only"):
         store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, 2.0, 2.0)]))
+    assert store.ingest("fast", MetricBatch("s", 1, [("m", "scalar", 1, 2.0, 2.0)])) == 2

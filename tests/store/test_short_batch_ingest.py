@@ -144,9 +144,10 @@ def _statements(store: SqlStore) -> list[str]:
 
 def test_a_first_batch_inserts_its_series_with_their_summaries(tmp_path: Path) -> None:
     store = SqlStore(f"sqlite:///{tmp_path / 'rt.db'}")
+    seen = _statements(store)  # (the store keeps the connection its first write checks out)
     exp = store.get_or_create_experiment("e")
     store.create_run(NewRun(exp.id, "r", display_name="r", run_type="script"))
-    seen = _statements(store)
+    seen.clear()
     records = [(f"m{k}", "scalar", i, 10.0 + i, i * 0.5 + k) for i in range(80) for k in range(3)]
     records += [("sys/cpu", "scalar", 0, 99.0, 12.0)]
     assert store.ingest("r", MetricBatch("s", 0, records)) == len(records)

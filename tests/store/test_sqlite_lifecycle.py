@@ -132,7 +132,9 @@ def test_an_unusable_database_file_is_named(stores: tuple[SqlStore, SqlStore]) -
     fast, _ = stores
     exp = fast.get_or_create_experiment("e")
     fast.create_run(NewRun(exp.id, "a", display_name="A", run_type="script"))
-    with fast.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA query_only=ON")  # the pool hands this connection back
+    with fast._sqlite_write() as cur:  # the connection the store keeps for these writes
+        cur.execute("PRAGMA query_only=ON")
     with pytest.raises(StoreUnavailableError, match=r"fast\.sqlite.*read-only"):
         fast.set_tags("a", {"t": "1"})
+    fast.set_tags("a", {"t": "1"})  # on another connection: the unusable one is given up
+    assert fast.get_run("a").tags == {"t": "1"}

@@ -96,6 +96,9 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
         #: (``sqlite_lifecycle``, ``sqlite_ingest``); False takes the SQLAlchemy path,
         #: which PostgreSQL takes (tests compare the two)
         self.driver_path = self.dialect.is_sqlite
+        self._driver_writes = sqlite_lifecycle.WriteConnection(
+            self.engine, self.dialect.write_lock, self._sqlite_path
+        )
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -342,9 +345,7 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
 
     def _sqlite_write(self) -> AbstractContextManager[sqlite3.Cursor]:
         """A driver cursor in a write transaction (SQLite only; see sqlite_lifecycle)."""
-        return sqlite_lifecycle.transaction(
-            self.engine, self.dialect.write_lock, self._sqlite_path
-        )
+        return self._driver_writes.transaction()
 
     # -- metrics -------------------------------------------------------------------------------
 
@@ -528,6 +529,7 @@ class SqlStore(CatalogMethods, ComputeMethods, RunTextMethods, ChartReadMethods)
             return None
 
     def close(self) -> None:
+        self._driver_writes.close()
         self.engine.dispose()
 
 

@@ -6,7 +6,7 @@ is most of what ``complete()`` costs. Through SQLAlchemy Core the generic path r
 statements, each looked up in the compilation cache, its parameters processed and its
 result wrapped: ~6 ms of CPU for a batch of 500 points, against well under 1 ms of
 SQLite work. Here a batch takes, inside the caller's ``BEGIN IMMEDIATE`` transaction on
-the driver's connection (``sqlite_lifecycle.transaction``):
+the store's driver connection (``sqlite_lifecycle.WriteConnection``):
 
 1. one read of the run's ``last_activity``, the stream's cursor and the run's number of
    series; unless the run has no series yet, one read of the batch's series states
@@ -128,8 +128,8 @@ _NEW_SERIES_PARAMS = itemgetter(*_STATE_NAMES[1:])
 
 def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
     """Apply ``batch`` to ``run_id`` in ``cur``'s write transaction (SQLite; see
-    :func:`runtrack.store.sql.sqlite_lifecycle.transaction`); return the stream's next
-    expected sequence number (as the generic ``ingest.apply_batch``)."""
+    :meth:`runtrack.store.sql.sqlite_lifecycle.WriteConnection.transaction`); return
+    the stream's next expected sequence number (as the generic ``ingest.apply_batch``)."""
     head = cur.execute(_HEAD, (run_id, batch.stream)).fetchone()
     if head is None:
         raise NotFoundError(f"run {run_id!r} does not exist; create it before logging to it")
