@@ -22,7 +22,7 @@ from runtrack.spool.writer import FIRST_SEGMENT
 @pytest.fixture(autouse=True)
 def _no_spare() -> None:
     """Each test starts without a spare folder of an earlier test's workspace."""
-    SPARE_FOLDER.drop()
+    SPARE_FOLDER.drop(exiting=False)
 
 
 def _spare(ws: Workspace) -> Path:
@@ -180,3 +180,17 @@ def test_a_forked_child_forgets_its_parents_spare(ws: Workspace, exp: Experiment
     later.log("x", 2.0)
     assert not _spare(ws).exists()
     later.complete()
+
+
+def test_a_run_closed_after_the_exit_hook_keeps_no_spare(ws: Workspace, exp: Experiment) -> None:
+    """The spare is removed at exit, and a spool the exit's drain closes after that
+    removes its files: no spare is left that only the next process would sweep."""
+    run = exp.start_logging(snapshot_directory=None)
+    run.log("x", 1.0)
+    SPARE_FOLDER.drop()  # what the exit hook does
+    try:
+        run.complete()
+        assert not _spare(ws).exists() and not (ws.settings.spool_dir / run.id).exists()
+        assert ws.store.read_series(run.id, "x").values == [1.0]
+    finally:
+        SPARE_FOLDER.drop(exiting=False)

@@ -59,6 +59,9 @@ class _SpareFolder:
         self._held: tuple[str, str, SpareStream] | None = None
         self._swept: set[str] = set()
         self._exit_hooked = False
+        #: set by :meth:`drop` at exit: a spool closed later (by the exit's own drain)
+        #: removes its files instead of leaving a spare nobody removes
+        self._dropped = False
         self._zeros = b""
 
     def take(self, spool_dir: Path, folder: Path, stream: str) -> SpareStream | None:
@@ -96,7 +99,7 @@ class _SpareFolder:
         path = os.path.join(key, f"{SPARE_PREFIX}{os.getpid()}{SPARE_SUFFIX}")
         with self._guard:
             old = self._held
-            if old is not None and old[0] == key:
+            if self._dropped or (old is not None and old[0] == key):
                 return False
             try:
                 names = sorted(os.listdir(folder))
@@ -121,10 +124,12 @@ class _SpareFolder:
             sweep(spool_dir)
         return True
 
-    def drop(self) -> None:
-        """Remove the spare (at exit; a killed process's is swept by the next one)."""
+    def drop(self, *, exiting: bool = True) -> None:
+        """Remove the spare (at exit, after which none is kept; a killed process's is
+        swept by the next one)."""
         with self._guard:
             held, self._held = self._held, None
+            self._dropped = exiting
         if held is not None:
             _remove(held[1], held[2])
 
@@ -134,6 +139,7 @@ class _SpareFolder:
         self._guard = threading.Lock()
         self._swept = set()
         self._exit_hooked = False
+        self._dropped = False
         if held is not None:
             held[2].close()
 
