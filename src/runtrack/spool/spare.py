@@ -27,7 +27,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -149,8 +148,14 @@ os.register_at_fork(after_in_child=SPARE_FOLDER.forget)
 
 
 def _remove(path: str, spare: SpareStream) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    _rmtree(path)
     spare.close()
+
+
+def _rmtree(path: str | Path) -> None:
+    import shutil  # (and bz2, lzma) not at `import runtrack`: only a spare's removal needs it
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def is_spare(name: str) -> bool:
@@ -173,4 +178,4 @@ def sweep(spool_dir: Path) -> None:
         except OSError:
             continue
         if not any(lock_held(lock) for lock in locks):
-            shutil.rmtree(folder, ignore_errors=True)
+            _rmtree(folder)
