@@ -194,3 +194,21 @@ def test_a_run_closed_after_the_exit_hook_keeps_no_spare(ws: Workspace, exp: Exp
         assert ws.store.read_series(run.id, "x").values == [1.0]
     finally:
         SPARE_FOLDER.drop(exiting=False)
+
+
+def test_a_spare_removed_by_someone_else_is_not_missed(ws: Workspace, exp: Experiment) -> None:
+    """The spool folder wiped while the process holds a spare: the next run makes its
+    folder and files as usual and loses nothing."""
+    import shutil
+
+    first = exp.start_logging(snapshot_directory=None)
+    first.log("x", 1.0)
+    first.complete()
+    shutil.rmtree(ws.settings.spool_dir)
+    second = exp.start_logging(snapshot_directory=None)
+    second.log("x", 2.0)
+    (stream,) = list_streams(ws.settings.spool_dir / second.id)
+    assert lock_held(ws.settings.spool_dir / second.id / f"{stream}.lock") is True
+    second.complete()
+    assert ws.store.read_series(second.id, "x").values == [2.0]
+    assert _entries(_spare(ws)) == [f"{stream}.000000.seg", f"{stream}.lock"]
