@@ -195,21 +195,25 @@ class SpooledMetrics:
             return
         # the rest ships from this thread: waking the shipper's thread and waiting for
         # it cost a short run two thread hand-offs (most of its wall time on a busy host)
-        self.shipper.take_over()
-        for shipper in self.shipper.shippers:
-            shipper.record_position = False  # the files are removed once all is stored
-        ok = self._ship_rest(targets, timeout)
-        kept = self.writer.kept_files()
-        for shipper in self.shipper.shippers:
-            if ok and shipper.done:
-                if kept is not None and self._keep_spare(shipper, kept):
-                    kept = None
+        kept = None
+        try:
+            self.shipper.take_over()
+            for shipper in self.shipper.shippers:
+                shipper.record_position = False  # the files are removed once all is stored
+            ok = self._ship_rest(targets, timeout)
+            kept = self.writer.kept_files()
+            for shipper in self.shipper.shippers:
+                if ok and shipper.done:
+                    if kept is not None and self._keep_spare(shipper, kept):
+                        kept = None
+                    else:
+                        shipper.remove_files()
                 else:
-                    shipper.remove_files()
-            else:
-                shipper.reader.close()
-        if kept is not None:
-            kept.close()
+                    shipper.reader.close()
+        finally:  # the files the writer kept open for the spare, unless it has them now
+            if kept is not None:
+                kept.close()
+            self.writer.release()
         if not ok:
             raise StoreUnavailableError(
                 f"could not store the metrics of run {self.run_id} within {timeout:g} s "
