@@ -16,7 +16,7 @@ from runtrack.spool.owner import RunOwnership, lock_held, owner_path, take_lock
 @pytest.fixture(autouse=True)
 def _no_spare() -> None:
     """Each test starts without a spare lock file of an earlier test's folder."""
-    owner._SPARE.drop()
+    owner._SPARE.drop(exiting=False)
 
 
 def _spare(spool: Path) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runtrack import Experiment, Workspace
+from runtrack.spool import spare
 from runtrack.spool.owner import lock_held
 from runtrack.spool.reader import list_streams
 from runtrack.spool.spare import SPARE_FOLDER
@@ -165,7 +166,7 @@ def test_a_forked_child_forgets_its_parents_spare(ws: Workspace, exp: Experiment
     if pid == 0:
         try:
             os.close(read)
-            os.write(write, b"ok" if SPARE_FOLDER.take(
+            os.write(write, b"ok" if spare.take(
                 ws.settings.spool_dir, ws.settings.spool_dir / "child", "c") is None else b"bad")
         finally:
             os._exit(0)

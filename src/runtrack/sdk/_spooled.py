@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtrack.errors import StoreUnavailableError
-from runtrack.spool.spare import SPARE_FOLDER, SpareStream
-from runtrack.spool.writer import SpoolWriter
+from runtrack.spool import spare as spares
+from runtrack.spool.writer import SpareStream, SpoolWriter
 from runtrack.store.base import TrackingStore
 
 if TYPE_CHECKING:  # the shipper (reader, numpy decoding) loads with the first spool
@@ -69,7 +69,7 @@ class SpooledMetrics:
         self.owner = threading.get_ident()
         # a run shipped from here may take the process's spare folder (spool.spare)
         name = stream or new_stream_name()
-        spare = SPARE_FOLDER.take(spool_dir, self.folder, name) if ship_in_process else None
+        spare = spares.take(spool_dir, self.folder, name) if ship_in_process else None
         self.writer = SpoolWriter(self.folder, name, spare=spare)
         self._writers: dict[int, SpoolWriter] = {self.owner: self.writer}
         self.shipper: BackgroundShipper | None = None
@@ -166,11 +166,12 @@ class SpooledMetrics:
                 delay = min(delay * 2, 1.0)
 
     def _keep_spare(self, shipper: StreamShipper, kept: SpareStream) -> bool:
-        """Keep the stream's folder as the process's spare (all of it is stored)."""
-        if shipper.stream != kept.stream or shipper.wrote_position:
+        """Keep the stream's folder as the process's spare (all of it is stored; the
+        one stream's, since only a writer alone keeps its files)."""
+        if shipper.wrote_position:
             return False
         shipper.reader.close()
-        return SPARE_FOLDER.keep(self.spool_dir, self.folder, kept)
+        return spares.keep(self.spool_dir, self.folder, kept)
 
     def _last_error(self) -> str:
         err = self.shipper.last_error if self.shipper is not None else None

@@ -16,17 +16,16 @@ file: creating one cost ~0.2 ms of CPU per run (the inode), a rename ~0.02 ms.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import fcntl
 import json
 import os
-import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 from runtrack.model import ErrorInfo, RunStatus
+from runtrack.spool._spares import SPARE_PREFIX, Spares
 
 OWNER_SUFFIX = ".owner"
 FINAL_SUFFIX = ".final.json"
@@ -63,7 +62,7 @@ class RunOwnership:
         self.spool_dir = spool_dir
         self.run_id = run_id
         self._path = os.path.join(spool_dir, f"{run_id}{OWNER_SUFFIX}")
-        self._fd = _SPARE.take(os.fspath(spool_dir), self._path)
+        self._fd = _take_spare(os.fspath(spool_dir), self._path)
         try:
             if self._fd < 0:
                 try:
@@ -95,84 +94,40 @@ class RunOwnership:
             self._finalizer.detach()
             fd, self._fd = self._fd, -1
             if settled:
-                if _SPARE.keep(os.fspath(self.spool_dir), self._path, fd):
+                if _keep_spare(os.fspath(self.spool_dir), self._path, fd):
                     return
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._path)
             os.close(fd)
 
 
-class _Spare:
-    """The process's spare lock file: at most one (a process that ran runs in many spool
-    folders keeps only the last folder's), open, locked, holding this process's id."""
+def _take_spare(spool_dir: str, path: str) -> int:
+    """The process's spare lock file of ``spool_dir`` renamed to ``path``, its fd; -1
+    when there is none (or the rename failed)."""
+    found = _SPARE.take(spool_dir)
+    if found is None:
+        return -1
+    try:
+        os.replace(found[0], path)
+    except OSError:  # removed by someone, or the folder went: make a new one
+        _close_quietly(found[1])
+        return -1
+    return found[1]
 
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        #: (spool folder, its path, its fd), or None
-        self._held: tuple[str, str, int] | None = None
-        self._swept: set[str] = set()
-        self._exit_hooked = False
 
-    def take(self, spool_dir: str, path: str) -> int:
-        """The spare's fd, its file renamed to ``path``; -1 when there is none for
-        ``spool_dir`` (or the rename failed)."""
-        with self._guard:
-            held = self._held
-            if held is None or held[0] != spool_dir:
-                return -1
-            self._held = None
+def _keep_spare(spool_dir: str, path: str, fd: int) -> bool:
+    """Rename the settled run's lock file at ``path`` aside as the spare; False (nothing
+    done) when there is one for ``spool_dir`` already or it failed."""
+    spare = os.path.join(spool_dir, f"{SPARE_PREFIX}{os.getpid()}{OWNER_SUFFIX}")
+
+    def move() -> bool:
         try:
-            os.replace(held[1], path)
-        except OSError:  # removed by someone, or the folder went: make a new one
-            _close_quietly(held[2])
-            return -1
-        return held[2]
-
-    def keep(self, spool_dir: str, path: str, fd: int) -> bool:
-        """Rename the settled run's lock file at ``path`` aside as the spare; False
-        (nothing done) when there is one for ``spool_dir`` already or it failed."""
-        spare = os.path.join(spool_dir, f"{SPARE_PREFIX}{os.getpid()}{OWNER_SUFFIX}")
-        with self._guard:
-            old = self._held
-            if old is not None and old[0] == spool_dir:
-                return False
-            try:
-                os.replace(path, spare)
-            except OSError:
-                return False
-            self._held = (spool_dir, spare, fd)
-            first = spool_dir not in self._swept
-            self._swept.add(spool_dir)
-            if not self._exit_hooked:
-                self._exit_hooked = True
-                atexit.register(self.drop)
-        if old is not None:  # the spare of another folder: one is enough
-            _remove(old[1], old[2])
-        if first:
-            _sweep_spares(spool_dir)
+            os.replace(path, spare)
+        except OSError:
+            return False
         return True
 
-    def drop(self) -> None:
-        """Remove the spare (at exit; a killed process's is swept by the next one)."""
-        with self._guard:
-            held, self._held = self._held, None
-        if held is not None:
-            _remove(held[1], held[2])
-
-    def forget(self) -> None:
-        """In a forked child: the parent's spare is not this process's (its copy of
-        the fd is closed, so a run the parent starts later is not held by the child)."""
-        held, self._held = self._held, None
-        self._guard = threading.Lock()
-        self._swept = set()
-        self._exit_hooked = False
-        if held is not None:
-            _close_quietly(held[2])
-
-
-SPARE_PREFIX = ".spare-"
-_SPARE = _Spare()
-os.register_at_fork(after_in_child=_SPARE.forget)
+    return _SPARE.keep(spool_dir, spare, fd, move)
 
 
 def _remove(path: str, fd: int) -> None:
@@ -200,6 +155,10 @@ def _close_quietly(fd: int) -> None:
     if fd >= 0:
         with contextlib.suppress(OSError):
             os.close(fd)
+
+
+#: the process's spare lock file (see the module doc): its fd
+_SPARE: Spares[int] = Spares(_remove, _close_quietly, _sweep_spares)
 
 
 def take_lock(path: Path | str, *, note: bool = True) -> int:

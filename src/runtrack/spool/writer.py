@@ -21,6 +21,7 @@ and counted in ``writer.dropped``. Each condition is logged once.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import mmap
@@ -32,6 +33,7 @@ import time
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,6 @@ from runtrack.errors import InvalidValueError
 from runtrack.spool import logger
 from runtrack.spool import record as R
 from runtrack.spool.owner import take_lock
-from runtrack.spool.spare import SpareStream
 
 log = logging.getLogger("runtrack.spool")
 
@@ -76,6 +77,22 @@ def segment_path(folder: Path, stream: str, number: int) -> Path:
 
 def lock_path(folder: Path, stream: str) -> Path:
     return folder / f"{stream}.lock"
+
+
+@dataclass(frozen=True)
+class SpareStream:
+    """A stream's files, open: its lock (held) and its first segment (the process's
+    spare folder holds them between runs: :mod:`runtrack.spool.spare`)."""
+
+    stream: str
+    lock_fd: int
+    segment_fd: int
+    size: int
+
+    def close(self) -> None:
+        for fd in (self.segment_fd, self.lock_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 class SpoolWriter:
@@ -122,10 +139,6 @@ class SpoolWriter:
         # ``seq`` is counted from these: every byte between _seq_mark and offset is a
         # 40-byte point record (the scalar logger only moves offset; see _move_to)
         self._seq_base = self._seq_mark = 0
-        #: a spare's segment, mapped as segment 0; the files ``close(keep_files=True)``
-        #: kept open for :meth:`kept_files`
-        self._spare = spare
-        self._kept = False
         if spare is not None:
             self._lock_fd = spare.lock_fd
         else:
@@ -143,7 +156,7 @@ class SpoolWriter:
                 if exc.errno not in _DISK_FULL:
                     raise
                 self._go_to_memory(exc)
-        if not self._open_segment(0):
+        if not self._open_segment(0, spare=spare):
             self._drop_mode()
 
     # -- segments ----------------------------------------------------------------
@@ -157,11 +170,20 @@ class SpoolWriter:
             size *= 2
         return min(size, self.segment_size)
 
-    def _open_segment(self, number: int, need: int = 0) -> bool:
+    def _open_segment(
+        self, number: int, need: int = 0, *, spare: SpareStream | None = None
+    ) -> bool:
         """Map segment ``number`` (on disk, else in memory), with room for a first
-        record of ``need`` bytes; False when neither disk nor memory has room."""
-        size = self._segment_bytes(number, need)
-        found = None if self._in_memory else self._file_segment(number, size)
+        record of ``need`` bytes; False when neither disk nor memory has room.
+        ``spare``: segment 0 is a spare's first segment (zeroed, its blocks reserved)."""
+        if spare is not None:
+            size = spare.size
+            found: tuple[mmap.mmap, int] | None = (
+                mmap.mmap(spare.segment_fd, size), spare.segment_fd
+            )
+        else:
+            size = self._segment_bytes(number, need)
+            found = None if self._in_memory else self._file_segment(number, size)
         if found is None:
             if len(self.memory) >= MEMORY_SEGMENTS:
                 return False
@@ -190,13 +212,7 @@ class SpoolWriter:
         path = segment_path(self.folder, self.stream, number)
         fd = -1
         try:
-            spare, self._spare = self._spare, None
-            if spare is not None:  # its zeroed segment 0, reserved already
-                fd = spare.segment_fd
-                if spare.size == size:
-                    return mmap.mmap(fd, size), fd
-            else:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             os.ftruncate(fd, size)
             _reserve(fd, size)  # no SIGBUS on a full disk
             return mmap.mmap(fd, size), fd
@@ -242,7 +258,6 @@ class SpoolWriter:
             self.mm.close()
             os.close(self._fd)
             self._fd = -1
-        self._kept = False
 
     def _pass_frontier(self) -> None:
         """Populate the chunk ``offset`` has reached, and let the scalar logger run to
@@ -478,19 +493,17 @@ class SpoolWriter:
             self._commit(mm, 8)
             self._seal()
         if keep_files and self._segment == 0 and self._fd >= 0 and self._lock_fd >= 0:
-            self._cursor.unmap()
+            self._cursor.unmap()  # the files stay open: see kept_files
             self.mm.close()
             self._heads.clear()
             self._int_heads.clear()
-            self._kept = True
             return
         self.release()
 
     def kept_files(self) -> SpareStream | None:
         """The files ``close(keep_files=True)`` kept open, now the caller's to close."""
-        if not self._kept:
+        if not (self.closed and self._fd >= 0 and self._lock_fd >= 0):
             return None
-        self._kept = False
         kept = SpareStream(self.stream, self._lock_fd, self._fd, self._size)
         self._fd = self._lock_fd = -1
         return kept

@@ -76,24 +76,23 @@ class WriteConnection:
             driver: sqlite3.Connection = self._pooled.driver_connection
             cursor = driver.cursor()
             try:
-                cursor.execute("BEGIN IMMEDIATE")
                 try:
-                    yield cursor
-                except BaseException:
-                    if driver.in_transaction:
-                        cursor.execute("ROLLBACK")
-                    raise
-                cursor.execute("COMMIT")
+                    cursor.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield cursor
+                    except BaseException:
+                        if driver.in_transaction:
+                            cursor.execute("ROLLBACK")
+                        raise
+                    cursor.execute("COMMIT")
+                finally:
+                    cursor.close()
             except sqlite3.Error as exc:
                 error = sqlite_error(self.database, exc)
                 if error is not None:
-                    cursor.close()
                     self._drop()
                     raise error from exc
                 raise
-            finally:
-                if self._pooled is not None:
-                    cursor.close()
 
     def _drop(self) -> None:
         pooled, self._pooled = self._pooled, None
