@@ -18,6 +18,7 @@ from runtrack.store.sql.dialects import Dialect
 from runtrack.store.sql.query import _filters
 from runtrack.store.sql.runtext import _holds
 from runtrack.store.sql.schema import runs
+from tests.store.runtext_queue import fill_the_queue
 
 RUNS: list[tuple[str, dict[str, str | None], dict[str, str]]] = [
     # (display name, tags, properties): texts with FTS5 query syntax in them
@@ -111,8 +112,10 @@ def test_sqlite_index_follows_every_write(sqlite_store: SqlStore) -> None:
     assert _bodies(store) == {k: v for k, v in texts.items() if k != child.id}
     _check(store, [["changed"], ['a"b'], ["tagvalue"], ["none"], ["(x)"], ["propvalue"],
                    ["renamed"], ["other"], ["kid"], ["k=v"], *WORDS])
-    store.set_status(child.id, RunStatus.COMPLETED)
-    assert _bodies(store) == texts
+    store.set_status(child.id, RunStatus.COMPLETED)  # queued (y18_runtext_batches): found
+    _check(store, [["kid"], ["k=v"]])
+    fill_the_queue(store)
+    assert _bodies(store) == _texts(store)
     store.delete_run(ids[2])  # and its child
     assert child.id not in _bodies(store)
     assert _bodies(store) == _texts(store)

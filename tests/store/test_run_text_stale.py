@@ -1,7 +1,9 @@
-"""Stale runs on SQLite (revision ``tg17_runtext_stale``): a run the driver path creates
-running has no ``run_text`` row until it ends, its writes meanwhile build none, and the
-run search finds at every moment, from any handle, what it finds once the row is
-built (and what the Python rule finds)."""
+"""Stale runs on SQLite (revisions ``tg17_runtext_stale``, ``y18_runtext_batches``): a
+run the driver path creates running has no ``run_text`` row while it runs, its writes
+meanwhile build none; once it has ended it waits in the queue of ended runs, whose rows
+are built together by the end that fills it; and the run search finds at every
+moment, from any handle, what it finds once the rows are built (and what the Python
+rule finds)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from runtrack.model import NewRun, RunQuery, RunStatus
 from runtrack.server.api._runs_table import matches
 from runtrack.store.sql import SqlStore, migrations
 from runtrack.store.sql.dialects import Dialect
+from runtrack.store.sql.runtext import ENDED_BATCH
+from tests.store.runtext_queue import fill_the_queue
 
 # texts with FTS query syntax, short pieces, and characters the trigram index folds to
 # ASCII letters (KELVIN SIGN, LONG S) or not (É)
@@ -67,7 +71,8 @@ def _fill(store: SqlStore, status: RunStatus) -> list[str]:
 
 
 def _found(store: SqlStore) -> list[tuple[list[str], int]]:
-    query = RunQuery(include_children=True)
+    """What each of WORDS finds among the runs of ``_fill`` (not the fillers)."""
+    query = RunQuery([store.get_or_create_experiment("stale").id], include_children=True)
     out = []
     for words in WORDS:
         found, total = store.search_runs_text(query, words)
@@ -88,9 +93,33 @@ def test_a_running_run_has_no_row_until_it_ends_and_is_found_meanwhile(
     for run_id, status in zip(ids, (RunStatus.COMPLETED, RunStatus.FAILED,
                                     RunStatus.CANCELED, RunStatus.COMPLETED), strict=True):
         store.set_status(run_id, status)
-    assert _rows(store, "run_text_stale") == set()
-    assert _rows(store, "run_text") == set(ids)
+    assert _rows(store, "run_text_ended") == set(ids)  # queued: still stale, still found
+    assert _rows(store, "run_text_stale") == set(ids)
+    assert _rows(store, "run_text") == set()
     assert _found(store) == while_running
+    fill_the_queue(store)
+    assert _rows(store, "run_text_stale") == set()
+    assert _rows(store, "run_text") >= set(ids)
+    assert _found(store) == while_running
+
+
+def test_the_end_that_fills_the_queue_builds_every_queued_row(store: SqlStore) -> None:
+    exp = store.get_or_create_experiment("e")
+    ids = [store.create_run(NewRun(exp.id, f"b{i}", display_name="n", run_type="script",
+                                   status=RunStatus.RUNNING, tags={"k": "v"})).id
+           for i in range(ENDED_BATCH + 1)]
+    for run_id in ids[: ENDED_BATCH - 1]:
+        store.set_status(run_id, RunStatus.COMPLETED)
+    assert _rows(store, "run_text_ended") == set(ids[: ENDED_BATCH - 1])
+    assert _rows(store, "run_text") == set()
+    store.set_status(ids[ENDED_BATCH - 1], RunStatus.FAILED)
+    assert _rows(store, "run_text_ended") == set()
+    assert _rows(store, "run_text") == set(ids[:ENDED_BATCH])
+    assert _rows(store, "run_text_stale") == set(ids[ENDED_BATCH:])  # still running
+    store.set_status(ids[ENDED_BATCH], RunStatus.COMPLETED)  # the next queue begins
+    assert _rows(store, "run_text_ended") == set(ids[ENDED_BATCH:])
+    found, total = store.search_runs_text(RunQuery(include_children=True), ["k=v"])
+    assert sorted(r.id for r in found) == sorted(ids) and total == ENDED_BATCH + 1
 
 
 def test_stale_and_indexed_runs_side_by_side(store: SqlStore) -> None:
@@ -99,6 +128,7 @@ def test_stale_and_indexed_runs_side_by_side(store: SqlStore) -> None:
     ids = _fill(store, RunStatus.RUNNING)
     for run_id in ids[::2]:
         store.set_status(run_id, RunStatus.COMPLETED)
+    fill_the_queue(store)
     assert _rows(store, "run_text_stale") == set(ids[1::2])
     half = _found(store)
     every = store.search_runs(RunQuery(include_children=True))
@@ -106,7 +136,7 @@ def test_stale_and_indexed_runs_side_by_side(store: SqlStore) -> None:
         expected = [r.id for r in every if matches(r, words)]
         found, total = store.search_runs_text(RunQuery(include_children=True), words)
         assert ([r.id for r in found], total) == (expected, len(expected)), words
-    query = RunQuery(order_by=[("display_name", True)], offset=1, limit=2)
+    query = RunQuery(order_by=[("display_name", True)], offset=1, limit=2, run_type="script")
     found, total = store.search_runs_text(query, ["script"])
     names = sorted((name for name, _, _ in RUNS), reverse=True)
     assert ([r.display_name for r in found], total) == (names[1:3], 4)
@@ -152,9 +182,12 @@ def test_what_marks_and_what_unmarks(store: SqlStore) -> None:
         store.create_run(new("ended", RunStatus.RUNNING))
     store.set_status("queued", RunStatus.RUNNING)  # not an end: still stale
     store.restate_run("running", status=RunStatus.COMPLETED)  # MLflow's update: an end
-    store.delete_run("gone")
-    assert _rows(store, "run_text_stale") == {"queued"}
-    assert _rows(store, "run_text") == {"ended", "generic", "running"}
+    store.set_status("gone", RunStatus.FAILED)
+    assert _rows(store, "run_text_ended") == {"running", "gone"}
+    store.delete_run("gone")  # leaves the queue with its mark
+    assert _rows(store, "run_text_ended") == {"running"}
+    assert _rows(store, "run_text_stale") == {"queued", "running"}
+    assert _rows(store, "run_text") == {"ended", "generic"}
     found, total = store.search_runs_text(RunQuery(), ["a=1", "b=2"])
     assert (sorted(r.id for r in found), total) == (["ended", "generic", "queued", "running"], 4)
 
@@ -202,6 +235,9 @@ def test_without_the_index_marks_are_harmless(tmp_path: Path) -> None:
         assert _rows(store, "run_text_stale") == {"r"}
         assert store.search_runs_text(RunQuery(), ["a=1"])[1] == 1
         store.set_status("r", RunStatus.COMPLETED)
+        assert _rows(store, "run_text_ended") == {"r"}
+        assert store.search_runs_text(RunQuery(), ["a=1"])[1] == 1
+        fill_the_queue(store)
         assert _rows(store, "run_text_stale") == set()
         assert store.search_runs_text(RunQuery(), ["a=1"])[1] == 1
         assert store._run_text_index is False

@@ -99,11 +99,17 @@ def _holds(word: str, sqlite: bool, first: bool) -> ColumnElement[bool]:
                       for t in (run_tags, run_properties)))
 
 
+#: ended stale runs whose rows are built together (frozen in ``y18_runtext_batches``)
+ENDED_BATCH = 64
+
 #: SQLite's run search index (revision ``c15_runtext``): one row per run, its texts
 #: joined by newlines (a word has no space, so it never spans two), FTS5 trigram; the
 #: row id is ``experiment_id * 2**32 + number`` (stable, unlike the rowid of ``runs``).
-#: A *stale* run (revision ``tg17_runtext_stale``: its id in ``run_text_stale``, until
-#: it ends) has no row; its texts are joined here as the index joins them.
+#: A *stale* run (revision ``tg17_runtext_stale``: its id in ``run_text_stale``) has no
+#: row; its texts are joined here as the index joins them. A run is stale from its
+#: creation until it has ended and :data:`ENDED_BATCH` ended stale runs are queued
+#: (revision ``y18_runtext_batches``: ``run_text_ended``); the end that fills the
+#: queue builds the rows of all of them in one go.
 _BODY = (
     "runs.id || char(10) || runs.display_name || char(10) || runs.number || char(10) "
     "|| runs.run_type || coalesce((SELECT group_concat(char(10) || CASE WHEN t.value IS NULL "

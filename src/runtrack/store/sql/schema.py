@@ -284,6 +284,8 @@ FULLTEXT_OBJECTS = frozenset(
     | {"run_text_hold"}
     # SQLite: runs whose run_text row is built when they end (tg17_runtext_stale)
     | {"run_text_stale"}
+    # SQLite: ended stale runs whose rows are built in the next batch (y18_runtext_batches)
+    | {"run_text_ended"}
     | {f"ix_{table}_{column}_trgm" for table, column in (
         ("runs", "id"), ("runs", "display_name"), ("runs", "run_type"), ("run_tags", "key"),
         ("run_tags", "value"), ("run_properties", "key"), ("run_properties", "value"))}
