@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from runtrack.model import POINT_FLOAT, MetricBatch, NewRun, PointColumns, RunStatus
+from runtrack.model import POINT_FLOAT, POINT_INT, MetricBatch, NewRun, PointColumns, RunStatus
 from runtrack.spool import record as R
 from runtrack.spool.reader import Position, SpoolReader
 from runtrack.spool.writer import SpoolWriter
-from runtrack.store.sql import SqlStore, ingest
+from runtrack.store.sql import SqlStore, codec, ingest
 from runtrack.store.sql.schema import chunks, ingest_cursors, series
 
 pytest.importorskip("numpy")
@@ -111,16 +111,11 @@ def _same_rows(a: list[Any], b: list[Any]) -> None:
             assert u == v or (isinstance(u, float) and math.isnan(u) and math.isnan(v)), (x, y)
 
 
-@pytest.mark.parametrize(
-    ("seed", "small_group"),
-    # 0: every float/int series through numpy; the default: short ones through lists
-    [(seed, 0) for seed in range(8)] + [(seed, ingest.SMALL_GROUP) for seed in range(2)],
-)
+@pytest.mark.parametrize("seed", range(10))
 def test_columnar_and_record_ingest_store_the_same(
-    seed: int, small_group: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ingest, "TARGET_CHUNK", 50)
-    monkeypatch.setattr(ingest, "SMALL_GROUP", small_group)
     rng = random.Random(seed)
     total = _write_spool(tmp_path / "spool", rng)
     dumps = []
@@ -164,26 +159,39 @@ def test_column_records_materialise_lazily_and_match(tmp_path: Path) -> None:
     assert batch == MetricBatch("s", 0, list(plain.records))
 
 
-def test_short_series_of_a_columnar_batch_are_folded_from_lists() -> None:
-    """A series with few points in a batch skips numpy (its fixed cost is the larger
-    part); one with many goes through it. Both store the same (tests above)."""
+def test_a_columnar_batch_groups_by_type() -> None:
+    """Every float-only or int-only series of a columnar batch, one point or many,
+    comes as an ArrayGroup with its whole piece; a series mixing them comes as lists;
+    names keep the order of their first points."""
     np = pytest.importorskip("numpy")
     from runtrack.store.sql import columnar
 
-    names = {0: ("few", "scalar"), 1: ("many", "scalar")}
-    n_many = ingest.SMALL_GROUP
-    ids = [0, *([1] * n_many)]
+    names = {0: ("many", "scalar"), 1: ("one", "scalar"), 2: ("mixed", "scalar"),
+             3: ("ints", "scalar")}
+    ids = [1, 0, 2, 0, 3, 2, 0]
+    types = [POINT_FLOAT, POINT_FLOAT, POINT_FLOAT, POINT_FLOAT, POINT_INT, POINT_INT,
+             POINT_FLOAT]
+    values = [0.5, 1.0, 2.0, 3.0, 7, 8, 4.0]
     count = len(ids)
     cols = PointColumns(
         names=names,
         ids=np.array(ids, dtype="<u4").tobytes(),
-        types=np.full(count, POINT_FLOAT, dtype="u1").tobytes(),
-        steps=np.array([R.NO_STEP, *range(n_many)], dtype="<i8").tobytes(),
-        times=np.full(count, 5.0).tobytes(),
-        values=np.arange(count, dtype="<f8").tobytes(),
+        types=np.array(types, dtype="u1").tobytes(),
+        steps=np.array([R.NO_STEP, 0, 1, 1, 5, 2, 2], dtype="<i8").tobytes(),
+        times=np.arange(count, dtype="<f8").tobytes(),
+        values=b"".join(
+            np.array([v], dtype="<f8" if type(v) is float else "<i8").tobytes() for v in values
+        ),
         objects={},
     )
     groups = ingest.group_points(MetricBatch.from_columns("s", 0, cols, {}), 0)
-    assert isinstance(groups["few"], ingest._Group)
-    assert (groups["few"].steps, groups["few"].values) == ([None], [0.0])
+    assert list(groups) == ["one", "many", "mixed", "ints"]
+    assert isinstance(groups["one"], columnar.ArrayGroup)
     assert isinstance(groups["many"], columnar.ArrayGroup)
+    assert isinstance(groups["ints"], columnar.ArrayGroup)
+    assert isinstance(groups["mixed"], ingest._Group)
+    assert (groups["mixed"].steps, groups["mixed"].values) == ([1, 2], [2.0, 8])
+    many = groups["many"].encode("f", 0, 3)
+    assert (many.count, many.steps_kind, many.step_min, many.step_max) == (
+        3, codec.STEPS_RANGE, 0, 2)
+    assert many == codec.encode_piece("f", [0, 1, 2], [1.0, 3.0, 6.0], [1.0, 3.0, 4.0])

@@ -2,9 +2,10 @@
 
 * A series' first and last values are written without a JSON encoder when they are
   plain numbers: the text must be ``json.dumps``'s.
-* A float/int series of a columnar batch folds through numpy (``ArrayGroup``) or, when
-  short, through lists (``ingest._Group``); both give the same chunk piece and summary,
-  ties of the top point, NaN and missing steps included.
+* A float/int series of a columnar batch gets its piece and summary figures from
+  reductions over the whole batch (``ArrayGroup``); they equal what the list path
+  (``ingest._Group``) gives the same points, alone or among other series, ties of the
+  top point, NaN and missing steps included.
 * On SQLite the first batch of a run inserts its series with their summaries: no read
   of states that cannot exist, no second write of the rows it has just made.
 """
@@ -73,39 +74,78 @@ _SHAPES = {
 }
 
 
+def _listed(steps: list[int], times: list[float], values: list[Any]) -> ingest._Group:
+    return ingest._Group("scalar", [None if s == NO_STEP else s for s in steps], times, values)
+
+
+def _folded(group: ingest._Group | columnar.ArrayGroup, before: str) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "count": 0, "columns": None, "vmin": None, "vmax": None, "top_step": None,
+        "top_time": None, "top_value": None, "top_nan": None,
+    }
+    if before == "with a top":
+        state.update(count=5, first_value="1", vmin=-1.0, vmax=1.0, top_step=7,
+                     top_time=2.0, top_value=0.5, top_nan=False)
+    group.fold(state)
+    return state
+
+
+def _same_state(a: dict[str, Any], b: dict[str, Any]) -> None:
+    # equal as stored: an int minimum of one path is the other's float (a REAL column)
+    assert a.keys() == b.keys()
+    for key, value in a.items():
+        other = b[key]
+        assert value == other or (value != value and other != other), key
+
+
 @pytest.mark.parametrize("shape", list(_SHAPES))
 @pytest.mark.parametrize("before", ["new series", "with a top"])
 def test_array_and_list_groups_pack_and_fold_the_same(shape: str, before: str) -> None:
     cols = _columns(*_SHAPES[shape])
-    (kind, arrays), = columnar.split(np, cols, 0).values()
-    (_, lists), = columnar.split(np, cols, 0, small=100).values()
-    assert isinstance(arrays, columnar.ArrayGroup) and isinstance(lists, tuple)
-    listed = ingest._Group(kind, *lists)
+    (_, arrays), = columnar.split(np, cols, 0).values()
+    assert isinstance(arrays, columnar.ArrayGroup)
+    listed = _listed(*_SHAPES[shape])
     n = len(listed)
     assert arrays.encode(arrays.encoding, 0, n) == listed.encode(arrays.encoding, 0, n)
     if n > 1:  # a later chunk's part
         assert arrays.encode(arrays.encoding, 1, n) == listed.encode(arrays.encoding, 1, n)
-    states = []
-    for group in (arrays, listed):
-        state: dict[str, Any] = {
-            "count": 0, "columns": None, "vmin": None, "vmax": None, "top_step": None,
-            "top_time": None, "top_value": None, "top_nan": None,
-        }
-        if before == "with a top":
-            state.update(count=5, first_value="1", vmin=-1.0, vmax=1.0, top_step=7,
-                         top_time=2.0, top_value=0.5, top_nan=False)
-        group.fold(state)
-        states.append(state)
-    # equal as stored: an int minimum of one path is the other's float (a REAL column)
-    assert states[0].keys() == states[1].keys()
-    for key, value in states[0].items():
-        other = states[1][key]
-        assert value == other or (value != value and other != other), key
+    _same_state(_folded(arrays, before), _folded(listed, before))
 
 
-def test_short_series_come_as_lists_in_batch_order() -> None:
-    """Series below ``small`` points are gathered in one pass; their values keep their
-    types (floats, ints, JSON objects) and steps their absence, past ``skip``."""
+def test_every_series_of_a_batch_gets_its_own_figures() -> None:
+    """All the shapes in one batch, their points interleaved: the reductions over the
+    batch keep each series to its own points."""
+    rng = random.Random(3)
+    points = [(k, i) for k, shape in enumerate(_SHAPES.values()) for i in range(len(shape[2]))]
+    rng.shuffle(points)
+    points.sort(key=lambda p: (p[1], rng.random()))  # each series keeps its order
+    shapes = list(_SHAPES.values())
+    bits = [np.array([shapes[k][2][i]], dtype="<i8" if type(shapes[k][2][i]) is int
+                     else "<f8").tobytes() for k, i in points]
+    cols = PointColumns(
+        names={k: (f"m{k}", "scalar") for k in range(len(shapes))},
+        ids=np.array([k for k, _ in points], dtype="<u4").tobytes(),
+        steps=np.array([shapes[k][0][i] for k, i in points], dtype="<i8").tobytes(),
+        times=np.array([shapes[k][1][i] for k, i in points], dtype="<f8").tobytes(),
+        values=b"".join(bits),
+        types=np.array([POINT_INT if type(shapes[k][2][i]) is int else POINT_FLOAT
+                        for k, i in points], dtype="u1").tobytes(),
+    )
+    got = columnar.split(np, cols, 0)
+    assert len(got) == len(shapes)
+    for k, shape in enumerate(shapes):
+        _, arrays = got[f"m{k}"]
+        assert isinstance(arrays, columnar.ArrayGroup)
+        listed = _listed(*shape)
+        assert arrays.encode(arrays.encoding, 0, len(listed)) == listed.encode(
+            arrays.encoding, 0, len(listed))
+        _same_state(_folded(arrays, "with a top"), _folded(listed, "with a top"))
+
+
+def test_mixed_series_come_as_lists_in_batch_order() -> None:
+    """A series mixing floats and ints, or holding objects, comes as lists gathered in
+    one pass; values keep their types (floats, ints, JSON objects) and steps their
+    absence, past ``skip``; a float-only series comes as arrays."""
     names = {0: ("a", "scalar"), 1: ("b", "scalar"), 2: ("c", "list")}
     ids = [0, 1, 0, 2, 1, 1]
     types = [POINT_FLOAT, POINT_INT, POINT_FLOAT, 255, POINT_FLOAT, POINT_INT]
@@ -117,10 +157,12 @@ def test_short_series_come_as_lists_in_batch_order() -> None:
         times=np.arange(6, dtype="<f8").tobytes(), values=bits.tobytes(),
         types=np.array(types, dtype="u1").tobytes(), objects={3: "text"},
     )
-    got = columnar.split(np, cols, 1, small=64)
+    got = columnar.split(np, cols, 1)
     assert list(got) == ["b", "a", "c"]  # in order of each name's first point after skip
     assert got["b"] == ("scalar", ([None, 2, 3], [1.0, 4.0, 5.0], [7, 4.5, -(2**63)]))
-    assert got["a"] == ("scalar", ([1], [2.0], [2.5]))
+    kind, a = got["a"]
+    assert kind == "scalar" and isinstance(a, columnar.ArrayGroup)
+    assert (a.steps.tolist(), a.times.tolist(), a.values.tolist()) == ([1], [2.0], [2.5])
     assert got["c"] == ("list", ([4], [3.0], ["text"]))
 
 

@@ -1,18 +1,21 @@
-"""The numpy fast path of ingest: a columnar batch split into per-series arrays.
+"""The numpy path of ingest: a columnar batch split into per-series arrays, with the
+chunk piece and the summary figures of every series computed for all of them at once.
 
 :func:`split` groups the points of a :class:`~runtrack.model.PointColumns` by metric
-name (stable, so each series keeps sequence order) and returns, per series, either
-an :class:`ArrayGroup` — every value a float, or every value an int — that packs
-chunk pieces and folds summaries straight from arrays, or plain lists for the rare
-series that mixes types and for a series of few points (those go through the list path of
-:mod:`runtrack.store.sql.ingest`, which handles every value). Both paths store
-byte-identical chunks and summaries; ``tests/store/test_columnar_ingest.py`` checks
-that.
+name (stable, so each series keeps sequence order) and returns, per series, either an
+:class:`ArrayGroup` — every value a float, or every value an int — or plain lists for
+the series that mix types, hold objects or are tables (the list path of
+:mod:`runtrack.store.sql.ingest` handles every value). An ArrayGroup comes with the
+piece of all its points and the figures its summary folds in, computed by
+:func:`_wholes` in a fixed number of numpy passes over the whole batch (segment
+reductions, one ``lexsort`` for the top points): a short run's last batch holds
+fourteen series, and per-series numpy calls cost it more than its SQL. Both paths
+store byte-identical chunks and summaries; ``tests/store/test_columnar_ingest.py``
+checks that.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -21,12 +24,21 @@ from runtrack.errors import InvalidValueError
 from runtrack.model import NO_STEP, POINT_FLOAT, POINT_INT, CellValue, MetricKind, PointColumns
 from runtrack.store.sql import codec
 
-_FEW_IDS = 24
 _BINCOUNT_MAX = 1 << 20
+_INT64_MAX = 2**63 - 1
 #: Steps, times and values of one series as Python lists.
 Lists = tuple[list[int | None], list[float], list[Any]]
 #: name -> (kind, the series' new points)
 Split = dict[str, tuple[str, "ArrayGroup | Lists"]]
+#: the chunk piece of all of a series' new points, but its blobs: the fields of
+#: :class:`~runtrack.store.sql.codec.Piece` from ``steps_kind`` on, without ``steps``,
+#: ``times`` and ``vals`` (copied from the arrays only if the piece is used whole)
+Whole = tuple[Any, ...]
+#: what a series' summary folds in from its new points: first and last value, last
+#: time, last step (None: no point has one), the top point (step, time, value), and
+#: the least and greatest number (None: no number)
+Figures = tuple[Any, Any, float, int | None, tuple[int, float, Any], Any, Any]
+_NO_BLOB = (codec.STEPS_RANGE, codec.STEPS_NONE)
 
 
 def top_key(state: dict[str, Any]) -> tuple[int, float, float] | None:
@@ -51,15 +63,20 @@ def _finite_or_none(value: float) -> float | None:
 
 
 class ArrayGroup:
-    """New points of one series whose values are all floats (``f``) or all ints (``i``)."""
+    """New points of one series whose values are all floats (``f``) or all ints (``i``),
+    with the piece of all of them (``whole``, but its blobs) and their summary
+    ``figures``."""
 
     def __init__(
-        self, np: Any, kind: str, encoding: str, steps: Any, times: Any, values: Any
+        self, np: Any, kind: str, encoding: str, steps: Any, times: Any, values: Any,
+        whole: Whole, figures: Figures,
     ) -> None:
         self.np = np
         self.kind = kind
         self.encoding = encoding
         self.steps, self.times, self.values = steps, times, values
+        self.whole = whole
+        self.figures = figures
 
     def __len__(self) -> int:
         return len(self.values)
@@ -68,10 +85,17 @@ class ArrayGroup:
         return [(self.encoding, 0, len(self.values))]
 
     def max_time(self) -> float:
-        return float(self.times.max())
+        return float(self.whole[-2])
 
     def encode(self, encoding: str, start: int, end: int) -> codec.Piece:
         """Points ``start:end`` as a chunk piece (same bytes as ``codec.encode_piece``)."""
+        if start == 0 and end == len(self.values):
+            steps_kind = self.whole[0]
+            return codec.Piece(
+                self.encoding, end, steps_kind,
+                b"" if steps_kind in _NO_BLOB else self.steps.astype("<i8").tobytes(),
+                self.times.astype("<f8").tobytes(), self.values.tobytes(), *self.whole[1:],
+            )
         steps, times, values = self.steps[start:end], self.times[start:end], self.values[start:end]
         n = end - start
         step_min: int | None = int(steps.min())
@@ -89,7 +113,10 @@ class ArrayGroup:
         else:
             steps_kind, steps_blob = codec.STEPS_MIXED, steps.astype("<i8").tobytes()
             step_min = int(steps[steps != NO_STEP].min())
-        nums = self._numbers(values)
+        nums = values
+        if self.encoding == "f":
+            nan = self.np.isnan(values)
+            nums = values[~nan] if bool(nan.any()) else values
         has = len(nums) > 0
         return codec.Piece(
             encoding=self.encoding,
@@ -113,75 +140,92 @@ class ArrayGroup:
 
     def fold(self, state: dict[str, Any]) -> None:
         """Fold the points into a series summary row (as ``ingest._fold_summary``)."""
-        np = self.np
-        values, steps = self.values, self.steps
+        first, last, last_time, last_step, top, low, high = self.figures
         if state["count"] == 0:
-            state["first_value"] = codec.dumps_cell(values[0].item())
-        last = values[-1].item()
+            state["first_value"] = codec.dumps_cell(first)
         state["last_value"] = codec.dumps_cell(last)
-        state["last_time"] = float(self.times[-1])
-        state["count"] += len(values)
-        if steps[-1] != NO_STEP:
-            state["last_step"] = int(steps[-1])
-        else:
-            given = np.flatnonzero(steps != NO_STEP)
-            if len(given):
-                state["last_step"] = int(steps[given[-1]])
+        state["last_time"] = last_time
+        state["count"] += len(self.values)
+        if last_step is not None:
+            state["last_step"] = last_step
         if last != last:
             state["last"], state["last_nan"] = None, True
         else:
             state["last"], state["last_nan"] = float(last), False
-        self._fold_top(state)
-        nums = self._numbers(values)
-        if len(nums):
-            low, high = nums.min().item(), nums.max().item()
+        step, stamp, value = top
+        best = top_key(state)
+        if best is None or (step, stamp, -math.inf if value != value else float(value)) > best:
+            set_top(state, step, stamp, value)
+        if low is not None:
             state["vmin"] = low if state["vmin"] is None else min(state["vmin"], low)
             state["vmax"] = high if state["vmax"] is None else max(state["vmax"], high)
 
-    def _numbers(self, values: Any) -> Any:
-        """``values`` without NaN (themselves when there is none)."""
-        if self.encoding != "f":
-            return values
-        nan = self.np.isnan(values)
-        return values[~nan] if bool(nan.any()) else values
 
-    def _fold_top(self, state: dict[str, Any]) -> None:
-        """The point with the highest (step, time, value) (as ``ingest._fold_top``);
-        the usual series has one point at its highest step, which needs no more looks."""
-        np = self.np
-        steps = self.steps
-        if int(steps.min()) == NO_STEP:
-            steps = np.where(steps == NO_STEP, 0, steps)
-        pick = np.flatnonzero(steps == steps.max())
-        if len(pick) > 1:
-            pick = pick[self.times[pick] == self.times[pick].max()]
-        if len(pick) > 1:
-            keys = self.values[pick].astype("f8")
-            if self.encoding == "f":
-                keys = np.where(np.isnan(keys), -np.inf, keys)
-            i = int(pick[np.argmax(keys)])
-        else:
-            i = int(pick[0])
-        value = self.values[i].item()
-        key = (int(steps[i]), float(self.times[i]), -math.inf if value != value else float(value))
-        best = top_key(state)
-        if best is None or key > best:
-            set_top(state, key[0], key[1], value)
-
-
-def split(np: Any, columns: PointColumns, skip: int, small: int = 0) -> Split:
+def split(np: Any, columns: PointColumns, skip: int) -> Split:
     """The points of ``columns`` from index ``skip`` on, per metric name, in order of
-    each name's first point. A series with fewer than ``small`` points comes back as
-    lists (numpy's fixed cost per series outweighs a few points)."""
+    each name's first point."""
     ids = np.frombuffer(columns.ids, dtype="<u4")[skip:]
-    if not len(ids):
+    n = len(ids)
+    if not n:
         return {}
+    names, kinds, group_of = _groups(np, columns, ids)
     types = np.frombuffer(columns.types, dtype="u1")[skip:]
     steps = np.frombuffer(columns.steps, dtype="<i8")[skip:]
     times = np.frombuffer(columns.times, dtype="<f8")[skip:]
     bits = np.frombuffer(columns.values, dtype="<i8")[skip:]
-    by_name: dict[str, tuple[str, list[Any]]] = {}
-    for nid, index in _by_id(np, ids):
+    if len(names) == 1:
+        order, starts = None, np.zeros(1, dtype=np.intp)
+        firsts = [0]
+    else:
+        gid = group_of[ids]
+        order = np.argsort(gid, kind="stable")
+        ranked = gid[order]
+        starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+        firsts = order[starts].tolist()
+        types, steps, times, bits = types[order], steps[order], times[order], bits[order]
+    ends = [*starts[1:].tolist(), n]
+    low, high = np.minimum.reduceat(types, starts), np.maximum.reduceat(types, starts)
+    encodings: list[str | None] = [
+        None if lo != hi or kind == MetricKind.TABLE.value
+        else "f" if lo == POINT_FLOAT else "i" if lo == POINT_INT else None
+        for lo, hi, kind in zip(low.tolist(), high.tolist(), kinds, strict=True)
+    ]
+    wholes = _wholes(np, encodings, starts, n, steps, times, bits)
+    out: dict[int, tuple[str, ArrayGroup | Lists]] = {}
+    listed: list[int] = []
+    for g, (a, b, encoding) in enumerate(zip(starts.tolist(), ends, encodings, strict=True)):
+        if encoding is None:
+            listed.append(g)
+            continue
+        whole, figures = wholes[g]
+        values = bits[a:b].view("<f8") if encoding == "f" else bits[a:b]
+        out[g] = (kinds[g], ArrayGroup(
+            np, kinds[g], encoding, steps[a:b], times[a:b], values, whole, figures))
+    if listed:
+        indexes = [
+            np.arange(n) if order is None else order[starts[g] : ends[g]] for g in listed
+        ]
+        for g, lists in zip(listed, _lists(np, columns, skip, indexes), strict=True):
+            out[g] = (kinds[g], lists)
+    return {names[g]: out[g] for g in sorted(out, key=firsts.__getitem__)}
+
+
+def _groups(np: Any, columns: PointColumns, ids: Any) -> tuple[list[str], list[str], Any]:
+    """The batch's metric names and kinds (checked), and an array from metric id to the
+    name's group number (several ids may share a name; one name holds one kind)."""
+    first = int(ids[0])
+    if bool((ids == first).all()):
+        distinct = [first]
+    elif int(ids.max()) < _BINCOUNT_MAX:
+        distinct = np.flatnonzero(np.bincount(ids)).tolist()
+    else:
+        distinct = np.unique(ids).tolist()
+    names: list[str] = []
+    kinds: list[str] = []
+    number: dict[str, int] = {}
+    small = len(distinct) < 1 << 16  # numpy sorts 16-bit keys by radix
+    group_of = np.zeros(max(distinct) + 1, dtype=np.uint16 if small else np.uint32)
+    for nid in distinct:
         try:
             name, kind = columns.names[nid]
         except KeyError:
@@ -189,75 +233,153 @@ def split(np: Any, columns: PointColumns, skip: int, small: int = 0) -> Split:
                 f"a columnar batch uses metric id {nid} without a name"
             ) from None
         _check(name, kind)
-        entry = by_name.setdefault(name, (kind, []))
-        if entry[0] != kind:
+        g = number.setdefault(name, len(names))
+        if g == len(names):
+            names.append(name)
+            kinds.append(kind)
+        elif kinds[g] != kind:
             raise InvalidValueError(
-                f"metric {name!r} is {entry[0]} and {kind} in one batch; a metric holds one kind"
+                f"metric {name!r} is {kinds[g]} and {kind} in one batch; a metric holds one kind"
             )
-        entry[1].append(index)
-    ordered: list[tuple[int, str, str, Any]] = []
-    for name, (kind, parts) in by_name.items():
-        if len(parts) == 1:
-            index = parts[0]
+        group_of[nid] = g
+    return names, kinds, group_of
+
+
+def _wholes(
+    np: Any, encodings: list[str | None], starts: Any, n: int, steps: Any, times: Any,
+    bits: Any,
+) -> dict[int, tuple[Whole, Figures]]:
+    """The piece of all points (:data:`Whole`) and the summary figures of each float or
+    int group of a batch whose points are ordered by group (group ``g`` from
+    ``starts[g]``), by segment reductions over all groups at once."""
+    groups = [g for g, encoding in enumerate(encodings) if encoding is not None]
+    if not groups:
+        return {}
+    lasts = np.append(starts[1:], n) - 1
+    counts = (lasts - starts + 1).tolist()
+    k = len(counts)
+    floats = bits.view("<f8")
+    point_f = None  # every point is a float's
+    if set(encodings) != {"f"}:
+        point_f = np.repeat(np.array([e == "f" for e in encodings]), counts)
+    nan = np.isnan(floats) if point_f is None else np.isnan(floats) & point_f
+    nans = [0] * k
+    if bool(nan.any()):
+        nans = np.add.reduceat(nan.view(np.uint8), starts, dtype=np.int64).tolist()
+
+    def each(bad: Any) -> list[bool]:
+        """Per group: no pair of its points (each and the next) is ``bad``."""
+        bad[lasts[:-1]] = False  # a group's last point and the next group's first
+        ok = [True] * k
+        found = np.flatnonzero(bad)
+        if len(found):
+            for g in np.unique(np.searchsorted(starts, found, side="right") - 1).tolist():
+                ok[g] = False
+        return ok
+
+    step_lo = np.minimum.reduceat(steps, starts).tolist()
+    step_hi = np.maximum.reduceat(steps, starts).tolist()
+    steps_up = each(steps[1:] < steps[:-1])
+    steps_range = each(steps[1:] - steps[:-1] != 1)
+    given_lo = step_lo
+    if any(lo == NO_STEP != hi for lo, hi in zip(step_lo, step_hi, strict=True)):
+        given_lo = np.minimum.reduceat(np.where(steps == NO_STEP, _INT64_MAX, steps),
+                                       starts).tolist()
+    time_lo = np.minimum.reduceat(times, starts).tolist()
+    time_hi = np.maximum.reduceat(times, starts).tolist()
+    # a NaN time is in no order (the minimum carries it)
+    times_up = [up and (c == 1 or lo == lo) for up, c, lo in zip(
+        each(times[1:] < times[:-1]), counts, time_lo, strict=True)]
+    f_lo = f_hi = i_lo = i_hi = nans
+    if "f" in encodings:
+        if point_f is None and not any(nans):
+            f_lo = np.minimum.reduceat(floats, starts).tolist()
+            f_hi = np.maximum.reduceat(floats, starts).tolist()
         else:
-            index = np.sort(np.concatenate([_as_index(np, p, len(ids)) for p in parts]))
-        first = 0 if index is None else int(index[0])
-        ordered.append((first, name, kind, index))
-    ordered.sort(key=lambda item: item[0])
-    arrays: dict[str, ArrayGroup] = {}
-    listed: list[tuple[str, Any]] = []  # (name, index) of the series taken as lists
-    for _, name, kind, index in ordered:
-        count = len(ids) if index is None else len(index)
-        if count >= small and kind != MetricKind.TABLE.value:
-            sel = slice(None) if index is None else index
-            codes = types[sel]
-            if bool((codes == POINT_FLOAT).all()):
-                floats = bits[sel].view("<f8")
-                arrays[name] = ArrayGroup(np, kind, "f", steps[sel], times[sel], floats)
-                continue
-            if bool((codes == POINT_INT).all()):
-                arrays[name] = ArrayGroup(np, kind, "i", steps[sel], times[sel], bits[sel])
-                continue
-        listed.append((name, index))
-    lists = dict(zip(
-        [name for name, _ in listed],
-        _lists(np, columns, skip, [index for _, index in listed], len(ids)),
-        strict=True,
-    ))
-    return {
-        name: (kind, arrays[name] if name in arrays else lists[name])
-        for _, name, kind, _ in ordered
-    }
+            number = ~nan if point_f is None else point_f & ~nan
+            f_lo = np.minimum.reduceat(np.where(number, floats, np.inf), starts).tolist()
+            f_hi = np.maximum.reduceat(np.where(number, floats, -np.inf), starts).tolist()
+    if "i" in encodings:
+        i_lo = np.minimum.reduceat(bits, starts).tolist()
+        i_hi = np.maximum.reduceat(bits, starts).tolist()
+    ranked = np.where(steps == NO_STEP, 0, steps) if step_lo.count(NO_STEP) else steps
+    if all(lo != NO_STEP and up for lo, up in zip(step_lo, steps_up, strict=True)) and bool(
+        ((lasts == starts) | (steps[lasts - 1] != steps[lasts])).all()
+    ):  # steps present and rising to a single highest one: the last point of each
+        tops = lasts
+    else:
+        tops = _tops(np, starts, counts, ranked, times, point_f, nan, floats, bits)
+    at = np.concatenate((starts, lasts, tops))
+    f_at, i_at = floats[at].tolist(), bits[at].tolist()
+    times_at, ranked_at, steps_at = times[at].tolist(), ranked[at].tolist(), steps[at].tolist()
+    out: dict[int, tuple[Whole, Figures]] = {}
+    for g in groups:
+        encoding = encodings[g]
+        assert encoding is not None
+        a, count = int(starts[g]), counts[g]
+        b = a + count
+        is_f = encoding == "f"
+        got = f_at if is_f else i_at
+        first, last, top = got[g], got[k + g], got[2 * k + g]
+        n_num = count - nans[g]
+        if is_f:
+            low, high = (f_lo[g], f_hi[g]) if n_num else (None, None)
+            first_num, last_num = first, last
+            if nans[g] and n_num:
+                kept = floats[a:b][~nan[a:b]]
+                first_num, last_num = float(kept[0]), float(kept[-1])
+        else:
+            low, high = i_lo[g], i_hi[g]
+            first_num, last_num = float(first), float(last)
+        lo, hi = step_lo[g], step_hi[g]
+        if lo != NO_STEP:
+            steps_kind = codec.STEPS_RANGE if steps_range[g] else codec.STEPS_ALL
+            step_min, step_max, steps_sorted = lo, hi, steps_up[g]
+        elif hi == NO_STEP:
+            steps_kind, step_min, step_max, steps_sorted = codec.STEPS_NONE, None, None, False
+        else:
+            steps_kind, step_min, step_max, steps_sorted = codec.STEPS_MIXED, given_lo[g], hi, False
+        last_step: int | None = steps_at[k + g]
+        if last_step == NO_STEP:  # the last point has none: the last one that has one
+            given = np.flatnonzero(steps[a:b] != NO_STEP)
+            last_step = int(steps[a + int(given[-1])]) if len(given) else None
+        whole = (
+            steps_kind, n_num, None if low is None else float(low),
+            None if high is None else float(high), first_num if n_num else None,
+            last_num if n_num else None, step_min, step_max, steps_sorted, time_lo[g],
+            time_hi[g], times_up[g],
+        )
+        top_point = (ranked_at[2 * k + g], times_at[2 * k + g], top)
+        out[g] = (whole, (first, last, times_at[k + g], last_step, top_point, low, high))
+    return out
 
 
-def _by_id(np: Any, ids: Any) -> list[tuple[int, Any]]:
-    """(id, sorted indexes of its points, or None for "all points") per distinct id."""
-    first = int(ids[0])
-    if bool((ids == first).all()):
-        return [(first, None)]
-    counts = np.bincount(ids) if int(ids.max()) < _BINCOUNT_MAX else None
-    if counts is not None and np.count_nonzero(counts) <= _FEW_IDS:
-        # few names (the usual training loop): one comparison pass per name beats a sort
-        return [(int(nid), np.flatnonzero(ids == nid)) for nid in np.flatnonzero(counts)]
-    order = np.argsort(ids, kind="stable")
-    ranked = ids[order]
-    cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
-    bounds = [0, *cuts.tolist(), len(ids)]
-    return [(int(ranked[a]), order[a:b]) for a, b in itertools.pairwise(bounds)]
+def _tops(
+    np: Any, starts: Any, counts: list[int], ranked: Any, times: Any, point_f: Any, nan: Any,
+    floats: Any, bits: Any,
+) -> Any:
+    """The index of each group's top point: the highest step (none counts as 0), then
+    the latest time, then the highest value (NaN lowest), then the earliest. The usual
+    series has one point at its highest step; only ties are sorted."""
+    highest = np.repeat(np.maximum.reduceat(ranked, starts), counts)
+    found = np.flatnonzero(ranked == highest)
+    if len(found) == len(counts):  # one point per group
+        return found
+    group = np.repeat(np.arange(len(counts)), counts)[found]
+    as_float = np.where(nan[found], -np.inf, floats[found])
+    values = as_float if point_f is None else np.where(
+        point_f[found], as_float, bits[found].astype("f8"))
+    order = np.lexsort((-found, values, times[found], group))  # the last key sorts first
+    ranked_groups = group[order]
+    ends = np.flatnonzero(np.concatenate((ranked_groups[1:] != ranked_groups[:-1], [True])))
+    return found[order[ends]]
 
 
-def _as_index(np: Any, index: Any, n: int) -> Any:
-    return np.arange(n) if index is None else index
-
-
-def _lists(np: Any, columns: PointColumns, skip: int, indexes: list[Any], n: int) -> list[Lists]:
+def _lists(np: Any, columns: PointColumns, skip: int, indexes: list[Any]) -> list[Lists]:
     """Steps, times and values of the series whose points are at ``indexes`` (each
-    counted from ``skip``; None: all ``n``) as Python lists: the rows of all of them
-    are gathered at once, one numpy pass per column, then cut per series."""
-    if not indexes:
-        return []
-    parts = [_as_index(np, index, n) for index in indexes]
-    rows = (parts[0] if len(parts) == 1 else np.concatenate(parts)) + skip
+    counted from ``skip``) as Python lists: the rows of all of them are gathered at
+    once, one numpy pass per column, then cut per series."""
+    rows = (indexes[0] if len(indexes) == 1 else np.concatenate(indexes)) + skip
     codes = np.frombuffer(columns.types, dtype="u1")[rows].tolist()
     steps = np.frombuffer(columns.steps, dtype="<i8")[rows].tolist()
     times = np.frombuffer(columns.times, dtype="<f8")[rows].tolist()
@@ -265,7 +387,7 @@ def _lists(np: Any, columns: PointColumns, skip: int, indexes: list[Any], n: int
     ints, floats = bits.tolist(), bits.view("<f8").tolist()
     out: list[Lists] = []
     start = 0
-    for part in parts:
+    for part in indexes:
         end = start + len(part)
         values: list[CellValue] = []
         for at in range(start, end):

@@ -42,10 +42,6 @@ from runtrack.store.sql.schema import chunks, ingest_cursors, runs, series
 
 #: Points per chunk row before a new chunk starts.
 TARGET_CHUNK = 8192
-#: A series with fewer new points than this in a batch is packed and folded from lists:
-#: numpy's ~30 calls per series cost more than a short loop (a run's last system sample
-#: is a batch of one-point series)
-SMALL_GROUP = 64
 _IN_BATCH = 500
 
 
@@ -174,8 +170,7 @@ def group_points(batch: MetricBatch, skip: int) -> dict[str, _AnyGroup]:
         out: dict[str, _AnyGroup] = dict(_wire.group_records(batch.records[skip:], _Group))
     else:
         out = {}
-        # numpy's fixed cost outweighs a few points: short series come as lists
-        for name, (kind, found) in columnar.split(np, batch.columns, skip, SMALL_GROUP).items():
+        for name, (kind, found) in columnar.split(np, batch.columns, skip).items():
             out[name] = found if isinstance(found, columnar.ArrayGroup) else _Group(kind, *found)
     for name, group in out.items():
         _check_group(name, group)
