@@ -41,6 +41,22 @@ def exp(ws):  # type: ignore[no-untyped-def]
     return Experiment(ws, "tests")
 
 
+@pytest.fixture(params=["C scan", "Python twin"])
+def reader_scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The spool reader with its C scan of names and points (``_scalar.scan``) and with
+    the Python path that stands in where it is not built: both must read the same."""
+    from runtrack.spool import reader
+
+    if request.param == "C scan":
+        if reader.scan is None:
+            if os.environ.get("CI"):
+                pytest.fail("the C extension runtrack.spool._scalar is not built in CI")
+            pytest.skip("runtrack.spool._scalar is not built here (no C compiler?)")
+    else:
+        monkeypatch.setattr(reader, "scan", None)
+    return str(request.param)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A ``SqlStore`` URL: a fresh SQLite file, then the test PostgreSQL database."""

@@ -153,7 +153,9 @@ def _damaged_stream(folder: Path) -> int:
 
 
 @pytest.mark.parametrize("columnar", [True, False])
-def test_reader_skips_and_reports_damaged_records(tmp_path: Path, columnar: bool) -> None:
+def test_reader_skips_and_reports_damaged_records(
+    tmp_path: Path, columnar: bool, reader_scan: str
+) -> None:
     good = _damaged_stream(tmp_path)
     reader = SpoolReader(tmp_path, "s", columnar=columnar)
     got = []

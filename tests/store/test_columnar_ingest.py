@@ -113,7 +113,7 @@ def _same_rows(a: list[Any], b: list[Any]) -> None:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_columnar_and_record_ingest_store_the_same(
-    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_scan: str
 ) -> None:
     monkeypatch.setattr(ingest, "TARGET_CHUNK", 50)
     rng = random.Random(seed)

@@ -26,7 +26,7 @@ from runtrack.store.sql.schema import metadata
 # oldest first; the last one is HEAD
 REVISIONS = ["0001", "i13_registry", "i14_mlflow_latest", "i18_logsearch", "s16a_compute",
              "c15_runtext", "l17b_runtext_hold", "tg17_runtext_stale",
-             "x17_series_no_name_index", "y18_runtext_batches"]
+             "x17_series_no_name_index", "y18_runtext_batches", "z18_without_rowid"]
 
 
 def _url(tmp_path: Path) -> str:

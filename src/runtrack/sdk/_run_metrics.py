@@ -98,8 +98,10 @@ class RunMetrics:
 
         def sink(values: dict[str, float]) -> None:
             now = _clock()
-            for name, value in values.items():
-                writer.write_float(writer.intern(name, "scalar"), 0, now, float(value))
+            # every NAME record first: the points then make one run the reader takes whole
+            ids = [writer.intern(name, "scalar") for name in values]
+            for nid, value in zip(ids, values.values(), strict=True):
+                writer.write_float(nid, 0, now, float(value))
 
         return sink
 

@@ -130,6 +130,19 @@ class ColumnBuilder:
         self.count += taken
         return taken
 
+    def add_columns(
+        self, ids: bytes, steps: bytes, times: bytes, values: bytes, types: bytes
+    ) -> None:
+        """Points as columns (``reader.scan``'s: u32, i64, f64, i64 bits, u8 codes)."""
+        np = self.np
+        self._flush_small()
+        self._pieces.append((
+            np.frombuffer(ids, dtype="<u4"), np.frombuffer(steps, dtype="<i8"),
+            np.frombuffer(times, dtype="<f8"), np.frombuffer(values, dtype="<i8"),
+            np.frombuffer(types, dtype="u1"),
+        ))
+        self.count += len(types)
+
     def add_floats(self, nid: int, step: int, when: float, blob: bytes) -> None:
         """A FLOATS record: ``len(blob) // 8`` float points sharing id, step and time."""
         np = self.np

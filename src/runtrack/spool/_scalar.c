@@ -337,11 +337,207 @@ static PyTypeObject CursorType = {
     .tp_methods = cursor_methods,
 };
 
+/* -- reading: scan() ---------------------------------------------------------------- */
+
+#define REC_NAME 1
+#define REC_FLOAT 2
+#define REC_INT 3
+#define NAME_START 13 /* length u32, type u8, pad 3, id u32, kind u8: then the name */
+
+typedef struct {
+    Py_ssize_t n, cap;
+    uint32_t *ids;
+    int64_t *steps;
+    double *times;
+    int64_t *values;
+    uint8_t *types;
+} Columns;
+
+static void
+columns_free(Columns *c)
+{
+    PyMem_Free(c->ids);
+    PyMem_Free(c->steps);
+    PyMem_Free(c->times);
+    PyMem_Free(c->values);
+    PyMem_Free(c->types);
+}
+
+static int
+columns_grow(Columns *c, Py_ssize_t most)
+{
+    Py_ssize_t cap = c->cap ? c->cap * 2 : 256;
+    if (cap > most) {
+        cap = most;
+    }
+    uint32_t *ids = PyMem_Realloc(c->ids, cap * sizeof(uint32_t));
+    if (ids != NULL) c->ids = ids;
+    int64_t *steps = PyMem_Realloc(c->steps, cap * sizeof(int64_t));
+    if (steps != NULL) c->steps = steps;
+    double *times = PyMem_Realloc(c->times, cap * sizeof(double));
+    if (times != NULL) c->times = times;
+    int64_t *values = PyMem_Realloc(c->values, cap * sizeof(int64_t));
+    if (values != NULL) c->values = values;
+    uint8_t *types = PyMem_Realloc(c->types, cap);
+    if (types != NULL) c->types = types;
+    if (ids == NULL || steps == NULL || times == NULL || values == NULL || types == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->cap = cap;
+    return 0;
+}
+
+/* Put NAME record `nid` -> (name, kinds[kind]) into `names`, then move *id_bound past
+ * every known id (SpoolReader._decode_meta). 1: done; 0: not a name this scan takes
+ * (the Python path decides); -1: error. */
+static int
+scan_name(const unsigned char *rec, uint32_t length, PyObject *names, PyObject *kinds,
+          Py_ssize_t *id_bound)
+{
+    uint32_t nid;
+    memcpy(&nid, rec + 8, 4);
+    uint8_t kind = rec[12];
+    if (kind >= PyTuple_GET_SIZE(kinds)) {
+        return 0;
+    }
+    Py_ssize_t end = length;
+    while (end > NAME_START && rec[end - 1] == 0) {
+        end--;
+    }
+    PyObject *name = PyUnicode_DecodeUTF8((const char *)rec + NAME_START, end - NAME_START,
+                                          "strict");
+    if (name == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *entry = PyTuple_Pack(2, name, PyTuple_GET_ITEM(kinds, kind));
+    Py_DECREF(name);
+    PyObject *key = PyLong_FromUnsignedLong(nid);
+    int failed = entry == NULL || key == NULL || PyDict_SetItem(names, key, entry) < 0;
+    Py_XDECREF(entry);
+    Py_XDECREF(key);
+    if (failed) {
+        return -1;
+    }
+    for (;;) {
+        PyObject *next = PyLong_FromSsize_t(*id_bound);
+        if (next == NULL) {
+            return -1;
+        }
+        int known = PyDict_Contains(names, next);
+        Py_DECREF(next);
+        if (known < 0) {
+            return -1;
+        }
+        if (!known) {
+            return 1;
+        }
+        (*id_bound)++;
+    }
+}
+
+static PyObject *
+columns_result(Columns *c)
+{
+    if (c->n == 0) {
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue(
+        "(y#y#y#y#y#)", (const char *)c->ids, c->n * (Py_ssize_t)sizeof(uint32_t),
+        (const char *)c->steps, c->n * (Py_ssize_t)sizeof(int64_t),
+        (const char *)c->times, c->n * (Py_ssize_t)sizeof(double),
+        (const char *)c->values, c->n * (Py_ssize_t)sizeof(int64_t),
+        (const char *)c->types, c->n);
+}
+
+static PyObject *
+scan(PyObject *module, PyObject *args)
+{
+    PyObject *buffer, *names, *kinds;
+    Py_ssize_t offset, room, id_bound;
+    if (!PyArg_ParseTuple(args, "OnnnO!O!:scan", &buffer, &offset, &room, &id_bound,
+                          &PyDict_Type, &names, &PyTuple_Type, &kinds)) {
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *base = view.buf;
+    Py_ssize_t size = view.len, off = offset;
+    Columns c = {0};
+    PyObject *result = NULL;
+    if (offset < 0 || offset > size || offset % 8 != 0) {
+        PyErr_Format(PyExc_ValueError, "scan: offset %zd is not a record's in %zd bytes",
+                     offset, size);
+        goto done;
+    }
+    while (off + 8 <= size) {
+        const unsigned char *rec = base + off;
+        /* the length word commits a variable record: read it before its payload */
+        uint32_t length = __atomic_load_n((const uint32_t *)rec, __ATOMIC_ACQUIRE);
+        uint8_t rtype = rec[4];
+        if (rtype == REC_FLOAT || rtype == REC_INT) {
+            if (c.n >= room || length != POINT_SIZE || off + POINT_SIZE > size) {
+                break;
+            }
+            /* the commit word is stored last: read it before the fields it vouches for */
+            uint32_t word = __atomic_load_n((const uint32_t *)(rec + 36), __ATOMIC_ACQUIRE);
+            uint32_t nid;
+            memcpy(&nid, rec + 8, 4);
+            if (word != COMMIT_WORD || (Py_ssize_t)nid >= id_bound) {
+                break;
+            }
+            if (c.n == c.cap && columns_grow(&c, room) < 0) {
+                goto done;
+            }
+            c.ids[c.n] = nid;
+            memcpy(&c.steps[c.n], rec + 12, 8);
+            memcpy(&c.times[c.n], rec + 20, 8);
+            memcpy(&c.values[c.n], rec + 28, 8);
+            c.types[c.n] = rtype == REC_INT;
+            c.n++;
+            off += POINT_SIZE;
+            continue;
+        }
+        if (rtype != REC_NAME || length < 16 || length % 8 != 0 || off + length > size) {
+            break;
+        }
+        int took = scan_name(rec, length, names, kinds, &id_bound);
+        if (took < 0) {
+            goto done;
+        }
+        if (took == 0) {
+            break;
+        }
+        off += length;
+    }
+    PyObject *columns = columns_result(&c);
+    if (columns != NULL) {
+        result = Py_BuildValue("(nnnN)", off, id_bound, c.n, columns);
+    }
+done:
+    columns_free(&c);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef scalar_functions[] = {
+    {"scan", scan, METH_VARARGS,
+     "scan(buffer, offset, room, id_bound, names, kinds) -> (offset, id_bound, taken, "
+     "columns): the NAME records and committed FLOAT/INT points from offset on (see "
+     "reader.py)"},
+    {NULL},
+};
+
 static struct PyModuleDef scalar_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "runtrack.spool._scalar",
-    .m_doc = "The C scalar logger of runtrack's spool (optional; logger.py has its twin).",
+    .m_doc = "The C scalar logger of runtrack's spool and the reader's scan of its "
+             "records (optional; logger.py and reader.py have their twins).",
     .m_size = -1,
+    .m_methods = scalar_functions,
 };
 
 PyMODINIT_FUNC

@@ -37,6 +37,12 @@ from runtrack.spool.writer import MAX_BLOCK_POINTS, segment_path
 log = logging.getLogger("runtrack.spool")
 
 _VARIABLE = frozenset((R.NAME, R.JSON, R.JSONS, R.FLOATS, R.DESC, R.END, R.CHECK))
+_SCANNED = frozenset((R.NAME, R.FLOAT, R.INT))
+scan: Any  # the C scan of NAME records and committed points (_scalar.c), where built
+try:
+    from runtrack.spool._scalar import scan
+except ImportError:  # its Python twin: ColumnBuilder.add_point_run and _plain_name
+    scan = None
 _DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error)
 MAX_PROBLEMS = 20  # problems kept per reader (all are counted in ``skipped``)
 
@@ -263,7 +269,18 @@ class SpoolReader:
                 break
             off = self.pos.offset
             rtype = mm[off + 4]
-            if rtype == R.FLOAT or rtype == R.INT:
+            if rtype in _SCANNED and scan is not None and not self._bad:
+                # one C call takes the names and points up to anything else
+                end, self._id_bound, taken, columns = scan(
+                    mm, off, max_points - built.count, self._id_bound, self._names,
+                    R.KIND_CODES,
+                )
+                if taken:
+                    built.add_columns(*columns)
+                if end != off:
+                    self.pos.offset = end
+                    continue
+            elif rtype == R.FLOAT or rtype == R.INT:
                 room = max_points - built.count
                 if self._bad:
                     room = self._clean_points(off, room)
@@ -271,6 +288,8 @@ class SpoolReader:
                 if taken:
                     self.pos.offset = off + taken * R.POINT_SIZE
                     continue
+            elif rtype == R.NAME and not self._bad and self._plain_name(mm, off):
+                continue  # (a metric's first point follows: a short run has many)
             length = self._whole_record(mm, off)
             if length <= 0:
                 if length < 0:
@@ -293,6 +312,19 @@ class SpoolReader:
             return Chunk(first, records, descs, Position(**vars(self.pos)))
         columns = built.build(self._names)
         return Chunk(first, ColumnRecords(columns), descs, Position(**vars(self.pos)), columns)
+
+    def _plain_name(self, mm: mmap.mmap, off: int) -> bool:
+        """Take the NAME record at ``off`` as the general path would (whole, in bounds,
+        decodable) and move past it; False, nothing taken, for any other case."""
+        (length,) = R.LEN.unpack_from(mm, off)
+        if length < 8 or length % 8 or off + length > len(mm):
+            return False
+        try:
+            self._decode_meta(mm, off, length)
+        except _DECODE_ERRORS:
+            return False
+        self.pos.offset = off + length
+        return True
 
     def _whole_record(self, mm: mmap.mmap, off: int) -> int:
         """The length of the whole, plausible record at ``off``; 0 when it is still

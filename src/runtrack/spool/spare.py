@@ -72,7 +72,8 @@ def keep(spool_dir: Path, folder: Path, spare: SpareStream) -> bool:
             mine = {lock_path(folder, spare.stream), segment_path(folder, spare.stream, 0)}
             if {folder / name for name in os.listdir(folder)} != mine:
                 return False
-            if os.pwrite(spare.segment_fd, bytes(spare.size), 0) != spare.size:
+            # the rest of the file is zeros already: never written since it was
+            if os.pwrite(spare.segment_fd, bytes(spare.used), 0) != spare.used:
                 return False
             os.rename(folder, path)
         except OSError:

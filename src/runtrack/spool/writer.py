@@ -88,6 +88,8 @@ class SpareStream:
     lock_fd: int
     segment_fd: int
     size: int
+    #: bytes from the segment's start that may hold anything but zeros (its writer's end)
+    used: int
 
     def close(self) -> None:
         for fd in (self.segment_fd, self.lock_fd):
@@ -504,7 +506,8 @@ class SpoolWriter:
         """The files ``close(keep_files=True)`` kept open, now the caller's to close."""
         if not (self.closed and self._fd >= 0 and self._lock_fd >= 0):
             return None
-        kept = SpareStream(self.stream, self._lock_fd, self._fd, self._size)
+        kept = SpareStream(self.stream, self._lock_fd, self._fd, self._size,
+                           min(self._size, max(self.offset, R.HEADER_SIZE)))
         self._fd = self._lock_fd = -1
         return kept
 

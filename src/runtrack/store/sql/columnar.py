@@ -16,6 +16,7 @@ checks that.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -405,4 +406,14 @@ def _lists(np: Any, columns: PointColumns, skip: int, indexes: list[Any]) -> lis
 
 
 def _check(name: object, kind: str) -> None:
+    """The wire's name and kind rules; a pair of strings passes them once (a run's
+    batches repeat their names; a refused pair raises and is not remembered)."""
+    if type(name) is str and type(kind) is str:
+        _checked(name, kind)
+    else:
+        _wire.check_name_and_kind(name, kind, f"metric {name!r}: ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked(name: str, kind: str) -> None:
     _wire.check_name_and_kind(name, kind, f"metric {name!r}: ")

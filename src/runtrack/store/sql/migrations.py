@@ -27,7 +27,7 @@ from runtrack.errors import ConfigError
 from runtrack.store.sql.dialects import WRITE_OPTION, Dialect
 
 #: The newest revision; must equal the head of ``alembic/versions``.
-HEAD = "y18_runtext_batches"
+HEAD = "z18_without_rowid"
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 _VERSION_TABLE = "alembic_version"
 #: PostgreSQL advisory lock key held while migrating ("runtrack" in ASCII, as an int64).

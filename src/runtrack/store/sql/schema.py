@@ -108,6 +108,7 @@ run_tags = Table(
     Column("run_id", String(256), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=True),
+    sqlite_with_rowid=False,  # z18_without_rowid: one b-tree, not a table and its key
 )
 Index("ix_run_tags_key", run_tags.c.key)
 
@@ -117,6 +118,7 @@ run_properties = Table(
     Column("run_id", String(256), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,  # z18_without_rowid: one b-tree, not a table and its key
 )
 Index("ix_run_properties_key", run_properties.c.key)
 
@@ -126,6 +128,7 @@ ingest_cursors = Table(
     Column("run_id", String(256), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("stream", String(256), primary_key=True),
     Column("next_seq", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # z18_without_rowid: one b-tree, not a table and its key
 )
 
 series = Table(

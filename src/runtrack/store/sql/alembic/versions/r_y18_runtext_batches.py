@@ -58,7 +58,8 @@ _SETTLED_AT_ONCE = (
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
-    op.execute("CREATE TABLE run_text_ended (run_id VARCHAR(256) NOT NULL PRIMARY KEY)")
+    op.execute("CREATE TABLE run_text_ended (run_id VARCHAR(256) NOT NULL PRIMARY KEY) "
+               "WITHOUT ROWID")
     for name, body in _TRIGGERS.items():
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute(f"CREATE TRIGGER {name} {body}")
