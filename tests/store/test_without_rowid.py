@@ -59,9 +59,8 @@ def test_upgrade_keeps_rows_indexes_and_triggers_and_downgrade_restores(
             store.ingest(run_id, MetricBatch("s", 0, [("m", "scalar", 0, 1.0, 1.5)]))
         after = _layout(engine)
         assert all(without for without, _, _ in after.values())  # type: ignore[misc]
-        with engine.connect() as conn:
-            with pytest.raises(Exception, match="rowid"):
-                conn.execute(text("SELECT rowid FROM run_tags"))
+        with engine.connect() as conn, pytest.raises(Exception, match="rowid"):
+            conn.execute(text("SELECT rowid FROM run_tags"))
         # the run text triggers came back: a tag of an ended run reaches its row at once
         store.set_tags("ended", {"fresh": "tag"})
         found, _ = store.search_runs_text(RunQuery(), ["fresh=tag"])

@@ -1,4 +1,4 @@
-"""Type stub of the C scalar logger (``_scalar.c``)."""
+"""Type stub of the C scalar logger and the reader's scan (``_scalar.c``)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -20,3 +20,8 @@ class Cursor:
     def __call__(
         self, name: str, value: Any, description: str = "", step: Any = None
     ) -> None: ...
+
+def scan(
+    buffer: Any, offset: int, room: int, id_bound: int,
+    names: dict[int, tuple[str, str]], kinds: tuple[str, ...],
+) -> tuple[int, int, int, tuple[bytes, bytes, bytes, bytes, bytes] | None]: ...

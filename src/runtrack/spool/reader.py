@@ -40,7 +40,9 @@ _VARIABLE = frozenset((R.NAME, R.JSON, R.JSONS, R.FLOATS, R.DESC, R.END, R.CHECK
 _SCANNED = frozenset((R.NAME, R.FLOAT, R.INT))
 scan: Any  # the C scan of NAME records and committed points (_scalar.c), where built
 try:
-    from runtrack.spool._scalar import scan
+    from runtrack.spool import _scalar
+
+    scan = _scalar.scan
 except ImportError:  # its Python twin: ColumnBuilder.add_point_run and _plain_name
     scan = None
 _DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error)
