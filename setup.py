@@ -4,9 +4,10 @@ The .pth file registers the ``azureml`` import shim (``src/runtrack_azureml``) a
 interpreter start; it acts only when no real ``azureml`` package is installed.
 A regular wheel gets it through ``build_py``; an editable install (``pip install -e``)
 through ``editable_wheel``, whose strategy object is wrapped to add the file.
-It also builds the C scalar logger (``src/runtrack/spool/_scalar.c``, the hot path
-of ``run.log()``) where a compiler is there; without one the build goes on and
-runtrack uses its Python twin.
+It also builds the C scalar logger and spool scan (``src/runtrack/spool/_scalar.c``,
+the hot path of ``run.log()`` and of reading it back) and the C split of a columnar
+batch (``src/runtrack/store/sql/_columnar.c``) where a compiler is there; without one
+the build goes on and runtrack uses their Python twins.
 Everything else about the build is in pyproject.toml.
 """
 
@@ -58,6 +59,9 @@ class EditableWheelWithPth(editable_wheel):  # type: ignore[misc]
 setup(
     cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth},
     ext_modules=[
-        Extension("runtrack.spool._scalar", ["src/runtrack/spool/_scalar.c"], optional=True)
+        Extension("runtrack.spool._scalar", ["src/runtrack/spool/_scalar.c"], optional=True),
+        Extension(
+            "runtrack.store.sql._columnar", ["src/runtrack/store/sql/_columnar.c"], optional=True
+        ),
     ],
 )

@@ -57,6 +57,23 @@ def reader_scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
+@pytest.fixture(params=["C split", "numpy split"])
+def batch_split(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ingest's split of a columnar batch in C (``_columnar.split``) and through
+    numpy where that is not built: both must store the same."""
+    from runtrack.store.sql import columnar
+
+    if request.param == "C split":
+        if columnar.c_split is None:
+            if os.environ.get("CI"):
+                pytest.fail("the C extension runtrack.store.sql._columnar is not built in CI")
+            pytest.skip("runtrack.store.sql._columnar is not built here (no C compiler?)")
+        monkeypatch.setattr(columnar, "C_SPLIT_MAX", 1 << 62)  # every batch, whatever its size
+    else:
+        monkeypatch.setattr(columnar, "c_split", None)
+    return str(request.param)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A ``SqlStore`` URL: a fresh SQLite file, then the test PostgreSQL database."""

@@ -111,9 +111,10 @@ def _same_rows(a: list[Any], b: list[Any]) -> None:
             assert u == v or (isinstance(u, float) and math.isnan(u) and math.isnan(v)), (x, y)
 
 
-@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("seed", range(6))
 def test_columnar_and_record_ingest_store_the_same(
-    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_scan: str
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_scan: str,
+    batch_split: str,
 ) -> None:
     monkeypatch.setattr(ingest, "TARGET_CHUNK", 50)
     rng = random.Random(seed)
@@ -159,7 +160,7 @@ def test_column_records_materialise_lazily_and_match(tmp_path: Path) -> None:
     assert batch == MetricBatch("s", 0, list(plain.records))
 
 
-def test_a_columnar_batch_groups_by_type() -> None:
+def test_a_columnar_batch_groups_by_type(batch_split: str) -> None:
     """Every float-only or int-only series of a columnar batch, one point or many,
     comes as an ArrayGroup with its whole piece; a series mixing them comes as lists;
     names keep the order of their first points."""

@@ -100,7 +100,9 @@ def _same_state(a: dict[str, Any], b: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("shape", list(_SHAPES))
 @pytest.mark.parametrize("before", ["new series", "with a top"])
-def test_array_and_list_groups_pack_and_fold_the_same(shape: str, before: str) -> None:
+def test_array_and_list_groups_pack_and_fold_the_same(
+    shape: str, before: str, batch_split: str
+) -> None:
     cols = _columns(*_SHAPES[shape])
     (_, arrays), = columnar.split(np, cols, 0).values()
     assert isinstance(arrays, columnar.ArrayGroup)
@@ -112,7 +114,7 @@ def test_array_and_list_groups_pack_and_fold_the_same(shape: str, before: str) -
     _same_state(_folded(arrays, before), _folded(listed, before))
 
 
-def test_every_series_of_a_batch_gets_its_own_figures() -> None:
+def test_every_series_of_a_batch_gets_its_own_figures(batch_split: str) -> None:
     """All the shapes in one batch, their points interleaved: the reductions over the
     batch keep each series to its own points."""
     rng = random.Random(3)
@@ -142,7 +144,7 @@ def test_every_series_of_a_batch_gets_its_own_figures() -> None:
         _same_state(_folded(arrays, "with a top"), _folded(listed, "with a top"))
 
 
-def test_mixed_series_come_as_lists_in_batch_order() -> None:
+def test_mixed_series_come_as_lists_in_batch_order(batch_split: str) -> None:
     """A series mixing floats and ints, or holding objects, comes as lists gathered in
     one pass; values keep their types (floats, ints, JSON objects) and steps their
     absence, past ``skip``; a float-only series comes as arrays."""
@@ -208,3 +210,80 @@ def test_a_first_batch_inserts_its_series_with_their_summaries(tmp_path: Path) -
     assert (series["m2"].minimum, series["m2"].maximum) == (2.0, 41.5)
     assert store.read_series("r", "sys/cpu").values == [12.0]
     store.close()
+
+
+def _random_columns(rng: random.Random) -> tuple[PointColumns, int]:
+    """A batch of random points: floats (NaN, ±inf, ±0.0), ints (int64 edges), objects,
+    a table, two ids of one name, missing and tied steps and times; and a skip."""
+    n = rng.randint(1, 400)
+    names = {0: ("a", "scalar"), 1: ("b", "scalar"), 2: ("c", "list"), 3: ("t", "table"),
+             4: ("a", "scalar"), 5: ("d", "scalar"), 6: ("e", "scalar")}
+    style = {nid: rng.choice(["f", "i", "mixed", "f"]) for nid in names}
+    ids, types, steps, times, bits, objects = [], [], [], [], [], {}
+    step_of = {nid: rng.choice(["range", "none", "some", "random"]) for nid in names}
+    for i in range(n):
+        nid = rng.choice(list(names))
+        kind = style[nid]
+        pick = rng.choice("fi") if kind == "mixed" else kind
+        if names[nid][1] == "table" or (kind == "mixed" and rng.random() < 0.2):
+            types.append(2)
+            bits.append(0)
+            objects[i] = {"x": 1} if names[nid][1] == "table" else "text"
+        elif pick == "f":
+            types.append(POINT_FLOAT)
+            value = rng.choice([rng.uniform(-1e9, 1e9), math.nan, math.inf, -math.inf, 0.0,
+                                -0.0, 1.5, 1.5])
+            bits.append(int(np.array([value], dtype="<f8").view("<i8")[0]))
+        else:
+            types.append(POINT_INT)
+            bits.append(rng.choice([rng.randint(-(2**63), 2**63 - 1), 2**53 + 1, 2**53, 7, 7]))
+        ids.append(nid)
+        mode = step_of[nid]
+        steps.append({"range": i, "none": NO_STEP, "random": rng.randint(-3, 3),
+                      "some": rng.choice([NO_STEP, rng.randint(0, 5)])}[mode])
+        times.append(rng.choice([float(i), 5.0, 5.0, float(n - i)]))
+    cols = PointColumns(
+        names=names, ids=np.array(ids, dtype="<u4").tobytes(),
+        types=np.array(types, dtype="u1").tobytes(),
+        steps=np.array(steps, dtype="<i8").tobytes(), times=np.array(times).tobytes(),
+        values=np.array(bits, dtype="<i8").tobytes(), objects=objects,
+    )
+    return cols, rng.randint(0, n - 1)
+
+
+def _flat(split: columnar.Split) -> list[Any]:
+    out: list[Any] = []
+    for name, (kind, group) in split.items():
+        if isinstance(group, columnar.ArrayGroup):
+            out.append((name, kind, group.encoding, group.steps.tolist(), group.times.tolist(),
+                         group.values.tolist(), group.whole, group.figures))
+        else:
+            out.append((name, kind, group))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b, strict=True)))
+    if isinstance(a, float) and isinstance(b, float):
+        return (a != a and b != b) or a == b
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_c_split_gives_what_the_numpy_split_gives(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random batches (every kind of value, step and time, ties included): the C split
+    and the numpy split give the same groups, arrays, pieces and figures, value types
+    included."""
+    if columnar.c_split is None:
+        pytest.skip("runtrack.store.sql._columnar is not built here")
+    cols, skip = _random_columns(random.Random(seed))
+    with_c = _flat(columnar.split(np, cols, skip))
+    monkeypatch.setattr(columnar, "c_split", None)
+    with_numpy = _flat(columnar.split(np, cols, skip))
+    assert [item[0] for item in with_c] == [item[0] for item in with_numpy]
+    for a, b in zip(with_c, with_numpy, strict=True):
+        assert _same(a, b), (a, b)
