@@ -83,7 +83,8 @@ def _finite_or_none(value: float) -> float | None:
 class ArrayGroup:
     """New points of one series whose values are all floats (``f``) or all ints (``i``),
     with the piece of all of them (``whole``, but its blobs) and their summary
-    ``figures``."""
+    ``figures``. Its columns come as numpy arrays, or as the little-endian bytes of the
+    C split (made arrays only if a chunk takes part of them)."""
 
     def __init__(
         self, np: Any, kind: str, encoding: str, steps: Any, times: Any, values: Any,
@@ -92,27 +93,48 @@ class ArrayGroup:
         self.np = np
         self.kind = kind
         self.encoding = encoding
-        self.steps, self.times, self.values = steps, times, values
+        self._columns = (steps, times, values)
+        self.count = len(values) if not isinstance(values, bytes) else len(values) // 8
         self.whole = whole
         self.figures = figures
 
+    def _array(self, i: int, dtype: str) -> Any:
+        column = self._columns[i]
+        return self.np.frombuffer(column, dtype=dtype) if isinstance(column, bytes) else column
+
+    @property
+    def steps(self) -> Any:
+        return self._array(0, "<i8")
+
+    @property
+    def times(self) -> Any:
+        return self._array(1, "<f8")
+
+    @property
+    def values(self) -> Any:
+        return self._array(2, "<f8" if self.encoding == "f" else "<i8")
+
+    def _blob(self, i: int, dtype: str) -> bytes:
+        column = self._columns[i]
+        return column if isinstance(column, bytes) else column.astype(dtype).tobytes()
+
     def __len__(self) -> int:
-        return len(self.values)
+        return self.count
 
     def segments(self) -> list[tuple[str, int, int]]:
-        return [(self.encoding, 0, len(self.values))]
+        return [(self.encoding, 0, self.count)]
 
     def max_time(self) -> float:
         return float(self.whole[-2])
 
     def encode(self, encoding: str, start: int, end: int) -> codec.Piece:
         """Points ``start:end`` as a chunk piece (same bytes as ``codec.encode_piece``)."""
-        if start == 0 and end == len(self.values):
+        if start == 0 and end == self.count:
             steps_kind = self.whole[0]
             return codec.Piece(
                 self.encoding, end, steps_kind,
-                b"" if steps_kind in _NO_BLOB else self.steps.astype("<i8").tobytes(),
-                self.times.astype("<f8").tobytes(), self.values.tobytes(), *self.whole[1:],
+                b"" if steps_kind in _NO_BLOB else self._blob(0, "<i8"), self._blob(1, "<f8"),
+                self._blob(2, "<f8" if self.encoding == "f" else "<i8"), *self.whole[1:],
             )
         steps, times, values = self.steps[start:end], self.times[start:end], self.values[start:end]
         n = end - start
@@ -163,7 +185,7 @@ class ArrayGroup:
             state["first_value"] = codec.dumps_cell(first)
         state["last_value"] = codec.dumps_cell(last)
         state["last_time"] = last_time
-        state["count"] += len(self.values)
+        state["count"] += self.count
         if last_step is not None:
             state["last_step"] = last_step
         if last != last:
@@ -247,11 +269,8 @@ def _split_in_c(
             listed.append(g)
             continue
         _, steps, times, values, (whole, figures) = item
-        out[g] = (kinds[g], ArrayGroup(
-            np, kinds[g], encoding, np.frombuffer(steps, dtype="<i8"),
-            np.frombuffer(times, dtype="<f8"),
-            np.frombuffer(values, dtype="<f8" if encoding == "f" else "<i8"), whole, figures,
-        ))
+        out[g] = (kinds[g], ArrayGroup(np, kinds[g], encoding, steps, times, values, whole,
+                                       figures))
     if listed:
         indexes = [np.frombuffer(groups[g][1], dtype="<i8") for g in listed]
         for g, lists in zip(listed, _lists(np, columns, skip, indexes), strict=True):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Sequence
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column
@@ -119,9 +119,8 @@ _MOVE = (
 )
 _ACTIVE = 'UPDATE "runs" SET "last_activity" = ?1 WHERE "id" = ?2 AND "last_activity" < ?1'
 
-#: the parameters of one row in the order of the placeholders: a chunk piece's from its
-#: attributes, a series' from its state
-_PIECE_VALUES = attrgetter(*[c.name for c in _PIECE])
+#: the parameters of one row in the order of the placeholders: a chunk piece is its
+#: own (its fields are the columns, in order), a series' from its state
 _SERIES_ROW = itemgetter(*[c.name for c in (*_SAVED, series.c.id)])
 _NEW_SERIES_PARAMS = itemgetter(*_STATE_NAMES[1:])
 
@@ -153,11 +152,9 @@ def apply_batch(cur: sqlite3.Cursor, run_id: str, batch: MetricBatch) -> int:
         _create_series(cur, run_id, [states[name] for name in missing], created)
     if created:
         cur.executemany(_NEW_CHUNK, [
-            (c.series_id, c.chunk_no, c.first_index, *_PIECE_VALUES(c.piece)) for c in created
+            (c.series_id, c.chunk_no, c.first_index, *c.piece) for c in created
         ])
-    topped = [
-        (*_PIECE_VALUES(c.piece), c.series_id, c.chunk_no) for c in lasts.values() if c.dirty
-    ]
+    topped = [(*c.piece, c.series_id, c.chunk_no) for c in lasts.values() if c.dirty]
     if topped:
         cur.executemany(_TOPPED_CHUNK, topped)
     if saved:
