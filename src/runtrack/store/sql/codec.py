@@ -221,7 +221,7 @@ class Piece(NamedTuple):
     """
 
     encoding: str
-    count: int
+    count: int  # type: ignore[assignment]  # (the column; it hides tuple.count)
     steps_kind: int
     steps: bytes
     times: bytes
