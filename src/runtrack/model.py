@@ -303,6 +303,13 @@ class RunInfo:
         data["error"] = self.error.to_json() if self.error else None
         return data
 
+    def changed(self, **changes: Any) -> RunInfo:
+        """A copy with ``changes`` (``dataclasses.replace`` without its walk over the
+        fields and through ``__init__``: ``run.tag()`` makes one per call)."""
+        copy = object.__new__(RunInfo)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunInfo:
         values = dict(data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from functools import cached_property, partial
 from pathlib import Path
 from types import TracebackType
@@ -317,7 +316,7 @@ class Run:
         """Add or overwrite tags; non-str values are stored as str()."""
         values = tag_strings(tags)
         self._store.set_tags(self.id, values)
-        self._info = replace(self._info, tags={**self._info.tags, **values})
+        self._info = self._info.changed(tags={**self._info.tags, **values})
 
     def get_tags(self) -> dict[str, str | None]:
         return dict(self._refresh().tags)
@@ -326,7 +325,7 @@ class Run:
         keys = [tags] if isinstance(tags, str) else list(tags)
         self._store.remove_tags(self.id, keys)
         kept = {k: v for k, v in self._info.tags.items() if k not in keys}
-        self._info = replace(self._info, tags=kept)
+        self._info = self._info.changed(tags=kept)
 
     def add_properties(self, properties: Mapping[str, Any]) -> None:
         """Add properties. They are add-only: a different value for a key raises
@@ -335,7 +334,7 @@ class Run:
             return
         values = {k: v for k, v in tag_strings(properties).items() if v is not None}
         self._store.add_properties(self.id, values)
-        self._info = replace(self._info, properties={**self._info.properties, **values})
+        self._info = self._info.changed(properties={**self._info.properties, **values})
 
     def get_properties(self) -> dict[str, str]:
         return dict(self._refresh().properties)
