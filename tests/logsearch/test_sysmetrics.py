@@ -424,3 +424,29 @@ def test_a_rank_whose_process_ended_gives_no_figures(
         assert not [k for k in sample if k.startswith("sys/rank1/")], sample
     finally:
         child.wait()
+
+
+def test_a_baseline_reuses_a_reading_of_the_last_moments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probe's baseline of the machine's disk and network counters is the last
+    sample's reading when that is younger than BASELINE_REUSE (the next of a loop of
+    short runs); a sample always reads them, and an older reading is read again."""
+    reads: list[str] = []
+    counters = iter(range(100, 10_000, 100))
+
+    def disk() -> tuple[int, int]:
+        reads.append("disk")
+        value = next(counters)
+        return value, value
+
+    monkeypatch.setattr(sysmetrics, "_disk", disk)
+    monkeypatch.setattr(sysmetrics, "_net", lambda: (0, 0))
+    monkeypatch.setattr(sysmetrics, "_last_reading", (-1e9, (0, 0), (0, 0)))  # none yet
+    monkeypatch.setattr(sysmetrics, "BASELINE_REUSE", 3600.0)
+    first = _probe()
+    assert first.sample()["sys/node0/disk_read_bytes"] == 100.0  # 200 - 100
+    second = _probe()  # right after that sample: its reading is the baseline
+    assert reads == ["disk", "disk"]
+    assert second.sample()["sys/node0/disk_read_bytes"] == 100.0  # 300 - 200
+    monkeypatch.setattr(sysmetrics, "BASELINE_REUSE", -1.0)
+    _probe()
+    assert reads == ["disk"] * 4
