@@ -61,6 +61,15 @@ def test_config_with_tracking_uri_relative_to_the_project(tmp_path: Path) -> Non
     )
 
 
+def test_a_folder_given_as_a_path(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")  # as a str: the same workspace
+    Experiment(ws, "e").start_logging(snapshot_directory=None, outputs=False).complete()
+    ws.close()
+    again = Workspace(str(tmp_path / "ws"))
+    assert [r.status for r in Experiment(again, "e").get_runs()] == ["Completed"]
+    again.close()
+
+
 def test_bad_config_and_uri_give_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "runtrack.json").write_text("{nope")
     with pytest.raises(ConfigError, match=r"runtrack\.json"):

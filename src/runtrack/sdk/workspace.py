@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -41,7 +42,7 @@ class Workspace:
 
     def __init__(
         self,
-        uri: str | None = None,
+        uri: str | os.PathLike[str] | None = None,
         resource_group: str | None = None,
         workspace_name: str | None = None,
         auth: Any = None,
@@ -58,6 +59,8 @@ class Workspace:
             # Azure's positional form Workspace(subscription_id, resource_group, name):
             # the location then resolves as for Workspace() (variable > config > default).
             subscription_id, uri = uri, None
+        if isinstance(uri, os.PathLike):  # a folder given as a Path
+            uri = os.fspath(uri)
         self.settings = _settings or config.resolve(uri, artifact_root=artifact_root)
         self.subscription_id = subscription_id
         self.resource_group = resource_group

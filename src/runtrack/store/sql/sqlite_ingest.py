@@ -101,9 +101,12 @@ def _new_series_sql(n: int) -> str:
 def _new_state(placeholder: int, name: str, kind: str) -> dict[str, Any]:
     """The state of a series the generic path has just created (``ingest.create_series``),
     under a ``placeholder`` id until the row exists."""
-    state: dict[str, Any] = dict.fromkeys(_STATE_NAMES)
-    state.update(id=placeholder, name=name, kind=kind, **ingest.NEW_SERIES)
+    state = _NEW_STATE.copy()
+    state["id"], state["name"], state["kind"] = placeholder, name, kind
     return state
+
+
+_NEW_STATE: dict[str, Any] = {**dict.fromkeys(_STATE_NAMES), **ingest.NEW_SERIES}
 
 _NEW_CHUNK = (
     f'INSERT INTO "chunks" ({", ".join(_quoted(c) for c in _CHUNK)}) '
