@@ -55,13 +55,12 @@ class Workspace:
         _lazy_store: bool = False,
         **_ignored: Any,
     ) -> None:
+        where = os.fspath(uri) if isinstance(uri, os.PathLike) else uri  # a Path: a folder
         if resource_group is not None and subscription_id is None:
             # Azure's positional form Workspace(subscription_id, resource_group, name):
             # the location then resolves as for Workspace() (variable > config > default).
-            subscription_id, uri = uri, None
-        if isinstance(uri, os.PathLike):  # a folder given as a Path
-            uri = os.fspath(uri)
-        self.settings = _settings or config.resolve(uri, artifact_root=artifact_root)
+            subscription_id, where = where, None
+        self.settings = _settings or config.resolve(where, artifact_root=artifact_root)
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.location = location or _location or "local"
