@@ -69,8 +69,8 @@ def keep(spool_dir: Path, folder: Path, spare: SpareStream) -> bool:
 
     def move() -> bool:
         try:
-            mine = {lock_path(folder, spare.stream), segment_path(folder, spare.stream, 0)}
-            if {folder / name for name in os.listdir(folder)} != mine:
+            files = (lock_path(folder, spare.stream), segment_path(folder, spare.stream, 0))
+            if set(os.listdir(folder)) != {file.name for file in files}:
                 return False
             # the rest of the file is zeros already: never written since it was
             if os.pwrite(spare.segment_fd, bytes(spare.used), 0) != spare.used:
