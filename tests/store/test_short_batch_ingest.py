@@ -287,4 +287,3 @@ def test_the_c_split_gives_what_the_numpy_split_gives(
     assert [item[0] for item in with_c] == [item[0] for item in with_numpy]
     for a, b in zip(with_c, with_numpy, strict=True):
         assert _same(a, b), (a, b)
-
