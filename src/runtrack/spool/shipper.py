@@ -209,9 +209,8 @@ class BackgroundShipper:
         #: held while the thread steps; whoever sets ``_halted`` under it owns the streams
         self._step_lock = threading.Lock()
         self._halted = False
-        self._thread = threading.Thread(
-            target=self._loop, name=f"runtrack-shipper-{shipper.run_id}", daemon=True
-        )
+        #: made when started (a short run, taken over before, never makes one)
+        self._thread: threading.Thread | None = None
         #: set once the thread was started, or will never be (taken over first)
         self._launched = threading.Event()
         STARTER.add(self, time.monotonic() + MAX_PAUSE)
@@ -226,6 +225,9 @@ class BackgroundShipper:
         with self._step_lock:
             if not self._launched.is_set():
                 if not self._halted:
+                    self._thread = threading.Thread(
+                        target=self._loop, name=f"runtrack-shipper-{self.run_id}", daemon=True
+                    )
                     self._thread.start()
                 self._launched.set()
 
@@ -307,7 +309,7 @@ class BackgroundShipper:
             while not reached():
                 self._wake.set()
                 left = deadline - time.monotonic()
-                if left <= 0 or not self._thread.is_alive():
+                if left <= 0 or not self.running:
                     return reached()
                 self._progress.wait(min(left, 0.1))
         return True
@@ -333,10 +335,11 @@ class BackgroundShipper:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive()
 
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` s for the thread to end (after a stop or finish)."""
         deadline = time.monotonic() + timeout
-        if self._launched.wait(max(timeout, 0.0)) and self._thread.ident is not None:
-            self._thread.join(max(deadline - time.monotonic(), 0.0))
+        thread = self._thread if self._launched.wait(max(timeout, 0.0)) else None
+        if thread is not None:
+            thread.join(max(deadline - time.monotonic(), 0.0))
