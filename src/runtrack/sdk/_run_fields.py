@@ -110,7 +110,11 @@ def outputs_dir(outputs: Any) -> Path | None:
 
 
 def artifact_prefix(folder: Path) -> str:
+    """``folder``'s path under the working folder (its name when it is not under it).
+    On POSIX the kernel gives the working folder resolved (no ``resolve()``, whose
+    ``lstat`` of every folder up to the root each run's end paid)."""
+    cwd = Path(os.getcwd()) if os.name == "posix" else Path.cwd().resolve()
     try:
-        return folder.relative_to(Path.cwd().resolve()).as_posix()
+        return folder.relative_to(cwd).as_posix()
     except ValueError:
         return folder.name
