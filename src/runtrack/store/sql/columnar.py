@@ -209,13 +209,41 @@ def split(np: Any, columns: PointColumns, skip: int) -> Split:
     if not n:
         return {}
     names, kinds, group_of = _groups(np, columns, ids)
-    if c_split is not None and n <= C_SPLIT_MAX:
-        return _split_in_c(np, columns, skip, names, kinds, group_of)
+    if c_split is not None and n <= C_SPLIT_MAX:  # one C call (see _columnar.c)
+        tables = bytes(kind == MetricKind.TABLE.value for kind in kinds)
+        firsts, groups = c_split(columns.ids, columns.types, columns.steps, columns.times,
+                                 columns.values, skip, group_of, tables)
+    else:
+        firsts, groups = _numpy_groups(np, columns, skip, ids, kinds, group_of)
+    out: dict[int, tuple[str, ArrayGroup | Lists]] = {}
+    listed: list[int] = []
+    for g, group in enumerate(groups):
+        if group[0] is None:
+            listed.append(g)
+            continue
+        encoding, steps, times, values, (whole, figures) = group
+        out[g] = (kinds[g], ArrayGroup(np, kinds[g], encoding, steps, times, values, whole,
+                                       figures))
+    if listed:
+        indexes = [groups[g][1] for g in listed]
+        indexes = [np.frombuffer(i, dtype="<i8") if isinstance(i, bytes) else i for i in indexes]
+        for g, lists in zip(listed, _lists(np, columns, skip, indexes), strict=True):
+            out[g] = (kinds[g], lists)
+    return {names[g]: out[g] for g in sorted(out, key=firsts.__getitem__)}
+
+
+def _numpy_groups(
+    np: Any, columns: PointColumns, skip: int, ids: Any, kinds: list[str], group_of: Any
+) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """What ``_columnar.split`` returns, through numpy: each group's first point, and
+    per group ``(encoding, steps, times, values, (whole, figures))`` for a float or int
+    series (array views) or ``(None, indexes)`` for one taken as lists."""
+    n = len(ids)
     types = np.frombuffer(columns.types, dtype="u1")[skip:]
     steps = np.frombuffer(columns.steps, dtype="<i8")[skip:]
     times = np.frombuffer(columns.times, dtype="<f8")[skip:]
     bits = np.frombuffer(columns.values, dtype="<i8")[skip:]
-    if len(names) == 1:
+    if len(kinds) == 1:
         order, starts = None, np.zeros(1, dtype=np.intp)
         firsts = [0]
     else:
@@ -233,49 +261,14 @@ def split(np: Any, columns: PointColumns, skip: int) -> Split:
         for lo, hi, kind in zip(low.tolist(), high.tolist(), kinds, strict=True)
     ]
     wholes = _wholes(np, encodings, starts, n, steps, times, bits)
-    out: dict[int, tuple[str, ArrayGroup | Lists]] = {}
-    listed: list[int] = []
+    groups: list[tuple[Any, ...]] = []
     for g, (a, b, encoding) in enumerate(zip(starts.tolist(), ends, encodings, strict=True)):
         if encoding is None:
-            listed.append(g)
-            continue
-        whole, figures = wholes[g]
-        values = bits[a:b].view("<f8") if encoding == "f" else bits[a:b]
-        out[g] = (kinds[g], ArrayGroup(
-            np, kinds[g], encoding, steps[a:b], times[a:b], values, whole, figures))
-    if listed:
-        indexes = [
-            np.arange(n) if order is None else order[starts[g] : ends[g]] for g in listed
-        ]
-        for g, lists in zip(listed, _lists(np, columns, skip, indexes), strict=True):
-            out[g] = (kinds[g], lists)
-    return {names[g]: out[g] for g in sorted(out, key=firsts.__getitem__)}
-
-
-def _split_in_c(
-    np: Any, columns: PointColumns, skip: int, names: list[str], kinds: list[str],
-    group_of: Any,
-) -> Split:
-    """:func:`split` through ``_columnar.split``: one C call groups the points and
-    computes each float or int series' Whole and Figures (see ``_columnar.c``)."""
-    tables = bytes(kind == MetricKind.TABLE.value for kind in kinds)
-    firsts, groups = c_split(columns.ids, columns.types, columns.steps, columns.times,
-                             columns.values, skip, group_of, tables)
-    out: dict[int, tuple[str, ArrayGroup | Lists]] = {}
-    listed: list[int] = []
-    for g, item in enumerate(groups):
-        encoding = item[0]
-        if encoding is None:
-            listed.append(g)
-            continue
-        _, steps, times, values, (whole, figures) = item
-        out[g] = (kinds[g], ArrayGroup(np, kinds[g], encoding, steps, times, values, whole,
-                                       figures))
-    if listed:
-        indexes = [np.frombuffer(groups[g][1], dtype="<i8") for g in listed]
-        for g, lists in zip(listed, _lists(np, columns, skip, indexes), strict=True):
-            out[g] = (kinds[g], lists)
-    return {names[g]: out[g] for g in sorted(out, key=firsts.__getitem__)}
+            groups.append((None, np.arange(n) if order is None else order[a:b]))
+        else:
+            values = bits[a:b].view("<f8") if encoding == "f" else bits[a:b]
+            groups.append((encoding, steps[a:b], times[a:b], values, wholes[g]))
+    return firsts, groups
 
 
 def _groups(np: Any, columns: PointColumns, ids: Any) -> tuple[list[str], list[str], Any]:
