@@ -43,7 +43,7 @@ try:
     from runtrack.spool import _scalar
 
     scan = _scalar.scan
-except ImportError:  # its Python twin: ColumnBuilder.add_point_run and _plain_name
+except ImportError:  # its Python twin: ColumnBuilder.add_point_run and the loop below
     scan = None
 _DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error)
 MAX_PROBLEMS = 20  # problems kept per reader (all are counted in ``skipped``)
@@ -290,8 +290,6 @@ class SpoolReader:
                 if taken:
                     self.pos.offset = off + taken * R.POINT_SIZE
                     continue
-            elif rtype == R.NAME and not self._bad and self._plain_name(mm, off):
-                continue  # (a metric's first point follows: a short run has many)
             length = self._whole_record(mm, off)
             if length <= 0:
                 if length < 0:
@@ -314,19 +312,6 @@ class SpoolReader:
             return Chunk(first, records, descs, Position(**vars(self.pos)))
         columns = built.build(self._names)
         return Chunk(first, ColumnRecords(columns), descs, Position(**vars(self.pos)), columns)
-
-    def _plain_name(self, mm: mmap.mmap, off: int) -> bool:
-        """Take the NAME record at ``off`` as the general path would (whole, in bounds,
-        decodable) and move past it; False, nothing taken, for any other case."""
-        (length,) = R.LEN.unpack_from(mm, off)
-        if length < 8 or length % 8 or off + length > len(mm):
-            return False
-        try:
-            self._decode_meta(mm, off, length)
-        except _DECODE_ERRORS:
-            return False
-        self.pos.offset = off + length
-        return True
 
     def _whole_record(self, mm: mmap.mmap, off: int) -> int:
         """The length of the whole, plausible record at ``off``; 0 when it is still
