@@ -41,6 +41,15 @@ def exp(ws):  # type: ignore[no-untyped-def]
     return Experiment(ws, "tests")
 
 
+def _needs_built(function: object, module: str) -> None:
+    """Skip where the optional C extension ``module`` is not built (no C compiler);
+    fail in CI, which builds it."""
+    if function is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the C extension {module} is not built in CI")
+        pytest.skip(f"{module} is not built here (no C compiler?)")
+
+
 @pytest.fixture(params=["C scan", "Python twin"])
 def reader_scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The spool reader with its C scan of names and points (``_scalar.scan``) and with
@@ -48,10 +57,7 @@ def reader_scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     from runtrack.spool import reader
 
     if request.param == "C scan":
-        if reader.scan is None:
-            if os.environ.get("CI"):
-                pytest.fail("the C extension runtrack.spool._scalar is not built in CI")
-            pytest.skip("runtrack.spool._scalar is not built here (no C compiler?)")
+        _needs_built(reader.scan, "runtrack.spool._scalar")
     else:
         monkeypatch.setattr(reader, "scan", None)
     return str(request.param)
@@ -64,10 +70,7 @@ def batch_split(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     from runtrack.store.sql import columnar
 
     if request.param == "C split":
-        if columnar.c_split is None:
-            if os.environ.get("CI"):
-                pytest.fail("the C extension runtrack.store.sql._columnar is not built in CI")
-            pytest.skip("runtrack.store.sql._columnar is not built here (no C compiler?)")
+        _needs_built(columnar.c_split, "runtrack.store.sql._columnar")
         monkeypatch.setattr(columnar, "C_SPLIT_MAX", 1 << 62)  # every batch, whatever its size
     else:
         monkeypatch.setattr(columnar, "c_split", None)

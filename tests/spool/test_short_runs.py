@@ -130,9 +130,10 @@ def _read_all(folder: Path, sizes: list[int]) -> tuple[list[object], int, list[s
     return got, reader.skipped, reader.problems, reader.pos
 
 
+@pytest.mark.parametrize("reader_scan", ["C scan"], indirect=True)
 @pytest.mark.parametrize("seed", range(12))
 def test_the_c_scan_reads_what_the_python_path_reads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, reader_scan: str
 ) -> None:
     """Random streams of names, float, int and JSON points, a record left uncommitted
     and a few damaged bytes, read in batches of random sizes: the C scan and the
@@ -141,8 +142,6 @@ def test_the_c_scan_reads_what_the_python_path_reads(
 
     from runtrack.spool import reader as reader_module
 
-    if reader_module.scan is None:
-        pytest.skip("runtrack.spool._scalar is not built here")
     rng = random.Random(seed)
     w = SpoolWriter(tmp_path, "s")
     ids: list[int] = []

@@ -271,15 +271,14 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+@pytest.mark.parametrize("batch_split", ["C split"], indirect=True)
 @pytest.mark.parametrize("seed", range(40))
 def test_the_c_split_gives_what_the_numpy_split_gives(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, monkeypatch: pytest.MonkeyPatch, batch_split: str
 ) -> None:
     """Random batches (every kind of value, step and time, ties included): the C split
     and the numpy split give the same groups, arrays, pieces and figures, value types
     included."""
-    if columnar.c_split is None:
-        pytest.skip("runtrack.store.sql._columnar is not built here")
     cols, skip = _random_columns(random.Random(seed))
     with_c = _flat(columnar.split(np, cols, skip))
     monkeypatch.setattr(columnar, "c_split", None)
